@@ -1,0 +1,210 @@
+// Package cli holds the ml-connector subcommands that need no display: each
+// is a Command registered from its own file (edi.go, sandbox.go, sync.go …),
+// so the binary in cmd/ml-connector only adds the GUI commands and calls Main.
+//
+// Keeping the commands here rather than in package main lets them be tested
+// with CGO_ENABLED=0, without the GL headers the Fyne driver needs.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Exit codes shared by every subcommand, so scripts can tell failure kinds apart.
+const (
+	ExitOK      = 0 // success
+	ExitFailure = 1 // the command ran and found a problem (invalid EDI, failed sync …)
+	ExitUsage   = 2 // bad flags or arguments, or an unreadable input
+)
+
+// Version data, set with -ldflags "-X" by the Makefile.
+var (
+	Version = "dev"
+	Commit  = "unknown"
+)
+
+// Env is what a subcommand runs with: its streams and the global settings.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// DataDir holds the SQLite file, logs and exports (see core/locations).
+	DataDir string
+	// Logger is set up by Main for the data dir; commands may replace it.
+	Logger *slog.Logger
+}
+
+// Flags returns a FlagSet for the named subcommand that already knows the
+// global --data-dir flag, so "ml-connector sync --data-dir X" works as well as
+// "ml-connector --data-dir X sync".
+func (e *Env) Flags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	fs.StringVar(&e.DataDir, "data-dir", e.DataDir, "directory for the database, logs and exports")
+	fs.Usage = func() {
+		fmt.Fprintf(e.Stderr, "usage: ml-connector %s\n\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// Parse parses args into fs and maps the outcome to an exit code: ok is false
+// when the command should return code at once (help asked for, or bad flags).
+func Parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return ExitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK, false
+	default:
+		return ExitUsage, false
+	}
+}
+
+// Command is one subcommand.
+type Command struct {
+	Name    string
+	Summary string
+	// Run executes the command and returns the process exit code.
+	Run func(ctx context.Context, env *Env, args []string) int
+}
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]Command{}
+)
+
+// Register adds a subcommand; it is called from init functions.
+func Register(c Command) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[c.Name]; dup {
+		panic("cli: duplicate command " + c.Name)
+	}
+	registry[c.Name] = c
+}
+
+// Commands returns the registered subcommands sorted by name.
+func Commands() []Command {
+	regMu.Lock()
+	defer regMu.Unlock()
+	out := make([]Command, 0, len(registry))
+	for _, c := range registry {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DefaultDataDir is the OS user config dir + "ml-connector", or a dot folder
+// in the working directory when the OS reports no config dir.
+func DefaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "ml-connector")
+	}
+	return ".ml-connector"
+}
+
+// Main runs the command line. defaultCmd is run when no subcommand is given
+// (the GUI in the real binary); extra adds commands that live outside this
+// package (the GUI ones, which need cgo).
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, defaultCmd string, extra ...Command) int {
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDir: DefaultDataDir()}
+	cmds := map[string]Command{}
+	for _, c := range Commands() {
+		cmds[c.Name] = c
+	}
+	for _, c := range extra {
+		cmds[c.Name] = c
+	}
+	global := flag.NewFlagSet("ml-connector", flag.ContinueOnError)
+	global.SetOutput(stderr)
+	global.StringVar(&env.DataDir, "data-dir", env.DataDir, "directory for the database, logs and exports")
+	global.Usage = func() { usage(stderr, cmds) }
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	rest := global.Args()
+	name := defaultCmd
+	if len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	if name == "help" {
+		usage(stdout, cmds)
+		return ExitOK
+	}
+	c, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "ml-connector: unknown command %q\n", name)
+		usage(stderr, cmds)
+		return ExitUsage
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return c.Run(ctx, env, rest)
+}
+
+func usage(w io.Writer, cmds map[string]Command) {
+	fmt.Fprintln(w, "usage: ml-connector [--data-dir DIR] [command] [flags]")
+	fmt.Fprintln(w, "\nWith no command the desktop app starts. Commands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].Summary)
+	}
+	fmt.Fprintln(w, "\nRun 'ml-connector COMMAND -h' for a command's flags.")
+}
+
+// VersionString is the one-line version report.
+func VersionString() string {
+	commit := Commit
+	if commit == "unknown" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" {
+					commit = s.Value
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("ml-connector %s (commit %s, %s, %s/%s)", Version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func init() {
+	Register(Command{
+		Name:    "version",
+		Summary: "print the version, commit and Go version",
+		Run: func(ctx context.Context, env *Env, args []string) int {
+			fs := env.Flags("version", "version")
+			if code, ok := Parse(fs, args); !ok {
+				return code
+			}
+			if fs.NArg() > 0 {
+				fmt.Fprintf(env.Stderr, "version: unexpected argument %q\n", strings.Join(fs.Args(), " "))
+				return ExitUsage
+			}
+			fmt.Fprintln(env.Stdout, VersionString())
+			return ExitOK
+		},
+	})
+}

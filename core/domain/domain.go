@@ -1,0 +1,205 @@
+// Package domain holds the business types that cross package boundaries:
+// what the IFS client returns and accepts, what the Cleo transports list and
+// send, and how every remote failure is classified. It has no behaviour to
+// speak of and imports nothing of the project, so core/ifs, core/cleo,
+// core/engine and core/store can all speak it without importing each other.
+//
+// EDI-shaped models (an 810 as parsed, an 850 to write) live in core/x12; the
+// engine maps between those and these.
+package domain
+
+import (
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// PurchaseOrder is an IFS purchase-order header with its lines.
+type PurchaseOrder struct {
+	OrderNo           string
+	Company           string
+	Site              string // IFS "Contract"
+	SupplierID        string // IFS "VendorNo"
+	OrderDate         time.Time
+	WantedReceiptDate time.Time // zero when the tenant does not expose it
+	Currency          string
+	BuyerCode         string
+	Coordinator       string // IFS "AuthorizeCode"
+	State             string // IFS Objstate: Planned, Released, Confirmed, … Cancelled
+	ETag              string // as read; a new ETag means the order changed
+	Lines             []PurchaseOrderLine
+}
+
+// PurchaseOrderLine is one IFS purchase-order line (part or no-part).
+type PurchaseOrderLine struct {
+	OrderNo            string
+	LineNo             string // a string in IFS, e.g. "1"
+	ReleaseNo          string
+	PartNo             string // the buyer's part number; empty for no-part lines
+	VendorPartNo       string // the supplier's part number, when known
+	Description        string
+	Quantity           money.Decimal // BuyQtyDue
+	Unit               string        // BuyUnitMeas, IFS unit code (e.g. "pcs", "kg")
+	UnitPrice          money.Decimal // BuyUnitPrice, in the order currency
+	NetAmount          money.Decimal // NetAmtCurr
+	Currency           string
+	WantedDeliveryDate time.Time
+	State              string
+	// CodeString is the accounting string the line posts to (code parts A..J);
+	// the engine uses it to code invoice lines that match this PO line.
+	CodeString CodeString
+	ETag       string
+}
+
+// CodeString is an IFS accounting code string: code part A (the account) and
+// the company-configured parts B to J (cost centre, project, …). Empty
+// strings are unused parts.
+type CodeString struct {
+	Account string // code part A
+	CodeB   string // cost centre in the sandbox company
+	CodeC   string
+	CodeD   string
+	CodeE   string
+	CodeF   string
+	CodeG   string
+	CodeH   string
+	CodeI   string
+	CodeJ   string
+}
+
+// Supplier is an IFS supplier as reference data.
+type Supplier struct {
+	SupplierID  string
+	Name        string
+	CountryCode string
+	Currency    string
+	PayTermID   string
+	State       string // Active, Blocked …
+}
+
+// CodePartValue is one value of an accounting code part (an account when
+// CodePart is "A", a cost centre when "B" in the sandbox company).
+type CodePartValue struct {
+	Company     string
+	CodePart    string // "A".."J"
+	Value       string
+	Description string
+	ValidFrom   time.Time
+	ValidUntil  time.Time // zero = open-ended
+}
+
+// Valid reports whether the value may be posted to on day t.
+func (v CodePartValue) Valid(t time.Time) bool {
+	if !v.ValidFrom.IsZero() && t.Before(v.ValidFrom) {
+		return false
+	}
+	if !v.ValidUntil.IsZero() && t.After(v.ValidUntil) {
+		return false
+	}
+	return true
+}
+
+// SupplierInvoice is a manual supplier invoice in IFS with its lines and
+// posting proposal. Amounts are in the invoice currency; a credit note has
+// negative amounts.
+type SupplierInvoice struct {
+	Company     string
+	InvoiceID   int64 // assigned by IFS on create; 0 before
+	InvoiceNo   string
+	SupplierID  string // IFS "Identity"
+	InvoiceDate time.Time
+	DueDate     time.Time
+	Currency    string
+	PayTermID   string
+	PORef       string // IFS "PoRefNumber"
+	GrossAmount money.Decimal
+	NetAmount   money.Decimal
+	TaxAmount   money.Decimal
+	CreditNote  bool
+	State       string // Preliminary, Posted, … Cancelled
+	ETag        string
+	Lines       []SupplierInvoiceLine
+	Postings    []PostingLine
+}
+
+// SupplierInvoiceLine is one invoice item.
+type SupplierInvoiceLine struct {
+	ItemID    int64 // assigned by IFS
+	TaxCode   string
+	NetAmount money.Decimal
+	TaxAmount money.Decimal
+	OrderNo   string
+	LineNo    string
+	ReleaseNo string
+	Text      string
+}
+
+// PostingLine is one row of the posting proposal: an amount coded to a code string.
+type PostingLine struct {
+	RowNo   int64 // assigned by IFS
+	Code    CodeString
+	Amount  money.Decimal
+	Text    string
+	TaxCode string
+}
+
+// Partner is a trading partner as the EDI network knows it.
+type Partner struct {
+	ID    string // the network's id for the connection/mailbox
+	Alias string // human name, e.g. "ACME_AS2"
+	// ISAQualifier and ISAID identify the partner in X12 envelopes (ISA05/06
+	// when they send to us).
+	ISAQualifier string
+	ISAID        string
+	// OurQualifier and OurID are what the partner expects as receiver (our ISA08/07).
+	OurQualifier string
+	OurID        string
+	// ExternalID holds the IFS supplier id where the network stores one.
+	ExternalID string
+	Enabled    bool
+	Transport  string // as2, sftp, ftp …
+}
+
+// RemoteFile is an inbound file waiting at the EDI network.
+type RemoteFile struct {
+	ID           string
+	Name         string
+	Size         int64
+	Created      time.Time // UTC
+	PartnerID    string
+	PartnerAlias string
+	DocumentType string // "810", "997" … when the network knows it
+}
+
+// SendResult describes an outbound delivery.
+type SendResult struct {
+	ID             string // the network's id for the file, when it gives one
+	Name           string
+	AlreadyPresent bool // the network already had this name: an earlier attempt delivered it
+}
+
+// TestStep is one line of a connection test report.
+type TestStep struct {
+	Name     string        // "Get token", "Read PurchaseOrderSet" …
+	OK       bool          // passed
+	Skipped  bool          // not run because an earlier step failed
+	Detail   string        // what was seen ("42 suppliers", "HTTP 403 FORBIDDEN …")
+	Fix      string        // plain-language next step when it failed
+	Duration time.Duration //
+}
+
+// TestReport is the step-by-step result of TestConnection.
+type TestReport struct {
+	Target string // "IFS Cloud" or "Cleo"
+	Steps  []TestStep
+}
+
+// OK reports whether every step passed.
+func (r TestReport) OK() bool {
+	for _, s := range r.Steps {
+		if !s.OK {
+			return false
+		}
+	}
+	return len(r.Steps) > 0
+}
