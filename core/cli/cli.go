@@ -20,6 +20,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/ml-connector/ifs-cleo/core/locations"
+	"github.com/ml-connector/ifs-cleo/core/logging"
 )
 
 // Exit codes shared by every subcommand, so scripts can tell failure kinds apart.
@@ -58,6 +61,39 @@ func (e *Env) Flags(name, usage string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// Locations returns the file registry for the data dir and creates the
+// folders every run needs.
+func (e *Env) Locations() (locations.Locations, error) {
+	l, err := locations.New(e.DataDir)
+	if err != nil {
+		return l, err
+	}
+	return l, l.Ensure()
+}
+
+// StartLogging points e.Logger at the rotating log file in the data dir
+// (info and up) and at stderr (warnings and up), both behind the
+// secret-redacting handler. Commands that touch the data dir call it; pure
+// tools such as "edi parse" do not, so they leave no files behind.
+func (e *Env) StartLogging(verbose bool) (stop func(), err error) {
+	l, err := e.Locations()
+	if err != nil {
+		return func() {}, err
+	}
+	lvl := slog.LevelWarn
+	if verbose {
+		lvl = slog.LevelDebug
+	}
+	logger, closer, err := logging.New(logging.Options{
+		File: l.Get(locations.LogFile), Stderr: e.Stderr, StderrLevel: lvl, FileLevel: slog.LevelInfo,
+	})
+	if err != nil {
+		return func() {}, err
+	}
+	e.Logger = logger
+	return func() { closer.Close() }, nil
 }
 
 // Parse parses args into fs and maps the outcome to an exit code: ok is false
@@ -156,7 +192,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return ExitUsage
 	}
 	if env.Logger == nil {
-		env.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		env.Logger = slog.New(logging.NewRedactingHandler(
+			slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), logging.Default))
 	}
 	return c.Run(ctx, env, rest)
 }
