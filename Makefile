@@ -1,0 +1,105 @@
+# ml-connector — the two commands that matter: `make demo` and `make test`.
+# Every target installs nothing behind your back except `deps`, which the
+# targets that need system packages call first and which says what it does.
+
+SHELL        := /bin/bash
+GO           ?= go
+BIN          := bin/ml-connector
+PKG          := ./cmd/ml-connector
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS      := -X github.com/ml-connector/ifs-cleo/core/cli.Version=$(VERSION) -X github.com/ml-connector/ifs-cleo/core/cli.Commit=$(COMMIT)
+# Release builds tell Fyne the app is migrated to fyne.Do (no per-call thread
+# checks); debug builds keep the checks and ignore FyneApp.toml's migration flag.
+RELEASE_TAGS := migrated_fynedo
+DEBUG_TAGS   := no_metadata
+DATA_DIR     ?=
+FUZZTIME     ?= 20s
+ARTIFACTS    ?= $(CURDIR)/artifacts
+
+# Debian packages: GUI build (cgo + GL/X11 headers), screenshots (Xvfb,
+# ImageMagick, xdotool), the Secret Service keyring, and OpenSSH for the SFTP
+# transport tests.
+APT_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev \
+                xvfb xauth imagemagick xdotool dbus dbus-x11 gnome-keyring libsecret-tools \
+                openssh-server openssh-client openssh-sftp-server
+
+# Tests that need a live session bus run inside one with an unlocked keyring.
+# A throwaway XDG_DATA_HOME gives each run a fresh login keyring, created and
+# unlocked with a throwaway password (an empty one makes the daemon prompt).
+WITH_KEYRING := env XDG_DATA_HOME=$$(mktemp -d) dbus-run-session -- bash -c 'printf mlc-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 && "$$@"' --
+
+.PHONY: all deps build run run-debug demo test test-race test-unit test-gui bench fuzz lint package chaos clean help
+
+all: build
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## install missing Debian packages, npm test peers and Go modules
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else echo "deps: need root or sudo to install:$$missing" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "deps: Debian packages present"; fi
+	@if [ -f testdata/npm/package.json ] && [ ! -d testdata/npm/node_modules ]; then \
+	  echo "deps: installing npm test peers (node-x12, x12-parser) into testdata/npm"; \
+	  (cd testdata/npm && npm ci --no-audit --no-fund --silent); fi
+	@echo "deps: downloading Go modules"; $(GO) mod download
+
+build: ## release build of the app into bin/
+	$(GO) build -tags $(RELEASE_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+
+run: build ## build and start the desktop app
+	./$(BIN) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+run-debug: ## start the app with Fyne's thread checks on
+	$(GO) run -tags $(DEBUG_TAGS) -race $(PKG) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+demo: deps build ## build and run the app against the embedded IFS and Cleo sandboxes
+	./$(BIN) demo $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l cmd core ui); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./core/... ./ui/...
+
+test-unit: ## engine and widget tests with -race, with a real keyring, sshd and node peers
+	$(WITH_KEYRING) env MLC_KEYRING_TEST=1 MLC_REQUIRE_SSHD=1 \
+	  $(if $(wildcard testdata/npm/node_modules),MLC_REQUIRE_NODE=1) \
+	  $(GO) test -race -count=1 -timeout 20m ./core/... ./ui/...
+
+test-gui: build ## the real binary in a real window under Xvfb (screenshots into $(ARTIFACTS))
+	mkdir -p $(ARTIFACTS)
+	$(WITH_KEYRING) env MLC_XVFB_TESTS=1 MLC_PROCESS_TESTS=1 MLC_BINARY=$(CURDIR)/$(BIN) MLC_ARTIFACTS=$(ARTIFACTS) \
+	  xvfb-run -a -s '-screen 0 1366x768x24' $(GO) test -count=1 -timeout 15m ./cmd/...
+
+test: lint test-unit test-gui ## everything CI runs
+
+test-race: test-unit
+
+bench: ## benchmarks, compared against baselines measured in the same run
+	mkdir -p $(ARTIFACTS)
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./core/... ./ui/... | tee $(ARTIFACTS)/bench.txt
+
+fuzz: ## each fuzz target for $(FUZZTIME)
+	@for pkg in $$($(GO) list ./core/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+chaos: build ## the long crash-recovery run (SIGKILL many times)
+	MLC_CHAOS=1 MLC_CHAOS_ITER=$${MLC_CHAOS_ITER:-60} MLC_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run Chaos -v ./core/...
+
+package: ## Linux tarball via fyne package (tool pinned in go.mod)
+	cp FyneApp.toml $(PKG)/FyneApp.toml
+	cp assets/icon.png $(PKG)/Icon.png
+	cd $(PKG) && $(GO) tool fyne package --target linux --release --tags $(RELEASE_TAGS) --icon Icon.png
+	rm -f $(PKG)/FyneApp.toml $(PKG)/Icon.png
+	mkdir -p dist && mv $(PKG)/*.tar.xz dist/ 2>/dev/null || mv $(PKG)/*.tar.gz dist/
+	@ls -l dist
+
+clean:
+	rm -rf bin dist $(ARTIFACTS)
