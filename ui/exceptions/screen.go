@@ -1,0 +1,674 @@
+package exceptions
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// Page and cache sizes: a page is a screenful or two; 20 pages bound memory
+// however far the clerk scrolls.
+const (
+	pageSize = 100
+	maxPages = 20
+)
+
+var columns = []struct {
+	title string
+	key   SortKey
+	width float32
+}{
+	{"Reason", ByReason, 175},
+	{"Partner", ByPartner, 110},
+	{"Supplier", BySupplier, 85},
+	{"Age", ByAge, 95},
+	{"Amount", ByAmount, 115},
+	{"Document", ByDocument, 115},
+}
+
+// Params are the screen's collaborators besides its Source.
+type Params struct {
+	Runner *uikit.Runner
+	Now    func() time.Time // age reference; time.Now when nil
+	// OnChanged is called (on the UI goroutine) after the clerk changed the
+	// queue, so the shell can refresh counts and the tray.
+	OnChanged func()
+}
+
+// Screen is the exception queue with its detail pane.
+type Screen struct {
+	widget.BaseWidget
+
+	ctx context.Context
+	src Source
+	p   Params
+
+	pager   *pager
+	content fyne.CanvasObject
+
+	table     *widget.Table
+	reasonSel *widget.Select
+	reasons   []ReasonCount
+	search    *widget.Entry
+	countLbl  *widget.Label
+	listErr   *uikit.ErrorLabel
+
+	selRow int
+	cur    *Detail
+
+	detail      *fyne.Container
+	emptyDetail fyne.CanvasObject
+	titleLbl    *widget.Label
+	messageLbl  *widget.Label
+	fixLbl      *widget.Label
+	resultLbl   *widget.Label
+	detailErr   *uikit.ErrorLabel
+	replayBtn   *widget.Button
+	replayAll   *widget.Button
+	mapBox      *fyne.Container
+	mapSel      *widget.Select
+	mapEntry    *widget.Entry
+	mapBtn      *widget.Button
+	ignoreEntry *widget.Entry
+	ignoreBtn   *widget.Button
+	previewBox  *fyne.Container
+	previewLbl  *widget.Label
+	previewList *widget.Label
+	confirmBtn  *widget.Button
+	parsedBox   *fyne.Container
+	rawLbl      *widget.Label
+	linesBox    *fyne.Container
+	tabs        *container.AppTabs
+}
+
+// New builds the screen; call Reload to fetch the first page. A nil src
+// gives the honest "no engine" state.
+func New(ctx context.Context, src Source, p Params) *Screen {
+	if p.Runner == nil {
+		p.Runner = uikit.NewRunner()
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	s := &Screen{ctx: ctx, src: src, p: p, selRow: -1}
+	s.ExtendBaseWidget(s)
+	if src == nil {
+		s.content = uikit.NoEngine("Exceptions")
+		return s
+	}
+	s.pager = newPager(ctx, src, p.Runner, pageSize, maxPages)
+	s.pager.onLoaded = s.onLoaded
+	s.pager.onError = func(err error) { s.listErr.SetError("load exceptions", err) }
+	s.build()
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
+
+func (s *Screen) build() {
+	s.listErr = uikit.NewErrorLabel()
+	s.countLbl = widget.NewLabel("")
+	s.reasonSel = widget.NewSelect([]string{"All reasons"}, nil)
+	s.reasonSel.SetSelectedIndex(0)
+	s.search = widget.NewEntry()
+	s.search.SetPlaceHolder("Filter by partner, supplier, invoice or PO number (Ctrl+F)")
+
+	s.table = widget.NewTableWithHeaders(
+		func() (int, int) { return s.pager.count, len(columns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		s.updateCell,
+	)
+	s.table.ShowHeaderColumn = false
+	s.table.CreateHeader = func() fyne.CanvasObject {
+		b := widget.NewButton("", nil)
+		b.Importance = widget.LowImportance
+		b.Alignment = widget.ButtonAlignLeading
+		return b
+	}
+	s.table.UpdateHeader = s.updateHeader
+	for i, c := range columns {
+		s.table.SetColumnWidth(i, c.width)
+	}
+	s.table.OnSelected = func(id widget.TableCellID) { s.selectRow(id.Row) }
+
+	s.reasonSel.OnChanged = func(string) { s.applyFilter() }
+	s.search.OnChanged = func(string) { s.applyFilter() }
+	top := container.NewBorder(nil, nil, s.reasonSel, s.countLbl, s.search)
+	list := container.NewBorder(container.NewVBox(top, s.listErr), nil, nil, nil, s.table)
+
+	s.buildDetail()
+	split := container.NewHSplit(list, s.detail)
+	split.Offset = 0.55
+	s.content = split
+}
+
+func (s *Screen) buildDetail() {
+	s.titleLbl = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.titleLbl.Wrapping = fyne.TextWrapWord
+	s.messageLbl = widget.NewLabel("")
+	s.messageLbl.Wrapping = fyne.TextWrapWord
+	s.fixLbl = widget.NewLabel("")
+	s.fixLbl.Wrapping = fyne.TextWrapWord
+	s.fixLbl.Importance = widget.WarningImportance
+	s.resultLbl = widget.NewLabel("")
+	s.resultLbl.Importance = widget.SuccessImportance
+	s.resultLbl.Wrapping = fyne.TextWrapWord
+	s.resultLbl.Hide()
+	s.detailErr = uikit.NewErrorLabel()
+
+	s.replayBtn = widget.NewButtonWithIcon("Replay (Ctrl+R)", theme.MediaReplayIcon(), s.Replay)
+	s.replayBtn.Importance = widget.HighImportance
+	s.replayAll = widget.NewButtonWithIcon("Replay all like this… (Ctrl+Shift+R)", theme.ViewRefreshIcon(), s.PreviewReplayAll)
+
+	s.mapSel = widget.NewSelect(nil, func(v string) {
+		if i := strings.Index(v, " — "); i > 0 {
+			s.mapEntry.SetText(v[:i])
+		}
+	})
+	s.mapSel.PlaceHolder = "Suggested suppliers"
+	s.mapEntry = widget.NewEntry()
+	s.mapEntry.SetPlaceHolder("IFS supplier id (Ctrl+M)")
+	s.mapEntry.OnSubmitted = func(string) { s.MapAndReplay() }
+	s.mapBtn = widget.NewButtonWithIcon("Map and replay", theme.ConfirmIcon(), s.MapAndReplay)
+	s.mapBtn.Importance = widget.HighImportance
+	s.mapBox = container.NewVBox(
+		widget.NewLabelWithStyle("Fix the mapping here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		s.mapSel,
+		container.NewBorder(nil, nil, nil, s.mapBtn, s.mapEntry),
+	)
+	s.mapBox.Hide()
+
+	s.ignoreEntry = widget.NewEntry()
+	s.ignoreEntry.SetPlaceHolder("Why ignore it? (required, audited) (Ctrl+I)")
+	s.ignoreEntry.OnSubmitted = func(string) { s.Ignore() }
+	s.ignoreBtn = widget.NewButtonWithIcon("Ignore", theme.VisibilityOffIcon(), s.Ignore)
+
+	s.previewLbl = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.previewLbl.Wrapping = fyne.TextWrapWord
+	s.previewList = widget.NewLabel("")
+	s.previewList.Wrapping = fyne.TextWrapWord
+	s.confirmBtn = widget.NewButtonWithIcon("Replay them", theme.ConfirmIcon(), s.ConfirmReplayAll)
+	s.confirmBtn.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { s.previewBox.Hide() })
+	s.previewBox = container.NewVBox(s.previewLbl, s.previewList, container.NewHBox(s.confirmBtn, cancel))
+	s.previewBox.Hide()
+
+	s.parsedBox = container.New(layout.NewFormLayout())
+	s.rawLbl = widget.NewLabel("")
+	s.rawLbl.TextStyle = fyne.TextStyle{Monospace: true}
+	side := container.NewHSplit(container.NewVScroll(s.parsedBox), container.NewScroll(s.rawLbl))
+	s.linesBox = container.NewVBox()
+	s.tabs = container.NewAppTabs(
+		container.NewTabItem("Invoice ⇄ raw EDI", side),
+		container.NewTabItem("Invoice vs IFS PO", container.NewVScroll(s.linesBox)),
+	)
+
+	head := container.NewVBox(
+		s.titleLbl, s.messageLbl, s.fixLbl,
+		s.mapBox,
+		container.NewHBox(s.replayBtn, s.replayAll),
+		container.NewBorder(nil, nil, nil, s.ignoreBtn, s.ignoreEntry),
+		s.previewBox, s.resultLbl, s.detailErr,
+	)
+	body := container.NewBorder(head, nil, nil, nil, s.tabs)
+	s.emptyDetail = uikit.Empty("No exception selected", "Pick a row (arrow keys and Space, or a click) to see why it failed and how to fix it.")
+	s.detail = container.NewStack(s.emptyDetail, body)
+	body.Hide()
+}
+
+// Reload refetches the reasons and the rows with the current filter.
+func (s *Screen) Reload() {
+	if s.src == nil {
+		return
+	}
+	s.pager.reset(s.filter())
+	s.p.Runner.Go(func() {
+		rs, err := s.src.Reasons(s.ctx)
+		fyne.Do(func() {
+			if err != nil {
+				s.listErr.SetError("load exception reasons", err)
+				return
+			}
+			s.setReasons(rs)
+		})
+	})
+}
+
+func (s *Screen) setReasons(rs []ReasonCount) {
+	s.reasons = rs
+	opts := []string{"All reasons"}
+	for _, r := range rs {
+		opts = append(opts, fmt.Sprintf("%s (%d)", r.Label, r.Count))
+	}
+	idx := s.reasonSel.SelectedIndex()
+	cb := s.reasonSel.OnChanged
+	s.reasonSel.OnChanged = nil
+	s.reasonSel.SetOptions(opts)
+	if idx < 0 || idx >= len(opts) {
+		idx = 0
+	}
+	s.reasonSel.SetSelectedIndex(idx)
+	s.reasonSel.OnChanged = cb
+}
+
+func (s *Screen) filter() Filter {
+	f := s.pager.filter
+	f.Text = strings.TrimSpace(s.search.Text)
+	f.Reason = ""
+	if i := s.reasonSel.SelectedIndex(); i > 0 && i-1 < len(s.reasons) {
+		f.Reason = s.reasons[i-1].Reason
+	}
+	return f
+}
+
+func (s *Screen) applyFilter() {
+	if s.pager == nil {
+		return
+	}
+	s.table.UnselectAll()
+	s.selRow = -1
+	s.pager.reset(s.filter())
+	s.table.ScrollToTop()
+}
+
+// SortBy orders the queue by column key, toggling the direction when it already is.
+func (s *Screen) SortBy(k SortKey) {
+	f := s.filter()
+	if f.Sort == k {
+		f.Desc = !f.Desc
+	} else {
+		f.Sort, f.Desc = k, false
+	}
+	s.pager.filter = f
+	s.applyFilter()
+}
+
+func (s *Screen) onLoaded() {
+	s.listErr.SetError("", nil)
+	s.countLbl.SetText(fmt.Sprintf("%d open", s.pager.count))
+	s.table.Refresh()
+	// The clerk may have selected a row whose page was not loaded yet.
+	if s.selRow >= 0 && (s.cur == nil) {
+		if _, ok := s.pager.row(s.selRow); ok {
+			s.selectRow(s.selRow)
+		}
+	}
+}
+
+func (s *Screen) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	b := o.(*widget.Button)
+	if id.Col < 0 || id.Col >= len(columns) {
+		b.SetText("")
+		return
+	}
+	c := columns[id.Col]
+	t := c.title
+	if s.pager.filter.Sort == c.key {
+		if s.pager.filter.Desc {
+			t += " ▼"
+		} else {
+			t += " ▲"
+		}
+	}
+	b.SetText(t)
+	b.OnTapped = func() { s.SortBy(c.key) }
+}
+
+func (s *Screen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	r, ok := s.pager.row(id.Row)
+	l.Alignment = fyne.TextAlignLeading
+	if !ok {
+		l.SetText("…")
+		return
+	}
+	switch columns[id.Col].key {
+	case ByReason:
+		l.SetText(r.ReasonLabel)
+	case ByPartner:
+		l.SetText(r.Partner)
+	case BySupplier:
+		l.SetText(orDash(r.Supplier))
+	case ByAge:
+		l.SetText(uikit.Age(s.p.Now(), r.Received))
+	case ByAmount:
+		l.Alignment = fyne.TextAlignTrailing
+		l.SetText(strings.TrimSpace(r.Amount.String() + " " + r.Currency))
+	case ByDocument:
+		l.SetText(r.BusinessKey)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// Count is the number of rows the table currently shows.
+func (s *Screen) Count() int {
+	if s.pager == nil {
+		return 0
+	}
+	return s.pager.count
+}
+
+// Select selects table row i (as a click or Space would).
+func (s *Screen) Select(i int) {
+	s.table.Select(widget.TableCellID{Row: i, Col: 0})
+}
+
+func (s *Screen) selectRow(i int) {
+	s.selRow = i
+	s.cur = nil
+	r, ok := s.pager.row(i)
+	if !ok {
+		return // onLoaded selects it when its page arrives
+	}
+	s.p.Runner.Go(func() {
+		d, err := s.src.Detail(s.ctx, r.DocumentID)
+		fyne.Do(func() {
+			if s.selRow != i {
+				return
+			}
+			if err != nil {
+				s.detailErr.SetError("load exception "+strconv.FormatInt(r.DocumentID, 10), err)
+				return
+			}
+			s.showDetail(&d)
+		})
+	})
+}
+
+func (s *Screen) showDetail(d *Detail) {
+	s.cur = d
+	s.emptyDetail.Hide()
+	s.detail.Objects[1].Show()
+	s.detailErr.SetError("", nil)
+	s.resultLbl.Hide()
+	s.previewBox.Hide()
+	s.titleLbl.SetText(fmt.Sprintf("%s · %s · %s", d.ReasonLabel, d.Partner, d.BusinessKey))
+	s.messageLbl.SetText(d.Message)
+	s.fixLbl.SetText("What to do: " + d.Fix)
+	if d.PartnerKey != "" {
+		opts := make([]string, 0, len(d.Suggestions))
+		for _, sg := range d.Suggestions {
+			opts = append(opts, fmt.Sprintf("%s — %s (%s)", sg.SupplierID, sg.Name, sg.Why))
+		}
+		s.mapSel.SetOptions(opts)
+		s.mapSel.ClearSelected()
+		s.mapEntry.SetText("")
+		if len(d.Suggestions) > 0 {
+			s.mapEntry.SetText(d.Suggestions[0].SupplierID)
+		}
+		s.mapBox.Show()
+	} else {
+		s.mapBox.Hide()
+	}
+	s.ignoreEntry.SetText("")
+
+	s.parsedBox.Objects = nil
+	for _, f := range d.Parsed {
+		k := widget.NewLabelWithStyle(f.Name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		v := widget.NewLabel(f.Value)
+		v.Wrapping = fyne.TextWrapWord
+		s.parsedBox.Objects = append(s.parsedBox.Objects, k, v)
+	}
+	s.parsedBox.Refresh()
+	s.rawLbl.SetText(segmentLines(d.RawEDI))
+
+	s.linesBox.Objects = nil
+	if len(d.Lines) == 0 {
+		s.linesBox.Add(widget.NewLabel("No IFS purchase order lines to compare for this exception."))
+	} else {
+		grid := container.NewGridWithColumns(4,
+			bold("Line"), bold("Field"), bold("Invoice"), bold("IFS PO"))
+		for _, ln := range d.Lines {
+			for _, c := range ln.Cells {
+				inv, po := widget.NewLabel(c.Invoice), widget.NewLabel(c.PO)
+				field := widget.NewLabel(c.Label)
+				if c.Differs {
+					inv.Importance, po.Importance = widget.DangerImportance, widget.DangerImportance
+					inv.TextStyle.Bold, po.TextStyle.Bold = true, true
+					field.SetText(c.Label + " ≠")
+				}
+				grid.Add(widget.NewLabel(ln.Line))
+				grid.Add(field)
+				grid.Add(inv)
+				grid.Add(po)
+			}
+		}
+		s.linesBox.Add(grid)
+	}
+	s.linesBox.Refresh()
+	if len(d.Lines) > 0 {
+		s.tabs.SelectIndex(1)
+	} else {
+		s.tabs.SelectIndex(0)
+	}
+}
+
+func bold(t string) *widget.Label {
+	return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// segmentLines puts each X12 segment on its own line when the raw file came as one line.
+func segmentLines(raw string) string {
+	if strings.Contains(raw, "\n") || !strings.Contains(raw, "~") {
+		return raw
+	}
+	return strings.ReplaceAll(strings.TrimRight(raw, "~"), "~", "~\n") + "~"
+}
+
+// Current is the exception the detail pane shows, or nil.
+func (s *Screen) Current() *Detail { return s.cur }
+
+func (s *Screen) done(what string, msg string, err error) {
+	if err != nil {
+		s.detailErr.SetError(what, err)
+		return
+	}
+	s.detailErr.SetError("", nil)
+	s.resultLbl.SetText(msg)
+	s.resultLbl.Show()
+	s.table.UnselectAll()
+	s.selRow = -1
+	s.pager.reset(s.filter())
+	s.Reload()
+	if s.p.OnChanged != nil {
+		s.p.OnChanged()
+	}
+}
+
+// Replay re-runs the selected exception.
+func (s *Screen) Replay() {
+	d := s.cur
+	if d == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		out, err := s.src.Replay(s.ctx, d.DocumentID)
+		fyne.Do(func() { s.done("replay "+d.BusinessKey, d.BusinessKey+": "+out, err) })
+	})
+}
+
+// PreviewReplayAll shows what replaying every exception with the selected reason would do.
+func (s *Screen) PreviewReplayAll() {
+	d := s.cur
+	if d == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		pv, err := s.src.PreviewReplayAll(s.ctx, d.Reason)
+		fyne.Do(func() {
+			if err != nil {
+				s.detailErr.SetError("preview replay", err)
+				return
+			}
+			s.previewLbl.SetText(fmt.Sprintf("Replay %d exceptions with reason “%s”:", len(pv.Items), d.ReasonLabel))
+			var b strings.Builder
+			for i, it := range pv.Items {
+				if i == 12 {
+					fmt.Fprintf(&b, "… and %d more", len(pv.Items)-i)
+					break
+				}
+				fmt.Fprintf(&b, "%s: %s\n", it.BusinessKey, it.Outcome)
+			}
+			s.previewList.SetText(strings.TrimRight(b.String(), "\n"))
+			s.confirmBtn.SetText(fmt.Sprintf("Replay %d", len(pv.Items)))
+			s.previewBox.Show()
+		})
+	})
+}
+
+// ConfirmReplayAll replays every exception with the selected reason (after the preview).
+func (s *Screen) ConfirmReplayAll() {
+	d := s.cur
+	if d == nil {
+		return
+	}
+	s.previewBox.Hide()
+	s.p.Runner.Go(func() {
+		n, err := s.src.ReplayAll(s.ctx, d.Reason)
+		fyne.Do(func() {
+			s.done("replay all", fmt.Sprintf("Replayed %d exceptions with reason “%s”.", n, d.ReasonLabel), err)
+		})
+	})
+}
+
+// Ignore closes the selected exception with the typed comment.
+func (s *Screen) Ignore() {
+	d := s.cur
+	if d == nil {
+		return
+	}
+	comment := strings.TrimSpace(s.ignoreEntry.Text)
+	if comment == "" {
+		s.detailErr.SetError("ignore", fmt.Errorf("a comment is required, so the audit trail says why"))
+		return
+	}
+	s.p.Runner.Go(func() {
+		err := s.src.Ignore(s.ctx, d.DocumentID, comment)
+		fyne.Do(func() { s.done("ignore "+d.BusinessKey, d.BusinessKey+" ignored: "+comment, err) })
+	})
+}
+
+// MapAndReplay maps the exception's partner to the entered supplier, then replays it.
+func (s *Screen) MapAndReplay() {
+	d := s.cur
+	if d == nil || d.PartnerKey == "" {
+		return
+	}
+	sup := strings.TrimSpace(s.mapEntry.Text)
+	if sup == "" {
+		s.detailErr.SetError("map partner", fmt.Errorf("enter or pick an IFS supplier id"))
+		return
+	}
+	s.p.Runner.Go(func() {
+		err := s.src.MapPartner(s.ctx, d.PartnerKey, sup)
+		if err != nil {
+			fyne.Do(func() { s.detailErr.SetError("map "+d.PartnerKey+" to "+sup, err) })
+			return
+		}
+		out, err := s.src.Replay(s.ctx, d.DocumentID)
+		fyne.Do(func() {
+			s.done("replay "+d.BusinessKey, fmt.Sprintf("Mapped %s to supplier %s. %s: %s", d.PartnerKey, sup, d.BusinessKey, out), err)
+		})
+	})
+}
+
+func (s *Screen) focus(o fyne.Focusable) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(s); c != nil {
+		c.Focus(o)
+	}
+}
+
+func (s *Screen) move(delta int) {
+	if s.pager == nil || s.pager.count == 0 {
+		return
+	}
+	i := s.selRow + delta
+	if i < 0 {
+		i = 0
+	}
+	if i >= s.pager.count {
+		i = s.pager.count - 1
+	}
+	s.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+	s.Select(i)
+}
+
+// Shortcuts are the keyboard commands of the queue.
+func (s *Screen) Shortcuts() []uikit.Shortcut {
+	if s.src == nil {
+		return nil
+	}
+	return []uikit.Shortcut{
+		{Desc: "Replay the selected exception", Key: fyne.KeyR, Mod: fyne.KeyModifierShortcutDefault, Run: s.Replay},
+		{Desc: "Replay all like this (preview)", Key: fyne.KeyR, Mod: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, Run: s.PreviewReplayAll},
+		{Desc: "Ignore with a comment", Key: fyne.KeyI, Mod: fyne.KeyModifierShortcutDefault, Run: func() { s.focus(s.ignoreEntry) }},
+		{Desc: "Filter the queue", Key: fyne.KeyF, Mod: fyne.KeyModifierShortcutDefault, Run: func() { s.focus(s.search) }},
+		{Desc: "Map the partner", Key: fyne.KeyM, Mod: fyne.KeyModifierShortcutDefault, Run: func() { s.focus(s.mapEntry) }},
+		{Desc: "Next exception", Key: fyne.KeyDown, Mod: fyne.KeyModifierShortcutDefault, Run: func() { s.move(1) }},
+		{Desc: "Previous exception", Key: fyne.KeyUp, Mod: fyne.KeyModifierShortcutDefault, Run: func() { s.move(-1) }},
+	}
+}
+
+// ScrollTo scrolls the table so row i is visible (rows load as they appear).
+func (s *Screen) ScrollTo(i int) { s.table.ScrollTo(widget.TableCellID{Row: i, Col: 0}) }
+
+// Status returns the last action's outcome and the error shown in place, for tests.
+func (s *Screen) Status() (result, errText string) {
+	if s.resultLbl == nil {
+		return "", ""
+	}
+	if s.resultLbl.Visible() {
+		result = s.resultLbl.Text
+	}
+	if s.detailErr.Visible() {
+		errText = s.detailErr.Text
+	} else if s.listErr.Visible() {
+		errText = s.listErr.Text
+	}
+	return result, errText
+}
+
+// SetSearch types a filter into the search box.
+func (s *Screen) SetSearch(text string) { s.search.SetText(text) }
+
+// SetReason filters to one reason code ("" for all); it reports whether the code is known.
+func (s *Screen) SetReason(code string) bool {
+	if code == "" {
+		s.reasonSel.SetSelectedIndex(0)
+		return true
+	}
+	for i, r := range s.reasons {
+		if r.Reason == code {
+			s.reasonSel.SetSelectedIndex(i + 1)
+			return true
+		}
+	}
+	return false
+}
+
+// SetIgnoreComment types the ignore comment.
+func (s *Screen) SetIgnoreComment(c string) { s.ignoreEntry.SetText(c) }
+
+// SetSupplier types the supplier id to map the partner to.
+func (s *Screen) SetSupplier(id string) { s.mapEntry.SetText(id) }

@@ -1,0 +1,180 @@
+package exceptions_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
+	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
+	"github.com/ml-connector/ifs-cleo/ui/uifake"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+func newScreen(t testing.TB, src exceptions.Source) (*exceptions.Screen, *uikit.Runner) {
+	run := uikit.NewManualRunner()
+	s := exceptions.New(context.Background(), src, exceptions.Params{Runner: run, Now: func() time.Time { return uifake.Epoch }})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	return s, run
+}
+
+func TestLazyWith100kRows(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	src := uifake.NewExceptions(100_000)
+	s, run := newScreen(t, src)
+	if s.Count() != 100_000 {
+		t.Fatalf("count = %d", s.Count())
+	}
+	rows, calls := src.Served()
+	if rows == 0 || rows > 200 {
+		t.Fatalf("first screen fetched %d rows in %d calls; want one or two pages, not all rows", rows, calls)
+	}
+	s.ScrollTo(73_456)
+	run.Drain()
+	rows2, _ := src.Served()
+	if rows2-rows == 0 || rows2 > 400 {
+		t.Fatalf("scrolling to row 73456 fetched %d rows in total; want a page or two", rows2)
+	}
+}
+
+func TestGoldenPriceMismatch(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	src := uifake.NewExceptions(40)
+	s, run := newScreen(t, src)
+	if !s.SetReason("price_mismatch") {
+		t.Fatal("reason price_mismatch not offered")
+	}
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	d := s.Current()
+	if d == nil || len(d.Lines) == 0 {
+		t.Fatalf("detail not loaded or without PO lines: %+v", d)
+	}
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	uitest.AssertImage(t, "price_mismatch.png", w.Canvas().Capture())
+}
+
+// The clerk's journey in the widgets: an unmapped partner is mapped from its
+// exception and the replay posts it.
+func TestMapPartnerAndReplay(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(40)
+	s, run := newScreen(t, src)
+	before := s.Count()
+	s.SetReason("partner_unmapped")
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	d := s.Current()
+	if d == nil || d.PartnerKey == "" || len(d.Suggestions) == 0 {
+		t.Fatalf("no mapping fix offered: %+v", d)
+	}
+	s.SetSupplier("S1001")
+	s.MapAndReplay()
+	run.Drain()
+	res, errText := s.Status()
+	if errText != "" || !strings.Contains(res, "posted to IFS") {
+		t.Fatalf("result %q, error %q", res, errText)
+	}
+	want := []string{"map " + d.PartnerKey + " S1001", "replay " + itoa(d.DocumentID)}
+	if strings.Join(src.Log, "|") != strings.Join(want, "|") {
+		t.Fatalf("actions %q, want %q", src.Log, want)
+	}
+	s.SetReason("")
+	run.Drain()
+	if s.Count() != before-1 {
+		t.Fatalf("count %d after posting, want %d", s.Count(), before-1)
+	}
+}
+
+func TestIgnoreNeedsComment(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(10)
+	s, run := newScreen(t, src)
+	s.Select(0)
+	run.Drain()
+	s.Ignore()
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "comment is required") {
+		t.Fatalf("error = %q", e)
+	}
+	s.SetIgnoreComment("supplier sent it twice")
+	s.Ignore()
+	run.Drain()
+	if res, e := s.Status(); e != "" || !strings.Contains(res, "ignored: supplier sent it twice") {
+		t.Fatalf("result %q error %q", res, e)
+	}
+	if s.Count() != 9 {
+		t.Fatalf("count %d, want 9", s.Count())
+	}
+}
+
+func TestReplayAllPreview(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(50)
+	s, run := newScreen(t, src)
+	s.SetReason("gl_unmapped")
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	s.PreviewReplayAll()
+	run.Drain()
+	if len(src.Log) != 0 {
+		t.Fatalf("preview changed something: %v", src.Log)
+	}
+	s.ConfirmReplayAll()
+	run.Drain()
+	if res, _ := s.Status(); !strings.Contains(res, "Replayed 10 exceptions") {
+		t.Fatalf("result %q", res)
+	}
+}
+
+func TestErrorsShownInPlace(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(10)
+	src.Failures["Count"] = errors.New("database is locked")
+	s, _ := newScreen(t, src)
+	if _, e := s.Status(); e != "Could not load exceptions: database is locked" {
+		t.Fatalf("error = %q", e)
+	}
+}
+
+func TestNoEngine(t *testing.T) {
+	test.NewTempApp(t)
+	s := exceptions.New(context.Background(), nil, exceptions.Params{})
+	w := test.NewTempWindow(t, s)
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "No engine connected") {
+		t.Fatal("missing the honest empty state")
+	}
+}
+
+// BenchmarkScrollPage100k measures rendering one screenful of a 100,000-row
+// queue after a jump, and reports how many rows each jump fetched.
+func BenchmarkScrollPage100k(b *testing.B) {
+	test.NewApp()
+	src := uifake.NewExceptions(100_000)
+	s, run := newScreen(b, src)
+	start, _ := src.Served()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.ScrollTo((i * 7919) % 100_000)
+		run.Drain()
+	}
+	b.StopTimer()
+	end, _ := src.Served()
+	b.ReportMetric(float64(end-start)/float64(b.N), "rows-fetched/op")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

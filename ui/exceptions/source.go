@@ -1,0 +1,125 @@
+// Package exceptions is the clerk's home screen: the queue of documents that
+// could not reach their final state, why, and what to do about it (fix the
+// mapping, replay, replay all like this, ignore with a comment).
+//
+// The queue can hold 100,000 rows, so the table asks its Source for one page
+// at a time as rows scroll into view and never builds a widget per row.
+package exceptions
+
+import (
+	"context"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// SortKey is a column the queue can be ordered by.
+type SortKey int
+
+// Sort keys, in column order.
+const (
+	ByReason SortKey = iota
+	ByPartner
+	BySupplier
+	ByAge
+	ByAmount
+	ByDocument
+)
+
+// Filter selects and orders exceptions. The zero value is every open exception, oldest first.
+type Filter struct {
+	Reason string // stable reason code, "" for all
+	Text   string // matched against partner, supplier and business key
+	Sort   SortKey
+	Desc   bool
+}
+
+// Row is one open exception as the table shows it.
+type Row struct {
+	DocumentID  int64
+	Reason      string // stable code, e.g. "partner_unmapped"
+	ReasonLabel string // short plain words, e.g. "Partner not mapped"
+	Partner     string
+	Supplier    string // IFS supplier id, "" when unknown
+	BusinessKey string // invoice or PO number
+	Received    time.Time
+	Amount      money.Decimal
+	Currency    string
+}
+
+// ReasonCount is how many open exceptions share one reason.
+type ReasonCount struct {
+	Reason string
+	Label  string
+	Count  int
+}
+
+// Field is one labelled value of the parsed document.
+type Field struct {
+	Name, Value string
+}
+
+// Compare is one attribute of an invoice line next to the IFS PO line it should match.
+type Compare struct {
+	Label   string // "Quantity", "Unit price", "Unit"
+	Invoice string
+	PO      string
+	Differs bool // outside tolerance: highlighted
+}
+
+// LineDiff is one invoice line against its IFS purchase order line.
+type LineDiff struct {
+	Line  string // "PO 1001 line 2"
+	Cells []Compare
+}
+
+// Suggestion is an IFS supplier proposed for an unmapped partner.
+type Suggestion struct {
+	SupplierID string
+	Name       string
+	Why        string // "same ISA id", "name 92 % similar"
+}
+
+// Detail is everything the detail pane shows for one exception.
+type Detail struct {
+	Row
+	Message string // plain-language reason
+	Fix     string // plain-language next step
+	RawEDI  string
+	Parsed  []Field
+	Lines   []LineDiff // PO mismatches: invoice vs IFS PO lines
+	// PartnerKey is set when the fix is a partner ↔ supplier mapping, which the
+	// clerk can make right here; Suggestions are the engine's best guesses.
+	PartnerKey  string
+	Suggestions []Suggestion
+}
+
+// PreviewItem says what a replay would do to one exception.
+type PreviewItem struct {
+	DocumentID  int64
+	BusinessKey string
+	Outcome     string // "will post", "still fails: PO 1001 is closed"
+}
+
+// Preview is the dry run of "replay all like this".
+type Preview struct {
+	Reason string
+	Items  []PreviewItem
+}
+
+// Source is what the screen needs from the engine. Every method is called off
+// the UI goroutine.
+type Source interface {
+	Count(ctx context.Context, f Filter) (int, error)
+	Page(ctx context.Context, f Filter, offset, limit int) ([]Row, error)
+	Reasons(ctx context.Context) ([]ReasonCount, error)
+	Detail(ctx context.Context, documentID int64) (Detail, error)
+	// Replay re-runs one document and returns its outcome in plain words.
+	Replay(ctx context.Context, documentID int64) (string, error)
+	PreviewReplayAll(ctx context.Context, reason string) (Preview, error)
+	// ReplayAll replays every open exception with reason; it returns how many it replayed.
+	ReplayAll(ctx context.Context, reason string) (int, error)
+	Ignore(ctx context.Context, documentID int64, comment string) error
+	// MapPartner maps an EDI partner to an IFS supplier (an audited mapping change).
+	MapPartner(ctx context.Context, partnerKey, supplierID string) error
+}

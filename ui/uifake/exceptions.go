@@ -1,0 +1,311 @@
+// Package uifake holds in-memory implementations of the sources the screens
+// consume, for headless tests and benchmarks only: the app itself never shows
+// fake data (screens without an engine show an honest empty state).
+package uifake
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
+)
+
+// Epoch is the fixed "now" of the fakes, so ages and goldens are stable.
+var Epoch = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+
+var reasonLabels = []struct{ code, label, msg, fix string }{
+	{"partner_unmapped", "Partner not mapped", "Partner ZZ:%s is not mapped to an IFS supplier.", "Map the partner to its IFS supplier, then replay."},
+	{"price_mismatch", "Price outside tolerance", "Invoice line price differs from the IFS purchase order line by more than the supplier's tolerance.", "Ask the supplier for a corrected invoice, or raise the tolerance, then replay."},
+	{"po_closed", "PO closed", "Purchase order is closed in IFS, so no invoice can be matched to it.", "Reopen the PO in IFS or ask the supplier which PO they meant."},
+	{"duplicate", "Possible duplicate", "An invoice with the same number and a different amount already exists in IFS.", "Compare both invoices; ignore this one if it is the duplicate."},
+	{"gl_unmapped", "No GL coding rule", "A freight charge has no GL coding rule for this supplier.", "Add a GL rule for charge code FRT, then replay all like this."},
+}
+
+var partners = []string{"ACME01", "GLOBEX", "INITECH", "UMBRELLA", "STARKIND", "WAYNEENT", "HOOLI", "VANDELAY"}
+
+// Exceptions is an in-memory exceptions.Source of n generated rows. It counts
+// the rows it hands out so tests can prove the table fetches lazily.
+type Exceptions struct {
+	mu       sync.Mutex
+	rows     []exceptions.Row
+	mapped   map[string]string
+	served   int
+	pages    int
+	view     []exceptions.Row
+	viewKey  exceptions.Filter
+	viewOK   bool
+	Failures map[string]error // method name → error to return
+	Log      []string         // actions taken, for assertions
+}
+
+// NewExceptions returns n deterministic exceptions.
+func NewExceptions(n int) *Exceptions {
+	f := &Exceptions{mapped: map[string]string{}, Failures: map[string]error{}}
+	f.rows = make([]exceptions.Row, n)
+	for i := range f.rows {
+		r := reasonLabels[i%len(reasonLabels)]
+		p := partners[(i/len(reasonLabels))%len(partners)]
+		sup := ""
+		if r.code != "partner_unmapped" {
+			sup = fmt.Sprintf("S%04d", 1000+(i*7)%90)
+		}
+		f.rows[i] = exceptions.Row{
+			DocumentID:  int64(i + 1),
+			Reason:      r.code,
+			ReasonLabel: r.label,
+			Partner:     p,
+			Supplier:    sup,
+			BusinessKey: fmt.Sprintf("INV-%06d", 100000+i),
+			Received:    Epoch.Add(-time.Duration(i%500+1) * 17 * time.Minute),
+			Amount:      money.New(int64(10000+(i*7919)%900000), 2),
+			Currency:    "USD",
+		}
+	}
+	return f
+}
+
+// Served is how many rows Page has returned so far, and in how many calls.
+func (f *Exceptions) Served() (rows, calls int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.served, f.pages
+}
+
+func (f *Exceptions) fail(m string) error { return f.Failures[m] }
+
+func (f *Exceptions) viewFor(flt exceptions.Filter) []exceptions.Row {
+	if f.viewOK && f.viewKey == flt {
+		return f.view
+	}
+	var v []exceptions.Row
+	txt := strings.ToLower(flt.Text)
+	for _, r := range f.rows {
+		if flt.Reason != "" && r.Reason != flt.Reason {
+			continue
+		}
+		if txt != "" && !strings.Contains(strings.ToLower(r.Partner+" "+r.Supplier+" "+r.BusinessKey), txt) {
+			continue
+		}
+		v = append(v, r)
+	}
+	less := func(a, b exceptions.Row) int {
+		switch flt.Sort {
+		case exceptions.ByReason:
+			return strings.Compare(a.ReasonLabel, b.ReasonLabel)
+		case exceptions.ByPartner:
+			return strings.Compare(a.Partner, b.Partner)
+		case exceptions.BySupplier:
+			return strings.Compare(a.Supplier, b.Supplier)
+		case exceptions.ByAge:
+			return a.Received.Compare(b.Received)
+		case exceptions.ByAmount:
+			return a.Amount.Cmp(b.Amount)
+		default:
+			return strings.Compare(a.BusinessKey, b.BusinessKey)
+		}
+	}
+	sort.SliceStable(v, func(i, j int) bool {
+		c := less(v[i], v[j])
+		if flt.Desc {
+			return c > 0
+		}
+		return c < 0
+	})
+	f.view, f.viewKey, f.viewOK = v, flt, true
+	return v
+}
+
+// Count implements exceptions.Source.
+func (f *Exceptions) Count(_ context.Context, flt exceptions.Filter) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Count"); err != nil {
+		return 0, err
+	}
+	return len(f.viewFor(flt)), nil
+}
+
+// Page implements exceptions.Source.
+func (f *Exceptions) Page(_ context.Context, flt exceptions.Filter, offset, limit int) ([]exceptions.Row, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Page"); err != nil {
+		return nil, err
+	}
+	v := f.viewFor(flt)
+	if offset >= len(v) {
+		return nil, nil
+	}
+	end := min(offset+limit, len(v))
+	out := append([]exceptions.Row(nil), v[offset:end]...)
+	f.served += len(out)
+	f.pages++
+	return out, nil
+}
+
+// Reasons implements exceptions.Source.
+func (f *Exceptions) Reasons(context.Context) ([]exceptions.ReasonCount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	counts := map[string]int{}
+	for _, r := range f.rows {
+		counts[r.Reason]++
+	}
+	var out []exceptions.ReasonCount
+	for _, r := range reasonLabels {
+		if counts[r.code] > 0 {
+			out = append(out, exceptions.ReasonCount{Reason: r.code, Label: r.label, Count: counts[r.code]})
+		}
+	}
+	return out, nil
+}
+
+func (f *Exceptions) find(id int64) (int, bool) {
+	for i, r := range f.rows {
+		if r.DocumentID == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Detail implements exceptions.Source.
+func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Detail"); err != nil {
+		return exceptions.Detail{}, err
+	}
+	i, ok := f.find(id)
+	if !ok {
+		return exceptions.Detail{}, fmt.Errorf("exception %d: not found", id)
+	}
+	r := f.rows[i]
+	var rl = reasonLabels[0]
+	for _, x := range reasonLabels {
+		if x.code == r.Reason {
+			rl = x
+		}
+	}
+	d := exceptions.Detail{Row: r, Fix: rl.fix, Message: rl.msg}
+	if strings.Contains(rl.msg, "%s") {
+		d.Message = fmt.Sprintf(rl.msg, r.Partner)
+	}
+	d.RawEDI = fmt.Sprintf("ISA*00*          *00*          *ZZ*%-15s*ZZ*MLCONNECTOR    *261127*0930*U*00401*000000101*0*P*>~GS*IN*%s*MLCONNECTOR*20261127*0930*101*X*004010~ST*810*0001~BIG*20261127*%s**PO1001~IT1*1*10*EA*12.50**VP*WIDGET-A~TDS*%s~SE*5*0001~GE*1*101~IEA*1*000000101~",
+		r.Partner, r.Partner, r.BusinessKey, strings.ReplaceAll(r.Amount.String(), ".", ""))
+	d.Parsed = []exceptions.Field{
+		{Name: "Invoice", Value: r.BusinessKey},
+		{Name: "Partner", Value: "ZZ:" + r.Partner},
+		{Name: "PO", Value: "PO1001"},
+		{Name: "Total", Value: r.Amount.String() + " " + r.Currency},
+	}
+	switch r.Reason {
+	case "partner_unmapped":
+		d.PartnerKey = "ZZ:" + r.Partner
+		d.Suggestions = []exceptions.Suggestion{
+			{SupplierID: "S1001", Name: r.Partner + " Corp", Why: "same ISA id in the supplier's external id"},
+			{SupplierID: "S1077", Name: r.Partner + " Holdings", Why: "name 81 % similar"},
+		}
+	case "price_mismatch":
+		d.Lines = []exceptions.LineDiff{{Line: "PO1001 line 1", Cells: []exceptions.Compare{
+			{Label: "Quantity", Invoice: "10 EA", PO: "10 EA"},
+			{Label: "Unit price", Invoice: "12.50", PO: "11.00", Differs: true},
+			{Label: "Item", Invoice: "WIDGET-A", PO: "WIDGET-A"},
+		}}}
+	}
+	return d, nil
+}
+
+// Replay implements exceptions.Source: an unmapped partner posts once mapped;
+// every other reason still fails.
+func (f *Exceptions) Replay(_ context.Context, id int64) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Replay"); err != nil {
+		return "", err
+	}
+	i, ok := f.find(id)
+	if !ok {
+		return "", fmt.Errorf("replay %d: not found", id)
+	}
+	r := f.rows[i]
+	f.Log = append(f.Log, fmt.Sprintf("replay %d", id))
+	if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
+		f.rows = append(f.rows[:i], f.rows[i+1:]...)
+		f.viewOK = false
+		return "posted to IFS", nil
+	}
+	return "still fails: " + r.ReasonLabel, nil
+}
+
+// PreviewReplayAll implements exceptions.Source.
+func (f *Exceptions) PreviewReplayAll(_ context.Context, reason string) (exceptions.Preview, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pv := exceptions.Preview{Reason: reason}
+	for _, r := range f.rows {
+		if r.Reason != reason {
+			continue
+		}
+		out := "still fails: " + r.ReasonLabel
+		if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
+			out = "will post"
+		}
+		pv.Items = append(pv.Items, exceptions.PreviewItem{DocumentID: r.DocumentID, BusinessKey: r.BusinessKey, Outcome: out})
+	}
+	return pv, nil
+}
+
+// ReplayAll implements exceptions.Source.
+func (f *Exceptions) ReplayAll(_ context.Context, reason string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	kept := f.rows[:0]
+	for _, r := range f.rows {
+		if r.Reason == reason {
+			n++
+			if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
+				continue
+			}
+		}
+		kept = append(kept, r)
+	}
+	f.rows = kept
+	f.viewOK = false
+	f.Log = append(f.Log, fmt.Sprintf("replay all %s", reason))
+	return n, nil
+}
+
+// Ignore implements exceptions.Source.
+func (f *Exceptions) Ignore(_ context.Context, id int64, comment string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.find(id)
+	if !ok {
+		return fmt.Errorf("ignore %d: not found", id)
+	}
+	f.rows = append(f.rows[:i], f.rows[i+1:]...)
+	f.viewOK = false
+	f.Log = append(f.Log, fmt.Sprintf("ignore %d: %s", id, comment))
+	return nil
+}
+
+// MapPartner implements exceptions.Source.
+func (f *Exceptions) MapPartner(_ context.Context, partner, supplier string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("MapPartner"); err != nil {
+		return err
+	}
+	f.mapped[partner] = supplier
+	f.Log = append(f.Log, fmt.Sprintf("map %s %s", partner, supplier))
+	return nil
+}
+
+var _ exceptions.Source = (*Exceptions)(nil)

@@ -1,0 +1,38 @@
+package uikit
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+)
+
+// Shortcut is a keyboard command a screen offers; the shell registers it on
+// the window canvas so the app can be driven without a mouse.
+type Shortcut struct {
+	Desc string
+	Key  fyne.KeyName
+	Mod  fyne.KeyModifier
+	Run  func()
+}
+
+// Register adds every shortcut to c.
+func Register(c fyne.Canvas, list []Shortcut) {
+	for _, s := range list {
+		run := s.Run
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: s.Key, Modifier: s.Mod}, func(fyne.Shortcut) { run() })
+	}
+}
+
+// Label renders a shortcut as "Ctrl+Shift+R".
+func (s Shortcut) Label() string {
+	out := ""
+	if s.Mod&fyne.KeyModifierControl != 0 {
+		out += "Ctrl+"
+	}
+	if s.Mod&fyne.KeyModifierAlt != 0 {
+		out += "Alt+"
+	}
+	if s.Mod&fyne.KeyModifierShift != 0 {
+		out += "Shift+"
+	}
+	return out + string(s.Key)
+}
