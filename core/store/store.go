@@ -1,0 +1,317 @@
+// Package store is the connector's local memory: every file received, every
+// document sent or received with its audit trail, the exception queue,
+// versioned mappings, reference-data caches, sync runs, cursors, outbound
+// intents, control-number counters, settings and schedules.
+//
+// It is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode, written
+// through a single connection so that writers never fight over locks and
+// control numbers and the audit chain are allocated in a strict order, and
+// read through a separate read-only pool so that the GUI's queries never
+// wait for a sync to finish writing.
+//
+// Writes go through Update, which runs a function in one IMMEDIATE
+// transaction; the convenience methods on Store are one-statement wrappers
+// around the same Tx methods, so a caller that needs several changes to land
+// together (store documents, allocate control numbers, record an intent)
+// uses Update and the Tx methods directly.
+//
+// Secrets never enter this database: settings keys that look like secrets are
+// rejected (see ErrSecretKey).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// ErrNotFound is returned (wrapped) when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a precondition fails: a document
+// was not in the status the caller expected, an intent exists with other
+// content, a counter is exhausted.
+var ErrConflict = errors.New("conflict")
+
+// ErrInvalid is returned (wrapped) when the caller passed a value the store
+// refuses (unknown status, empty key, malformed CSV row).
+var ErrInvalid = errors.New("invalid")
+
+// SystemActor is the actor recorded for changes the engine makes on its own.
+const SystemActor = "system"
+
+// Store is an open database. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // one connection: every write is serialised
+	r    *sql.DB // read-only pool
+	now  func() time.Time
+}
+
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct {
+	now         func() time.Time
+	synchronous string
+	readConns   int
+}
+
+// WithClock replaces the clock used for every stored time (tests).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSynchronous sets PRAGMA synchronous on the writer. The default is FULL:
+// a file acknowledged to Cleo must survive a power cut, not only a crash.
+// Benchmarks that build large fixtures use OFF.
+func WithSynchronous(mode string) Option { return func(o *options) { o.synchronous = mode } }
+
+// WithReadConns sets the size of the read pool (default 4).
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// Open opens (creating if needed) the database at path, applies pending
+// migrations and returns the store. The directory is created 0700 and the
+// file 0600; SQLite creates the -wal and -shm files with the same mode.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, synchronous: "FULL", readConns: 4}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, fmt.Errorf("open store: empty path: %w", ErrInvalid)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	_ = f.Close()
+	if err := os.Chmod(abs, 0o600); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+
+	u := url.URL{Scheme: "file", Path: abs}
+	wq := url.Values{}
+	wq.Set("_busy_timeout", "10000")
+	wq.Set("_journal_mode", "WAL")
+	wq.Set("_foreign_keys", "1")
+	wq.Set("_synchronous", o.synchronous)
+	wq.Set("_txlock", "immediate")
+	u.RawQuery = wq.Encode()
+	w, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{path: abs, w: w, now: o.now}
+	if err := s.migrate(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+
+	rq := url.Values{}
+	rq.Set("mode", "ro")
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_foreign_keys", "1")
+	rq.Set("_query_only", "1")
+	u.RawQuery = rq.Encode()
+	r, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	r.SetMaxOpenConns(o.readConns)
+	r.SetMaxIdleConns(o.readConns)
+	if err := r.PingContext(ctx); err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, fmt.Errorf("open store %s: read pool: %w", abs, err)
+	}
+	s.r = r
+	return s, nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools. The WAL is checkpointed by SQLite on the last close.
+func (s *Store) Close() error {
+	errR := s.r.Close()
+	errW := s.w.Close()
+	return errors.Join(errW, errR)
+}
+
+// SchemaVersion returns the highest applied migration number.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		if !ok || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", name)
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: bad number", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies every embedded migration not yet recorded in
+// schema_version, each in its own transaction. A database newer than this
+// binary is refused rather than silently misread.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var cur int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if cur > len(ms) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this program (%d): upgrade ml-connector", cur, len(ms))
+	}
+	for _, m := range ms[cur:] {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, fmtTime(s.now())); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// Tx is one write transaction. Its methods must only be called inside the
+// function passed to Update, from that function's goroutine.
+type Tx struct {
+	tx  *sql.Tx
+	s   *Store
+	now time.Time
+}
+
+// Now is the time stamped on everything this transaction writes (UTC).
+func (t *Tx) Now() time.Time { return t.now }
+
+// Update runs fn in one write transaction and commits it when fn returns nil;
+// any error (or panic) rolls everything back. Transactions are serialised.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &Tx{tx: sqlTx, s: s, now: s.now().UTC()}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+			return
+		}
+		if cerr := sqlTx.Commit(); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}()
+	return fn(t)
+}
+
+// timeLayout is fixed width so that text comparison is time comparison.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		// Tolerate hand-edited or imported values in plain RFC 3339.
+		t, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	return t.UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
