@@ -145,13 +145,13 @@ func (s *Store) DocumentEvents(ctx context.Context, documentID int64) ([]Event, 
 
 // EventQuery selects audit events. Zero fields do not filter; newest first.
 type EventQuery struct {
-	DocumentID    int64
-	Subject       string // exact, or a prefix when it ends in '*' ("mapping:*")
-	ActionPrefix  string // "status.", "exception.", "mapping." …
-	Actor         string
-	From, To      time.Time
-	BeforeID      int64 // keyset paging: events with id < BeforeID
-	Limit         int   // 0: 200
+	DocumentID   int64
+	Subject      string // exact, or a prefix when it ends in '*' ("mapping:*")
+	ActionPrefix string // "status.", "exception.", "mapping." …
+	Actor        string
+	From, To     time.Time
+	BeforeID     int64 // keyset paging: events with id < BeforeID
+	Limit        int   // 0: 200
 }
 
 // Events lists audit events matching q, newest first.

@@ -92,9 +92,9 @@ type Transition struct {
 	Message     string // replaces the document's message
 	Fix         string // replaces the document's fix
 	IncAttempts bool
-	Comment     string          // recorded on the exception this transition resolves or ignores
-	Context     any             // JSON context of the exception this transition opens
-	Detail      any             // extra audit detail (JSON-encodable)
+	Comment     string // recorded on the exception this transition resolves or ignores
+	Context     any    // JSON context of the exception this transition opens
+	Detail      any    // extra audit detail (JSON-encodable)
 	Patch       DocumentPatch
 }
 
