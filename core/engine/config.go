@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+)
+
+// PartnerInfo is a trading partner as the engine uses it: the network's
+// record plus the admin's settings (mode, 997 deadline).
+type PartnerInfo struct {
+	ID           string // Cleo's id, used to send
+	Alias        string
+	ISAQualifier string
+	ISAID        string
+	GSID         string
+	ExternalID   string // IFS supplier id stored at Cleo
+	Mode         string // "live" or "test"
+	AckDeadline  time.Duration
+}
+
+// Key is "QUAL:ID", the partner key of documents, exceptions and mappings.
+func (p PartnerInfo) Key() string { return p.ISAQualifier + ":" + p.ISAID }
+
+// config is the snapshot one processing step works with.
+type config struct {
+	Maps     Mappings
+	Ref      Reference
+	Partners []PartnerInfo
+	byKey    map[string]*PartnerInfo
+}
+
+func (c *config) index() {
+	c.byKey = map[string]*PartnerInfo{}
+	for i := range c.Partners {
+		c.byKey[c.Partners[i].Key()] = &c.Partners[i]
+	}
+}
+
+func (c *config) partnerByKey(key string) *PartnerInfo {
+	if c.byKey == nil {
+		c.index()
+	}
+	return c.byKey[key]
+}
+
+// partnerForSupplier finds the partner an 850 goes to: a confirmed mapping
+// first, then the partner whose external id is the supplier.
+func (c *config) partnerForSupplier(supplierID string) *PartnerInfo {
+	for _, k := range sortedKeys(c.Maps.PartnerSupplier) {
+		if c.Maps.PartnerSupplier[k] == supplierID {
+			if p := c.partnerByKey(k); p != nil {
+				return p
+			}
+		}
+	}
+	for i := range c.Partners {
+		if c.Partners[i].ExternalID == supplierID && supplierID != "" {
+			return &c.Partners[i]
+		}
+	}
+	return nil
+}
+
+// Suggestion proposes an IFS supplier for a partner, for an admin to confirm.
+type Suggestion struct {
+	PartnerKey   string  `json:"partner"`
+	SupplierID   string  `json:"supplier_id"`
+	SupplierName string  `json:"supplier_name"`
+	Score        float64 `json:"score"` // 1 = certain
+	Why          string  `json:"why"`   // "external id", "name similarity 0.67"
+}
+
+// suggest ranks suppliers for a partner: the external id stored at Cleo
+// is certain; otherwise name similarity between alias and supplier name.
+func (c *config) suggest(key string, p *PartnerInfo) []Suggestion {
+	var out []Suggestion
+	if p != nil && p.ExternalID != "" {
+		if s, ok := c.Ref.Suppliers[p.ExternalID]; ok {
+			return []Suggestion{{PartnerKey: key, SupplierID: s.SupplierID, SupplierName: s.Name, Score: 1, Why: "external id at Cleo"}}
+		}
+	}
+	if p == nil {
+		return nil
+	}
+	for _, s := range c.Ref.Suppliers {
+		sc := nameSimilarity(p.Alias, s.Name)
+		if id := strings.ToUpper(s.SupplierID); id != "" && strings.Contains(strings.ToUpper(p.ISAID), id) {
+			sc = max(sc, 0.9)
+		}
+		if sc >= 0.3 {
+			out = append(out, Suggestion{PartnerKey: key, SupplierID: s.SupplierID, SupplierName: s.Name, Score: sc, Why: "name similarity"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].SupplierID < out[j].SupplierID
+	})
+	if len(out) > 3 {
+		out = out[:3]
+	}
+	return out
+}
+
+// suppliersByID indexes a supplier list.
+func suppliersByID(list []domain.Supplier) map[string]domain.Supplier {
+	m := make(map[string]domain.Supplier, len(list))
+	for _, s := range list {
+		m[s.SupplierID] = s
+	}
+	return m
+}

@@ -1,0 +1,538 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// maxFileSize bounds a download held in memory and stored as one row.
+const maxFileSize = 64 << 20
+
+// parsedForm is what the engine stores as a document's parsed form: the
+// set's envelope, its problems, the typed content, and what the engine made
+// of it (the would-be IFS payload, the 850 sent).
+type parsedForm struct {
+	Set            setInfo                 `json:"set"`
+	Errors         []string                `json:"errors,omitempty"`
+	Warnings       []string                `json:"warnings,omitempty"`
+	Invoice        *Invoice                `json:"invoice,omitempty"`
+	Ack            *Ack                    `json:"ack,omitempty"`
+	Payload        *domain.SupplierInvoice `json:"ifs_payload,omitempty"`
+	IFSResult      *domain.SupplierInvoice `json:"ifs_result,omitempty"`
+	PO             *PO850                  `json:"purchase_order,omitempty"`
+	ETag           string                  `json:"etag,omitempty"`
+	MappingVersion int64                   `json:"mapping_version,omitempty"`
+}
+
+type setInfo struct {
+	ID           string `json:"id"`
+	Index        int    `json:"index"`
+	SenderQual   string `json:"sender_qualifier"`
+	SenderID     string `json:"sender_id"`
+	ReceiverQual string `json:"receiver_qualifier"`
+	ReceiverID   string `json:"receiver_id"`
+	ISAControl   string `json:"isa_control"`
+	GSControl    string `json:"gs_control"`
+	GSFunctional string `json:"functional_id"`
+	STControl    string `json:"st_control"`
+	Version      string `json:"version"`
+}
+
+func infoOf(s Set) setInfo {
+	return setInfo{ID: s.ID, Index: s.Index, SenderQual: s.SenderQual, SenderID: s.SenderID, ReceiverQual: s.ReceiverQual,
+		ReceiverID: s.ReceiverID, ISAControl: s.ISAControl, GSControl: s.GSControl, GSFunctional: s.GSFunctional,
+		STControl: s.STControl, Version: s.Version}
+}
+
+func (e *Engine) loadParsed(ctx context.Context, id int64) (store.Document, parsedForm, error) {
+	d, err := e.st.Document(ctx, id)
+	if err != nil {
+		return d, parsedForm{}, err
+	}
+	var pf parsedForm
+	if len(d.Parsed) > 0 {
+		if err := json.Unmarshal(d.Parsed, &pf); err != nil {
+			return d, pf, fmt.Errorf("document %d parsed form: %w", id, err)
+		}
+	}
+	return d, pf, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only engine-owned types are marshalled
+	}
+	return b
+}
+
+// runInvoices is the inbound flow: fetch and store every waiting file, split
+// it into documents, ack it, then process every queued inbound document.
+func (e *Engine) runInvoices(ctx context.Context, r *run) error {
+	if err := e.fetchInbound(ctx, r); err != nil {
+		return err
+	}
+	if err := e.processInbound(ctx, r); err != nil {
+		return err
+	}
+	return e.sendOutbound(ctx, r, store.Type997)
+}
+
+// fetchInbound downloads new files. The order is what makes it crash-safe:
+// store and commit the raw file, split it into documents, and only then
+// ack it in Cleo. A crash before the ack re-lists the file, which the store
+// recognises by its remote id.
+func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
+	// Files stored but not split (a crash between the two).
+	pending, err := e.st.InboundFiles(ctx, store.FileReceived, 0)
+	if err != nil {
+		return err
+	}
+	for _, f := range pending {
+		full, err := e.st.InboundFile(ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		if err := e.splitFile(ctx, full); err != nil {
+			return err
+		}
+	}
+	list, err := e.p.Cleo.Inbound(ctx)
+	if err != nil {
+		return fmt.Errorf("list Cleo inbound: %w", err)
+	}
+	r.total += len(list)
+	for _, rf := range list {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f, err := e.st.InboundFileByRemoteID(ctx, rf.ID)
+		switch {
+		case err == nil:
+			// Already stored: only the ack may be missing.
+		case errors.Is(err, store.ErrNotFound):
+			raw, err := e.download(ctx, rf.ID)
+			if err != nil {
+				if fatal(err) {
+					return err
+				}
+				e.log.Warn("download failed; will retry next run", "file", rf.Name, "err", err)
+				continue
+			}
+			f, _, err = e.st.InsertInboundFile(ctx, store.InboundFile{RemoteID: rf.ID, Name: rf.Name,
+				Partner: firstNonEmpty(rf.PartnerAlias, rf.PartnerID), Raw: raw})
+			if err != nil {
+				return err
+			}
+			if err := e.splitFile(ctx, f); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		if f.AckedAt.IsZero() {
+			if err := e.p.Cleo.Ack(ctx, rf.ID); err != nil {
+				if fatal(err) {
+					return err
+				}
+				e.log.Warn("ack failed; will retry next run", "file", rf.Name, "err", err)
+				continue
+			}
+			if err := e.st.Update(ctx, func(tx *store.Tx) error { return tx.MarkInboundFileAcked(f.ID) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) download(ctx context.Context, id string) ([]byte, error) {
+	rc, err := e.p.Cleo.Open(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("open Cleo file %s: %w", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read Cleo file %s: %w", id, err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("Cleo file %s is larger than %d MB", id, maxFileSize>>20)
+	}
+	return b, nil
+}
+
+// splitFile turns a stored file into one document per transaction set (and
+// the 997s to return), all in one transaction with the file's status, so a
+// crash leaves either the whole split or none of it.
+func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
+	sets, err := e.p.EDI.Split(f.Raw)
+	if err != nil || len(sets) == 0 {
+		msg := "the file contains no X12 interchange"
+		if err != nil {
+			msg = err.Error()
+		}
+		subject := fmt.Sprintf("file:%d", f.ID)
+		return e.st.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.SetInboundFileStatus(f.ID, store.FileFailed, msg); err != nil {
+				return err
+			}
+			exc, created, err := tx.RaiseException(store.Exception{Subject: subject, Reason: string(ReasonFileUnreadable),
+				Message: fmt.Sprintf("File %s from %s could not be read as X12: %s", f.Name, firstNonEmpty(f.Partner, "an unknown partner"), msg),
+				Fix:     fixSupplierEDI, Partner: f.Partner}, store.SystemActor)
+			if err == nil && created {
+				e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
+			}
+			return err
+		})
+	}
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	var created []store.Document
+	err = e.st.Update(ctx, func(tx *store.Tx) error {
+		created = created[:0]
+		groups := map[string][]Set{}
+		var order []string
+		for _, s := range sets {
+			d, err := e.setDocument(ctx, f, s)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertDocument(&d, store.SystemActor); err != nil {
+				return err
+			}
+			created = append(created, d)
+			gk := s.Partner() + "|" + s.ISAControl + "|" + s.GSControl
+			if _, ok := groups[gk]; !ok {
+				order = append(order, gk)
+			}
+			if s.ID != "997" { // never acknowledge an acknowledgment
+				groups[gk] = append(groups[gk], s)
+			}
+		}
+		if e.send97 {
+			for _, gk := range order {
+				if len(groups[gk]) == 0 {
+					continue
+				}
+				d, err := e.build997(ctx, tx, cfg, f, groups[gk])
+				if err != nil {
+					return err
+				}
+				created = append(created, d)
+			}
+		}
+		return tx.SetInboundFileStatus(f.ID, store.FileSplit, "")
+	})
+	if err != nil {
+		return fmt.Errorf("split file %s: %w", f.Name, err)
+	}
+	for _, d := range created {
+		e.publishDoc(d)
+	}
+	return nil
+}
+
+// setDocument is the document for one received set, before insertion.
+func (e *Engine) setDocument(ctx context.Context, f store.InboundFile, s Set) (store.Document, error) {
+	d := store.Document{Direction: store.Inbound, Partner: s.Partner(), InboundFileID: f.ID, RawEDI: s.Raw,
+		ISAControl: s.ISAControl, GSControl: s.GSControl, STControl: s.STControl, Status: store.StatusReceived}
+	pf := parsedForm{Set: infoOf(s), Errors: s.Errors, Warnings: s.Warnings, Invoice: s.Invoice, Ack: s.Ack}
+	switch s.ID {
+	case "810":
+		d.Type = store.Type810
+		if s.Invoice != nil {
+			d.BusinessKey = s.Invoice.Number
+			d.Amount = s.Invoice.Total
+			d.Currency = s.Invoice.Currency
+		}
+	case "997":
+		d.Type = store.Type997
+		if s.Ack != nil {
+			d.BusinessKey = s.Ack.GroupControlNumber
+		}
+	default:
+		// Unsupported inbound sets are kept (nothing is dropped) as an 810
+		// slot would be wrong; the store only knows 810/850/997, so an
+		// inbound 850 is stored as such and anything else as a failed 810.
+		d.Type = store.Type810
+		if s.ID == "850" {
+			d.Type = store.Type850
+		}
+		d.Status = store.StatusException
+		d.Reason = string(ReasonUnsupported)
+		d.Message = fmt.Sprintf("Partner %s sent a %s transaction set, which the connector does not process", s.Partner(), firstNonEmpty(s.ID, "unknown"))
+		d.Fix = "ask the partner whether it was meant for another system; ignore it with a comment"
+	}
+	d.Parsed = mustJSON(pf)
+	return d, nil
+}
+
+// processInbound works through every inbound document waiting for the
+// engine, including those a crash left in posting.
+func (e *Engine) processInbound(ctx context.Context, r *run) error {
+	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Inbound,
+		Statuses: []store.Status{store.StatusReceived, store.StatusPosting}, Oldest: true, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	r.total += len(docs)
+	for _, d := range docs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var out store.Document
+		switch d.Type {
+		case store.Type810:
+			out, err = e.processInvoice(ctx, d.ID)
+		case store.Type997:
+			out, err = e.processAck(ctx, d.ID)
+		default:
+			continue
+		}
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("document left for the next run", "document", d.ID, "err", err)
+			continue
+		}
+		switch out.Status {
+		case store.StatusException:
+			r.res.Failed++
+		case store.StatusSkippedDuplicate:
+			r.res.Skipped++
+		default:
+			r.res.OK++
+		}
+		e.progress(r)
+	}
+	return nil
+}
+
+// invoicePlan is what pre-flight decided for an invoice: a problem, a
+// skip (exact duplicate), or a payload to post.
+type invoicePlan struct {
+	problem    *problem
+	patch      store.DocumentPatch
+	skipOf     int64 // document id this is an exact re-send of
+	skipMsg    string
+	payload    domain.SupplierInvoice
+	supplierID string
+	testMode   bool
+	pf         parsedForm
+}
+
+// planInvoice runs every check that needs no write: parse errors, partner
+// mapping, the PO, tolerances, GL coding and local de-duplication. Replay
+// previews call it alone.
+func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedForm) (invoicePlan, error) {
+	var pl invoicePlan
+	pl.pf = pf
+	if len(pf.Errors) > 0 || pf.Invoice == nil {
+		msg := "the invoice could not be read"
+		if len(pf.Errors) > 0 {
+			msg = strings.Join(firstN(pf.Errors, 3), "; ")
+		}
+		pl.problem = newProblem(ReasonEDIInvalid, fixSupplierEDI,
+			"Invoice %s from %s is not valid X12: %s", firstNonEmpty(d.BusinessKey, "(no number)"), d.Partner, msg)
+		return pl, nil
+	}
+	inv := pf.Invoice
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return pl, err
+	}
+	partner := cfg.partnerByKey(d.Partner)
+	supplierID := cfg.Maps.PartnerSupplier[d.Partner]
+	if supplierID == "" && partner != nil && partner.ExternalID != "" {
+		supplierID = partner.ExternalID
+	}
+	if supplierID == "" {
+		pl.problem = &problem{Reason: ReasonPartnerNotMapped, Fix: fixMapPartner,
+			Message: fmt.Sprintf("Partner %s is not mapped to an IFS supplier", d.Partner),
+			Context: map[string]any{"partner": d.Partner, "suggestions": cfg.suggest(d.Partner, partner)}}
+		return pl, nil
+	}
+	pl.supplierID = supplierID
+	pl.patch = store.DocumentPatch{SupplierID: &supplierID}
+	pl.testMode = partner != nil && partner.Mode == "test"
+	var po *domain.PurchaseOrder
+	if inv.PONumber != "" {
+		got, err := e.p.IFS.PurchaseOrder(ctx, inv.PONumber)
+		switch {
+		case err == nil:
+			po = &got
+		case domain.KindOf(err) == domain.KindNotFound:
+			pl.problem = newProblem(ReasonPONotFound, fixCheckPO,
+				"Invoice %s refers to PO %s, which does not exist in IFS", inv.Number, inv.PONumber)
+			return pl, nil
+		default:
+			return pl, fmt.Errorf("read PO %s: %w", inv.PONumber, err)
+		}
+		if !openPOStates[po.State] {
+			pl.problem = newProblem(ReasonPONotOpen, fixCheckPO,
+				"Invoice %s refers to PO %s, which is %s in IFS", inv.Number, po.OrderNo, po.State)
+			return pl, nil
+		}
+		if po.SupplierID != supplierID {
+			pl.problem = newProblem(ReasonPOSupplier, fixCheckPO,
+				"Invoice %s from supplier %s refers to PO %s of supplier %s", inv.Number, supplierID, po.OrderNo, po.SupplierID)
+			return pl, nil
+		}
+	} else if _, ok := cfg.Maps.glRule(supplierID, "NONPO"); !ok {
+		pl.problem = newProblem(ReasonPOMissing, fixCheckPO, "Invoice %s from supplier %s has no PO number", inv.Number, supplierID)
+		return pl, nil
+	}
+	payload, prob := buildInvoice(e.p.Company, supplierID, inv, po, cfg.Maps, cfg.Ref, e.clock.Now())
+	if prob != nil {
+		pl.problem = prob
+		return pl, nil
+	}
+	fp := store.Fingerprint(supplierID, inv.Number, payload.GrossAmount)
+	pf.Payload = &payload
+	pf.MappingVersion = cfg.Maps.Version
+	pl.pf = pf
+	pl.payload = payload
+	pl.patch = store.DocumentPatch{SupplierID: &supplierID, Fingerprint: &fp, Amount: &payload.GrossAmount,
+		Currency: &payload.Currency, IFSCompany: &e.p.Company, Parsed: mustJSON(pf), TestMode: &pl.testMode}
+	if d.Status == store.StatusPosting {
+		return pl, nil // our own intent: IFS decides (reconcile)
+	}
+	same, err := e.st.FindByFingerprint(ctx, fp)
+	if err != nil {
+		return pl, err
+	}
+	for _, o := range same {
+		if o.ID != d.ID && o.Type == store.Type810 && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
+			pl.skipOf = o.ID
+			pl.skipMsg = fmt.Sprintf("Invoice %s was already posted (document %d); this exact re-send was skipped", inv.Number, o.ID)
+			return pl, nil
+		}
+	}
+	prior, err := e.st.FindByBusinessKey(ctx, store.Inbound, store.Type810, supplierID, inv.Number)
+	if err != nil {
+		return pl, err
+	}
+	for _, o := range prior {
+		if o.ID != d.ID && o.Fingerprint != fp && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
+			pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
+				Message: fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
+					inv.Number, supplierID, o.ID, o.Amount, payload.GrossAmount),
+				Context: map[string]any{"other_document": o.ID}}
+			return pl, nil
+		}
+	}
+	return pl, nil
+}
+
+// processInvoice takes one 810 from received (or posting, after a crash) to
+// posted, skipped, test-reviewed or an exception.
+func (e *Engine) processInvoice(ctx context.Context, id int64) (store.Document, error) {
+	d, pf, err := e.loadParsed(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	pl, err := e.planInvoice(ctx, d, pf)
+	if err != nil {
+		return e.retryOrFail(ctx, d, err)
+	}
+	if pl.problem != nil {
+		return e.fail(ctx, id, pl.problem, pl.patch)
+	}
+	if pl.skipOf != 0 {
+		return e.transition(ctx, id, store.Transition{To: store.StatusSkippedDuplicate, Action: "invoice.duplicate_skipped",
+			Message: pl.skipMsg, Detail: map[string]any{"duplicate_of": pl.skipOf}, Patch: pl.patch})
+	}
+	inv, payload, supplierID, testMode, patch, pf := pf.Invoice, pl.payload, pl.supplierID, pl.testMode, pl.patch, pl.pf
+	if testMode {
+		return e.transition(ctx, id, store.Transition{To: store.StatusTestReviewed, Action: "invoice.test_reviewed",
+			Message: fmt.Sprintf("Test mode: invoice %s would be posted to IFS as shown; nothing was written", inv.Number), Patch: patch})
+	}
+	// Intent: recorded and committed before IFS is touched.
+	if d.Status != store.StatusPosting {
+		if d, err = e.transition(ctx, id, store.Transition{To: store.StatusPosting, IncAttempts: true,
+			Action: "invoice.post_intent", Detail: map[string]any{"request": payload}, Patch: patch}); err != nil {
+			return d, err
+		}
+	} else {
+		if d, err = e.transition(ctx, id, store.Transition{From: []store.Status{store.StatusPosting}, To: store.StatusPosting,
+			IncAttempts: true, Action: "invoice.post_retry", Patch: patch}); err != nil {
+			return d, err
+		}
+	}
+	// Reconcile with IFS first: a crash may have left the create done.
+	existing, found, err := e.p.IFS.FindSupplierInvoice(ctx, e.p.Company, supplierID, inv.Number)
+	if err != nil {
+		return e.retryOrFail(ctx, d, fmt.Errorf("look up invoice %s in IFS: %w", inv.Number, err))
+	}
+	if found {
+		if existing.GrossAmount.Equal(payload.GrossAmount) || existing.GrossAmount.IsZero() {
+			pf.IFSResult = &existing
+			if d.Attempts > 1 {
+				return e.transition(ctx, id, store.Transition{To: store.StatusPosted, Action: "invoice.reconciled",
+					Message: fmt.Sprintf("Invoice %s is in IFS as invoice %d", inv.Number, existing.InvoiceID),
+					Detail:  map[string]any{"ifs_invoice_id": existing.InvoiceID},
+					Patch:   store.DocumentPatch{IFSInvoiceID: &existing.InvoiceID, Parsed: mustJSON(pf)}})
+			}
+			return e.transition(ctx, id, store.Transition{To: store.StatusSkippedDuplicate, Action: "invoice.duplicate_skipped",
+				Message: fmt.Sprintf("Invoice %s is already in IFS (invoice %d); this exact re-send was skipped", inv.Number, existing.InvoiceID),
+				Detail:  map[string]any{"ifs_invoice_id": existing.InvoiceID},
+				Patch:   store.DocumentPatch{IFSInvoiceID: &existing.InvoiceID, Parsed: mustJSON(pf)}})
+		}
+		return e.fail(ctx, id, &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
+			Message: fmt.Sprintf("Invoice number %s from supplier %s is already in IFS (invoice %d) with amount %s; this one has %s",
+				inv.Number, supplierID, existing.InvoiceID, existing.GrossAmount, payload.GrossAmount),
+			Context: map[string]any{"ifs_invoice_id": existing.InvoiceID}}, store.DocumentPatch{})
+	}
+	created, err := e.p.IFS.CreateSupplierInvoice(ctx, payload)
+	if err != nil {
+		if domain.KindOf(err) == domain.KindBusinessRule || domain.KindOf(err) == domain.KindInvalid {
+			return e.fail(ctx, id, &problem{Reason: ReasonIFSRejected, Fix: fixIFSRejected,
+				Message: fmt.Sprintf("IFS refused invoice %s: %s", inv.Number, err)}, store.DocumentPatch{})
+		}
+		return e.retryOrFail(ctx, d, fmt.Errorf("create invoice %s in IFS: %w", inv.Number, err))
+	}
+	pf.IFSResult = &created
+	return e.transition(ctx, id, store.Transition{To: store.StatusPosted, Action: "invoice.posted",
+		Message: fmt.Sprintf("Posted to IFS as invoice %d", created.InvoiceID),
+		Detail:  map[string]any{"ifs_invoice_id": created.InvoiceID, "response": created},
+		Patch:   store.DocumentPatch{IFSInvoiceID: &created.InvoiceID, Parsed: mustJSON(pf)}})
+}
+
+// retryOrFail leaves a document where it is after a remote failure so the
+// next run retries it, until the retry budget is spent; then it becomes an
+// exception. Fatal errors are returned to stop the run.
+func (e *Engine) retryOrFail(ctx context.Context, d store.Document, err error) (store.Document, error) {
+	if fatal(err) {
+		return d, err
+	}
+	if domain.KindOf(err) == domain.KindNotFound || domain.KindOf(err) == domain.KindBusinessRule || domain.KindOf(err) == domain.KindInvalid ||
+		d.Attempts >= e.p.MaxAttempts {
+		reason, fix := ReasonRemoteUnavailable, fixRetryLater
+		if !transient(err) && domain.KindOf(err) != domain.KindConflict {
+			reason, fix = ReasonIFSRejected, fixIFSRejected
+		}
+		return e.fail(ctx, d.ID, &problem{Reason: reason, Fix: fix,
+			Message: fmt.Sprintf("Document %s %s failed after %d attempts: %s", d.Type, firstNonEmpty(d.BusinessKey, fmt.Sprint(d.ID)), d.Attempts, err)},
+			store.DocumentPatch{})
+	}
+	return d, err
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

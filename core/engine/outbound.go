@@ -1,0 +1,409 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// ourKey is our X12 identity as a control-number sender/receiver key.
+func (e *Engine) ourKey() string { return e.p.Us.Qualifier + ":" + e.p.Us.ID }
+
+// envelope allocates the three control numbers for one outbound interchange
+// to partner ("QUAL:ID") inside tx, so they are never reused once committed.
+func (e *Engine) envelope(tx *store.Tx, partnerKey, gsReceiver string, test bool) (Envelope, error) {
+	q, id, _ := strings.Cut(partnerKey, ":")
+	env := Envelope{SenderQual: e.p.Us.Qualifier, SenderID: e.p.Us.ID, ReceiverQual: q, ReceiverID: id,
+		GSSender: e.p.Us.GSID, GSReceiver: firstNonEmpty(gsReceiver, id), Test: test, Time: e.clock.Now()}
+	var err error
+	if env.ISAControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlISA); err != nil {
+		return env, err
+	}
+	if env.GSControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlGS); err != nil {
+		return env, err
+	}
+	if env.STControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlST); err != nil {
+		return env, err
+	}
+	return env, nil
+}
+
+// build997 stores the 997 answering one received group; it is sent by
+// sendOutbound. Its Cleo name derives from the group it answers, so it can
+// only ever be delivered once under one name.
+func (e *Engine) build997(ctx context.Context, tx *store.Tx, cfg *config, f store.InboundFile, group []Set) (store.Document, error) {
+	s0 := group[0]
+	p := cfg.partnerByKey(s0.Partner())
+	test := p != nil && p.Mode == "test"
+	env, err := e.envelope(tx, s0.Partner(), s0.GSSender, test)
+	if err != nil {
+		return store.Document{}, err
+	}
+	raw, err := e.p.EDI.Write997(group, env)
+	if err != nil {
+		return store.Document{}, fmt.Errorf("build 997 for group %s of %s: %w", s0.GSControl, s0.Partner(), err)
+	}
+	d := store.Document{Direction: store.Outbound, Type: store.Type997, Partner: s0.Partner(),
+		BusinessKey: s0.GSControl, InboundFileID: f.ID, RawEDI: raw, Status: store.StatusBuilt, TestMode: test,
+		ISAControl: pad9(env.ISAControl), GSControl: strconv.FormatInt(env.GSControl, 10), STControl: fmt.Sprintf("%04d", env.STControl),
+		CleoName: fmt.Sprintf("997_%s_%s_%s.x12", safeName(s0.SenderID), s0.ISAControl, s0.GSControl),
+		Parsed:   mustJSON(parsedForm{Set: setInfo{ID: "997", GSControl: s0.GSControl, ISAControl: s0.ISAControl}})}
+	if test {
+		d.Status = store.StatusTestReviewed
+		d.Message = "Test mode: this 997 would be sent; nothing was sent"
+	}
+	if err := tx.InsertDocument(&d, store.SystemActor); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func pad9(n int64) string { return fmt.Sprintf("%09d", n) }
+
+// safeName keeps letters, digits, dash and underscore: Cleo and file-system
+// safe, and stable.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// sendOutbound delivers every outbound document of type typ that is built,
+// or was left sending by a crash (resent under the same name; Cleo answers
+// "already present" if the first attempt got through).
+func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) error {
+	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
+		Statuses: []store.Status{store.StatusBuilt, store.StatusSending}, Oldest: true, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	r.total += len(docs)
+	for _, d := range docs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		out, err := e.sendOne(ctx, cfg, d.ID)
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("send left for the next run", "document", d.ID, "err", err)
+			continue
+		}
+		if out.Status == store.StatusException {
+			r.res.Failed++
+		} else {
+			r.res.OK++
+		}
+		e.progress(r)
+	}
+	return nil
+}
+
+func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Document, error) {
+	d, err := e.st.Document(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	p := cfg.partnerByKey(d.Partner)
+	if p == nil || p.ID == "" {
+		return e.fail(ctx, id, newProblem(ReasonSendFailed, "refresh reference data, or set up the partner in Cleo; then replay",
+			"Partner %s is not known in Cleo, so %s %s cannot be sent", d.Partner, d.Type, d.BusinessKey), store.DocumentPatch{})
+	}
+	// Intent: the name and content are fixed before the upload.
+	err = e.st.Update(ctx, func(tx *store.Tx) error {
+		if _, _, err := tx.RecordIntent(store.Intent{Name: d.CleoName, Partner: d.Partner, BusinessKey: d.BusinessKey,
+			ContentHash: d.ContentHash, DocumentID: d.ID}); err != nil {
+			return err
+		}
+		var err error
+		d, err = tx.Transition(id, store.Transition{From: []store.Status{store.StatusBuilt, store.StatusSending},
+			To: store.StatusSending, IncAttempts: true, Action: "send.intent", Detail: map[string]any{"name": d.CleoName}})
+		return err
+	})
+	if err != nil {
+		return d, err
+	}
+	res, err := e.p.Cleo.Send(ctx, p.ID, d.CleoName, d.RawEDI)
+	if err != nil {
+		if domain.KindOf(err) == domain.KindConflict {
+			// A "file exists" from a transport that does not map it: delivered.
+			res = domain.SendResult{Name: d.CleoName, AlreadyPresent: true}
+		} else if !fatal(err) && !transient(err) || d.Attempts >= e.p.MaxAttempts {
+			_ = e.st.FinishIntent(ctx, d.CleoName, store.IntentFailed, err.Error())
+			return e.fail(ctx, id, newProblem(ReasonSendFailed, "check the Cleo connection and the partner, then replay",
+				"Cleo did not accept %s %s (%s) after %d attempts: %s", d.Type, d.BusinessKey, d.CleoName, d.Attempts, err), store.DocumentPatch{})
+		} else {
+			return d, fmt.Errorf("send %s: %w", d.CleoName, err)
+		}
+	}
+	var due *time.Time
+	if d.Type == store.Type850 {
+		deadline := e.p.AckDeadline
+		if p.AckDeadline > 0 {
+			deadline = p.AckDeadline
+		}
+		t := e.clock.Now().Add(deadline)
+		due = &t
+	}
+	action := "send.done"
+	if res.AlreadyPresent {
+		action = "send.already_present"
+	}
+	cleoID := firstNonEmpty(res.ID, d.CleoID)
+	var out store.Document
+	err = e.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.FinishIntent(d.CleoName, store.IntentDone, cleoID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Transition(id, store.Transition{From: []store.Status{store.StatusSending}, To: store.StatusSent,
+			Action: action, Detail: map[string]any{"name": d.CleoName, "cleo_id": cleoID, "already_present": res.AlreadyPresent},
+			Patch: store.DocumentPatch{CleoID: &cleoID, DueAt: due}})
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	e.publishDoc(out)
+	return out, nil
+}
+
+// runPOs is the outbound flow: build an 850 for every new, changed or
+// cancelled order, send what is built, and flag overdue 997s.
+func (e *Engine) runPOs(ctx context.Context, r *run) error {
+	orders, err := e.p.IFS.PurchaseOrders(ctx)
+	if err != nil {
+		return fmt.Errorf("list IFS purchase orders: %w", err)
+	}
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	r.total += len(orders)
+	for _, po := range orders {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d, built, err := e.buildPO(ctx, cfg, po)
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("PO left for the next run", "po", po.OrderNo, "err", err)
+			continue
+		}
+		if !built {
+			continue
+		}
+		e.publishDoc(d)
+		if d.Status == store.StatusException {
+			r.res.Failed++
+		}
+	}
+	if err := e.sendOutbound(ctx, r, store.Type850); err != nil {
+		return err
+	}
+	return e.checkOverdue(ctx, r)
+}
+
+// buildPO stores the 850 for po when its ETag differs from the last one
+// handled. The document, its control numbers and the new ETag are
+// committed together, so a crash never builds the same revision twice.
+func (e *Engine) buildPO(ctx context.Context, cfg *config, po domain.PurchaseOrder) (store.Document, bool, error) {
+	last, seen, err := e.st.SentETag(ctx, "po", po.OrderNo)
+	if err != nil {
+		return store.Document{}, false, err
+	}
+	if seen && last == po.ETag {
+		return store.Document{}, false, nil
+	}
+	purpose := "00"
+	switch {
+	case strings.EqualFold(po.State, "Cancelled") && !seen:
+		return store.Document{}, false, nil // never sent: nothing to cancel
+	case strings.EqualFold(po.State, "Cancelled"):
+		purpose = "01"
+	case seen:
+		purpose = "05"
+	}
+	if len(po.Lines) == 0 {
+		full, err := e.p.IFS.PurchaseOrder(ctx, po.OrderNo)
+		if err != nil {
+			return store.Document{}, false, fmt.Errorf("read PO %s: %w", po.OrderNo, err)
+		}
+		full.ETag = firstNonEmpty(po.ETag, full.ETag)
+		po = full
+	}
+	partner := cfg.partnerForSupplier(po.SupplierID)
+	d := store.Document{Direction: store.Outbound, Type: store.Type850, SupplierID: po.SupplierID, BusinessKey: po.OrderNo,
+		Currency: po.Currency, Amount: poTotal(po)}
+	pf := parsedForm{ETag: po.ETag, PO: &PO850{Purpose: purpose, Order: po, Supplier: cfg.Ref.Suppliers[po.SupplierID]},
+		MappingVersion: cfg.Maps.Version}
+	err = e.st.Update(ctx, func(tx *store.Tx) error {
+		if partner == nil {
+			d.Partner = "supplier:" + po.SupplierID
+			d.Status = store.StatusException
+			d.Reason = string(ReasonPONoPartner)
+			d.Message = fmt.Sprintf("PO %s is for supplier %s, which is not mapped to an EDI partner", po.OrderNo, po.SupplierID)
+			d.Fix = fixPartnerForPO
+		} else {
+			key := partner.Key()
+			test := partner.Mode == "test"
+			env, err := e.envelope(tx, key, partner.GSID, test)
+			if err != nil {
+				return err
+			}
+			raw, err := e.p.EDI.Write850(*pf.PO, env)
+			if err != nil {
+				return fmt.Errorf("build 850 for PO %s: %w", po.OrderNo, err)
+			}
+			d.Partner, d.RawEDI, d.TestMode = key, raw, test
+			d.ISAControl, d.GSControl, d.STControl = pad9(env.ISAControl), strconv.FormatInt(env.GSControl, 10), fmt.Sprintf("%04d", env.STControl)
+			d.CleoName = fmt.Sprintf("850_%s_%s_%s.x12", safeName(po.OrderNo), purpose, pad9(env.ISAControl))
+			d.Status = store.StatusBuilt
+			if test {
+				d.Status = store.StatusTestReviewed
+				d.Message = "Test mode: this 850 would be sent; nothing was sent"
+			}
+		}
+		d.Parsed = mustJSON(pf)
+		if err := tx.InsertDocument(&d, store.SystemActor); err != nil {
+			return err
+		}
+		return tx.SetSentETag("po", po.OrderNo, po.ETag, d.ID)
+	})
+	return d, err == nil, err
+}
+
+func poTotal(po domain.PurchaseOrder) money.Decimal {
+	t := money.FromInt(0)
+	for _, l := range po.Lines {
+		if l.NetAmount.IsZero() {
+			t = t.Add(l.Quantity.Mul(l.UnitPrice).Round(2))
+		} else {
+			t = t.Add(l.NetAmount)
+		}
+	}
+	return t
+}
+
+// checkOverdue flags sent 850s whose 997 deadline passed.
+func (e *Engine) checkOverdue(ctx context.Context, r *run) error {
+	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: store.Type850,
+		Statuses: []store.Status{store.StatusSent}, Oldest: true, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	now := e.clock.Now()
+	for _, d := range docs {
+		if d.DueAt.IsZero() || now.Before(d.DueAt) {
+			continue
+		}
+		if _, err := e.fail(ctx, d.ID, newProblem(ReasonAckOverdue, fixAckOverdue,
+			"Partner %s has not acknowledged PO %s (sent as %s); the 997 was due %s", d.Partner, d.BusinessKey, d.CleoName,
+			d.DueAt.Format("2006-01-02 15:04 MST")), store.DocumentPatch{}); err != nil {
+			return err
+		}
+		r.res.Failed++
+	}
+	return nil
+}
+
+// processAck applies a received 997 to the 850 it acknowledges.
+func (e *Engine) processAck(ctx context.Context, id int64) (store.Document, error) {
+	d, pf, err := e.loadParsed(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if len(pf.Errors) > 0 || pf.Ack == nil {
+		return e.fail(ctx, id, newProblem(ReasonEDIInvalid, fixSupplierEDI,
+			"The 997 from %s could not be read: %s", d.Partner, strings.Join(firstN(pf.Errors, 3), "; ")), store.DocumentPatch{})
+	}
+	ack := pf.Ack
+	cands, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Partner: d.Partner, Oldest: true, Limit: 1 << 30})
+	if err != nil {
+		return d, err
+	}
+	var target *store.Document
+	for i := range cands {
+		c := &cands[i]
+		if c.Type != store.Type850 || c.GSControl != strings.TrimLeft(ack.GroupControlNumber, "0") && c.GSControl != ack.GroupControlNumber {
+			continue
+		}
+		target = c
+	}
+	if target == nil {
+		return e.fail(ctx, id, newProblem(ReasonAckUnmatched, fixAckUnmatched,
+			"Partner %s acknowledged group %s, which matches no PO sent to it", d.Partner, ack.GroupControlNumber), store.DocumentPatch{})
+	}
+	rel := target.ID
+	accepted := ack.Status == "A" || ack.Status == "E"
+	if accepted {
+		if target.Status == store.StatusSent || target.Status == store.StatusException || target.Status == store.StatusOverdue {
+			msg := fmt.Sprintf("Partner %s acknowledged PO %s: %s", d.Partner, target.BusinessKey, AckStatusWords(ack.Status))
+			if _, err := e.transition(ctx, target.ID, store.Transition{To: store.StatusAcknowledged, Action: "ack.accepted",
+				Message: msg, Detail: map[string]any{"ack_document": id}}); err != nil {
+				return d, err
+			}
+		}
+	} else {
+		var words []string
+		for _, s := range ack.Sets {
+			for _, p := range s.Problems {
+				words = append(words, AckProblemWords(p))
+			}
+		}
+		msg := fmt.Sprintf("Partner %s rejected PO %s (%s)", d.Partner, target.BusinessKey, AckStatusWords(ack.Status))
+		if len(words) > 0 {
+			msg += ": " + strings.Join(words, "; ")
+		}
+		if _, err := e.transition(ctx, target.ID, store.Transition{To: store.StatusException, Reason: string(ReasonAckRejected),
+			Message: msg, Fix: fixAckRejected, Action: "ack.rejected", Context: map[string]any{"ack_document": id, "problems": words}}); err != nil {
+			return d, err
+		}
+	}
+	return e.transition(ctx, id, store.Transition{To: store.StatusMatched, Action: "ack.applied",
+		Message: fmt.Sprintf("Applied to PO %s", target.BusinessKey), Patch: store.DocumentPatch{RelatedID: &rel}})
+}
+
+// AckProblemWords renders one AK3/AK4 problem for a clerk.
+func AckProblemWords(p AckProblem) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "segment %s", firstNonEmpty(p.Segment, "?"))
+	if p.Position > 0 {
+		fmt.Fprintf(&b, " (line %d)", p.Position)
+	}
+	if p.SegmentCode != "" {
+		fmt.Fprintf(&b, ": %s", firstNonEmpty(ackCodeWords["S"+p.SegmentCode], "error "+p.SegmentCode))
+	}
+	if p.Element > 0 {
+		fmt.Fprintf(&b, ", field %d", p.Element)
+		if p.ElementCode != "" {
+			fmt.Fprintf(&b, ": %s", firstNonEmpty(ackCodeWords["E"+p.ElementCode], "error "+p.ElementCode))
+		}
+		if p.Data != "" {
+			fmt.Fprintf(&b, " (%q)", p.Data)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// IFS is what the engine needs from IFS Cloud. core/ifs's client satisfies it
+// through a thin adapter (see Params); tests use an in-memory fake.
+type IFS interface {
+	// PurchaseOrders lists the orders that may need an 850: released,
+	// confirmed or changed ones, and cancelled ones (for BEG 01). Lines
+	// may be empty; the engine then asks PurchaseOrder.
+	PurchaseOrders(ctx context.Context) ([]domain.PurchaseOrder, error)
+	// PurchaseOrder reads one order with its lines; a domain.KindNotFound
+	// error when it does not exist.
+	PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error)
+	Suppliers(ctx context.Context) ([]domain.Supplier, error)
+	// CodePartValues lists the values of one code part ("A" accounts, "B" cost centres).
+	CodePartValues(ctx context.Context, codePart string) ([]domain.CodePartValue, error)
+	// FindSupplierInvoice returns the invoice, or found=false when IFS has none
+	// for this supplier and invoice number.
+	FindSupplierInvoice(ctx context.Context, company, supplierID, invoiceNo string) (inv domain.SupplierInvoice, found bool, err error)
+	// CreateSupplierInvoice creates header, lines and posting proposal
+	// all-or-nothing and returns the invoice with its IFS ids.
+	CreateSupplierInvoice(ctx context.Context, inv domain.SupplierInvoice) (domain.SupplierInvoice, error)
+	TestConnection(ctx context.Context) domain.TestReport
+}
+
+// Cleo is what the engine needs from the EDI network (any transport).
+type Cleo interface {
+	Partners(ctx context.Context) ([]domain.Partner, error)
+	// Inbound lists files waiting for us, oldest first.
+	Inbound(ctx context.Context) ([]domain.RemoteFile, error)
+	Open(ctx context.Context, id string) (io.ReadCloser, error)
+	// Ack marks a file picked up; acking twice is not an error.
+	Ack(ctx context.Context, id string) error
+	// Send delivers content under a deterministic name; AlreadyPresent in
+	// the result means an earlier attempt delivered it.
+	Send(ctx context.Context, partnerID, name string, content []byte) (domain.SendResult, error)
+	// SetPartnerExternalID writes the IFS supplier id back to the partner;
+	// a domain.KindInvalid or KindNotFound error when the transport cannot.
+	SetPartnerExternalID(ctx context.Context, partnerID, externalID string) error
+	TestConnection(ctx context.Context) domain.TestReport
+}
+
+// EDI reads and writes X12. core/x12 satisfies it through X12Codec.
+type EDI interface {
+	// Split reads every transaction set of a file. err is set only when
+	// the file is not X12 at all; per-set problems are in Set.Errors.
+	Split(raw []byte) ([]Set, error)
+	// Write850 builds a complete interchange for one purchase order.
+	Write850(po PO850, env Envelope) ([]byte, error)
+	// Write997 acknowledges the given sets of one received functional group.
+	Write997(group []Set, env Envelope) ([]byte, error)
+}
+
+// Clock is the time source; tests use a fixed one.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }
+
+// Notifier shows a desktop notification (the GUI injects one; headless runs
+// log). It must not block.
+type Notifier func(title, body string)
+
+// Set is one transaction set as the engine sees it, independent of the
+// parser's own types.
+type Set struct {
+	Index        int    // 0-based position in the file
+	ID           string // "810", "997", "850" …
+	SenderQual   string // ISA05
+	SenderID     string // ISA06, trimmed
+	ReceiverQual string // ISA07
+	ReceiverID   string // ISA08, trimmed
+	ISAControl   string // ISA13
+	GSControl    string // GS06
+	GSFunctional string // GS01
+	GSSender     string // GS02
+	GSReceiver   string // GS03
+	Version      string // GS08
+	STControl    string // ST02
+	Raw          []byte // the set's segments, for the evidence pack
+	Errors       []string
+	Warnings     []string
+	// AckCodes carries the parser's own error positions for the 997
+	// (opaque to the engine; the codec's Write997 reads it).
+	AckCodes any
+	Invoice  *Invoice // when ID is 810 and it mapped
+	Ack      *Ack     // when ID is 997 and it mapped
+}
+
+// Partner returns "QUAL:ID" of the sender, the key mappings use.
+func (s Set) Partner() string { return s.SenderQual + ":" + s.SenderID }
+
+// Invoice is an 810 as the engine needs it.
+type Invoice struct {
+	Number     string
+	Date       time.Time
+	PONumber   string
+	Currency   string
+	CreditMemo bool
+	Total      money.Decimal // TDS, implied decimals applied
+	Tax        money.Decimal // sum of TXI amounts (zero when none)
+	Lines      []InvoiceLine
+	Charges    []Charge
+}
+
+// InvoiceLine is one IT1.
+type InvoiceLine struct {
+	LineNumber  string // IT101: the PO line number by convention
+	Quantity    money.Decimal
+	UOM         string
+	UnitPrice   money.Decimal
+	BuyerPart   string
+	VendorPart  string
+	Description string
+}
+
+// Charge is a SAC at summary level (or a line SAC rolled up).
+type Charge struct {
+	Allowance   bool   // A = allowance (reduces), C = charge
+	Code        string // SAC02, e.g. "D240" freight
+	Amount      money.Decimal
+	Description string
+}
+
+// Ack is a received 997.
+type Ack struct {
+	GroupControlNumber string // AK102
+	FunctionalID       string // AK101
+	Status             string // AK901: A, E, P, R
+	Sets               []AckSet
+}
+
+// AckSet is one AK2 loop.
+type AckSet struct {
+	ControlNumber string // AK202
+	Status        string // AK501
+	Problems      []AckProblem
+}
+
+// AckProblem is one AK3 (segment) with an optional AK4 (element) error.
+type AckProblem struct {
+	Segment     string // AK301, e.g. "PO1"
+	Position    int    // AK302
+	SegmentCode string // AK304 (DE 720)
+	Element     int    // AK401 position; 0 when the AK3 has no AK4
+	ElementCode string // AK403 (DE 723)
+	Data        string // AK404 copy of the bad data
+}
+
+// Envelope carries the interchange identities and control numbers for a write.
+type Envelope struct {
+	SenderQual, SenderID     string
+	ReceiverQual, ReceiverID string
+	GSSender, GSReceiver     string
+	ISAControl               int64
+	GSControl                int64
+	STControl                int64
+	Test                     bool // ISA15 = T
+	Time                     time.Time
+}
+
+// PO850 is what the 850 writer needs.
+type PO850 struct {
+	Purpose string // "00" original, "05" replace, "01" cancellation
+	Order   domain.PurchaseOrder
+	// ShipTo, BillTo are names for the N1 loops; optional.
+	BuyerName string
+	Supplier  domain.Supplier
+}

@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Reason is a stable exception reason code. Scripts and the GUI filter on
+// these; the message and fix are the words a clerk reads.
+type Reason string
+
+// The reason codes. Never renumber or rename: they are stored and exported.
+const (
+	ReasonFileUnreadable    Reason = "FILE_UNREADABLE"          // not X12 at all
+	ReasonEDIInvalid        Reason = "EDI_INVALID"              // a set with syntax or envelope errors
+	ReasonUnsupported       Reason = "UNSUPPORTED_DOCUMENT"     // a set type we do not process inbound
+	ReasonPartnerNotMapped  Reason = "PARTNER_NOT_MAPPED"       // sender has no IFS supplier
+	ReasonSupplierInactive  Reason = "SUPPLIER_INACTIVE"        // mapped supplier blocked in IFS
+	ReasonPONotFound        Reason = "PO_NOT_FOUND"             // BIG04 unknown in IFS
+	ReasonPOMissing         Reason = "PO_NUMBER_MISSING"        // no PO reference on the invoice
+	ReasonPONotOpen         Reason = "PO_NOT_OPEN"              // PO closed/cancelled/planned
+	ReasonPOSupplier        Reason = "PO_SUPPLIER_MISMATCH"     // PO of another supplier
+	ReasonPOLineNotFound    Reason = "PO_LINE_NOT_FOUND"        // an invoice line matches no PO line
+	ReasonPriceVariance     Reason = "PRICE_VARIANCE"           // unit price outside tolerance
+	ReasonQuantityOver      Reason = "QUANTITY_OVER_PO"         // quantity above the PO within tolerance
+	ReasonCurrency          Reason = "CURRENCY_MISMATCH"        // invoice currency ≠ PO currency
+	ReasonGLUnmapped        Reason = "GL_UNMAPPED"              // a charge or non-PO line with no coding rule
+	ReasonGLInvalid         Reason = "GL_ACCOUNT_INVALID"       // coded account unknown or closed
+	ReasonDuplicateNumber   Reason = "DUPLICATE_INVOICE_NUMBER" // same number, different content
+	ReasonIFSRejected       Reason = "IFS_REJECTED"             // IFS refused the invoice (business rule)
+	ReasonIFSAccess         Reason = "IFS_ACCESS"               // auth/forbidden on IFS
+	ReasonRemoteUnavailable Reason = "REMOTE_UNAVAILABLE"       // transient failures beyond the retry budget
+	ReasonPONoPartner       Reason = "PO_SUPPLIER_NO_PARTNER"   // PO supplier has no EDI partner
+	ReasonSendFailed        Reason = "SEND_FAILED"              // Cleo refused the upload
+	ReasonAckRejected       Reason = "ACK_REJECTED"             // 997 rejected our 850
+	ReasonAckOverdue        Reason = "ACK_OVERDUE"              // no 997 before the deadline
+	ReasonAckUnmatched      Reason = "ACK_UNMATCHED"            // 997 for nothing we sent
+	ReasonHeartbeatStale    Reason = "HEARTBEAT_STALE"          // a poller has not succeeded for too long
+)
+
+// problem is a failure on its way to becoming an exception record.
+type problem struct {
+	Reason  Reason
+	Message string
+	Fix     string
+	Context map[string]any
+}
+
+func (p *problem) Error() string { return string(p.Reason) + ": " + p.Message }
+
+func newProblem(r Reason, fix string, format string, args ...any) *problem {
+	return &problem{Reason: r, Message: fmt.Sprintf(format, args...), Fix: fix}
+}
+
+// Fix texts, in the words of the screen that resolves them.
+const (
+	fixMapPartner   = "map it to an IFS supplier in Mappings, then replay"
+	fixCheckPO      = "check the PO number with the supplier or in IFS, then replay (or ignore)"
+	fixTolerance    = "ask the supplier for a corrected invoice, change the PO in IFS, or widen the supplier's tolerance; then replay"
+	fixGLRule       = "add a GL coding rule for this supplier and charge in Mappings, then replay"
+	fixDuplicate    = "compare with the invoice already in IFS; ask the supplier for a credit or new number, or ignore"
+	fixSupplierEDI  = "the supplier must resend a corrected file; ignore this one with a comment"
+	fixIFSRejected  = "read the IFS message, correct the data in IFS or the mapping, then replay"
+	fixIFSAccess    = "check the IFS connection (client secret, projection grants) in Connections, then replay"
+	fixRetryLater   = "the system was unavailable several times; check the connection, then replay"
+	fixPartnerForPO = "map the supplier to its EDI partner in Mappings; the PO is sent on the next run"
+	fixAckRejected  = "correct the PO in IFS (a change sends a replacement) or call the supplier"
+	fixAckOverdue   = "call the supplier to confirm they received the PO, or check the Cleo connection"
+	fixAckUnmatched = "no action usually needed; check it does not belong to a PO sent by another system"
+	fixHeartbeat    = "check the connection in Connections and the log; it clears itself on the next success"
+)
+
+// ackCodeWords translates 997 codes into clerk language.
+var ackCodeWords = map[string]string{
+	// AK304 (DE 720) segment errors
+	"S1": "a segment the supplier does not recognise",
+	"S2": "a segment in an unexpected place",
+	"S3": "a required segment is missing",
+	"S4": "a loop occurs too often",
+	"S5": "a segment repeats too often",
+	"S6": "a segment not defined for this document",
+	"S7": "segments out of order",
+	"S8": "a segment has data element errors",
+	// AK403 (DE 723) element errors
+	"E1":  "a required field is missing",
+	"E2":  "a conditionally required field is missing",
+	"E3":  "too many fields",
+	"E4":  "a field is too short",
+	"E5":  "a field is too long",
+	"E6":  "a field has invalid characters",
+	"E7":  "a code value the supplier does not accept",
+	"E8":  "an invalid date",
+	"E9":  "an invalid time",
+	"E10": "a field that should not be there",
+	// AK501 / AK901
+	"A": "accepted", "E": "accepted with errors", "P": "partially accepted", "R": "rejected",
+	"M": "rejected: message authentication failed", "W": "rejected: assurance failed", "X": "rejected: content could not be analysed",
+}
+
+// AckStatusWords renders a 997 status code in plain words.
+func AckStatusWords(code string) string {
+	if w, ok := ackCodeWords[strings.ToUpper(code)]; ok {
+		return w
+	}
+	return "status " + code
+}

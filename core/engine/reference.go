@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// runReference refreshes suppliers and accounts from IFS and partners from
+// Cleo, then writes confirmed supplier ids back to Cleo as external ids.
+func (e *Engine) runReference(ctx context.Context, r *run) error {
+	sups, err := e.p.IFS.Suppliers(ctx)
+	if err != nil {
+		return fmt.Errorf("read IFS suppliers: %w", err)
+	}
+	accs, err := e.p.IFS.CodePartValues(ctx, "A")
+	if err != nil {
+		return fmt.Errorf("read IFS accounts: %w", err)
+	}
+	parts, err := e.p.Cleo.Partners(ctx)
+	if err != nil {
+		return fmt.Errorf("read Cleo partners: %w", err)
+	}
+	var infos []PartnerInfo
+	for _, p := range parts {
+		infos = append(infos, PartnerInfo{ID: p.ID, Alias: p.Alias, ISAQualifier: p.ISAQualifier, ISAID: p.ISAID,
+			GSID: p.ISAID, ExternalID: p.ExternalID})
+	}
+	r.total = len(sups) + len(accs) + len(infos)
+	err = e.modifyConfig(ctx, store.SystemActor, "reference.refreshed", "reference", map[string]any{
+		"suppliers": len(sups), "accounts": len(accs), "partners": len(infos)}, false, func(sc *savedConfig) error {
+		sc.Suppliers, sc.Accounts, sc.Partners = sups, accs, infos
+		sc.RefreshedAt = e.clock.Now()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.res.OK = r.total
+	// Write back confirmed mappings as external ids.
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(cfg.Maps.PartnerSupplier) {
+		p := cfg.partnerByKey(key)
+		sup := cfg.Maps.PartnerSupplier[key]
+		if p == nil || p.ExternalID == sup {
+			continue
+		}
+		if err := e.p.Cleo.SetPartnerExternalID(ctx, p.ID, sup); err != nil {
+			k := domain.KindOf(err)
+			if k == domain.KindInvalid || k == domain.KindNotFound {
+				continue // transport cannot store it: fine, the mapping is local
+			}
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("write back external id", "partner", key, "err", err)
+			continue
+		}
+		_, _ = e.st.AppendEvent(ctx, store.Event{Subject: "partner:" + key, Action: "partner.external_id_written",
+			Detail: map[string]any{"supplier_id": sup}})
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+func (e *Engine) startRun(ctx context.Context, flow string) (int64, error) {
+	return e.st.StartRun(ctx, flow)
+}
+
+func (e *Engine) finishRun(ctx context.Context, r *run) {
+	st := store.RunOK
+	msg := ""
+	if r.res.Err != nil {
+		st, msg = store.RunFailed, r.res.Err.Error()
+		if ctx.Err() == nil && (r.res.Err == context.Canceled) {
+			st = store.RunCancelled
+		}
+	}
+	counts := map[string]int{"ok": r.res.OK, "exceptions": r.res.Failed, "skipped": r.res.Skipped, "total": r.total}
+	if err := e.st.FinishRun(ctx, r.res.RunID, st, counts, msg); err != nil {
+		e.log.Error("record run end", "flow", r.res.Flow, "err", err)
+	}
+	if r.res.Failed > 0 {
+		e.notify("ml-connector", fmt.Sprintf("%d new exception(s) in %s", r.res.Failed, r.res.Flow))
+	}
+}
+
+// heartbeat records the poller's attempt and resolves its stale exception
+// on success.
+func (e *Engine) heartbeat(ctx context.Context, flow string, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if berr := e.st.Beat(ctx, flow, msg); berr != nil {
+		e.log.Error("heartbeat", "flow", flow, "err", berr)
+	}
+	if err == nil {
+		_ = e.st.Update(ctx, func(tx *store.Tx) error {
+			n, err := tx.ResolveSubjectExceptions("poller:"+flow, string(ReasonHeartbeatStale), store.SystemActor, "poller succeeded again")
+			if n > 0 {
+				e.bus.Publish(events.ExceptionResolved, events.ExceptionData{Reason: string(ReasonHeartbeatStale), Resolution: "resolved"})
+			}
+			return err
+		})
+	}
+}
+
+// CheckHeartbeats raises a HEARTBEAT_STALE exception for every flow whose
+// last success is older than its allowed age (maxAge per flow; flows not
+// listed are not checked). It returns the stale pollers.
+func (e *Engine) CheckHeartbeats(ctx context.Context, maxAge map[string]time.Duration) ([]string, error) {
+	hbs, err := e.st.Heartbeats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]store.Heartbeat{}
+	for _, h := range hbs {
+		last[h.Poller] = h
+	}
+	now := e.clock.Now()
+	var stale []string
+	for _, flow := range sortedKeys(maxAge) {
+		h, ok := last[flow]
+		if !ok {
+			continue // never run yet: nothing to be stale about
+		}
+		ref := h.LastSuccess
+		if ref.IsZero() {
+			ref = h.LastAttempt
+		}
+		if now.Sub(ref) <= maxAge[flow] {
+			continue
+		}
+		stale = append(stale, flow)
+		since := "never succeeded"
+		if !h.LastSuccess.IsZero() {
+			since = "last success " + h.LastSuccess.Format("2006-01-02 15:04 MST")
+		}
+		msg := fmt.Sprintf("The %s poller has not succeeded for %s (%s)", flow, now.Sub(ref).Round(time.Minute), since)
+		if h.LastError != "" {
+			msg += ": " + h.LastError
+		}
+		exc, created, err := e.st.RaiseException(ctx, store.Exception{Subject: "poller:" + flow, Reason: string(ReasonHeartbeatStale),
+			Message: msg, Fix: fixHeartbeat}, store.SystemActor)
+		if err != nil {
+			return stale, err
+		}
+		e.bus.Publish(events.HeartbeatStale, events.HeartbeatData{Poller: flow, LastSuccess: h.LastSuccess, StaleFor: now.Sub(ref)})
+		if created {
+			e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
+			e.notify("ml-connector: poller stale", msg)
+		}
+	}
+	return stale, nil
+}
+
+// Reconcile runs on start, before any flow: runs left "running" by a crash
+// are closed as failed, and documents in an intermediate state are left in
+// their queues, where the next flow run resumes them (an invoice in posting
+// is looked up in IFS before any create; an upload in sending is repeated
+// under the same name, which Cleo recognises).
+func (e *Engine) Reconcile(ctx context.Context) error {
+	if _, err := e.st.AbandonRunningRuns(ctx, "the connector stopped during this run"); err != nil {
+		return err
+	}
+	return nil
+}
