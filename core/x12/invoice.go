@@ -1,0 +1,280 @@
+package x12
+
+import (
+	"fmt"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// Invoice is an 810 invoice (or credit memo). Amounts are as the file
+// carries them: a credit memo usually has positive amounts and CreditMemo set.
+type Invoice struct {
+	Number        string        `json:"number"`                              // BIG02
+	Date          Date          `json:"date"`                                // BIG01
+	PONumber      string        `json:"po_number"`                           // BIG04
+	PODate        Date          `json:"po_date,omitzero"`                    // BIG03
+	Release       string        `json:"release,omitempty"`                   // BIG05
+	Type          string        `json:"type,omitempty"`                      // BIG07: DI debit invoice, CR credit memo …
+	Purpose       string        `json:"purpose,omitempty"`                   // BIG08
+	CreditMemo    bool          `json:"credit_memo"`                         // BIG07 is CR (credit memo) or CN (credit invoice)
+	Currency      string        `json:"currency"`                            // CUR02
+	References    []Reference   `json:"references,omitempty"`                // heading REF
+	Parties       []Party       `json:"parties,omitempty"`                   // heading N1 loops
+	Terms         []Terms       `json:"terms,omitempty"`                     // ITD
+	Dates         []DateRef     `json:"dates,omitempty"`                     // heading DTM
+	Lines         []InvoiceLine `json:"lines"`                               // IT1 loops
+	Total         money.Decimal `json:"total"`                               // TDS01
+	SubjectToDisc money.Decimal `json:"amount_subject_to_discount,omitzero"` // TDS02
+	DiscountedDue money.Decimal `json:"discounted_amount_due,omitzero"`      // TDS03
+	TermsDiscount money.Decimal `json:"terms_discount,omitzero"`             // TDS04
+	Taxes         []Tax         `json:"taxes,omitempty"`                     // summary TXI
+	Charges       []Charge      `json:"charges"`                             // summary SAC
+	Shipped       []Shipped     `json:"shipped,omitempty"`                   // ISS
+	LineCount     int           `json:"line_count,omitempty"`                // CTT01
+	Errors        []Issue       `json:"-"`
+	Warnings      []Issue       `json:"-"`
+}
+
+// InvoiceLine is an IT1 loop.
+type InvoiceLine struct {
+	LineNumber  string        `json:"line_number"` // IT101, the buyer's PO line
+	Quantity    money.Decimal `json:"quantity"`
+	UOM         string        `json:"uom"`
+	UnitPrice   money.Decimal `json:"unit_price"`
+	PriceBasis  string        `json:"price_basis,omitempty"`
+	BuyerPart   string        `json:"buyer_part"`
+	VendorPart  string        `json:"vendor_part"`
+	UPC         string        `json:"upc,omitempty"`
+	ProductIDs  []ProductID   `json:"product_ids,omitempty"`
+	Description string        `json:"description"` // PID05 (several PIDs joined with a space)
+	References  []Reference   `json:"references,omitempty"`
+	Dates       []DateRef     `json:"dates,omitempty"`
+	Taxes       []Tax         `json:"taxes,omitempty"`
+	Charges     []Charge      `json:"charges,omitempty"`
+	Position    int           `json:"position"` // segment position of the IT1
+}
+
+// Extension is quantity × unit price.
+func (l InvoiceLine) Extension() money.Decimal { return l.Quantity.Mul(l.UnitPrice) }
+
+// Shipped is an ISS segment.
+type Shipped struct {
+	Units     money.Decimal `json:"units"`
+	UOM       string        `json:"uom,omitempty"`
+	Weight    money.Decimal `json:"weight,omitzero"`
+	WeightUOM string        `json:"weight_uom,omitempty"`
+}
+
+// ParseInvoice maps an 810 set. The invoice is returned whenever the set is
+// an 810, with the set's own problems and the mapping problems in Errors and
+// Warnings; the error is non-nil (an Issues) when Errors is not empty, or
+// when the set is not an 810.
+func ParseInvoice(s *Set) (*Invoice, error) {
+	if s.ID != "810" {
+		return nil, fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
+	}
+	m := newMapper(s)
+	body := s.Body()
+	nLines := 0
+	for i := range body {
+		if body[i].ID == "IT1" {
+			nLines++
+		}
+	}
+	inv := &Invoice{Lines: make([]InvoiceLine, 0, nLines), Charges: []Charge{}}
+	pool := make([]ProductID, 0, nLines*2)
+	const (
+		heading = iota
+		detail
+		summary
+	)
+	area := heading
+	var party *Party // open heading N1 loop
+	var line *InvoiceLine
+	inLineN1 := false // inside an N1 loop of a line: its N2-N4/REF/PER are skipped
+	var big, tds, ctt *Segment
+	for i := range body {
+		g := &body[i]
+		if party != nil && area == heading && m.partySegment(party, g) {
+			continue
+		}
+		if inLineN1 {
+			switch g.ID {
+			case "N2", "N3", "N4", "REF", "PER", "DMG":
+				continue
+			}
+			inLineN1 = false
+		}
+		party = nil
+		switch g.ID {
+		case "BIG":
+			if big != nil {
+				m.errorf(g, 0, LevelSegment, "5", "", "BIG appears more than once")
+				continue
+			}
+			big = g
+			inv.Date = m.date(g, 1, "invoice date")
+			inv.Number = m.required(g, 2, "invoice number")
+			if inv.Date.IsZero() && g.Element(1) == "" {
+				m.errorf(g, 1, LevelElement, "1", "", "invoice date is missing")
+			}
+			inv.PODate = m.date(g, 3, "PO date")
+			inv.PONumber, inv.Release = str(g, 4), str(g, 5)
+			inv.Type, inv.Purpose = str(g, 7), str(g, 8)
+			inv.CreditMemo = inv.Type == "CR" || inv.Type == "CN"
+		case "CUR":
+			inv.Currency = str(g, 2)
+		case "REF":
+			if line != nil {
+				line.References = append(line.References, m.ref(g))
+			} else {
+				inv.References = append(inv.References, m.ref(g))
+			}
+		case "N1":
+			if area == heading {
+				inv.Parties = append(inv.Parties, m.party(g))
+				party = &inv.Parties[len(inv.Parties)-1]
+			} else {
+				inLineN1 = true
+			}
+		case "ITD":
+			inv.Terms = append(inv.Terms, m.terms(g))
+		case "DTM":
+			if line != nil {
+				line.Dates = append(line.Dates, m.dtm(g))
+			} else {
+				inv.Dates = append(inv.Dates, m.dtm(g))
+			}
+		case "IT1":
+			if area == summary {
+				m.errorf(g, 0, LevelSegment, "7", "", "IT1 after TDS is out of sequence")
+			}
+			area = detail
+			inv.Lines = append(inv.Lines, m.it1(g, &pool))
+			line = &inv.Lines[len(inv.Lines)-1]
+		case "PID":
+			if line != nil {
+				if d := str(g, 5); d != "" {
+					if line.Description == "" {
+						line.Description = d
+					} else {
+						line.Description += " " + d
+					}
+				}
+			}
+		case "SAC":
+			c := m.charge(g)
+			if area == detail && line != nil {
+				line.Charges = append(line.Charges, c)
+			} else {
+				inv.Charges = append(inv.Charges, c)
+			}
+		case "TXI":
+			t := m.tax(g)
+			if area == detail && line != nil {
+				line.Taxes = append(line.Taxes, t)
+			} else {
+				inv.Taxes = append(inv.Taxes, t)
+			}
+		case "TDS":
+			if tds != nil {
+				m.errorf(g, 0, LevelSegment, "5", "", "TDS appears more than once")
+				continue
+			}
+			tds = g
+			area, line = summary, nil
+			if g.Element(1) == "" {
+				m.errorf(g, 1, LevelElement, "1", "", "total invoice amount (TDS01) is missing")
+			}
+			inv.Total = m.implied(g, 1, "total invoice amount", 2)
+			inv.SubjectToDisc = m.implied(g, 2, "amount subject to terms discount", 2)
+			inv.DiscountedDue = m.implied(g, 3, "discounted amount due", 2)
+			inv.TermsDiscount = m.implied(g, 4, "terms discount amount", 2)
+		case "ISS":
+			inv.Shipped = append(inv.Shipped, Shipped{Units: m.dec(g, 1, "units shipped"), UOM: str(g, 2),
+				Weight: m.dec(g, 3, "weight"), WeightUOM: str(g, 4)})
+		case "CTT":
+			ctt = g
+			inv.LineCount = m.integer(g, 1, "number of line items")
+		}
+	}
+	if big == nil {
+		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment BIG is missing")
+		m.errs[len(m.errs)-1].SegmentID = "BIG"
+	}
+	if tds == nil {
+		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment TDS is missing")
+		m.errs[len(m.errs)-1].SegmentID = "TDS"
+	}
+	if ctt != nil && ctt.Element(1) != "" && inv.LineCount != len(inv.Lines) {
+		m.errorf(ctt, 1, LevelSegment, "8", ctt.Element(1), "CTT01 says %d line items, the invoice has %d IT1 lines", inv.LineCount, len(inv.Lines))
+	}
+	if tds != nil {
+		checkTotal(m, tds, inv)
+	}
+	inv.Errors, inv.Warnings = m.errs, m.warns
+	if len(m.errs) > 0 {
+		return inv, Issues(m.errs)
+	}
+	return inv, nil
+}
+
+func (m *mapper) it1(g *Segment, pool *[]ProductID) InvoiceLine {
+	l := InvoiceLine{LineNumber: str(g, 1), UOM: str(g, 3), PriceBasis: str(g, 5), Position: g.Pos,
+		Quantity:  m.dec(g, 2, "quantity invoiced"),
+		UnitPrice: m.dec(g, 4, "unit price")}
+	if q, u, p := g.Element(2) != "", g.Element(3) != "", g.Element(4) != ""; q || u || p {
+		for i, present := range [3]bool{q, u, p} {
+			if !present {
+				m.errorf(g, i+2, LevelElement, "2", "", "IT1%02d is required when any of IT102, IT103, IT104 is present", i+2)
+			}
+		}
+	}
+	start := len(*pool)
+	*pool = productIDs(g, 6, *pool)
+	l.ProductIDs = (*pool)[start:len(*pool):len(*pool)]
+	if len(l.ProductIDs) == 0 {
+		l.ProductIDs = nil
+	}
+	l.BuyerPart, l.VendorPart, l.UPC = pickParts(l.ProductIDs)
+	return l
+}
+
+// checkTotal compares TDS01 with the lines, charges and taxes the way
+// translators do, and warns with both figures when they disagree.
+func checkTotal(m *mapper, tds *Segment, inv *Invoice) {
+	sum := money.Zero
+	for _, l := range inv.Lines {
+		sum = sum.Add(l.Extension())
+	}
+	charges := money.Zero
+	taxInSAC := false
+	for _, c := range inv.Charges {
+		charges = charges.Add(c.Signed())
+		if c.Code == "H850" {
+			taxInSAC = true
+		}
+	}
+	if len(inv.Charges) == 0 {
+		// No summary SAC: line-level charges are the only ones.
+		for _, l := range inv.Lines {
+			for _, c := range l.Charges {
+				charges = charges.Add(c.Signed())
+			}
+		}
+	}
+	tax := money.Zero
+	if !taxInSAC {
+		for _, t := range inv.Taxes {
+			tax = tax.Add(t.Amount)
+		}
+	}
+	want := sum.Add(charges).Add(tax)
+	if !want.Valid() || !inv.Total.Valid() {
+		return
+	}
+	if want.Round(2).Cmp(inv.Total) != 0 {
+		m.warnf(tds, 1, "total %s (TDS01) does not equal lines %s + charges - allowances %s + tax %s = %s",
+			inv.Total, sum, charges, tax, want.Round(2))
+	}
+}

@@ -1,0 +1,375 @@
+package x12
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// Reference is a REF segment.
+type Reference struct {
+	Qualifier   string `json:"qualifier"` // REF01: IA, VR, DP, PO, IV …
+	ID          string `json:"id"`        // REF02
+	Description string `json:"description,omitempty"`
+}
+
+// Contact is a PER segment.
+type Contact struct {
+	Function string `json:"function"` // PER01: BD buyer, IC information contact …
+	Name     string `json:"name,omitempty"`
+	Phone    string `json:"phone,omitempty"` // TE
+	Fax      string `json:"fax,omitempty"`   // FX
+	Email    string `json:"email,omitempty"` // EM
+}
+
+// Party is an N1 loop (N1, N2, N3, N4, REF, PER).
+type Party struct {
+	Code        string      `json:"code"` // N101: ST ship-to, BT bill-to, SU supplier, RE remit-to …
+	Name        string      `json:"name,omitempty"`
+	IDQualifier string      `json:"id_qualifier,omitempty"` // N103: 1 DUNS, 92 buyer-assigned …
+	ID          string      `json:"id,omitempty"`           // N104
+	Name2       string      `json:"name2,omitempty"`        // N201
+	Address     []string    `json:"address,omitempty"`      // N301, N302 (and a second N3)
+	City        string      `json:"city,omitempty"`
+	State       string      `json:"state,omitempty"`
+	PostalCode  string      `json:"postal_code,omitempty"`
+	Country     string      `json:"country,omitempty"`
+	References  []Reference `json:"references,omitempty"`
+	Contacts    []Contact   `json:"contacts,omitempty"`
+}
+
+// Terms is an ITD segment.
+type Terms struct {
+	Type            string        `json:"type,omitempty"`       // ITD01: 01 basic, 05 discount not applicable …
+	BasisDate       string        `json:"basis_date,omitempty"` // ITD02: 3 invoice date …
+	DiscountPercent money.Decimal `json:"discount_percent,omitzero"`
+	DiscountDueDate Date          `json:"discount_due_date,omitzero"`
+	DiscountDays    int           `json:"discount_days,omitempty"`
+	NetDueDate      Date          `json:"net_due_date,omitzero"`
+	NetDays         int           `json:"net_days,omitempty"`
+	DiscountAmount  money.Decimal `json:"discount_amount,omitzero"` // ITD08, implied 2 decimals
+	Description     string        `json:"description,omitempty"`    // ITD12
+}
+
+// DateRef is a DTM segment.
+type DateRef struct {
+	Qualifier string `json:"qualifier"` // DTM01: 002 delivery requested, 011 shipped, 003 invoice …
+	Date      Date   `json:"date,omitzero"`
+	Time      string `json:"time,omitempty"`
+}
+
+// ProductID is one qualifier/ID pair of a PO1 or IT1 line.
+type ProductID struct {
+	Qualifier string `json:"qualifier"` // BP buyer part, VP vendor part, UP UPC …
+	ID        string `json:"id"`
+}
+
+// Charge is an SAC allowance or charge.
+type Charge struct {
+	Indicator   string        `json:"indicator"` // SAC01: A allowance, C charge, N no allowance or charge
+	Code        string        `json:"code,omitempty"`
+	Amount      money.Decimal `json:"amount"`                // SAC05, implied 2 decimals
+	Percent     money.Decimal `json:"percent,omitzero"`      // SAC07
+	Description string        `json:"description,omitempty"` // SAC15, else the code's meaning
+	Position    int           `json:"-"`
+}
+
+// Signed is the amount as it changes a total: charges add, allowances
+// subtract, anything else counts zero.
+func (c Charge) Signed() money.Decimal {
+	switch c.Indicator {
+	case "C":
+		return c.Amount
+	case "A":
+		return c.Amount.Neg()
+	}
+	return money.Zero
+}
+
+// Tax is a TXI segment.
+type Tax struct {
+	Type    string        `json:"type"` // TXI01: ST state, LS state and local, VA VAT, FD federal …
+	Amount  money.Decimal `json:"amount,omitzero"`
+	Percent money.Decimal `json:"percent,omitzero"`
+}
+
+// mapper turns a set's segments into a typed document, collecting
+// positioned problems.
+type mapper struct {
+	set      *Set
+	errs     []Issue
+	warns    []Issue
+	dateErrs int
+}
+
+func newMapper(s *Set) *mapper {
+	m := &mapper{set: s}
+	m.errs = append(m.errs, s.Errors...)
+	m.warns = append(m.warns, s.Warnings...)
+	return m
+}
+
+func (m *mapper) errorf(g *Segment, elem int, lvl Level, code, value, format string, args ...any) {
+	if len(m.errs) < maxIssues {
+		m.errs = append(m.errs, m.set.issue(g, elem, lvl, code, value, fmt.Sprintf(format, args...)))
+	}
+}
+
+func (m *mapper) warnf(g *Segment, elem int, format string, args ...any) {
+	if len(m.warns) < maxIssues {
+		m.warns = append(m.warns, m.set.issue(g, elem, LevelSegment, "", "", fmt.Sprintf(format, args...)))
+	}
+}
+
+// str is element i with trailing spaces removed (X12 AN values should not
+// carry them; real files do).
+func str(g *Segment, i int) string {
+	return strings.TrimRight(g.Element(i), " ")
+}
+
+// required reports a missing mandatory element.
+func (m *mapper) required(g *Segment, i int, what string) string {
+	v := str(g, i)
+	if v == "" {
+		m.errorf(g, i, LevelElement, "1", "", "%s is missing", what)
+	}
+	return v
+}
+
+// dec reads an R (explicit decimal) element; "" is zero.
+func (m *mapper) dec(g *Segment, i int, what string) money.Decimal {
+	v := g.Element(i)
+	if v == "" {
+		return money.Zero
+	}
+	d, ok := parseR(v)
+	if !ok {
+		m.errorf(g, i, LevelElement, "6", v, "%s %q is not a number", what, v)
+	}
+	return d
+}
+
+// implied reads an Nn element with places implied decimals.
+func (m *mapper) implied(g *Segment, i int, what string, places int) money.Decimal {
+	v := g.Element(i)
+	if v == "" {
+		return money.Zero
+	}
+	d, ok := parseN(v, places)
+	if !ok {
+		m.errorf(g, i, LevelElement, "6", v, "%s %q is not a whole number (implied %d decimals)", what, v, places)
+	}
+	return d
+}
+
+func (m *mapper) integer(g *Segment, i int, what string) int {
+	v := g.Element(i)
+	if v == "" {
+		return 0
+	}
+	n, ok := atoi([]byte(v))
+	if !ok {
+		m.errorf(g, i, LevelElement, "6", v, "%s %q is not a whole number", what, v)
+	}
+	return n
+}
+
+func (m *mapper) date(g *Segment, i int, what string) Date {
+	v := g.Element(i)
+	if v == "" {
+		return Date{}
+	}
+	d, ok := fastDate(v)
+	if !ok {
+		m.errorf(g, i, LevelElement, "8", v, "%s %q is not a date (CCYYMMDD)", what, v)
+	}
+	return d
+}
+
+// parseR parses an X12 R value: optional sign, digits, optional point.
+func parseR(s string) (money.Decimal, bool) {
+	if len(s) > 0 && s[0] == '+' {
+		return money.Decimal{}, false
+	}
+	d, err := money.Parse(s)
+	return d, err == nil && d.Valid()
+}
+
+// parseN parses an Nn value: optional minus and digits only.
+func parseN(s string, places int) (money.Decimal, bool) {
+	i := 0
+	if len(s) > 0 && s[0] == '-' {
+		i = 1
+	}
+	if i == len(s) {
+		return money.Decimal{}, false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return money.Decimal{}, false
+		}
+	}
+	d, err := money.ParseImplied(s, places)
+	return d, err == nil
+}
+
+var daysIn = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// fastDate parses CCYYMMDD (or YYMMDD as 20YY) without allocating.
+func fastDate(s string) (Date, bool) {
+	var y, mo, d int
+	switch len(s) {
+	case 8:
+		for i := 0; i < 8; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return Date{}, false
+			}
+		}
+		y = int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+		mo = int(s[4]-'0')*10 + int(s[5]-'0')
+		d = int(s[6]-'0')*10 + int(s[7]-'0')
+	case 6:
+		for i := 0; i < 6; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return Date{}, false
+			}
+		}
+		y = 2000 + int(s[0]-'0')*10 + int(s[1]-'0')
+		mo = int(s[2]-'0')*10 + int(s[3]-'0')
+		d = int(s[4]-'0')*10 + int(s[5]-'0')
+	default:
+		return Date{}, false
+	}
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] {
+		return Date{}, false
+	}
+	if mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
+		return Date{}, false
+	}
+	return Date{Year: y, Month: time.Month(mo), Day: d}, true
+}
+
+func (m *mapper) ref(g *Segment) Reference {
+	return Reference{Qualifier: str(g, 1), ID: str(g, 2), Description: str(g, 3)}
+}
+
+func (m *mapper) contact(g *Segment) Contact {
+	c := Contact{Function: str(g, 1), Name: str(g, 2)}
+	for i := 3; i <= 7; i += 2 {
+		v := str(g, i+1)
+		switch str(g, i) {
+		case "TE":
+			c.Phone = v
+		case "FX":
+			c.Fax = v
+		case "EM":
+			c.Email = v
+		}
+	}
+	return c
+}
+
+func (m *mapper) dtm(g *Segment) DateRef {
+	return DateRef{Qualifier: str(g, 1), Date: m.date(g, 2, "DTM02 date"), Time: str(g, 3)}
+}
+
+func (m *mapper) terms(g *Segment) Terms {
+	return Terms{
+		Type: str(g, 1), BasisDate: str(g, 2),
+		DiscountPercent: m.dec(g, 3, "terms discount percent"),
+		DiscountDueDate: m.date(g, 4, "discount due date"),
+		DiscountDays:    m.integer(g, 5, "discount days"),
+		NetDueDate:      m.date(g, 6, "net due date"),
+		NetDays:         m.integer(g, 7, "net days"),
+		DiscountAmount:  m.implied(g, 8, "terms discount amount", 2),
+		Description:     str(g, 12),
+	}
+}
+
+func (m *mapper) charge(g *Segment) Charge {
+	c := Charge{Indicator: str(g, 1), Code: str(g, 2), Position: g.Pos,
+		Amount:      m.implied(g, 5, "allowance/charge amount", 2),
+		Percent:     m.dec(g, 7, "allowance/charge percent"),
+		Description: str(g, 15)}
+	if c.Description == "" {
+		c.Description = ChargeCodeText[c.Code]
+	}
+	switch c.Indicator {
+	case "A", "C", "N", "P", "Q", "R", "S":
+	default:
+		m.errorf(g, 1, LevelElement, "7", c.Indicator, "allowance/charge indicator %q is not A, C, N, P, Q, R or S", c.Indicator)
+	}
+	return c
+}
+
+func (m *mapper) tax(g *Segment) Tax {
+	return Tax{Type: str(g, 1), Amount: m.dec(g, 2, "tax amount"), Percent: m.dec(g, 3, "tax percent")}
+}
+
+// party starts an N1 loop.
+func (m *mapper) party(g *Segment) Party {
+	p := Party{Code: str(g, 1), Name: str(g, 2), IDQualifier: str(g, 3), ID: str(g, 4)}
+	if p.Name == "" && p.IDQualifier == "" {
+		m.errorf(g, 2, LevelElement, "2", "", "N1 needs a name (N102) or an identification (N103/N104)")
+	}
+	return p
+}
+
+// partySegment applies N2/N3/N4/REF/PER to the open party; false when g
+// does not belong to an N1 loop.
+func (m *mapper) partySegment(p *Party, g *Segment) bool {
+	switch g.ID {
+	case "N2":
+		p.Name2 = str(g, 1)
+	case "N3":
+		for i := 1; i <= 2; i++ {
+			if v := str(g, i); v != "" {
+				p.Address = append(p.Address, v)
+			}
+		}
+	case "N4":
+		p.City, p.State, p.PostalCode, p.Country = str(g, 1), str(g, 2), str(g, 3), str(g, 4)
+	case "REF":
+		p.References = append(p.References, m.ref(g))
+	case "PER":
+		p.Contacts = append(p.Contacts, m.contact(g))
+	default:
+		return false
+	}
+	return true
+}
+
+// productIDs reads qualifier/ID pairs from element first onwards.
+func productIDs(g *Segment, first int, pool []ProductID) []ProductID {
+	for i := first; i+1 <= g.Len(); i += 2 {
+		q, id := str(g, i), str(g, i+1)
+		if q == "" && id == "" {
+			continue
+		}
+		pool = append(pool, ProductID{Qualifier: q, ID: id})
+	}
+	return pool
+}
+
+// pickParts sets the buyer and vendor part numbers from the ID pairs.
+func pickParts(ids []ProductID) (buyer, vendor, upc string) {
+	for _, p := range ids {
+		switch p.Qualifier {
+		case "BP", "IN":
+			if buyer == "" {
+				buyer = p.ID
+			}
+		case "VP", "VN", "VA", "MG":
+			if vendor == "" {
+				vendor = p.ID
+			}
+		case "UP", "UK", "UA", "EN":
+			if upc == "" {
+				upc = p.ID
+			}
+		}
+	}
+	return
+}
