@@ -1,0 +1,444 @@
+// Package connections is the admin screen for the IFS Cloud and Cleo
+// connections: plain settings, secrets that go straight to the keychain (off
+// the UI goroutine, never echoed back), expiry warnings, and "Test connection"
+// showing each step's result and the fix in plain language.
+package connections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// Targets of Test.
+const (
+	IFS  = "ifs"
+	Cleo = "cleo"
+)
+
+// Secret names SetSecret accepts.
+const (
+	SecretIFSClient    = "ifs.client_secret"
+	SecretCleoPassword = "cleo.password"
+	SecretCleoKey      = "cleo.private_key"
+)
+
+// Cleo transports offered.
+var Transports = []string{"rest", "sftp", "folder"}
+
+// IFSSettings are the non-secret IFS Cloud connection settings.
+type IFSSettings struct {
+	URL, Realm, ClientID, Company, ResourceProfile string
+}
+
+// CleoSettings are the non-secret Cleo connection settings.
+type CleoSettings struct {
+	Transport          string // one of Transports
+	URL                string // REST base URL, or the folder path
+	Host               string // SFTP host:port
+	User               string
+	HostKeyFingerprint string // SFTP: "SHA256:…"
+}
+
+// Settings are both connections' settings.
+type Settings struct {
+	IFS  IFSSettings
+	Cleo CleoSettings
+}
+
+// SecretState says whether a secret is stored, and until when it is valid.
+type SecretState struct {
+	Set     bool
+	Expires time.Time // zero when unknown
+}
+
+// Source is what the screen needs from the engine. Every method runs off the UI goroutine.
+type Source interface {
+	Load(ctx context.Context) (Settings, error)
+	Save(ctx context.Context, s Settings) error
+	// SetSecret stores a secret in the keychain (or the demo's memory store).
+	SetSecret(ctx context.Context, name, value string) error
+	Secrets(ctx context.Context) (map[string]SecretState, error)
+	// SecretStore names where secrets go: "OS keychain", "in memory (demo)".
+	SecretStore() string
+	Test(ctx context.Context, target string) (domain.TestReport, error)
+}
+
+// Params are the screen's collaborators besides its Source.
+type Params struct {
+	Runner *uikit.Runner
+	Now    func() time.Time
+}
+
+// Screen is the connections screen.
+type Screen struct {
+	widget.BaseWidget
+	ctx     context.Context
+	src     Source
+	p       Params
+	content fyne.CanvasObject
+
+	errLbl                                              *uikit.ErrorLabel
+	savedLbl                                            *widget.Label
+	ifsURL, ifsRealm, ifsClient, ifsCompany, ifsProfile *widget.Entry
+	ifsSecret                                           *widget.Entry
+	transport                                           *widget.Select
+	cleoURL, cleoHost, cleoUser, cleoFP                 *widget.Entry
+	cleoPassword, cleoKey                               *widget.Entry
+	ifsExpiry, cleoExpiry                               *widget.Label
+	ifsReport, cleoReport                               *fyne.Container
+	testIFS, testCleo, saveBtn                          *widget.Button
+}
+
+// New builds the screen; call Reload to fill it.
+func New(ctx context.Context, src Source, p Params) *Screen {
+	if p.Runner == nil {
+		p.Runner = uikit.NewRunner()
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	s := &Screen{ctx: ctx, src: src, p: p}
+	s.ExtendBaseWidget(s)
+	if src == nil {
+		s.content = uikit.NoEngine("Connection settings")
+		return s
+	}
+	s.build()
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
+
+func entry(ph string) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(ph)
+	return e
+}
+
+func (s *Screen) build() {
+	s.errLbl = uikit.NewErrorLabel()
+	s.savedLbl = widget.NewLabel("")
+	s.savedLbl.Importance = widget.SuccessImportance
+	s.savedLbl.Hide()
+
+	s.ifsURL = entry("https://customer.ifs.cloud")
+	s.ifsRealm = entry("realm (namespace)")
+	s.ifsClient = entry("client id")
+	s.ifsSecret = widget.NewPasswordEntry()
+	s.ifsCompany = entry("company, e.g. 10")
+	s.ifsProfile = entry("resource profile")
+	s.ifsExpiry = widget.NewLabel("")
+	s.ifsExpiry.Wrapping = fyne.TextWrapWord
+	s.ifsReport = container.NewVBox()
+	s.testIFS = widget.NewButtonWithIcon("Save and test IFS connection", theme.MediaPlayIcon(), func() { s.Test(IFS) })
+	ifsForm := widget.NewForm(
+		widget.NewFormItem("URL", s.ifsURL),
+		widget.NewFormItem("Realm", s.ifsRealm),
+		widget.NewFormItem("Client id", s.ifsClient),
+		widget.NewFormItem("Client secret", s.ifsSecret),
+		widget.NewFormItem("Company", s.ifsCompany),
+		widget.NewFormItem("Resource profile", s.ifsProfile),
+	)
+
+	s.transport = widget.NewSelect(Transports, func(string) { s.transportChanged() })
+	s.cleoURL = entry("https://api.cleo.com … or a folder")
+	s.cleoHost = entry("sftp host:port")
+	s.cleoUser = entry("user")
+	s.cleoPassword = widget.NewPasswordEntry()
+	s.cleoKey = widget.NewMultiLineEntry()
+	s.cleoKey.SetPlaceHolder("private key (PEM), instead of a password")
+	s.cleoKey.SetMinRowsVisible(2)
+	s.cleoKey.Password = true
+	s.cleoFP = entry("SHA256:… host-key fingerprint")
+	s.cleoExpiry = widget.NewLabel("")
+	s.cleoExpiry.Wrapping = fyne.TextWrapWord
+	s.cleoReport = container.NewVBox()
+	s.testCleo = widget.NewButtonWithIcon("Save and test Cleo connection", theme.MediaPlayIcon(), func() { s.Test(Cleo) })
+	cleoForm := widget.NewForm(
+		widget.NewFormItem("Transport", s.transport),
+		widget.NewFormItem("URL or folder", s.cleoURL),
+		widget.NewFormItem("Host", s.cleoHost),
+		widget.NewFormItem("User", s.cleoUser),
+		widget.NewFormItem("Password", s.cleoPassword),
+		widget.NewFormItem("Private key", s.cleoKey),
+		widget.NewFormItem("Host-key fingerprint", s.cleoFP),
+	)
+
+	s.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save(nil) })
+	s.saveBtn.Importance = widget.HighImportance
+	store := widget.NewLabel("Secrets are stored in: " + s.src.SecretStore() + ". They are never shown again, written to the database or logged.")
+	store.Wrapping = fyne.TextWrapWord
+	if strings.Contains(strings.ToLower(s.src.SecretStore()), "demo") {
+		store.Importance = widget.WarningImportance
+	}
+	ifs := widget.NewCard("IFS Cloud", "OAuth2 client credentials", container.NewVBox(ifsForm, s.ifsExpiry, s.testIFS, s.ifsReport))
+	cleo := widget.NewCard("Cleo Integration Cloud", "EDI network", container.NewVBox(cleoForm, s.cleoExpiry, s.testCleo, s.cleoReport))
+	s.content = container.NewBorder(
+		container.NewVBox(store, s.errLbl),
+		container.NewBorder(nil, nil, s.saveBtn, nil, s.savedLbl), nil, nil,
+		container.NewVScroll(container.NewGridWithColumns(2, ifs, cleo)),
+	)
+}
+
+func (s *Screen) transportChanged() {
+	switch s.transport.Selected {
+	case "sftp":
+		s.cleoHost.Enable()
+		s.cleoFP.Enable()
+		s.cleoKey.Enable()
+	default:
+		s.cleoHost.Disable()
+		s.cleoFP.Disable()
+		s.cleoKey.Disable()
+	}
+}
+
+// Reload fetches the settings and secret states.
+func (s *Screen) Reload() {
+	if s.src == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		st, err := s.src.Load(s.ctx)
+		var sec map[string]SecretState
+		if err == nil {
+			sec, err = s.src.Secrets(s.ctx)
+		}
+		fyne.Do(func() {
+			if err != nil {
+				s.errLbl.SetError("load the connection settings", err)
+				return
+			}
+			s.errLbl.SetError("", nil)
+			s.show(st)
+			s.showSecrets(sec)
+		})
+	})
+}
+
+func (s *Screen) show(st Settings) {
+	s.ifsURL.SetText(st.IFS.URL)
+	s.ifsRealm.SetText(st.IFS.Realm)
+	s.ifsClient.SetText(st.IFS.ClientID)
+	s.ifsCompany.SetText(st.IFS.Company)
+	s.ifsProfile.SetText(st.IFS.ResourceProfile)
+	t := st.Cleo.Transport
+	if t == "" {
+		t = Transports[0]
+	}
+	s.transport.SetSelected(t)
+	s.cleoURL.SetText(st.Cleo.URL)
+	s.cleoHost.SetText(st.Cleo.Host)
+	s.cleoUser.SetText(st.Cleo.User)
+	s.cleoFP.SetText(st.Cleo.HostKeyFingerprint)
+}
+
+func (s *Screen) showSecrets(sec map[string]SecretState) {
+	ph := func(e *widget.Entry, st SecretState) {
+		if st.Set {
+			e.SetPlaceHolder("stored, type to replace")
+		} else {
+			e.SetPlaceHolder("not set")
+		}
+	}
+	ph(s.ifsSecret, sec[SecretIFSClient])
+	ph(s.cleoPassword, sec[SecretCleoPassword])
+	ph(s.cleoKey, sec[SecretCleoKey])
+	expiry(s.ifsExpiry, s.p.Now(), "IFS client secret", sec[SecretIFSClient])
+	expiry(s.cleoExpiry, s.p.Now(), "Cleo password", sec[SecretCleoPassword])
+}
+
+// expiry warns 30 days ahead, loudly from 7 days.
+func expiry(l *widget.Label, now time.Time, what string, st SecretState) {
+	l.Importance = widget.MediumImportance
+	switch {
+	case !st.Set:
+		l.SetText(what + " is not set.")
+		l.Importance = widget.WarningImportance
+	case st.Expires.IsZero():
+		l.SetText("")
+	case !st.Expires.After(now):
+		l.SetText(fmt.Sprintf("%s expired on %s: renew it, or syncing stops.", what, st.Expires.Format("2006-01-02")))
+		l.Importance = widget.DangerImportance
+	case st.Expires.Sub(now) <= 30*24*time.Hour:
+		l.SetText(fmt.Sprintf("%s expires in %s (on %s): renew it before then.", what, uikit.Duration(st.Expires.Sub(now)), st.Expires.Format("2006-01-02")))
+		l.Importance = widget.WarningImportance
+		if st.Expires.Sub(now) <= 7*24*time.Hour {
+			l.Importance = widget.DangerImportance
+		}
+	default:
+		l.SetText(fmt.Sprintf("%s valid until %s.", what, st.Expires.Format("2006-01-02")))
+	}
+	l.Refresh()
+}
+
+func (s *Screen) settings() Settings {
+	tr := func(e *widget.Entry) string { return strings.TrimSpace(e.Text) }
+	return Settings{
+		IFS: IFSSettings{URL: tr(s.ifsURL), Realm: tr(s.ifsRealm), ClientID: tr(s.ifsClient), Company: tr(s.ifsCompany), ResourceProfile: tr(s.ifsProfile)},
+		Cleo: CleoSettings{Transport: s.transport.Selected, URL: tr(s.cleoURL), Host: tr(s.cleoHost), User: tr(s.cleoUser),
+			HostKeyFingerprint: tr(s.cleoFP)},
+	}
+}
+
+// Save stores the settings and any typed secret (to the keychain), then calls then (on the UI goroutine) if it succeeded.
+func (s *Screen) Save(then func()) {
+	st := s.settings()
+	secrets := map[string]string{}
+	for name, e := range map[string]*widget.Entry{SecretIFSClient: s.ifsSecret, SecretCleoPassword: s.cleoPassword, SecretCleoKey: s.cleoKey} {
+		if e.Text != "" {
+			secrets[name] = e.Text
+		}
+	}
+	s.saveBtn.Disable()
+	s.p.Runner.Go(func() {
+		err := s.src.Save(s.ctx, st)
+		for name, v := range secrets {
+			if err != nil {
+				break
+			}
+			if e := s.src.SetSecret(s.ctx, name, v); e != nil {
+				err = fmt.Errorf("store %s: %w", name, e)
+			}
+		}
+		var sec map[string]SecretState
+		if err == nil {
+			sec, err = s.src.Secrets(s.ctx)
+		}
+		fyne.Do(func() {
+			s.saveBtn.Enable()
+			if err != nil {
+				s.errLbl.SetError("save the connections", err)
+				s.savedLbl.Hide()
+				return
+			}
+			s.errLbl.SetError("", nil)
+			s.ifsSecret.SetText("")
+			s.cleoPassword.SetText("")
+			s.cleoKey.SetText("")
+			s.showSecrets(sec)
+			s.savedLbl.SetText("Saved.")
+			s.savedLbl.Show()
+			if then != nil {
+				then()
+			}
+		})
+	})
+}
+
+// Test saves, then tests one connection and shows every step.
+func (s *Screen) Test(target string) {
+	box, btn := s.ifsReport, s.testIFS
+	if target == Cleo {
+		box, btn = s.cleoReport, s.testCleo
+	}
+	s.Save(func() {
+		btn.Disable()
+		box.Objects = []fyne.CanvasObject{widget.NewLabel("Testing…")}
+		box.Refresh()
+		s.p.Runner.Go(func() {
+			rep, err := s.src.Test(s.ctx, target)
+			fyne.Do(func() {
+				btn.Enable()
+				showReport(box, rep, err)
+			})
+		})
+	})
+}
+
+func showReport(box *fyne.Container, rep domain.TestReport, err error) {
+	box.Objects = nil
+	if err != nil {
+		l := uikit.NewErrorLabel()
+		l.SetError("run the test", err)
+		box.Add(l)
+		box.Refresh()
+		return
+	}
+	for _, st := range rep.Steps {
+		icon := theme.ConfirmIcon()
+		imp := widget.SuccessImportance
+		switch {
+		case st.Skipped:
+			icon, imp = theme.MediaSkipNextIcon(), widget.LowImportance
+		case !st.OK:
+			icon, imp = theme.ErrorIcon(), widget.DangerImportance
+		}
+		name := widget.NewLabel(st.Name)
+		name.Importance = imp
+		name.TextStyle.Bold = true
+		detail := widget.NewLabel(st.Detail)
+		detail.Wrapping = fyne.TextWrapWord
+		box.Add(container.NewBorder(nil, nil, widget.NewIcon(icon), nil, name))
+		if st.Detail != "" {
+			box.Add(detail)
+		}
+		if !st.OK && !st.Skipped && st.Fix != "" {
+			fix := widget.NewLabel("Fix: " + st.Fix)
+			fix.Wrapping = fyne.TextWrapWord
+			fix.Importance = widget.WarningImportance
+			box.Add(fix)
+		}
+	}
+	sum := widget.NewLabelWithStyle(rep.Target+": all steps passed", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	sum.Importance = widget.SuccessImportance
+	if !rep.OK() {
+		sum.SetText(rep.Target + ": failed, see the fix above")
+		sum.Importance = widget.DangerImportance
+	}
+	box.Add(sum)
+	box.Refresh()
+}
+
+// Fill types settings and secrets into the form, as an admin would (for tests and journeys).
+func (s *Screen) Fill(st Settings, secrets map[string]string) {
+	s.show(st)
+	s.ifsSecret.SetText(secrets[SecretIFSClient])
+	s.cleoPassword.SetText(secrets[SecretCleoPassword])
+	s.cleoKey.SetText(secrets[SecretCleoKey])
+}
+
+// Report returns the text of a target's last test report, for tests.
+func (s *Screen) Report(target string) string {
+	box := s.ifsReport
+	if target == Cleo {
+		box = s.cleoReport
+	}
+	var b strings.Builder
+	for _, o := range box.Objects {
+		collect(&b, o)
+	}
+	return b.String()
+}
+
+func collect(b *strings.Builder, o fyne.CanvasObject) {
+	switch v := o.(type) {
+	case *widget.Label:
+		b.WriteString(v.Text + "\n")
+	case *uikit.ErrorLabel:
+		b.WriteString(v.Text + "\n")
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			collect(b, c)
+		}
+	}
+}
+
+// Error is the error shown in place, "" when none.
+func (s *Screen) Error() string {
+	if s.errLbl == nil || !s.errLbl.Visible() {
+		return ""
+	}
+	return s.errLbl.Text
+}

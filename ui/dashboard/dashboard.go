@@ -1,0 +1,382 @@
+// Package dashboard is the first screen: per flow the last and next run, the
+// heartbeat and the result; counts for today and this week; exceptions by
+// reason; overdue 997s; a small chart of documents per day; and progress bars
+// while a sync runs.
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// FlowStatus is the state of one flow (POs out, invoices in, reference data).
+type FlowStatus struct {
+	Flow        string // stable code: "pos", "invoices", "reference"
+	Label       string // "Purchase orders out"
+	LastRun     time.Time
+	LastResult  string // "12 sent", "failed: token expired"
+	LastOK      bool
+	NextRun     time.Time
+	LastSuccess time.Time // heartbeat: the last run that succeeded
+	Stale       bool      // no success for too long
+	Paused      bool
+	Running     bool
+	Done, Total int // progress of the running sync
+}
+
+// Counts are document counts over a period.
+type Counts struct {
+	Received, Posted, Sent, Acknowledged, Exceptions int
+}
+
+// ReasonCount is the number of open exceptions with one reason.
+type ReasonCount struct {
+	Label string
+	Count int
+}
+
+// DayCount is the number of documents handled on one day.
+type DayCount struct {
+	Day               time.Time
+	Inbound, Outbound int
+}
+
+// Snapshot is everything the dashboard shows.
+type Snapshot struct {
+	Flows      []FlowStatus
+	Today      Counts
+	Week       Counts
+	ByReason   []ReasonCount
+	Overdue997 int
+	PerDay     []DayCount // oldest first, e.g. the last 14 days
+}
+
+// Source is what the dashboard needs from the engine (called off the UI goroutine).
+type Source interface {
+	Snapshot(ctx context.Context) (Snapshot, error)
+}
+
+// Params are the screen's collaborators besides its Source.
+type Params struct {
+	Runner *uikit.Runner
+	Now    func() time.Time
+	Loc    *time.Location // for run times; time.Local when nil
+}
+
+// Screen is the dashboard.
+type Screen struct {
+	widget.BaseWidget
+	ctx     context.Context
+	src     Source
+	p       Params
+	content fyne.CanvasObject
+
+	snap     Snapshot
+	loaded   bool
+	errLbl   *uikit.ErrorLabel
+	flows    *fyne.Container
+	counts   *fyne.Container
+	reasons  *fyne.Container
+	overdue  *widget.Label
+	chart    *BarChart
+	progress map[string]*widget.ProgressBar
+}
+
+// New builds the dashboard; call Reload to fill it.
+func New(ctx context.Context, src Source, p Params) *Screen {
+	if p.Runner == nil {
+		p.Runner = uikit.NewRunner()
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Loc == nil {
+		p.Loc = time.Local
+	}
+	s := &Screen{ctx: ctx, src: src, p: p, progress: map[string]*widget.ProgressBar{}}
+	s.ExtendBaseWidget(s)
+	if src == nil {
+		s.content = uikit.NoEngine("Flows, counts and charts")
+		return s
+	}
+	s.errLbl = uikit.NewErrorLabel()
+	s.flows = container.NewVBox(widget.NewLabel("Loading…"))
+	s.counts = container.NewGridWithColumns(3)
+	s.reasons = container.NewVBox()
+	s.overdue = widget.NewLabel("")
+	s.chart = NewBarChart()
+	top := container.NewGridWithColumns(2,
+		widget.NewCard("Documents", "", container.NewVBox(s.counts, s.overdue)),
+		widget.NewCard("Open exceptions by reason", "", s.reasons),
+	)
+	s.content = container.NewVScroll(container.NewVBox(
+		s.errLbl,
+		widget.NewCard("Flows", "", s.flows),
+		top,
+		widget.NewCard("Documents per day", "last 14 days: left bar inbound, right bar outbound", s.chart),
+	))
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
+
+// Reload fetches a fresh snapshot off the UI goroutine and shows it in one fyne.Do.
+func (s *Screen) Reload() {
+	if s.src == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		snap, err := s.src.Snapshot(s.ctx)
+		fyne.Do(func() {
+			if err != nil {
+				s.errLbl.SetError("load the dashboard", err)
+				return
+			}
+			s.errLbl.SetError("", nil)
+			s.show(snap)
+		})
+	})
+}
+
+// Snapshot is the data last shown.
+func (s *Screen) Snapshot() Snapshot { return s.snap }
+
+// SetProgress shows (or, when running is false, hides) the progress of a flow's sync.
+// It is fed by run events and needs no engine round trip.
+func (s *Screen) SetProgress(flow string, running bool, done, total int) {
+	for i := range s.snap.Flows {
+		f := &s.snap.Flows[i]
+		if f.Flow == flow {
+			f.Running, f.Done, f.Total = running, done, total
+		}
+	}
+	if b, ok := s.progress[flow]; ok {
+		setBar(b, running, done, total)
+	}
+}
+
+func setBar(b *widget.ProgressBar, running bool, done, total int) {
+	if !running {
+		b.Hide()
+		return
+	}
+	if total > 0 {
+		b.Max = float64(total)
+		b.SetValue(float64(done))
+	} else {
+		b.Max = 1
+		b.SetValue(0)
+	}
+	b.TextFormatter = func() string {
+		if total > 0 {
+			return fmt.Sprintf("%d / %d", done, total)
+		}
+		return fmt.Sprintf("%d so far", done)
+	}
+	b.Show()
+	b.Refresh()
+}
+
+func (s *Screen) show(snap Snapshot) {
+	s.snap, s.loaded = snap, true
+	now := s.p.Now()
+
+	s.flows.Objects = nil
+	if len(snap.Flows) == 0 {
+		s.flows.Add(widget.NewLabel("No flows are scheduled yet: set up the connections, then the schedules."))
+	}
+	grid := container.NewGridWithColumns(5, bold("Flow"), bold("Last run"), bold("Next run"), bold("Heartbeat"), bold("Sync"))
+	s.progress = map[string]*widget.ProgressBar{}
+	for _, f := range snap.Flows {
+		last := widget.NewLabel("never run")
+		if !f.LastRun.IsZero() {
+			last.SetText(uikit.Age(now, f.LastRun) + ": " + f.LastResult)
+			if !f.LastOK {
+				last.Importance = widget.DangerImportance
+			}
+		}
+		last.Truncation = fyne.TextTruncateEllipsis
+		next := widget.NewLabel(uikit.When(f.NextRun, s.p.Loc))
+		if f.Paused {
+			next.SetText("paused")
+			next.Importance = widget.WarningImportance
+		}
+		hb := widget.NewLabel("no successful run yet")
+		if !f.LastSuccess.IsZero() {
+			hb.SetText("last good " + uikit.Age(now, f.LastSuccess))
+		}
+		if f.Stale {
+			hb.SetText("STALE: " + hb.Text)
+			hb.Importance = widget.DangerImportance
+		}
+		bar := widget.NewProgressBar()
+		setBar(bar, f.Running, f.Done, f.Total)
+		s.progress[f.Flow] = bar
+		grid.Add(widget.NewLabel(f.Label))
+		grid.Add(last)
+		grid.Add(next)
+		grid.Add(hb)
+		grid.Add(container.NewStack(widget.NewLabel(idle(f)), bar))
+	}
+	if len(snap.Flows) > 0 {
+		s.flows.Add(grid)
+	}
+	s.flows.Refresh()
+
+	s.counts.Objects = []fyne.CanvasObject{bold(""), bold("Today"), bold("This week")}
+	row := func(name string, a, b int) {
+		s.counts.Add(widget.NewLabel(name))
+		s.counts.Add(widget.NewLabel(fmt.Sprint(a)))
+		s.counts.Add(widget.NewLabel(fmt.Sprint(b)))
+	}
+	row("Invoices received", snap.Today.Received, snap.Week.Received)
+	row("Invoices posted", snap.Today.Posted, snap.Week.Posted)
+	row("POs sent", snap.Today.Sent, snap.Week.Sent)
+	row("POs acknowledged", snap.Today.Acknowledged, snap.Week.Acknowledged)
+	row("Exceptions", snap.Today.Exceptions, snap.Week.Exceptions)
+	s.counts.Refresh()
+	s.overdue.SetText(fmt.Sprintf("997 acknowledgements overdue: %d", snap.Overdue997))
+	s.overdue.Importance = widget.MediumImportance
+	if snap.Overdue997 > 0 {
+		s.overdue.Importance = widget.DangerImportance
+	}
+	s.overdue.Refresh()
+
+	s.reasons.Objects = nil
+	if len(snap.ByReason) == 0 {
+		s.reasons.Add(widget.NewLabel("None: every document reached its final state."))
+	}
+	maxN := 1
+	for _, r := range snap.ByReason {
+		maxN = max(maxN, r.Count)
+	}
+	for _, r := range snap.ByReason {
+		b := widget.NewProgressBar()
+		b.Max = float64(maxN)
+		b.Value = float64(r.Count)
+		n := r.Count
+		b.TextFormatter = func() string { return fmt.Sprint(n) }
+		s.reasons.Add(container.NewGridWithColumns(2, widget.NewLabel(r.Label), b))
+	}
+	s.reasons.Refresh()
+	s.chart.SetData(snap.PerDay)
+	s.content.Refresh() // sizes changed: lay the cards out again
+}
+
+func idle(f FlowStatus) string {
+	if f.Running {
+		return ""
+	}
+	return "idle"
+}
+
+func bold(t string) *widget.Label {
+	return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// BarChart draws documents per day as pairs of bars (inbound, outbound).
+type BarChart struct {
+	widget.BaseWidget
+	data []DayCount
+}
+
+// NewBarChart returns an empty chart.
+func NewBarChart() *BarChart {
+	c := &BarChart{}
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// SetData replaces the bars.
+func (c *BarChart) SetData(d []DayCount) {
+	c.data = d
+	c.Refresh()
+}
+
+// CreateRenderer implements fyne.Widget.
+func (c *BarChart) CreateRenderer() fyne.WidgetRenderer {
+	r := &chartRenderer{c: c}
+	r.rebuild()
+	return r
+}
+
+type chartRenderer struct {
+	c       *BarChart
+	objects []fyne.CanvasObject
+	in, out []*canvas.Rectangle
+	labels  []*canvas.Text
+	empty   *canvas.Text
+}
+
+func (r *chartRenderer) rebuild() {
+	r.objects, r.in, r.out, r.labels = nil, nil, nil, nil
+	th := r.c.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	blue, green := th.Color(theme.ColorNamePrimary, v), th.Color(theme.ColorNameSuccess, v)
+	if len(r.c.data) == 0 {
+		r.empty = canvas.NewText("No documents yet.", th.Color(theme.ColorNameForeground, v))
+		r.objects = append(r.objects, r.empty)
+		return
+	}
+	r.empty = nil
+	for _, d := range r.c.data {
+		in := canvas.NewRectangle(blue)
+		out := canvas.NewRectangle(green)
+		lbl := canvas.NewText(d.Day.Format("02"), th.Color(theme.ColorNameForeground, v))
+		lbl.TextSize = th.Size(theme.SizeNameCaptionText)
+		lbl.Alignment = fyne.TextAlignCenter
+		r.in, r.out, r.labels = append(r.in, in), append(r.out, out), append(r.labels, lbl)
+		r.objects = append(r.objects, in, out, lbl)
+	}
+}
+
+func (r *chartRenderer) Layout(size fyne.Size) {
+	if r.empty != nil {
+		r.empty.Move(fyne.NewPos(0, 0))
+		return
+	}
+	n := len(r.c.data)
+	if n == 0 {
+		return
+	}
+	maxV := 1
+	for _, d := range r.c.data {
+		maxV = max(maxV, d.Inbound, d.Outbound)
+	}
+	labelH := float32(16)
+	slot := size.Width / float32(n)
+	barW := slot * 0.35
+	h := size.Height - labelH
+	for i, d := range r.c.data {
+		x := slot * float32(i)
+		hi := h * float32(d.Inbound) / float32(maxV)
+		ho := h * float32(d.Outbound) / float32(maxV)
+		r.in[i].Resize(fyne.NewSize(barW, hi))
+		r.in[i].Move(fyne.NewPos(x+slot*0.1, h-hi))
+		r.out[i].Resize(fyne.NewSize(barW, ho))
+		r.out[i].Move(fyne.NewPos(x+slot*0.1+barW, h-ho))
+		r.labels[i].Resize(fyne.NewSize(slot, labelH))
+		r.labels[i].Move(fyne.NewPos(x, h))
+	}
+}
+
+func (r *chartRenderer) MinSize() fyne.Size { return fyne.NewSize(280, 120) }
+
+func (r *chartRenderer) Refresh() {
+	r.rebuild()
+	r.Layout(r.c.Size())
+	canvas.Refresh(r.c)
+}
+
+func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
+func (r *chartRenderer) Destroy()                     {}

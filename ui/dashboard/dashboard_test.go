@@ -1,0 +1,72 @@
+package dashboard_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ml-connector/ifs-cleo/ui/dashboard"
+	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
+	"github.com/ml-connector/ifs-cleo/ui/uifake"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+func newScreen(t *testing.T, src dashboard.Source) (*dashboard.Screen, *uikit.Runner, fyne.Window) {
+	run := uikit.NewManualRunner()
+	s := dashboard.New(context.Background(), src, dashboard.Params{Runner: run, Now: func() time.Time { return uifake.Epoch }, Loc: time.UTC})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	return s, run, w
+}
+
+func TestGolden(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	s, _, w := newScreen(t, uifake.NewDashboard())
+	s.SetProgress("invoices", true, 7, 20)
+	uitest.AssertImage(t, "dashboard.png", w.Canvas().Capture())
+	m := test.RenderToMarkup(w.Canvas())
+	for _, want := range []string{"STALE: last good 47 min ago", "997 acknowledgements overdue: 2", "Partner not mapped", "paused"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+}
+
+func TestProgressFromEventsWithoutReload(t *testing.T) {
+	test.NewTempApp(t)
+	s, run, w := newScreen(t, uifake.NewDashboard())
+	s.SetProgress("pos", true, 3, 9)
+	if run.Pending() != 0 {
+		t.Fatal("progress must not query the engine")
+	}
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "3 / 9") {
+		t.Fatal("progress bar not shown")
+	}
+	s.SetProgress("pos", false, 9, 9)
+	if strings.Contains(test.RenderToMarkup(w.Canvas()), "3 / 9") {
+		t.Fatal("progress bar still shown after the run")
+	}
+}
+
+func TestErrorInPlaceAndEmpty(t *testing.T) {
+	test.NewTempApp(t)
+	src := &uifake.Dashboard{Err: errors.New("store closed")}
+	_, _, w := newScreen(t, src)
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "Could not load the dashboard: store closed") {
+		t.Fatal("error not shown in place")
+	}
+	src.Err = nil
+	s, _, w := newScreen(t, src)
+	_ = s
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "No flows are scheduled yet") {
+		t.Fatal("no honest empty state")
+	}
+}
