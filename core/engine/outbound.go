@@ -237,13 +237,25 @@ func (e *Engine) buildPO(ctx context.Context, cfg *config, po domain.PurchaseOrd
 	if seen && last == po.ETag {
 		return store.Document{}, false, nil
 	}
+	// The purpose depends on what the partner has actually received, not on
+	// what was built: an 850 that never left (no partner) does not count.
+	prev, err := e.st.FindByBusinessKey(ctx, store.Outbound, store.Type850, "", po.OrderNo)
+	if err != nil {
+		return store.Document{}, false, err
+	}
+	delivered := false
+	for _, p := range prev {
+		if p.CleoID != "" || p.Status == store.StatusSent || p.Status == store.StatusAcknowledged || p.Status == store.StatusSending {
+			delivered = true
+		}
+	}
 	purpose := "00"
 	switch {
-	case strings.EqualFold(po.State, "Cancelled") && !seen:
+	case strings.EqualFold(po.State, "Cancelled") && !delivered:
 		return store.Document{}, false, nil // never sent: nothing to cancel
 	case strings.EqualFold(po.State, "Cancelled"):
 		purpose = "01"
-	case seen:
+	case delivered:
 		purpose = "05"
 	}
 	if len(po.Lines) == 0 {

@@ -1,0 +1,395 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// Preview says what replaying one exception would do now, without doing it.
+type Preview struct {
+	ExceptionID int64  `json:"exception_id"`
+	DocumentID  int64  `json:"document_id"`
+	BusinessKey string `json:"business_key"`
+	Reason      string `json:"reason"` // the current reason
+	// Outcome is "post", "skip_duplicate", "test_review", "send", "rebuild",
+	// "resplit", "still_failing" or "not_replayable".
+	Outcome string `json:"outcome"`
+	// NewReason is the reason it would fail with (Outcome still_failing).
+	NewReason string `json:"new_reason,omitempty"`
+	Message   string `json:"message"`
+}
+
+// ReplayResult is the outcome of replaying one exception.
+type ReplayResult struct {
+	Preview
+	Status string `json:"status"` // the document's status afterwards
+	Err    string `json:"error,omitempty"`
+}
+
+// ErrNotReplayable is returned for exceptions that replay cannot help.
+var ErrNotReplayable = errors.New("exception cannot be replayed")
+
+// PreviewReplay computes what Replay(excID) would do.
+func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error) {
+	exc, err := e.st.Exception(ctx, excID)
+	if err != nil {
+		return Preview{}, err
+	}
+	pv := Preview{ExceptionID: exc.ID, DocumentID: exc.DocumentID, BusinessKey: exc.BusinessKey, Reason: exc.Reason}
+	if exc.State != store.ExceptionOpen {
+		pv.Outcome, pv.Message = "not_replayable", "the exception is already "+string(exc.State)
+		return pv, nil
+	}
+	if exc.DocumentID == 0 {
+		if strings.HasPrefix(exc.Subject, "file:") {
+			pv.Outcome, pv.Message = "resplit", "the stored file is read again"
+		} else {
+			pv.Outcome, pv.Message = "not_replayable", "it clears itself when the poller succeeds"
+		}
+		return pv, nil
+	}
+	d, pf, err := e.loadParsed(ctx, exc.DocumentID)
+	if err != nil {
+		return pv, err
+	}
+	switch {
+	case d.Direction == store.Inbound && d.Type == store.Type810:
+		d.Status = store.StatusReceived
+		pl, err := e.planInvoice(ctx, d, pf)
+		if err != nil {
+			pv.Outcome, pv.Message = "still_failing", err.Error()
+			return pv, nil
+		}
+		switch {
+		case pl.problem != nil:
+			pv.Outcome, pv.NewReason, pv.Message = "still_failing", string(pl.problem.Reason), pl.problem.Message
+		case pl.skipOf != 0:
+			pv.Outcome, pv.Message = "skip_duplicate", pl.skipMsg
+		case pl.testMode:
+			pv.Outcome = "test_review"
+			pv.Message = fmt.Sprintf("test mode: invoice %s (%s %s) would be shown for review, not posted", pf.Invoice.Number, pl.payload.GrossAmount, pl.payload.Currency)
+		default:
+			pv.Outcome = "post"
+			pv.Message = fmt.Sprintf("invoice %s for supplier %s, %s %s, %d posting lines, is posted to IFS (after an IFS duplicate check)",
+				pf.Invoice.Number, pl.supplierID, pl.payload.GrossAmount, pl.payload.Currency, len(pl.payload.Postings))
+		}
+	case d.Direction == store.Inbound && d.Type == store.Type997:
+		pv.Outcome, pv.Message = "post", "the acknowledgment is matched to its PO again"
+	case d.Type == store.Type850 && len(d.RawEDI) == 0:
+		cfg, err := e.loadConfig(ctx)
+		if err != nil {
+			return pv, err
+		}
+		if cfg.partnerForSupplier(d.SupplierID) == nil {
+			pv.Outcome, pv.NewReason = "still_failing", string(ReasonPONoPartner)
+			pv.Message = fmt.Sprintf("supplier %s is still not mapped to an EDI partner", d.SupplierID)
+		} else {
+			pv.Outcome, pv.Message = "rebuild", fmt.Sprintf("PO %s is read from IFS again and sent as a new 850", d.BusinessKey)
+		}
+	case d.Reason == string(ReasonAckRejected) || d.Reason == string(ReasonAckOverdue):
+		pv.Outcome, pv.Message = "send", fmt.Sprintf("PO %s is marked sent again and its 997 deadline restarts", d.BusinessKey)
+	case d.Direction == store.Outbound:
+		pv.Outcome, pv.Message = "send", fmt.Sprintf("%s is sent again under the same name %s", d.Type, d.CleoName)
+	default:
+		pv.Outcome, pv.Message = "not_replayable", "ignore it with a comment"
+	}
+	return pv, nil
+}
+
+// Replay processes the document of an open exception again, through the
+// same checks and de-duplication as the first time. The action is audited
+// with the current user and the mapping version it ran with.
+func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) {
+	pv, err := e.PreviewReplay(ctx, excID)
+	res := ReplayResult{Preview: pv}
+	if err != nil {
+		return res, err
+	}
+	if pv.Outcome == "not_replayable" {
+		return res, fmt.Errorf("replay exception %d: %s: %w", excID, pv.Message, ErrNotReplayable)
+	}
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return res, err
+	}
+	exc, err := e.st.Exception(ctx, excID)
+	if err != nil {
+		return res, err
+	}
+	audit := map[string]any{"exception_id": excID, "reason": exc.Reason, "mapping_version": cfg.Maps.Version, "preview": pv.Outcome}
+	if exc.DocumentID == 0 {
+		// A file that could not be split: read it again.
+		id, _ := strconv.ParseInt(strings.TrimPrefix(exc.Subject, "file:"), 10, 64)
+		f, err := e.st.InboundFile(ctx, id)
+		if err != nil {
+			return res, err
+		}
+		if _, err := e.st.CloseException(ctx, excID, store.ExceptionResolved, e.actor, "replayed"); err != nil {
+			return res, err
+		}
+		_, _ = e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: e.actor, Action: "exception.replayed", Detail: audit})
+		if err := e.splitFile(ctx, f); err != nil {
+			return res, err
+		}
+		res.Status = "resplit"
+		return res, nil
+	}
+	d, err := e.st.Document(ctx, exc.DocumentID)
+	if err != nil {
+		return res, err
+	}
+	var to store.Status
+	var patch store.DocumentPatch
+	switch {
+	case d.Direction == store.Inbound:
+		to = store.StatusReceived
+	case pv.Outcome == "rebuild":
+		// The 850 never got a partner: drop its ETag so the PO flow builds
+		// a fresh one now, and close this one as replaced.
+		if _, err := e.transition(ctx, d.ID, store.Transition{To: store.StatusIgnored, Actor: e.actor, Action: "replay",
+			Comment: "replaced by a rebuilt 850", Detail: audit}); err != nil {
+			return res, err
+		}
+		if err := e.st.SetSentETag(ctx, "po", d.BusinessKey, "", d.ID); err != nil {
+			return res, err
+		}
+		po, err := e.p.IFS.PurchaseOrder(ctx, d.BusinessKey)
+		if err != nil {
+			return res, err
+		}
+		nd, _, err := e.buildPO(ctx, cfg, po)
+		if err != nil {
+			return res, err
+		}
+		e.publishDoc(nd)
+		if nd.Status == store.StatusBuilt {
+			nd, err = e.sendOne(ctx, cfg, nd.ID)
+			if err != nil && !transient(err) {
+				return res, err
+			}
+		}
+		res.Status = string(nd.Status)
+		return res, nil
+	case d.Reason == string(ReasonAckRejected) || d.Reason == string(ReasonAckOverdue):
+		to = store.StatusSent
+		due := e.clock.Now().Add(e.p.AckDeadline)
+		patch.DueAt = &due
+	default:
+		to = store.StatusBuilt
+	}
+	if _, err := e.transition(ctx, d.ID, store.Transition{From: []store.Status{store.StatusException}, To: to, Actor: e.actor,
+		Action: "replay", Comment: "replayed", Detail: audit, Patch: patch}); err != nil {
+		return res, err
+	}
+	var out store.Document
+	switch {
+	case d.Type == store.Type810 && d.Direction == store.Inbound:
+		out, err = e.processInvoice(ctx, d.ID)
+	case d.Type == store.Type997 && d.Direction == store.Inbound:
+		out, err = e.processAck(ctx, d.ID)
+	case to == store.StatusBuilt:
+		out, err = e.sendOne(ctx, cfg, d.ID)
+	default:
+		out, err = e.st.Document(ctx, d.ID)
+	}
+	res.Status = string(out.Status)
+	if err != nil {
+		res.Err = err.Error()
+		if fatal(err) {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// ReplayByReason previews (preview true) or replays every open exception
+// with the reason, oldest first: "fix once, replay all".
+func (e *Engine) ReplayByReason(ctx context.Context, reason string, preview bool) ([]ReplayResult, error) {
+	var out []ReplayResult
+	excs, err := e.st.Exceptions(ctx, store.ExceptionQuery{Reasons: []string{reason}, Limit: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range excs {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		if preview {
+			pv, err := e.PreviewReplay(ctx, x.ID)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, ReplayResult{Preview: pv})
+			continue
+		}
+		r, err := e.Replay(ctx, x.ID)
+		if err != nil && !errors.Is(err, ErrNotReplayable) {
+			if fatal(err) {
+				return out, err
+			}
+			r.Err = err.Error()
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Ignore closes an open exception with a comment (required), audited with
+// the current user. Its document moves to ignored.
+func (e *Engine) Ignore(ctx context.Context, excID int64, comment string) error {
+	if strings.TrimSpace(comment) == "" {
+		return errors.New("ignore needs a comment saying why")
+	}
+	exc, err := e.st.CloseException(ctx, excID, store.ExceptionIgnored, e.actor, comment)
+	if err != nil {
+		return err
+	}
+	e.bus.Publish(events.ExceptionResolved, events.ExceptionData{ExceptionID: exc.ID, DocumentID: exc.DocumentID, Reason: exc.Reason, Resolution: "ignored"})
+	if exc.DocumentID != 0 {
+		if d, err := e.st.Document(ctx, exc.DocumentID); err == nil {
+			e.publishDoc(d)
+		}
+	}
+	return nil
+}
+
+// SetPartnerSupplier maps a partner ("QUAL:ID") to an IFS supplier; an
+// empty supplier removes the mapping. Audited with the current user.
+func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID string) error {
+	if !strings.Contains(partnerKey, ":") {
+		return fmt.Errorf("partner %q: want QUALIFIER:ID", partnerKey)
+	}
+	return e.modifyConfig(ctx, e.actor, "mapping.partner_supplier", "mapping:partner:"+partnerKey,
+		map[string]any{"partner": partnerKey, "supplier_id": supplierID}, true, func(sc *savedConfig) error {
+			if supplierID == "" {
+				delete(sc.PartnerSupplier, partnerKey)
+			} else {
+				sc.PartnerSupplier[partnerKey] = supplierID
+			}
+			return nil
+		})
+}
+
+// SetPartnerMode switches a partner between "test" and "live"; audited.
+func (e *Engine) SetPartnerMode(ctx context.Context, partnerKey, mode string) error {
+	if mode != "test" && mode != "live" {
+		return fmt.Errorf("partner mode %q: want test or live", mode)
+	}
+	return e.modifyConfig(ctx, e.actor, "partner.mode", "partner:"+partnerKey,
+		map[string]any{"partner": partnerKey, "mode": mode}, true, func(sc *savedConfig) error {
+			sc.PartnerMode[partnerKey] = mode
+			return nil
+		})
+}
+
+// SetAckDeadline sets how long a partner has to return a 997; 0 restores the default.
+func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.Duration) error {
+	return e.modifyConfig(ctx, e.actor, "partner.ack_deadline", "partner:"+partnerKey,
+		map[string]any{"partner": partnerKey, "minutes": int(d / time.Minute)}, true, func(sc *savedConfig) error {
+			if d <= 0 {
+				delete(sc.AckDeadlineMin, partnerKey)
+			} else {
+				sc.AckDeadlineMin[partnerKey] = int(d / time.Minute)
+			}
+			return nil
+		})
+}
+
+// SetTolerance sets a supplier's tolerance ("*" = company default).
+func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Tolerance) error {
+	if t.PricePct.Sign() < 0 || t.QtyPct.Sign() < 0 {
+		return errors.New("tolerances cannot be negative")
+	}
+	return e.modifyConfig(ctx, e.actor, "mapping.tolerance", "mapping:tolerance:"+supplierID,
+		map[string]any{"supplier_id": supplierID, "price_pct": t.PricePct.String(), "qty_pct": t.QtyPct.String()}, true,
+		func(sc *savedConfig) error { sc.Tolerances[supplierID] = t; return nil })
+}
+
+// SetGLRule codes a supplier's charge code ("*" wildcards; charge "NONPO"
+// for invoice lines without a PO line). An empty account removes the rule.
+func (e *Engine) SetGLRule(ctx context.Context, supplierID, charge string, code domain.CodeString) error {
+	key := firstNonEmpty(supplierID, "*") + "|" + firstNonEmpty(strings.ToUpper(charge), "*")
+	return e.modifyConfig(ctx, e.actor, "mapping.gl_rule", "mapping:gl:"+key,
+		map[string]any{"rule": key, "account": code.Account, "code_b": code.CodeB}, true, func(sc *savedConfig) error {
+			if code.Account == "" {
+				delete(sc.GLRules, key)
+			} else {
+				sc.GLRules[key] = code
+			}
+			return nil
+		})
+}
+
+// Mappings returns the current rules.
+func (e *Engine) Mappings(ctx context.Context) (Mappings, error) {
+	c, err := e.loadConfig(ctx)
+	if err != nil {
+		return Mappings{}, err
+	}
+	return c.Maps, nil
+}
+
+// Partners returns the partners known from Cleo with their mode and deadline.
+func (e *Engine) Partners(ctx context.Context) ([]PartnerInfo, error) {
+	c, err := e.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Partners, nil
+}
+
+// Suppliers returns the IFS suppliers from the last reference refresh.
+func (e *Engine) Suppliers(ctx context.Context) ([]domain.Supplier, error) {
+	c, err := e.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Supplier, 0, len(c.Ref.Suppliers))
+	for _, k := range sortedKeys(c.Ref.Suppliers) {
+		out = append(out, c.Ref.Suppliers[k])
+	}
+	return out, nil
+}
+
+// Suggestions proposes suppliers for every partner not yet mapped.
+func (e *Engine) Suggestions(ctx context.Context) ([]Suggestion, error) {
+	c, err := e.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Suggestion
+	for i := range c.Partners {
+		p := &c.Partners[i]
+		if _, ok := c.Maps.PartnerSupplier[p.Key()]; ok {
+			continue
+		}
+		out = append(out, c.suggest(p.Key(), p)...)
+	}
+	return out, nil
+}
+
+// MappingHistory lists mapping and partner changes, newest first.
+func (e *Engine) MappingHistory(ctx context.Context, limit int) ([]store.Event, error) {
+	m, err := e.st.Events(ctx, store.EventQuery{Subject: "mapping:*", Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.st.Events(ctx, store.EventQuery{Subject: "partner:*", Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	all := append(m, p...)
+	sortEventsDesc(all)
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
