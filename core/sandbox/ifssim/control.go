@@ -1,0 +1,260 @@
+package ifssim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+)
+
+// The control API lives under Config.ControlPrefix ("/_sandbox"), outside
+// the IFS URL space, and needs no token:
+//
+//	GET  /_sandbox/                     index of the endpoints
+//	GET  /_sandbox/faults               current Faults as JSON
+//	PUT  /_sandbox/faults               replace the Faults (JSON body)
+//	POST /_sandbox/reset                data, tokens, faults and stats back to the start
+//	POST /_sandbox/tokens/expire        every issued token expires now
+//	GET  /_sandbox/stats                Stats
+//	GET  /_sandbox/invoices             supplier invoices created by clients
+//	GET  /_sandbox/purchase-orders/{no} the order as domain.PurchaseOrder
+//	POST /_sandbox/purchase-orders/{no} {"state":"Released"} and/or {"touch":true}:
+//	                                    change an order as an IFS user would
+
+// SetFaults replaces the fault injection at run time.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+	s.bucket = -1 // a new limit starts with a full bucket
+}
+
+// Faults returns the current fault injection.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Reset restores the initial data, forgets tokens, restores Config.Faults
+// and zeroes the stats.
+func (s *Server) Reset() { s.reset() }
+
+// ExpireTokens makes every issued token invalid, as if they had all expired.
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]tokenInfo{}
+}
+
+// Stats returns the counters since the last reset.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.ByStatus = map[int]int{}
+	for k, v := range s.stats.ByStatus {
+		st.ByStatus[k] = v
+	}
+	st.Invoices = len(s.st.tables[tabInvoice])
+	return st
+}
+
+// Invoices returns the supplier invoices in the sandbox (created by clients),
+// by InvoiceId, with their lines and posting proposal.
+func (s *Server) Invoices() []domain.SupplierInvoice {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &reqCtx{s: s, st: s.st}
+	var out []domain.SupplierInvoice
+	for _, r := range s.st.tables[tabInvoice] {
+		inv := domain.SupplierInvoice{
+			Company: r.str("Company"), InvoiceID: r.int("InvoiceId"), InvoiceNo: r.str("InvoiceNo"),
+			SupplierID: r.str("Identity"), InvoiceDate: r.date("InvoiceDate"), DueDate: r.date("DueDate"),
+			Currency: r.str("Currency"), PayTermID: r.str("PayTermId"), PORef: r.str("PoRefNumber"),
+			GrossAmount: r.dec("GrossAmount"), NetAmount: r.dec("NetCurrAmount"), TaxAmount: r.dec("VatCurrAmount"),
+			CreditNote: r.dec("GrossAmount").Sign() < 0, State: r.str("Objstate"), ETag: c.etag(r),
+		}
+		match := func(x *row) bool {
+			return x.str("Company") == inv.Company && x.int("InvoiceId") == inv.InvoiceID
+		}
+		for _, it := range s.st.tables[tabItem] {
+			if match(it) {
+				inv.Lines = append(inv.Lines, domain.SupplierInvoiceLine{
+					ItemID: it.int("ItemId"), TaxCode: it.str("VatCode"), NetAmount: it.dec("NetCurrAmount"),
+					TaxAmount: it.dec("VatCurrAmount"), OrderNo: it.str("OrderNo"), LineNo: it.str("LineNo"),
+					ReleaseNo: it.str("ReleaseNo"), Text: it.str("Text"),
+				})
+			}
+		}
+		for _, p := range s.st.tables[tabPosting] {
+			if match(p) {
+				inv.Postings = append(inv.Postings, domain.PostingLine{
+					RowNo: p.int("RowNo"), Amount: p.dec("CurrAmount"), Text: p.str("Text"), TaxCode: p.str("TaxCode"),
+					Code: domain.CodeString{Account: p.str("Account"), CodeB: p.str("CodeB"), CodeC: p.str("CodeC"),
+						CodeD: p.str("CodeD"), CodeE: p.str("CodeE"), CodeF: p.str("CodeF"), CodeG: p.str("CodeG"),
+						CodeH: p.str("CodeH"), CodeI: p.str("CodeI"), CodeJ: p.str("CodeJ")},
+				})
+			}
+		}
+		sort.Slice(inv.Lines, func(i, j int) bool { return inv.Lines[i].ItemID < inv.Lines[j].ItemID })
+		sort.Slice(inv.Postings, func(i, j int) bool { return inv.Postings[i].RowNo < inv.Postings[j].RowNo })
+		out = append(out, inv)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InvoiceID < out[j].InvoiceID })
+	return out
+}
+
+// PurchaseOrder returns the sandbox's current view of an order.
+func (s *Server) PurchaseOrder(no string) (domain.PurchaseOrder, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &reqCtx{s: s, st: s.st}
+	h := findRow(s.st, tabPO, map[string]any{"OrderNo": no})
+	if h == nil {
+		return domain.PurchaseOrder{}, false
+	}
+	po := domain.PurchaseOrder{
+		OrderNo: no, Company: h.str("Company"), Site: h.str("Contract"), SupplierID: h.str("VendorNo"),
+		OrderDate: h.date("OrderDate"), WantedReceiptDate: h.date("WantedReceiptDate"), Currency: h.str("CurrencyCode"),
+		BuyerCode: h.str("BuyerCode"), Coordinator: h.str("AuthorizeCode"), State: h.str("Objstate"), ETag: c.etag(h),
+	}
+	for _, l := range s.st.tables[tabPOLine] {
+		if l.str("OrderNo") != no {
+			continue
+		}
+		po.Lines = append(po.Lines, domain.PurchaseOrderLine{
+			OrderNo: no, LineNo: l.str("LineNo"), ReleaseNo: l.str("ReleaseNo"), PartNo: l.str("PartNo"),
+			VendorPartNo: l.str("VendorPartNo"), Description: l.str("Description"), Quantity: l.dec("BuyQtyDue"),
+			Unit: l.str("BuyUnitMeas"), UnitPrice: l.dec("BuyUnitPrice"), NetAmount: l.dec("NetAmtCurr"),
+			Currency: l.str("CurrencyCode"), WantedDeliveryDate: l.date("WantedDeliveryDate"), State: l.str("Objstate"),
+			CodeString: domain.CodeString{Account: l.str("CodeA"), CodeB: l.str("CodeB")}, ETag: c.etag(l),
+		})
+	}
+	return po, true
+}
+
+// SetPurchaseOrderState moves an order (and its lines that were in the
+// order's old state) to state, giving them new ETags: releasing a Planned
+// order this way is what makes the connector send an 850.
+func (s *Server) SetPurchaseOrderState(no, state string) error {
+	valid := false
+	for _, st := range world.POStates {
+		valid = valid || st == state
+	}
+	if !valid {
+		return fmt.Errorf("set state of %s: unknown state %q", no, state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := findRow(s.st, tabPO, map[string]any{"OrderNo": no})
+	if h == nil {
+		return fmt.Errorf("set state of %s: no such order", no)
+	}
+	old := h.str("Objstate")
+	h.v["Objstate"] = state
+	s.st.touch(h)
+	for _, l := range s.st.tables[tabPOLine] {
+		if l.str("OrderNo") == no && l.str("Objstate") == old {
+			l.v["Objstate"] = state
+			s.st.touch(l)
+		}
+	}
+	return nil
+}
+
+// TouchPurchaseOrder saves an order unchanged, as an IFS user pressing Save
+// would: the header gets a new ETag.
+func (s *Server) TouchPurchaseOrder(no string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := findRow(s.st, tabPO, map[string]any{"OrderNo": no})
+	if h == nil {
+		return fmt.Errorf("touch %s: no such order", no)
+	}
+	s.st.touch(h)
+	return nil
+}
+
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimPrefix(r.URL.Path, s.cfg.ControlPrefix)
+	p = strings.TrimSuffix(p, "/")
+	fail := func(status int, msg string) { writeJSON(w, status, map[string]string{"message": msg}) }
+	switch {
+	case p == "" && r.Method == http.MethodGet:
+		writeJSON(w, 200, map[string]any{"endpoints": []string{
+			"GET faults", "PUT faults", "POST reset", "POST tokens/expire", "GET stats", "GET invoices",
+			"GET purchase-orders/{no}", "POST purchase-orders/{no} {\"state\":\"Released\",\"touch\":true}",
+		}})
+	case p == "/faults" && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.Faults())
+	case p == "/faults" && r.Method == http.MethodPut:
+		var f Faults
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			fail(400, "bad faults JSON: "+err.Error())
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, 200, s.Faults())
+	case p == "/reset" && r.Method == http.MethodPost:
+		s.Reset()
+		w.WriteHeader(204)
+	case p == "/tokens/expire" && r.Method == http.MethodPost:
+		s.ExpireTokens()
+		w.WriteHeader(204)
+	case p == "/stats" && r.Method == http.MethodGet:
+		writeJSON(w, 200, s.Stats())
+	case p == "/invoices" && r.Method == http.MethodGet:
+		inv := s.Invoices()
+		if inv == nil {
+			inv = []domain.SupplierInvoice{}
+		}
+		writeJSON(w, 200, inv)
+	case strings.HasPrefix(p, "/purchase-orders/"):
+		no := strings.TrimPrefix(p, "/purchase-orders/")
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPost:
+			var body struct {
+				State string `json:"state"`
+				Touch bool   `json:"touch"`
+			}
+			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
+				fail(400, "bad JSON: "+err.Error())
+				return
+			}
+			var err error
+			if body.State != "" {
+				err = s.SetPurchaseOrderState(no, body.State)
+			} else if body.Touch {
+				err = s.TouchPurchaseOrder(no)
+			}
+			if err != nil {
+				status := 400
+				if strings.Contains(err.Error(), "no such order") {
+					status = 404
+				}
+				fail(status, err.Error())
+				return
+			}
+		default:
+			fail(405, "method not allowed")
+			return
+		}
+		po, ok := s.PurchaseOrder(no)
+		if !ok {
+			fail(404, "no such order "+no)
+			return
+		}
+		writeJSON(w, 200, po)
+	default:
+		fail(404, "no control endpoint "+r.Method+" "+r.URL.Path)
+	}
+}
