@@ -1,0 +1,287 @@
+package store
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// csvCodec describes the CSV form of one mapping table.
+type csvCodec struct {
+	header  []string
+	toRow   func(value []byte) ([]string, error)
+	fromRow func(rec map[string]string) (key string, value any, err error)
+}
+
+func dec(s string) (money.Decimal, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return money.Zero, nil
+	}
+	return money.Parse(s)
+}
+
+var codeHeader = []string{"account", "code_b", "code_c", "code_d", "code_e", "code_f", "code_g", "code_h", "code_i", "code_j"}
+
+func codeRow(c domain.CodeString) []string {
+	return []string{c.Account, c.CodeB, c.CodeC, c.CodeD, c.CodeE, c.CodeF, c.CodeG, c.CodeH, c.CodeI, c.CodeJ}
+}
+
+func codeFrom(rec map[string]string) domain.CodeString {
+	g := func(k string) string { return strings.TrimSpace(rec[k]) }
+	return domain.CodeString{Account: g("account"), CodeB: g("code_b"), CodeC: g("code_c"), CodeD: g("code_d"),
+		CodeE: g("code_e"), CodeF: g("code_f"), CodeG: g("code_g"), CodeH: g("code_h"), CodeI: g("code_i"), CodeJ: g("code_j")}
+}
+
+var csvCodecs = map[MappingKind]csvCodec{
+	MappingPartners: {
+		header: []string{"isa_qualifier", "isa_id", "supplier_id", "partner_id", "note"},
+		toRow: func(b []byte) ([]string, error) {
+			var m PartnerMapping
+			err := json.Unmarshal(b, &m)
+			return []string{m.ISAQualifier, m.ISAID, m.SupplierID, m.PartnerID, m.Note}, err
+		},
+		fromRow: func(r map[string]string) (string, any, error) {
+			m := PartnerMapping{ISAQualifier: r["isa_qualifier"], ISAID: r["isa_id"], SupplierID: r["supplier_id"],
+				PartnerID: strings.TrimSpace(r["partner_id"]), Note: r["note"]}
+			err := m.normalize()
+			return m.Key(), &m, err
+		},
+	},
+	MappingGLRules: {
+		header: append([]string{"supplier_id", "charge_code"}, append(codeHeader, "tax_code", "note")...),
+		toRow: func(b []byte) ([]string, error) {
+			var g GLRule
+			err := json.Unmarshal(b, &g)
+			return append([]string{g.SupplierID, g.ChargeCode}, append(codeRow(g.Code), g.TaxCode, g.Note)...), err
+		},
+		fromRow: func(r map[string]string) (string, any, error) {
+			g := GLRule{SupplierID: r["supplier_id"], ChargeCode: r["charge_code"], Code: codeFrom(r),
+				TaxCode: strings.TrimSpace(r["tax_code"]), Note: r["note"]}
+			err := g.normalize()
+			return g.Key(), &g, err
+		},
+	},
+	MappingUnits: {
+		header: []string{"supplier_id", "x12_unit", "ifs_unit", "factor"},
+		toRow: func(b []byte) ([]string, error) {
+			var u UnitConversion
+			err := json.Unmarshal(b, &u)
+			return []string{u.SupplierID, u.X12Unit, u.IFSUnit, u.Factor.String()}, err
+		},
+		fromRow: func(r map[string]string) (string, any, error) {
+			f, err := money.Parse(strings.TrimSpace(r["factor"]))
+			if err != nil {
+				return "", nil, fmt.Errorf("factor %q: %w", r["factor"], ErrInvalid)
+			}
+			u := UnitConversion{SupplierID: r["supplier_id"], X12Unit: r["x12_unit"], IFSUnit: r["ifs_unit"], Factor: f}
+			err = u.normalize()
+			return u.Key(), &u, err
+		},
+	},
+	MappingTolerances: {
+		header: []string{"supplier_id", "price_pct", "qty_pct", "absolute"},
+		toRow: func(b []byte) ([]string, error) {
+			var t Tolerance
+			err := json.Unmarshal(b, &t)
+			return []string{t.SupplierID, t.PricePct.String(), t.QtyPct.String(), t.Absolute.String()}, err
+		},
+		fromRow: func(r map[string]string) (string, any, error) {
+			var t Tolerance
+			var err error
+			t.SupplierID = r["supplier_id"]
+			if t.PricePct, err = dec(r["price_pct"]); err != nil {
+				return "", nil, fmt.Errorf("price_pct %q: %w", r["price_pct"], ErrInvalid)
+			}
+			if t.QtyPct, err = dec(r["qty_pct"]); err != nil {
+				return "", nil, fmt.Errorf("qty_pct %q: %w", r["qty_pct"], ErrInvalid)
+			}
+			if t.Absolute, err = dec(r["absolute"]); err != nil {
+				return "", nil, fmt.Errorf("absolute %q: %w", r["absolute"], ErrInvalid)
+			}
+			err = t.normalize()
+			return t.Key(), &t, err
+		},
+	},
+}
+
+// CSVHeader returns the CSV columns of a mapping table.
+func CSVHeader(kind MappingKind) ([]string, error) {
+	c, ok := csvCodecs[kind]
+	if !ok {
+		return nil, fmt.Errorf("mapping kind %q: %w", kind, ErrInvalid)
+	}
+	return append([]string(nil), c.header...), nil
+}
+
+// ExportMappingsCSV writes the current mappings of kind as CSV with a header row.
+func (s *Store) ExportMappingsCSV(ctx context.Context, kind MappingKind, w io.Writer) error {
+	c, ok := csvCodecs[kind]
+	if !ok {
+		return fmt.Errorf("export mappings: kind %q: %w", kind, ErrInvalid)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT value FROM mappings WHERE kind = ? AND current = 1 AND deleted = 0 ORDER BY key`, kind)
+	if err != nil {
+		return fmt.Errorf("export %s mappings: %w", kind, err)
+	}
+	defer rows.Close()
+	cw := csv.NewWriter(w)
+	if err := cw.Write(c.header); err != nil {
+		return fmt.Errorf("export %s mappings: %w", kind, err)
+	}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("export %s mappings: %w", kind, err)
+		}
+		rec, err := c.toRow([]byte(v))
+		if err != nil {
+			return fmt.Errorf("export %s mappings: %w", kind, err)
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("export %s mappings: %w", kind, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export %s mappings: %w", kind, err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ImportResult counts what an import changed.
+type ImportResult struct {
+	Created   int
+	Updated   int
+	Unchanged int
+	Deleted   int // only with replace
+}
+
+// RowError is a CSV import failure on one line.
+type RowError struct {
+	Line int
+	Err  error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ImportMappingsCSV reads CSV (header row with the columns of CSVHeader, in
+// any order; unknown columns are an error, missing optional ones are empty)
+// and applies it as new mapping versions by actor, all or nothing: any bad
+// row fails the whole import with a *RowError naming the line. With replace,
+// current mappings absent from the file are deleted. Each key may appear
+// only once.
+func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor string, r io.Reader, replace bool) (ImportResult, error) {
+	var res ImportResult
+	c, ok := csvCodecs[kind]
+	if !ok {
+		return res, fmt.Errorf("import mappings: kind %q: %w", kind, ErrInvalid)
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return res, fmt.Errorf("import %s mappings: empty file: %w", kind, ErrInvalid)
+	}
+	if err != nil {
+		return res, fmt.Errorf("import %s mappings: %w", kind, err)
+	}
+	known := map[string]bool{}
+	for _, h := range c.header {
+		known[h] = true
+	}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !known[h] {
+			return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: 1,
+				Err: fmt.Errorf("unknown column %q (expected %s): %w", h, strings.Join(c.header, ","), ErrInvalid)})
+		}
+		header[i] = h
+	}
+	type item struct {
+		key   string
+		value any
+	}
+	var items []item
+	seen := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return res, fmt.Errorf("import %s mappings: %w", kind, err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if len(rec) != len(header) {
+			return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: line,
+				Err: fmt.Errorf("%d fields, header has %d: %w", len(rec), len(header), ErrInvalid)})
+		}
+		m := map[string]string{}
+		for i, h := range header {
+			m[h] = rec[i]
+		}
+		key, v, err := c.fromRow(m)
+		if err != nil {
+			return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: line, Err: err})
+		}
+		if prev, dup := seen[key]; dup {
+			return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: line,
+				Err: fmt.Errorf("%s repeats line %d: %w", key, prev, ErrInvalid)})
+		}
+		seen[key] = line
+		items = append(items, item{key, v})
+	}
+	err = s.Update(ctx, func(tx *Tx) error {
+		res = ImportResult{}
+		existing, err := tx.mappingKeys(kind)
+		if err != nil {
+			return err
+		}
+		had := map[string]bool{}
+		for _, k := range existing {
+			had[k] = true
+		}
+		for _, it := range items {
+			changed, err := tx.putMapping(kind, it.key, it.value, actor)
+			if err != nil {
+				return &RowError{Line: seen[it.key], Err: err}
+			}
+			switch {
+			case !changed:
+				res.Unchanged++
+			case had[it.key]:
+				res.Updated++
+			default:
+				res.Created++
+			}
+		}
+		if replace {
+			for _, k := range existing {
+				if _, ok := seen[k]; !ok {
+					if _, err := tx.writeMapping(kind, k, nil, true, actor); err != nil {
+						return err
+					}
+					res.Deleted++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("import %s mappings: %w", kind, err)
+	}
+	return res, nil
+}
