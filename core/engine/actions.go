@@ -262,20 +262,22 @@ func (e *Engine) Ignore(ctx context.Context, excID int64, comment string) error 
 }
 
 // SetPartnerSupplier maps a partner ("QUAL:ID") to an IFS supplier; an
-// empty supplier removes the mapping. Audited with the current user.
+// empty supplier removes the mapping. Versioned and audited with the
+// current user by the store.
 func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID string) error {
-	if !strings.Contains(partnerKey, ":") {
+	q, id, ok := strings.Cut(partnerKey, ":")
+	if !ok {
 		return fmt.Errorf("partner %q: want QUALIFIER:ID", partnerKey)
 	}
-	return e.modifyConfig(ctx, e.actor, "mapping.partner_supplier", "mapping:partner:"+partnerKey,
-		map[string]any{"partner": partnerKey, "supplier_id": supplierID}, true, func(sc *savedConfig) error {
-			if supplierID == "" {
-				delete(sc.PartnerSupplier, partnerKey)
-			} else {
-				sc.PartnerSupplier[partnerKey] = supplierID
-			}
-			return nil
-		})
+	if supplierID == "" {
+		return e.st.DeletePartnerMapping(ctx, e.actor, q, id)
+	}
+	m := store.PartnerMapping{ISAQualifier: q, ISAID: id, SupplierID: supplierID}
+	if p, err := e.st.PartnerByISA(ctx, q, id); err == nil {
+		m.PartnerID = p.ID
+	}
+	_, err := e.st.SetPartnerMapping(ctx, e.actor, m)
+	return err
 }
 
 // SetPartnerMode switches a partner between "test" and "live"; audited.
@@ -283,49 +285,37 @@ func (e *Engine) SetPartnerMode(ctx context.Context, partnerKey, mode string) er
 	if mode != "test" && mode != "live" {
 		return fmt.Errorf("partner mode %q: want test or live", mode)
 	}
-	return e.modifyConfig(ctx, e.actor, "partner.mode", "partner:"+partnerKey,
-		map[string]any{"partner": partnerKey, "mode": mode}, true, func(sc *savedConfig) error {
-			sc.PartnerMode[partnerKey] = mode
-			return nil
-		})
+	p, err := e.partnerRecord(ctx, partnerKey)
+	if err != nil {
+		return err
+	}
+	return e.st.SetPartnerMode(ctx, e.actor, p.ID, store.PartnerMode(mode))
 }
 
 // SetAckDeadline sets how long a partner has to return a 997; 0 restores the default.
 func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.Duration) error {
-	return e.modifyConfig(ctx, e.actor, "partner.ack_deadline", "partner:"+partnerKey,
-		map[string]any{"partner": partnerKey, "minutes": int(d / time.Minute)}, true, func(sc *savedConfig) error {
-			if d <= 0 {
-				delete(sc.AckDeadlineMin, partnerKey)
-			} else {
-				sc.AckDeadlineMin[partnerKey] = int(d / time.Minute)
-			}
-			return nil
-		})
+	p, err := e.partnerRecord(ctx, partnerKey)
+	if err != nil {
+		return err
+	}
+	return e.st.SetPartnerAckDeadline(ctx, e.actor, p.ID, d)
 }
 
 // SetTolerance sets a supplier's tolerance ("*" = company default).
 func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Tolerance) error {
-	if t.PricePct.Sign() < 0 || t.QtyPct.Sign() < 0 {
-		return errors.New("tolerances cannot be negative")
-	}
-	return e.modifyConfig(ctx, e.actor, "mapping.tolerance", "mapping:tolerance:"+supplierID,
-		map[string]any{"supplier_id": supplierID, "price_pct": t.PricePct.String(), "qty_pct": t.QtyPct.String()}, true,
-		func(sc *savedConfig) error { sc.Tolerances[supplierID] = t; return nil })
+	_, err := e.st.SetTolerance(ctx, e.actor, store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct})
+	return err
 }
 
 // SetGLRule codes a supplier's charge code ("*" wildcards; charge "NONPO"
 // for invoice lines without a PO line). An empty account removes the rule.
 func (e *Engine) SetGLRule(ctx context.Context, supplierID, charge string, code domain.CodeString) error {
-	key := firstNonEmpty(supplierID, "*") + "|" + firstNonEmpty(strings.ToUpper(charge), "*")
-	return e.modifyConfig(ctx, e.actor, "mapping.gl_rule", "mapping:gl:"+key,
-		map[string]any{"rule": key, "account": code.Account, "code_b": code.CodeB}, true, func(sc *savedConfig) error {
-			if code.Account == "" {
-				delete(sc.GLRules, key)
-			} else {
-				sc.GLRules[key] = code
-			}
-			return nil
-		})
+	supplierID, charge = firstNonEmpty(supplierID, "*"), firstNonEmpty(strings.ToUpper(charge), "*")
+	if code.Account == "" {
+		return e.st.DeleteGLRule(ctx, e.actor, supplierID, charge)
+	}
+	_, err := e.st.SetGLRule(ctx, e.actor, store.GLRule{SupplierID: supplierID, ChargeCode: charge, Code: code})
+	return err
 }
 
 // Mappings returns the current rules.

@@ -42,15 +42,15 @@ func newHarness(t *testing.T) *harness {
 	ifs := newFakeIFS()
 	ifs.suppliers = []domain.Supplier{{SupplierID: "S100", Name: "Acme Fasteners Inc", Currency: "USD", State: "Active"},
 		{SupplierID: "S200", Name: "Borealis Metals", Currency: "USD", State: "Active"}}
-	ifs.accounts = []domain.CodePartValue{{CodePart: "A", Value: "4000"}, {CodePart: "A", Value: "6100"}}
+	ifs.accounts = []domain.CodePartValue{{Company: "MLC01", CodePart: "A", Value: "4000"}, {Company: "MLC01", CodePart: "A", Value: "6100"}}
 	ifs.orders["PO1"] = domain.PurchaseOrder{OrderNo: "PO1", SupplierID: "S100", Currency: "USD", State: "Released", ETag: `W/"1"`,
 		Lines: []domain.PurchaseOrderLine{
 			{LineNo: "1", PartNo: "BOLT-10", Quantity: d("100"), UnitPrice: d("0.50"), Unit: "pcs", CodeString: domain.CodeString{Account: "4000", CodeB: "CC10"}},
 			{LineNo: "2", PartNo: "NUT-10", Quantity: d("100"), UnitPrice: d("0.20"), Unit: "pcs", CodeString: domain.CodeString{Account: "4000", CodeB: "CC10"}},
 		}}
 	cleo := newFakeCleo()
-	cleo.partners = []domain.Partner{{ID: "c-acme", Alias: "ACME_AS2", ISAQualifier: "ZZ", ISAID: "ACME01", ExternalID: "S100"},
-		{ID: "c-bor", Alias: "BOREALIS", ISAQualifier: "ZZ", ISAID: "BOREAL"}}
+	cleo.partners = []domain.Partner{{ID: "c-acme", Alias: "ACME_AS2", ISAQualifier: "ZZ", ISAID: "ACME01", ExternalID: "S100", Enabled: true},
+		{ID: "c-bor", Alias: "BOREALIS", ISAQualifier: "ZZ", ISAID: "BOREAL", Enabled: true}}
 	bus := events.NewBus()
 	eng, err := New(Params{Store: st, IFS: ifs, Cleo: cleo, EDI: jsonEDI{}, Bus: bus, Clock: clock, Company: "MLC01",
 		Us: Identity{Qualifier: "ZZ", ID: "MLCONNECT"}, Actor: "clerk1"})

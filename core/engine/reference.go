@@ -23,21 +23,18 @@ func (e *Engine) runReference(ctx context.Context, r *run) error {
 	if err != nil {
 		return fmt.Errorf("read Cleo partners: %w", err)
 	}
-	var infos []PartnerInfo
-	for _, p := range parts {
-		infos = append(infos, PartnerInfo{ID: p.ID, Alias: p.Alias, ISAQualifier: p.ISAQualifier, ISAID: p.ISAID,
-			GSID: p.ISAID, ExternalID: p.ExternalID})
-	}
-	r.total = len(sups) + len(accs) + len(infos)
-	err = e.modifyConfig(ctx, store.SystemActor, "reference.refreshed", "reference", map[string]any{
-		"suppliers": len(sups), "accounts": len(accs), "partners": len(infos)}, false, func(sc *savedConfig) error {
-		sc.Suppliers, sc.Accounts, sc.Partners = sups, accs, infos
-		sc.RefreshedAt = e.clock.Now()
-		return nil
-	})
-	if err != nil {
+	r.total = len(sups) + len(accs) + len(parts)
+	if err := e.st.ReplaceSuppliers(ctx, sups); err != nil {
 		return err
 	}
+	if err := e.st.ReplaceCodeParts(ctx, e.p.Company, "A", accs); err != nil {
+		return err
+	}
+	if err := e.st.ReplacePartners(ctx, parts); err != nil {
+		return err
+	}
+	_, _ = e.st.AppendEvent(ctx, store.Event{Subject: "reference", Action: "reference.refreshed",
+		Detail: map[string]any{"suppliers": len(sups), "accounts": len(accs), "partners": len(parts)}})
 	r.res.OK = r.total
 	// Write back confirmed mappings as external ids.
 	cfg, err := e.loadConfig(ctx)
