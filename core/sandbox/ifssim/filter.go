@@ -183,8 +183,12 @@ func parseFilter(src string, et *entityType, sv *service, cfg *Config) (expr, *o
 	if t := p.peek(); t.kind != "eof" {
 		return nil, badFilter("unexpected %q at %d", t.text, t.pos)
 	}
-	if _, err := p.check(e); err != nil {
+	ti, err := p.check(e)
+	if err != nil {
 		return nil, err
+	}
+	if ti.t != tBool {
+		return nil, badFilter("the expression must be a boolean condition")
 	}
 	return e, nil
 }
