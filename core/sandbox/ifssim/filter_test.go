@@ -35,7 +35,9 @@ func TestFilter(t *testing.T) {
 			func(po domain.PurchaseOrder) bool { return po.State != "Closed" && po.Currency == "GBP" }},
 		{"OrderDate ge 2026-10-01", func(po domain.PurchaseOrder) bool { return !po.OrderDate.Before(d("2026-10-01")) }},
 		{"OrderDate ge 2026-10-01 and OrderDate lt 2026-11-01",
-			func(po domain.PurchaseOrder) bool { return !po.OrderDate.Before(d("2026-10-01")) && po.OrderDate.Before(d("2026-11-01")) }},
+			func(po domain.PurchaseOrder) bool {
+				return !po.OrderDate.Before(d("2026-10-01")) && po.OrderDate.Before(d("2026-11-01"))
+			}},
 		{"contains(VendorNo,'100')", func(po domain.PurchaseOrder) bool { return strings.Contains(po.SupplierID, "100") }},
 		{"startswith(Contract,'MLC2')", func(po domain.PurchaseOrder) bool { return po.Site == "MLC20" }},
 		{"endswith(OrderNo,'7')", func(po domain.PurchaseOrder) bool { return strings.HasSuffix(po.OrderNo, "7") }},
