@@ -352,6 +352,7 @@ func (s *Screen) Test(target string) {
 			fyne.Do(func() {
 				btn.Enable()
 				showReport(box, rep, err)
+				s.content.Refresh() // the report changed the scroll content's size
 			})
 		})
 	})
