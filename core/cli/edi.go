@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/x12"
+)
+
+// The edi command is a scripting contract: checks outside Go read its JSON
+// Lines and exit codes, so field names and codes must stay stable.
+
+func init() {
+	Register(Command{Name: "edi", Summary: "parse, validate or acknowledge X12 files (850, 810, 997)", Run: runEDI})
+}
+
+const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines)
+       ml-connector edi validate FILE...  print every error; exit 0 valid, 1 invalid, 2 unreadable
+       ml-connector edi ack FILE          print the 997 acknowledging FILE's functional groups`
+
+func runEDI(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintf(env.Stderr, "usage: ml-connector %s\n", ediUsage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "parse":
+		return ediParse(ctx, env, args[1:])
+	case "validate":
+		return ediValidate(ctx, env, args[1:])
+	case "ack":
+		return ediAck(ctx, env, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(env.Stdout, "usage: ml-connector %s\n", ediUsage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "edi: unknown subcommand %q\nusage: ml-connector %s\n", args[0], ediUsage)
+	return ExitUsage
+}
+
+// eachFile opens every file and runs fn over a Reader; it returns false when
+// a file could not be read.
+func eachFile(env *Env, files []string, fn func(name string, rd *x12.Reader)) bool {
+	ok := true
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "edi: %v\n", err)
+			ok = false
+			continue
+		}
+		fn(name, x12.NewReader(f))
+		f.Close()
+	}
+	return ok
+}
+
+// fileProblems is what a file has outside its sets: orphan issues and the
+// error that stopped the reader.
+func fileProblems(rd *x12.Reader) (errs, warns []x12.Issue) {
+	for _, is := range rd.Issues() {
+		if is.Warning {
+			warns = append(warns, is)
+		} else {
+			errs = append(errs, is)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		errs = append(errs, x12.Issue{Offset: -1, Level: x12.LevelInterchange, Message: err.Error()})
+	}
+	return errs, warns
+}
+
+func ediParse(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("edi parse", "edi parse FILE...")
+	if code, ok := Parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	invalid := false
+	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+		for rd.Next() {
+			if ctx.Err() != nil {
+				return
+			}
+			l := x12.NewReport(name, rd.Set())
+			invalid = invalid || len(l.Errors) > 0
+			enc.Encode(l)
+		}
+		if errs, warns := fileProblems(rd); len(errs)+len(warns) > 0 {
+			invalid = invalid || len(errs) > 0
+			enc.Encode(x12.Report{File: name, Errors: x12.ReportIssues(errs), Warnings: x12.ReportIssues(warns)})
+		}
+	})
+	if !readable {
+		return ExitUsage
+	}
+	_ = invalid // parse reports problems in its output; only validate fails on them
+	return ExitOK
+}
+
+func ediValidate(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("edi validate", "edi validate [-warnings] FILE...")
+	showWarn := fs.Bool("warnings", false, "print warnings too")
+	if code, ok := Parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	invalid := false
+	sets := 0
+	print := func(name string, errs, warns []x12.Issue) {
+		for _, e := range errs {
+			fmt.Fprintf(out, "%s: %s\n", name, e.Error())
+		}
+		if *showWarn {
+			for _, e := range warns {
+				fmt.Fprintf(out, "%s: warning: %s\n", name, e.Error())
+			}
+		}
+		invalid = invalid || len(errs) > 0
+	}
+	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+		for rd.Next() {
+			if ctx.Err() != nil {
+				return
+			}
+			sets++
+			l := x12.NewReport(name, rd.Set())
+			var errs, warns []x12.Issue
+			for _, e := range l.Errors {
+				errs = append(errs, e.Issue)
+			}
+			for _, e := range l.Warnings {
+				warns = append(warns, e.Issue)
+			}
+			print(name, errs, warns)
+		}
+		errs, warns := fileProblems(rd)
+		print(name, errs, warns)
+	})
+	switch {
+	case !readable:
+		return ExitUsage
+	case invalid:
+		return ExitFailure
+	}
+	fmt.Fprintf(out, "ok: %d transaction sets valid\n", sets)
+	return ExitOK
+}
+
+func ediAck(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("edi ack", "edi ack [flags] FILE")
+	icn := fs.Int64("icn", 1, "interchange control number of the 997 (ISA13)")
+	gcn := fs.Int64("gcn", 1, "group control number of the 997 (GS06)")
+	at := fs.String("time", "", "timestamp for ISA09/GS04 as RFC 3339 (default: now, UTC)")
+	newline := fs.Bool("newline", true, "write a newline after every segment")
+	if code, ok := Parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	when := time.Now().UTC()
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "edi ack: -time: %v\n", err)
+			return ExitUsage
+		}
+		when = t
+	}
+	// Sets grouped by interchange and group, in input order.
+	type key struct{ ic, grp int }
+	var order []key
+	groups := map[key][]*x12.Set{}
+	var rdErr error
+	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+		for rd.Next() {
+			s := rd.Set()
+			k := key{s.Interchange.Index, s.Group.Index}
+			if _, seen := groups[k]; !seen {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], s)
+		}
+		rdErr = rd.Err()
+	})
+	if !readable {
+		return ExitUsage
+	}
+	if rdErr != nil {
+		fmt.Fprintf(env.Stderr, "edi ack: %v\n", rdErr)
+	}
+	var acks []*x12.Ack
+	var first *x12.Set
+	for _, k := range order {
+		sets := groups[k]
+		if sets[0].Group.FunctionalID == "FA" {
+			continue
+		}
+		a, err := x12.Build997(sets)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
+			return ExitFailure
+		}
+		if first == nil {
+			first = sets[0]
+		}
+		acks = append(acks, a)
+	}
+	if len(acks) == 0 {
+		fmt.Fprintln(env.Stderr, "edi ack: no functional group to acknowledge (997 groups are never acknowledged)")
+		return ExitFailure
+	}
+	e := x12.ReplyEnvelope(first)
+	e.InterchangeControl, e.GroupControl, e.SetControl, e.Time, e.Newline = *icn, *gcn, 1, when, *newline
+	if e.Usage == "" {
+		e.Usage = "P"
+	}
+	if err := x12.Write997(env.Stdout, e, acks...); err != nil {
+		fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
