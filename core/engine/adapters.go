@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/ifs"
+)
+
+// IFSClient adapts *ifs.Client to the engine's IFS port.
+type IFSClient struct {
+	C       *ifs.Client
+	Company string
+	// States are the order states read for 850s (default Released,
+	// Confirmed and Cancelled).
+	States []string
+}
+
+var _ IFS = (*IFSClient)(nil)
+
+// PurchaseOrders lists order headers; lines are read per changed order.
+func (a *IFSClient) PurchaseOrders(ctx context.Context) ([]domain.PurchaseOrder, error) {
+	st := a.States
+	if len(st) == 0 {
+		st = []string{"Released", "Confirmed", "Cancelled"}
+	}
+	return a.C.PurchaseOrders(ctx, ifs.POQuery{States: st})
+}
+
+// PurchaseOrder reads one order with its lines.
+func (a *IFSClient) PurchaseOrder(ctx context.Context, no string) (domain.PurchaseOrder, error) {
+	po, err := a.C.PurchaseOrder(ctx, no)
+	if err != nil {
+		return domain.PurchaseOrder{}, err
+	}
+	return *po, nil
+}
+
+// Suppliers lists suppliers.
+func (a *IFSClient) Suppliers(ctx context.Context) ([]domain.Supplier, error) {
+	return a.C.Suppliers(ctx)
+}
+
+// CodePartValues lists one code part of the company.
+func (a *IFSClient) CodePartValues(ctx context.Context, part string) ([]domain.CodePartValue, error) {
+	return a.C.CodePartValues(ctx, a.Company, part)
+}
+
+// FindSupplierInvoice looks an invoice up by supplier and number.
+func (a *IFSClient) FindSupplierInvoice(ctx context.Context, company, sup, no string) (domain.SupplierInvoice, bool, error) {
+	inv, err := a.C.FindSupplierInvoice(ctx, company, sup, no)
+	if err != nil || inv == nil {
+		return domain.SupplierInvoice{}, false, err
+	}
+	return *inv, true, nil
+}
+
+// CreateSupplierInvoice creates an invoice with lines and postings.
+func (a *IFSClient) CreateSupplierInvoice(ctx context.Context, inv domain.SupplierInvoice) (domain.SupplierInvoice, error) {
+	out, err := a.C.CreateSupplierInvoice(ctx, inv)
+	if err != nil {
+		return inv, err
+	}
+	return *out, nil
+}
+
+// TestConnection checks the IFS settings step by step.
+func (a *IFSClient) TestConnection(ctx context.Context) domain.TestReport {
+	return a.C.TestConnection(ctx)
+}
+
+// CleoTransport adapts a cleo.Transport to the engine's Cleo port.
+type CleoTransport struct{ T cleo.Transport }
+
+var _ Cleo = CleoTransport{}
+
+// Partners lists trading partners.
+func (a CleoTransport) Partners(ctx context.Context) ([]domain.Partner, error) {
+	return a.T.Partners(ctx)
+}
+
+// Inbound lists waiting files.
+func (a CleoTransport) Inbound(ctx context.Context) ([]domain.RemoteFile, error) {
+	return a.T.Inbound(ctx)
+}
+
+// Open streams a file.
+func (a CleoTransport) Open(ctx context.Context, id string) (io.ReadCloser, error) {
+	return a.T.Open(ctx, id)
+}
+
+// Ack marks a file picked up.
+func (a CleoTransport) Ack(ctx context.Context, id string) error { return a.T.Ack(ctx, id) }
+
+// Send uploads under a deterministic name.
+func (a CleoTransport) Send(ctx context.Context, partnerID, name string, content []byte) (domain.SendResult, error) {
+	return a.T.Send(ctx, domain.Partner{ID: partnerID}, name, bytes.NewReader(content))
+}
+
+// SetPartnerExternalID writes the supplier id back; unsupported transports
+// answer a KindInvalid error the engine skips.
+func (a CleoTransport) SetPartnerExternalID(ctx context.Context, partnerID, ext string) error {
+	err := a.T.SetPartnerExternalID(ctx, partnerID, ext)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return unsupportedErr{err}
+	}
+	return err
+}
+
+// TestConnection checks the Cleo settings step by step.
+func (a CleoTransport) TestConnection(ctx context.Context) domain.TestReport {
+	return a.T.TestConnection(ctx)
+}
+
+type unsupportedErr struct{ error }
+
+func (unsupportedErr) ErrorKind() domain.ErrorKind { return domain.KindInvalid }
+func (e unsupportedErr) Unwrap() error             { return e.error }
