@@ -37,7 +37,49 @@ func AssertImage(t *testing.T, name string, img image.Image) {
 		}
 		return
 	}
-	test.AssertImageMatches(t, name, img)
+	// Compared here rather than with test.AssertImageMatches, whose failure
+	// message is a hex dump of megabytes.
+	want, err := readPNG(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("golden %s: %v (run the test with -update to create it)", name, err)
+	}
+	if diff := differing(want, img); diff != 0 {
+		p := filepath.Join("testdata", "failed", name)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if f, err := os.Create(p); err == nil {
+			_ = png.Encode(f, img)
+			f.Close()
+		}
+		t.Errorf("image %s: %d pixels differ from the golden; actual written to %s (accept with -update)", name, diff, p)
+	}
+}
+
+func readPNG(p string) (image.Image, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return png.Decode(f)
+}
+
+// differing counts the pixels that differ (every pixel when the sizes differ).
+func differing(a, b image.Image) int {
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Size() != bb.Size() {
+		return ab.Dx()*ab.Dy() + 1
+	}
+	n := 0
+	for y := 0; y < ab.Dy(); y++ {
+		for x := 0; x < ab.Dx(); x++ {
+			r1, g1, b1, a1 := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+			r2, g2, b2, a2 := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // AssertMarkup compares the rendered markup of w with testdata/name, or rewrites it with -update.
