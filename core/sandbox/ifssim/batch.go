@@ -168,7 +168,7 @@ func writeHTTPPart(mw *multipart.Writer, resp *response, contentID string) {
 	h.Set("Content-Type", "application/http")
 	h.Set("Content-Transfer-Encoding", "binary")
 	if contentID != "" {
-		h.Set("Content-ID", contentID)
+		h["Content-ID"] = []string{contentID} // OData spelling, not Content-Id
 	}
 	pw, _ := mw.CreatePart(h)
 	fmt.Fprintf(pw, "HTTP/1.1 %d %s\r\n", resp.status, http.StatusText(resp.status))

@@ -1,0 +1,210 @@
+package ifssim
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// batchReq is one request of a test batch.
+type batchReq struct {
+	id, method, url, body, ifMatch string
+}
+
+// buildBatch writes a $batch body; each inner slice with more than one
+// request, or marked by cs, is a change set.
+func buildBatch(items [][]batchReq, changeSet []bool) (string, string) {
+	var b strings.Builder
+	const bb, cb = "batch_1", "changeset_"
+	part := func(w *strings.Builder, r batchReq) {
+		w.WriteString("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n")
+		if r.id != "" {
+			w.WriteString("Content-ID: " + r.id + "\r\n")
+		}
+		w.WriteString("\r\n")
+		fmt.Fprintf(w, "%s %s HTTP/1.1\r\n", r.method, r.url)
+		w.WriteString("Accept: application/json\r\n")
+		if r.ifMatch != "" {
+			w.WriteString("If-Match: " + r.ifMatch + "\r\n")
+		}
+		if r.body != "" {
+			w.WriteString("Content-Type: application/json\r\n\r\n" + r.body + "\r\n")
+		} else {
+			w.WriteString("\r\n")
+		}
+	}
+	for i, it := range items {
+		b.WriteString("--" + bb + "\r\n")
+		if !changeSet[i] {
+			part(&b, it[0])
+			continue
+		}
+		cs := fmt.Sprintf("%s%d", cb, i)
+		b.WriteString("Content-Type: multipart/mixed; boundary=" + cs + "\r\n\r\n")
+		for _, r := range it {
+			b.WriteString("--" + cs + "\r\n")
+			part(&b, r)
+		}
+		b.WriteString("--" + cs + "--\r\n")
+	}
+	b.WriteString("--" + bb + "--\r\n")
+	return b.String(), "multipart/mixed; boundary=" + bb
+}
+
+// batchStatuses flattens a batch response into the status of every part,
+// change-set parts in order.
+func batchStatuses(t *testing.T, r result) []int {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("$batch: %d %s", r.status, r.body)
+	}
+	_, params, err := mime.ParseMediaType(r.header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	var walk func(body io.Reader, boundary string)
+	walk = func(body io.Reader, boundary string) {
+		mr := multipart.NewReader(body, boundary)
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mt, ps, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+			if mt == "multipart/mixed" {
+				walk(p, ps["boundary"])
+				continue
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(p), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, resp.StatusCode)
+		}
+	}
+	walk(strings.NewReader(r.body), params["boundary"])
+	return out
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBatchChangeSet(t *testing.T) {
+	e := newEnv(t, Config{})
+	header := `{"Company":"MLC01","InvoiceNo":"B-1","Identity":"SUP1003","NetCurrAmount":50}`
+	body, ct := buildBatch([][]batchReq{{
+		{id: "1", method: "POST", url: "ManSuppInvoiceSet", body: header},
+		{id: "2", method: "POST", url: "$1/InvoiceItemArray", body: `{"NetCurrAmount":50,"OrderNo":"P10004"}`},
+		{id: "3", method: "POST", url: "$1/PostingProposalArray", body: `{"Account":"4020","CodeB":"210","CurrAmount":50}`},
+		{id: "4", method: "PATCH", url: "$1", body: `{"VoucherText":"via batch"}`, ifMatch: "$1"},
+	}}, []bool{true})
+	r := e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)
+	if got := batchStatuses(t, r); !equalInts(got, []int{201, 201, 201, 204}) {
+		t.Fatalf("statuses %v\n%s", got, r.body)
+	}
+	if !strings.Contains(r.body, "Content-ID: 3") {
+		t.Error("Content-ID not echoed")
+	}
+	inv := e.srv.Invoices()
+	if len(inv) != 1 || len(inv[0].Lines) != 1 || len(inv[0].Postings) != 1 {
+		t.Fatalf("after batch: %+v", inv)
+	}
+	if g := e.do("GET", invPath("220001"), ""); g.json(t)["VoucherText"] != "via batch" {
+		t.Errorf("If-Match $1: %s", g.body)
+	}
+
+	// A failing part rolls back the whole change set.
+	body, ct = buildBatch([][]batchReq{{
+		{id: "1", method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"B-2","Identity":"SUP1003"}`},
+		{id: "2", method: "POST", url: "$1/InvoiceItemArray", body: `{"NetCurrAmount":50}`},
+		{id: "3", method: "POST", url: "$1/PostingProposalArray", body: `{"Account":"4090","CurrAmount":50}`},
+	}}, []bool{true})
+	r = e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)
+	if got := batchStatuses(t, r); !equalInts(got, []int{400}) {
+		t.Fatalf("failed change set statuses %v\n%s", got, r.body)
+	}
+	if !strings.Contains(r.body, "DATABASE_ERROR") {
+		t.Errorf("failure body: %s", r.body)
+	}
+	if inv := e.srv.Invoices(); len(inv) != 1 {
+		t.Errorf("rolled-back change set left %d invoices", len(inv))
+	}
+	// The sequence rolled back too: the next invoice is 220002.
+	if r := e.do("POST", invRoot+"ManSuppInvoiceSet", `{"Company":"MLC01","InvoiceNo":"B-3","Identity":"SUP1003"}`); r.json(t)["InvoiceId"] != float64(220002) {
+		t.Errorf("after rollback: %s", r.body)
+	}
+}
+
+func TestBatchTopLevelAndErrors(t *testing.T) {
+	e := newEnv(t, Config{})
+	bad := batchReq{method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"T-1","Identity":"NOPE"}`}
+	good := batchReq{method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"T-2","Identity":"SUP1001"}`}
+	read := batchReq{method: "GET", url: "ManSuppInvoiceSet?$select=InvoiceNo"}
+	absolute := batchReq{method: "GET", url: invRoot + "ManSuppInvoiceSet"}
+
+	// Without continue-on-error processing stops at the first failure.
+	body, ct := buildBatch([][]batchReq{{read}, {bad}, {good}}, []bool{false, false, false})
+	r := e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)
+	if got := batchStatuses(t, r); !equalInts(got, []int{200, 400}) {
+		t.Errorf("stop on error: %v", got)
+	}
+	if len(e.srv.Invoices()) != 0 {
+		t.Error("part after the failure ran")
+	}
+	// With it, later parts run.
+	r = e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct, "Prefer: odata.continue-on-error")
+	if got := batchStatuses(t, r); !equalInts(got, []int{200, 400, 201}) {
+		t.Errorf("continue on error: %v", got)
+	}
+	if r.header.Get("Preference-Applied") != "odata.continue-on-error" {
+		t.Errorf("Preference-Applied %q", r.header.Get("Preference-Applied"))
+	}
+	// Absolute paths of the same service work.
+	body, ct = buildBatch([][]batchReq{{absolute}}, []bool{false})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{200}) {
+		t.Errorf("absolute path: %v", got)
+	}
+
+	// GET inside a change set is refused as a whole.
+	body, ct = buildBatch([][]batchReq{{good, read}}, []bool{true})
+	r = e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)
+	if r.status != 400 {
+		t.Errorf("GET in change set: %d %s", r.status, r.body)
+	}
+	for name, tc := range map[string][2]string{
+		"not multipart": {"{}", "application/json"},
+		"no boundary":   {"x", "multipart/mixed"},
+	} {
+		if r := e.do("POST", invRoot+"$batch", tc[0], "Content-Type: "+tc[1]); r.status != 400 {
+			t.Errorf("%s: %d", name, r.status)
+		}
+	}
+	// Another service's set inside this service's batch.
+	body, ct = buildBatch([][]batchReq{{{method: "GET", url: poRoot + "PurchaseOrderSet"}}}, []bool{false})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{400}) {
+		t.Errorf("foreign service: %v", got)
+	}
+	// Unknown Content-ID reference.
+	body, ct = buildBatch([][]batchReq{{{method: "POST", url: "$9/InvoiceItemArray", body: `{}`}}}, []bool{true})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{400}) {
+		t.Errorf("unknown $ref: %v", got)
+	}
+}
