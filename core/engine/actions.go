@@ -219,8 +219,8 @@ func (e *Engine) ReplayByReason(ctx context.Context, reason string, preview bool
 		return nil, err
 	}
 	for _, x := range excs {
-		if ctx.Err() != nil {
-			return out, ctx.Err()
+		if err := e.halt(ctx); err != nil {
+			return out, err
 		}
 		if preview {
 			pv, err := e.PreviewReplay(ctx, x.ID)

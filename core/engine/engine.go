@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os/user"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
@@ -81,6 +82,7 @@ type Engine struct {
 	send97 bool
 
 	flowMu   map[string]*sync.Mutex
+	draining atomic.Bool
 	pausedMu sync.Mutex
 	paused   bool
 }
@@ -163,6 +165,9 @@ func (e *Engine) RunFlow(ctx context.Context, flow string) (RunResult, error) {
 	if !ok {
 		return RunResult{}, fmt.Errorf("unknown flow %q (want pos, invoices or reference)", flow)
 	}
+	if err := e.halt(ctx); err != nil {
+		return RunResult{Flow: flow}, err
+	}
 	if !mu.TryLock() {
 		return RunResult{Flow: flow}, ErrBusy
 	}
@@ -210,7 +215,7 @@ func (e *Engine) SyncOnce(ctx context.Context, flows ...string) ([]RunResult, er
 	var out []RunResult
 	var first error
 	for _, f := range flows {
-		if ctx.Err() != nil {
+		if e.halt(ctx) != nil {
 			break
 		}
 		res, err := e.RunFlow(ctx, f)
@@ -231,7 +236,7 @@ func (e *Engine) progress(r *run) {
 // per-document exception: credentials and grants affect every document, and
 // a cancelled context means shut down.
 func fatal(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStopping) {
 		return true
 	}
 	k := domain.KindOf(err)
@@ -287,4 +292,23 @@ func (e *Engine) notify(title, body string) {
 	if e.p.Notify != nil {
 		e.p.Notify(title, body)
 	}
+}
+
+// ErrStopping is returned by runs interrupted by Drain between two steps.
+var ErrStopping = errors.New("engine is stopping")
+
+// Drain makes running flows stop after the step in progress (the document
+// being posted or sent completes and is recorded) and new runs refuse to
+// start: the SIGTERM behaviour of the headless daemon.
+func (e *Engine) Drain() { e.draining.Store(true) }
+
+// halt reports whether a flow must stop before its next step.
+func (e *Engine) halt(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.draining.Load() {
+		return ErrStopping
+	}
+	return nil
 }

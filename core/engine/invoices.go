@@ -111,8 +111,8 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 	}
 	r.total += len(list)
 	for _, rf := range list {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := e.halt(ctx); err != nil {
+			return err
 		}
 		f, err := e.st.InboundFileByRemoteID(ctx, rf.ID)
 		switch {
@@ -288,8 +288,8 @@ func (e *Engine) processInbound(ctx context.Context, r *run) error {
 	}
 	r.total += len(docs)
 	for _, d := range docs {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := e.halt(ctx); err != nil {
+			return err
 		}
 		var out store.Document
 		switch d.Type {

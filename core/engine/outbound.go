@@ -98,8 +98,8 @@ func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) er
 	}
 	r.total += len(docs)
 	for _, d := range docs {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := e.halt(ctx); err != nil {
+			return err
 		}
 		out, err := e.sendOne(ctx, cfg, d.ID)
 		if err != nil {
@@ -201,8 +201,8 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 	}
 	r.total += len(orders)
 	for _, po := range orders {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := e.halt(ctx); err != nil {
+			return err
 		}
 		d, built, err := e.buildPO(ctx, cfg, po)
 		if err != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,7 +19,7 @@ func (e *Engine) finishRun(ctx context.Context, r *run) {
 	msg := ""
 	if r.res.Err != nil {
 		st, msg = store.RunFailed, r.res.Err.Error()
-		if ctx.Err() == nil && (r.res.Err == context.Canceled) {
+		if errors.Is(r.res.Err, context.Canceled) || errors.Is(r.res.Err, ErrStopping) {
 			st = store.RunCancelled
 		}
 	}
