@@ -260,7 +260,9 @@ func (w *Writer) Invoice(inv *Invoice) error {
 	w.dates(inv.Dates)
 	var el []string
 	for _, l := range inv.Lines {
-		el = append(el[:0], l.LineNumber, decR(l.Quantity, false), l.UOM, decR(l.UnitPrice, false), l.PriceBasis)
+		// IT102/103/104 go together (P020304): all empty when the line has none.
+		none := l.UOM == "" && l.Quantity.IsZero() && l.UnitPrice.IsZero()
+		el = append(el[:0], l.LineNumber, decR(l.Quantity, none), l.UOM, decR(l.UnitPrice, none), l.PriceBasis)
 		el = productElems(el, l.BuyerPart, l.VendorPart, l.UPC, l.ProductIDs)
 		w.Segment("IT1", el...)
 		w.taxes(l.Taxes)
