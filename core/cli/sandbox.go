@@ -25,6 +25,7 @@ type sandboxOptions struct {
 	TokenLifetime time.Duration // announced token lifetime
 	PageSize      int
 	LatencyMS     int
+	HistoryLog    bool // IFS history logging for purchase orders
 }
 
 // sandboxKind is one sandbox "ml-connector sandbox" can run. Each kind gets
@@ -63,7 +64,7 @@ type ifsInfo struct {
 }
 
 func buildIFSSandbox(w *world.World, opt sandboxOptions) (http.Handler, func(string) any, error) {
-	cfg := ifssim.Config{TokenLifetime: opt.TokenLifetime, PageSize: opt.PageSize}
+	cfg := ifssim.Config{TokenLifetime: opt.TokenLifetime, PageSize: opt.PageSize, HistoryLog: opt.HistoryLog}
 	cfg.Faults.RateLimitPerMinute = opt.RateLimit
 	cfg.Faults.LatencyMS = opt.LatencyMS
 	s := ifssim.New(w, cfg)
@@ -99,6 +100,7 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	fs.DurationVar(&opt.TokenLifetime, "token-lifetime", 180*time.Second, "token lifetime announced by the IFS token endpoint")
 	fs.IntVar(&opt.PageSize, "page-size", 100, "IFS server-driven page size")
 	fs.IntVar(&opt.LatencyMS, "latency-ms", 0, "latency added to every sandbox call")
+	fs.BoolVar(&opt.HistoryLog, "history-log", true, "IFS writes History Log entries when purchase orders change")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}

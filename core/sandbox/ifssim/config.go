@@ -23,6 +23,10 @@ type Config struct {
 	// ObjstateFilterAlways400 imitates the reported 24R2 tenant on which every
 	// $filter touching Objstate answered 400.
 	ObjstateFilterAlways400 bool
+	// HistoryLog makes changes to purchase orders and their lines (OData
+	// PATCH, SetPurchaseOrderState, concurrent edits) write History Log
+	// entries, as IFS does when history logging is on for the LU.
+	HistoryLog bool
 	// Faults is the initial fault injection (zero: none). Change it at run
 	// time with Server.SetFaults or PUT /_sandbox/faults.
 	Faults Faults
@@ -95,6 +99,11 @@ type Names struct {
 	InvoiceState      string // "ManSuppInvoiceState"
 	PartyTypeEnum     string // "PartyType"
 
+	HistoryLogProjection string // "HistoryLogHandling"
+	HistoryLogSet        string // "HistoryLogOverviewSet"
+	HistoryDetailsSet    string // "HistoryLogDetailsSet"
+	HistoryAttributeNav  string // "HistoryLogAttributeArray"
+
 	// Roots says on which roots a service exists: "main" and "int" are
 	// /{main|int}/ifsapplications/projection/v1, "entity" is
 	// /int/ifsapplications/entity/v1. A service missing from the map gets
@@ -129,6 +138,10 @@ func DefaultNames() Names {
 		PostingNav:              "PostingProposalArray",
 		InvoiceState:            "ManSuppInvoiceState",
 		PartyTypeEnum:           "PartyType",
+		HistoryLogProjection:    "HistoryLogHandling",
+		HistoryLogSet:           "HistoryLogOverviewSet",
+		HistoryDetailsSet:       "HistoryLogDetailsSet",
+		HistoryAttributeNav:     "HistoryLogAttributeArray",
 	}
 }
 
@@ -166,6 +179,10 @@ func (n Names) fill() Names {
 	set(&n.PostingNav, d.PostingNav)
 	set(&n.InvoiceState, d.InvoiceState)
 	set(&n.PartyTypeEnum, d.PartyTypeEnum)
+	set(&n.HistoryLogProjection, d.HistoryLogProjection)
+	set(&n.HistoryLogSet, d.HistoryLogSet)
+	set(&n.HistoryDetailsSet, d.HistoryDetailsSet)
+	set(&n.HistoryAttributeNav, d.HistoryAttributeNav)
 	return n
 }
 

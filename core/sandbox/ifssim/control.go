@@ -157,12 +157,18 @@ func (s *Server) SetPurchaseOrderState(no, state string) error {
 		return fmt.Errorf("set state of %s: no such order", no)
 	}
 	old := h.str("Objstate")
+	if old == state {
+		return nil
+	}
+	change := []historyChange{{column: "ROWSTATE", prompt: "Status", old: old, new: state}}
 	h.v["Objstate"] = state
 	s.st.touch(h)
+	s.logHistory(s.st, s.model.types[tabPO], h, "IFSBUYER", change)
 	for _, l := range s.st.tables[tabPOLine] {
 		if l.str("OrderNo") == no && l.str("Objstate") == old {
 			l.v["Objstate"] = state
 			s.st.touch(l)
+			s.logHistory(s.st, s.model.types[tabPOLine], l, "IFSBUYER", change)
 		}
 	}
 	return nil

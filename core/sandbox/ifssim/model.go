@@ -22,6 +22,8 @@ const (
 	tabInvoice  = "invoice"
 	tabItem     = "item"
 	tabPosting  = "posting"
+	tabHistory  = "history"
+	tabHistAttr = "histattr"
 )
 
 // InvoiceCreator is the Creator IFS stores on manual supplier invoices.
@@ -147,6 +149,19 @@ func buildModel(n Names) *model {
 		}}
 	m.types[tabInvoice], m.types[tabItem], m.types[tabPosting] = invoice, item, posting
 	m.add(&service{name: n.InvoiceProjection, sets: []*entitySet{{n.InvoiceSet, invoice}}, enums: enums(invState, party)}, n, "main", "int")
+
+	attr := &entityType{name: "HistoryLogAttribute", luname: "HistoryLogAttribute", table: tabHistAttr,
+		keys:  []string{"LogId", "ColumnName"},
+		props: []prop{{name: "LogId", typ: tInt}, s("ColumnName"), s("ColumnNamePrompt"), s("OldValue"), s("NewValue")}}
+	history := &entityType{name: "HistoryLog", luname: "HistoryLog", table: tabHistory,
+		keys: []string{"LogId"},
+		props: []prop{{name: "LogId", typ: tInt}, s("LuName"), s("TableName"), s("KeyRef"), s("Keys"),
+			{name: "TimeStamp", typ: tDateTime}, s("Username"), s("HistoryType")},
+		navs: []*nav{{name: n.HistoryAttributeNav, target: attr, fk: [][2]string{{"LogId", "LogId"}}}}}
+	m.types[tabHistory], m.types[tabHistAttr] = history, attr
+	m.add(&service{name: n.HistoryLogProjection, sets: []*entitySet{
+		{n.HistoryLogSet, history}, {n.HistoryDetailsSet, history},
+	}}, n, "main", "int")
 	return m
 }
 
@@ -418,4 +433,59 @@ func valueEqual(a, b any) bool {
 		return ok && x.Equal(y)
 	}
 	return a == b
+}
+
+// historyChange is one column change for the History Log.
+type historyChange struct {
+	column, prompt, old, new string
+}
+
+// logHistory writes a History Log entry for a changed purchase-order header
+// or line when Config.HistoryLog is on. Caller holds s.mu.
+func (s *Server) logHistory(st *store, et *entityType, r *row, user string, changes []historyChange) {
+	if !s.cfg.HistoryLog || len(changes) == 0 || (et.table != tabPO && et.table != tabPOLine) {
+		return
+	}
+	st.seq[tabHistory]++
+	id := st.seq[tabHistory]
+	c := &reqCtx{s: s, st: st}
+	keyref := c.keyref(et, r)
+	table := "PURCHASE_ORDER_TAB"
+	if et.table == tabPOLine {
+		table = "PURCHASE_ORDER_LINE_TAB"
+	}
+	st.newRow(tabHistory, map[string]any{
+		"LogId": id, "LuName": et.luname, "TableName": table, "KeyRef": keyref,
+		"Keys":      strings.ReplaceAll(strings.TrimSuffix(keyref, "^"), "^", ", "),
+		"TimeStamp": s.cfg.Now().UTC().Truncate(time.Second), "Username": user, "HistoryType": "Update",
+	})
+	for _, ch := range changes {
+		st.newRow(tabHistAttr, map[string]any{"LogId": id, "ColumnName": ch.column, "ColumnNamePrompt": ch.prompt,
+			"OldValue": ch.old, "NewValue": ch.new})
+	}
+}
+
+// diffRows lists the columns that differ between two versions of a row.
+func diffRows(et *entityType, before, after *row) []historyChange {
+	var out []historyChange
+	for _, p := range et.props {
+		a, b := before.v[p.name], after.v[p.name]
+		if valueEqual(a, b) {
+			continue
+		}
+		out = append(out, historyChange{column: dbColumn(p.name), prompt: p.name, old: histValue(a), new: histValue(b)})
+	}
+	return out
+}
+
+func histValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return x.Format("2006-01-02")
+	case int64:
+		return fmt.Sprint(x)
+	}
+	return fmt.Sprint(v)
 }

@@ -25,6 +25,7 @@ type reqCtx struct {
 	rt     route
 	ieee   bool
 	origin string // scheme://host
+	client string // IAM client id of the caller
 	batch  *batchState
 }
 
@@ -51,7 +52,7 @@ func (s *Server) serveOData(r *http.Request, rt route, client string, batch *bat
 		return errResp(&odataError{status: 403, code: "FORBIDDEN",
 			message: fmt.Sprintf("You do not have access to projection %s. Grant it to the user through a permission set.", sv.name)})
 	}
-	c := &reqCtx{s: s, st: s.st, sv: sv, r: r, rt: rt, batch: batch}
+	c := &reqCtx{s: s, st: s.st, sv: sv, r: r, rt: rt, batch: batch, client: client}
 	c.origin = "http://" + r.Host
 	c.ieee = strings.Contains(strings.ToLower(r.Header.Get("Accept")), "ieee754compatible=true") ||
 		strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "ieee754compatible=true")
@@ -585,14 +586,15 @@ func (c *reqCtx) getEntity(t *target) *response {
 	}
 	resp := c.entityResp(200, t, r, o.sel)
 	if t.et.update && c.batch == nil && c.s.concurrentEdit() {
-		c.concurrentChange(r)
+		c.concurrentChange(t.et, r)
 	}
 	return resp
 }
 
 // concurrentChange is another user saving the record: a new Objversion and
 // a visible change of a harmless field.
-func (c *reqCtx) concurrentChange(r *row) {
+func (c *reqCtx) concurrentChange(et *entityType, r *row) {
+	before := r.clone()
 	for _, f := range []string{"VoucherText", "Text", "BuyerCode", "Description"} {
 		if p, ok := r.v[f]; ok || f == "VoucherText" && r.v["InvoiceNo"] != nil {
 			s, _ := p.(string)
@@ -601,6 +603,7 @@ func (c *reqCtx) concurrentChange(r *row) {
 		}
 	}
 	c.st.touch(r)
+	c.s.logHistory(c.st, et, r, "OTHERUSER", diffRows(et, before, r))
 }
 
 func (c *reqCtx) entityResp(status int, t *target, r *row, sel []string) *response {
@@ -1009,6 +1012,7 @@ func (c *reqCtx) patch(t *target) *response {
 		}
 	}
 	c.st.touch(r)
+	c.s.logHistory(c.st, t.et, r, c.client, diffRows(t.et, backup, r))
 	if strings.Contains(c.r.Header.Get("Prefer"), "return=representation") {
 		resp := c.entityResp(200, t, r, nil)
 		resp.header.Set("Preference-Applied", "return=representation")
