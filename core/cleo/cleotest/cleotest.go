@@ -34,6 +34,9 @@ type Env struct {
 	// ExpireTokensAfter makes every token the server issued invalid after n
 	// more API requests (REST); nil when the transport has no tokens.
 	ExpireTokensAfter func(t *testing.T, n int)
+	// Rejected counts the requests the server refused for a bad token, so
+	// the suite can check that an expiry really happened mid-listing.
+	Rejected func(t *testing.T) int
 	// HalfWrite starts writing an inbound file the way a slow writer does
 	// and returns functions to append more and to let time pass (folder);
 	// nil when the transport's server always writes atomically.
@@ -191,9 +194,16 @@ func testTokenExpiry(t *testing.T, env *Env) {
 		t.Fatalf("Partners: %v", err)
 	}
 	env.ExpireTokensAfter(t, 2) // the token dies after the second page
+	rejected := 0
+	if env.Rejected != nil {
+		rejected = env.Rejected(t)
+	}
 	files, err := tr.Inbound(ctx)
 	if err != nil {
 		t.Fatalf("Inbound across a token expiry: %v", err)
+	}
+	if env.Rejected != nil && env.Rejected(t) == rejected {
+		t.Fatalf("the server never rejected the expired token: the test proved nothing")
 	}
 	checkOrder(t, ours(files, "tk"), want, env)
 }

@@ -1,0 +1,156 @@
+// Package cleosim is the Cleo sandbox: an http.Handler that answers like the
+// REST surface described in the "Simulator spec" of
+// ../shared/reference/cleo.md, over the seeded world of core/sandbox/world.
+//
+// What mirrors confirmed Cleo behaviour ([REAL] in the spec): the password
+// grant on POST /api/authentication (form-encoded, access_token), bearer
+// tokens on every other /api route, SCIM-style collections (startIndex,
+// count, totalResults, resources) with SCIM filters, {"message"} error
+// bodies, 22-character opaque ids, connections with alias/type/_links,
+// actions with a run link answering status/result/messages, 201/200/204
+// status codes, and transfer-log field names and status values.
+//
+// What fills gaps with a design in Cleo's style ([DESIGN]): the refresh
+// grant and expires_in, the file routes (outbox upload, per-connection inbox,
+// cross-partner /api/files, content download, ack), /api/transfers and
+// /api/transactions with faStatus, the externalID and edi fields of a
+// connection. core/cleo keeps all of these behind its RESTPaths table.
+//
+// The sandbox also plays the suppliers: an 850 delivered to a supplier's
+// connection is answered, after Config.SupplierDelay or on an explicit
+// Respond call, with a 997 and, for some orders, an 810 for the ordered
+// lines. A seeded inbound mix (clean invoices, price and quantity
+// variances, an unknown partner, an unmapped charge, a duplicate invoice
+// number, a credit memo, a multi-invoice file, a malformed file, accepted
+// and rejected 997s) waits in the inboxes from the start.
+//
+// A separate control API under /_sandbox (no auth, not Cleo behaviour)
+// injects faults and files, lists what was sent and triggers supplier
+// responses; the same operations are methods on Server for in-process tests.
+package cleosim
+
+import (
+	"time"
+)
+
+// Config shapes one sandbox run. The zero value is usable: New fills every
+// empty field with the default documented on it.
+type Config struct {
+	// Username and Password are the API account (default "mlc-api" and
+	// "cleo-sandbox-pass").
+	Username, Password string
+	// TokenTTL is the lifetime announced as expires_in (default 3600 s).
+	TokenTTL time.Duration
+	// NoRefresh disables the refresh grant (400 unsupported_grant_type) and
+	// omits refresh_token, like a server without one.
+	NoRefresh bool
+	// MinimalToken answers the token call with access_token only (the one
+	// field confirmed for Cleo): no token_type, expires_in or refresh_token.
+	// Tokens then still die after TokenTTL.
+	MinimalToken bool
+	// LockoutAfter locks the account after this many failed sign-ins in a
+	// row (default 5; negative: never), for LockoutFor (default 15 min).
+	LockoutAfter int
+	LockoutFor   time.Duration
+	// MaxPageSize caps the count of a page (default 100); DefaultPageSize is
+	// used when the client sends no count (default 100).
+	MaxPageSize, DefaultPageSize int
+	// MaxUpload is the largest accepted upload in bytes (default 10 MiB);
+	// bigger answers 413.
+	MaxUpload int64
+	// SupplierDelay is how long after an 850 is sent the supplier answers
+	// (default 20 s). Negative: only when Respond is called.
+	SupplierDelay time.Duration
+	// InvoiceEvery makes the supplier invoice one order in InvoiceEvery
+	// (chosen from the seed; default 2). 1 invoices every order.
+	InvoiceEvery int
+	// EmptyInbox starts without the seeded inbound mix (conformance tests).
+	EmptyInbox bool
+	// Faults is the initial fault injection (zero: none). Change it at run
+	// time with SetFaults or PUT /_sandbox/faults.
+	Faults Faults
+	// FaultSeed seeds the random faults (default: the world seed).
+	FaultSeed int64
+	// Now is the clock (default time.Now). Seeded files are dated relative to
+	// the world's Today, never the wall clock.
+	Now func() time.Time
+	// ControlPrefix is the path of the control API (default "/_sandbox").
+	ControlPrefix string
+}
+
+// Faults is the fault injection of a run. Counters ("next N calls") count
+// down as they fire. JSON names are what GET/PUT /_sandbox/faults use.
+type Faults struct {
+	// AuthFailures answers the next N sign-ins 401 whatever the credentials.
+	AuthFailures int `json:"auth_failures"`
+	// ExpireTokensAfter kills every issued token after N more authenticated
+	// API calls (token expiry mid-poll).
+	ExpireTokensAfter int `json:"expire_tokens_after"`
+	// Errors500 answers the next N API calls 500 {"message"}.
+	Errors500 int `json:"errors_500"`
+	// Error500Rate answers this share of API calls 500 (0..1).
+	Error500Rate float64 `json:"error_500_rate"`
+	// RateLimited answers the next N API calls 429 with Retry-After.
+	RateLimited int `json:"rate_limited"`
+	// Error429Rate answers this share of API calls 429.
+	Error429Rate float64 `json:"error_429_rate"`
+	// RetryAfterS is the Retry-After of a 429 in seconds (default 1).
+	RetryAfterS int `json:"retry_after_s"`
+	// LatencyMS delays every API and token call.
+	LatencyMS int `json:"latency_ms"`
+	// Duplicate409 answers the next N uploads 409 "file exists" (as if an
+	// earlier attempt had delivered them) without storing anything.
+	Duplicate409 int `json:"duplicate_409"`
+	// Deleted404 answers the next N single-file calls (content, delete,
+	// ack) 404 as if the file had already been deleted.
+	Deleted404 int `json:"deleted_404"`
+	// RunError makes action runs report result "error" and leave files queued.
+	RunError bool `json:"run_error"`
+	// RunDelayMS makes an action run take this long (slow or timed-out run).
+	RunDelayMS int `json:"run_delay_ms"`
+	// StuckTransfers leaves new send transfers "In Progress" (never completed).
+	StuckTransfers bool `json:"stuck_transfers"`
+}
+
+func (c Config) withDefaults(seed int64) Config {
+	if c.Username == "" {
+		c.Username = "mlc-api"
+	}
+	if c.Password == "" {
+		c.Password = "cleo-sandbox-pass"
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.LockoutAfter == 0 {
+		c.LockoutAfter = 5
+	}
+	if c.LockoutFor <= 0 {
+		c.LockoutFor = 15 * time.Minute
+	}
+	if c.MaxPageSize <= 0 {
+		c.MaxPageSize = 100
+	}
+	if c.DefaultPageSize <= 0 {
+		c.DefaultPageSize = min(100, c.MaxPageSize)
+	}
+	if c.MaxUpload <= 0 {
+		c.MaxUpload = 10 << 20
+	}
+	if c.SupplierDelay == 0 {
+		c.SupplierDelay = 20 * time.Second
+	}
+	if c.InvoiceEvery <= 0 {
+		c.InvoiceEvery = 2
+	}
+	if c.FaultSeed == 0 {
+		c.FaultSeed = seed
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ControlPrefix == "" {
+		c.ControlPrefix = "/_sandbox"
+	}
+	return c
+}
