@@ -89,6 +89,8 @@ type Screen struct {
 	rawLbl      *widget.Label
 	linesBox    *fyne.Container
 	tabs        *container.AppTabs
+	head        *fyne.Container
+	body        *fyne.Container
 }
 
 // New builds the screen; call Reload to fetch the first page. A nil src
@@ -204,7 +206,7 @@ func (s *Screen) buildDetail() {
 	s.previewList.Wrapping = fyne.TextWrapWord
 	s.confirmBtn = widget.NewButtonWithIcon("Replay them", theme.ConfirmIcon(), s.ConfirmReplayAll)
 	s.confirmBtn.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", func() { s.previewBox.Hide() })
+	cancel := widget.NewButton("Cancel", func() { s.previewBox.Hide(); s.body.Refresh() })
 	s.previewBox = container.NewVBox(s.previewLbl, s.previewList, container.NewHBox(s.confirmBtn, cancel))
 	s.previewBox.Hide()
 
@@ -218,17 +220,17 @@ func (s *Screen) buildDetail() {
 		container.NewTabItem("Invoice vs IFS PO", container.NewVScroll(s.linesBox)),
 	)
 
-	head := container.NewVBox(
+	s.head = container.NewVBox(
 		s.titleLbl, s.messageLbl, s.fixLbl,
 		s.mapBox,
 		container.NewHBox(s.replayBtn, s.replayAll),
 		container.NewBorder(nil, nil, nil, s.ignoreBtn, s.ignoreEntry),
 		s.previewBox, s.resultLbl, s.detailErr,
 	)
-	body := container.NewBorder(head, nil, nil, nil, s.tabs)
+	s.body = container.NewBorder(s.head, nil, nil, nil, s.tabs)
 	s.emptyDetail = uikit.Empty("No exception selected", "Pick a row (arrow keys and Space, or a click) to see why it failed and how to fix it.")
-	s.detail = container.NewStack(s.emptyDetail, body)
-	body.Hide()
+	s.detail = container.NewStack(s.emptyDetail, s.body)
+	s.body.Hide()
 }
 
 // Reload refetches the reasons and the rows with the current filter.
@@ -388,7 +390,7 @@ func (s *Screen) selectRow(i int) {
 				return
 			}
 			if err != nil {
-				s.detailErr.SetError("load exception "+strconv.FormatInt(r.DocumentID, 10), err)
+				s.setDetailErr("load exception "+strconv.FormatInt(r.DocumentID, 10), err)
 				return
 			}
 			s.showDetail(&d)
@@ -400,7 +402,7 @@ func (s *Screen) showDetail(d *Detail) {
 	s.cur = d
 	s.emptyDetail.Hide()
 	s.detail.Objects[1].Show()
-	s.detailErr.SetError("", nil)
+	s.setDetailErr("", nil)
 	s.resultLbl.Hide()
 	s.previewBox.Hide()
 	s.titleLbl.SetText(fmt.Sprintf("%s · %s · %s", d.ReasonLabel, d.Partner, d.BusinessKey))
@@ -462,6 +464,7 @@ func (s *Screen) showDetail(d *Detail) {
 	} else {
 		s.tabs.SelectIndex(0)
 	}
+	s.body.Refresh()
 }
 
 func bold(t string) *widget.Label {
@@ -481,16 +484,17 @@ func (s *Screen) Current() *Detail { return s.cur }
 
 func (s *Screen) done(what string, msg string, err error) {
 	if err != nil {
-		s.detailErr.SetError(what, err)
+		s.setDetailErr(what, err)
 		return
 	}
-	s.detailErr.SetError("", nil)
+	s.setDetailErr("", nil)
 	s.resultLbl.SetText(msg)
 	s.resultLbl.Show()
 	s.table.UnselectAll()
 	s.selRow = -1
 	s.pager.reset(s.filter())
 	s.Reload()
+	s.body.Refresh()
 	if s.p.OnChanged != nil {
 		s.p.OnChanged()
 	}
@@ -518,7 +522,7 @@ func (s *Screen) PreviewReplayAll() {
 		pv, err := s.src.PreviewReplayAll(s.ctx, d.Reason)
 		fyne.Do(func() {
 			if err != nil {
-				s.detailErr.SetError("preview replay", err)
+				s.setDetailErr("preview replay", err)
 				return
 			}
 			s.previewLbl.SetText(fmt.Sprintf("Replay %d exceptions with reason “%s”:", len(pv.Items), d.ReasonLabel))
@@ -533,6 +537,7 @@ func (s *Screen) PreviewReplayAll() {
 			s.previewList.SetText(strings.TrimRight(b.String(), "\n"))
 			s.confirmBtn.SetText(fmt.Sprintf("Replay %d", len(pv.Items)))
 			s.previewBox.Show()
+			s.body.Refresh()
 		})
 	})
 }
@@ -560,7 +565,7 @@ func (s *Screen) Ignore() {
 	}
 	comment := strings.TrimSpace(s.ignoreEntry.Text)
 	if comment == "" {
-		s.detailErr.SetError("ignore", fmt.Errorf("a comment is required, so the audit trail says why"))
+		s.setDetailErr("ignore", fmt.Errorf("a comment is required, so the audit trail says why"))
 		return
 	}
 	s.p.Runner.Go(func() {
@@ -577,13 +582,13 @@ func (s *Screen) MapAndReplay() {
 	}
 	sup := strings.TrimSpace(s.mapEntry.Text)
 	if sup == "" {
-		s.detailErr.SetError("map partner", fmt.Errorf("enter or pick an IFS supplier id"))
+		s.setDetailErr("map partner", fmt.Errorf("enter or pick an IFS supplier id"))
 		return
 	}
 	s.p.Runner.Go(func() {
 		err := s.src.MapPartner(s.ctx, d.PartnerKey, sup)
 		if err != nil {
-			fyne.Do(func() { s.detailErr.SetError("map "+d.PartnerKey+" to "+sup, err) })
+			fyne.Do(func() { s.setDetailErr("map "+d.PartnerKey+" to "+sup, err) })
 			return
 		}
 		out, err := s.src.Replay(s.ctx, d.DocumentID)
@@ -672,3 +677,9 @@ func (s *Screen) SetIgnoreComment(c string) { s.ignoreEntry.SetText(c) }
 
 // SetSupplier types the supplier id to map the partner to.
 func (s *Screen) SetSupplier(id string) { s.mapEntry.SetText(id) }
+
+// setDetailErr shows (or clears) the detail pane's error and lays the pane out again.
+func (s *Screen) setDetailErr(doing string, err error) {
+	s.detailErr.SetError(doing, err)
+	s.body.Refresh()
+}

@@ -1,0 +1,376 @@
+// Package documents is the search screen over every document the connector
+// handled (POs out, invoices and acknowledgements in): find by PO number,
+// invoice number, partner and date; see its audit timeline and its raw and
+// parsed forms; export the evidence pack for an auditor.
+package documents
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// Query selects documents. Zero fields do not filter.
+type Query struct {
+	Text     string // PO number, invoice number or partner
+	Type     string // "810", "850", "997"
+	From, To time.Time
+}
+
+// Row is one document in the result list.
+type Row struct {
+	ID          int64
+	Type        string
+	Direction   string // "inbound" or "outbound"
+	Partner     string
+	BusinessKey string
+	Status      string
+	Reason      string
+	Time        time.Time
+}
+
+// Field is one labelled value of the parsed document.
+type Field struct{ Name, Value string }
+
+// Event is one entry of the audit trail.
+type Event struct {
+	Time   time.Time
+	Actor  string // "system" or the OS user
+	Action string
+	Detail string
+}
+
+// Detail is one document with its audit trail.
+type Detail struct {
+	Row
+	RawEDI   string
+	Parsed   []Field
+	Timeline []Event
+	ChainOK  bool // the audit hash chain verifies
+}
+
+// Source is what the screen needs from the engine (called off the UI goroutine).
+type Source interface {
+	Search(ctx context.Context, q Query, limit int) ([]Row, error)
+	Document(ctx context.Context, id int64) (Detail, error)
+	// ExportEvidence writes the evidence pack (zip) and returns its path.
+	ExportEvidence(ctx context.Context, id int64) (string, error)
+}
+
+// Limit is the most rows one search shows.
+const Limit = 500
+
+// Params are the screen's collaborators besides its Source.
+type Params struct {
+	Runner *uikit.Runner
+	Loc    *time.Location
+}
+
+// Screen is the document search.
+type Screen struct {
+	widget.BaseWidget
+	ctx     context.Context
+	src     Source
+	p       Params
+	content fyne.CanvasObject
+
+	text     *widget.Entry
+	typ      *widget.Select
+	from, to *widget.Entry
+	errLbl   *uikit.ErrorLabel
+	note     *widget.Label
+	list     *widget.List
+	rows     []Row
+
+	cur       *Detail
+	detail    *fyne.Container
+	empty     fyne.CanvasObject
+	title     *widget.Label
+	status    *widget.Label
+	exportLbl *widget.Label
+	detailErr *uikit.ErrorLabel
+	timeline  *fyne.Container
+	parsed    *fyne.Container
+	raw       *widget.Label
+	head      *fyne.Container
+	body      *fyne.Container
+}
+
+// New builds the screen; call Reload to run the first search.
+func New(ctx context.Context, src Source, p Params) *Screen {
+	if p.Runner == nil {
+		p.Runner = uikit.NewRunner()
+	}
+	if p.Loc == nil {
+		p.Loc = time.Local
+	}
+	s := &Screen{ctx: ctx, src: src, p: p}
+	s.ExtendBaseWidget(s)
+	if src == nil {
+		s.content = uikit.NoEngine("Documents")
+		return s
+	}
+	s.build()
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
+
+func (s *Screen) build() {
+	s.text = widget.NewEntry()
+	s.text.SetPlaceHolder("PO number, invoice number or partner")
+	s.text.OnSubmitted = func(string) { s.Reload() }
+	s.typ = widget.NewSelect([]string{"All types", "810", "850", "997"}, nil)
+	s.typ.SetSelectedIndex(0)
+	s.from = widget.NewEntry()
+	s.from.SetPlaceHolder("from YYYY-MM-DD")
+	s.to = widget.NewEntry()
+	s.to.SetPlaceHolder("to YYYY-MM-DD")
+	search := widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.Reload)
+	search.Importance = widget.HighImportance
+	s.errLbl = uikit.NewErrorLabel()
+	s.note = widget.NewLabel("")
+
+	s.list = widget.NewList(
+		func() int { return len(s.rows) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			r := s.rows[i]
+			o.(*widget.Label).SetText(fmt.Sprintf("%s  %s %s  %s  %s  %s", r.Time.In(s.p.Loc).Format("2006-01-02 15:04"), r.Type, arrow(r.Direction), r.Partner, r.BusinessKey, r.Status))
+		},
+	)
+	s.list.OnSelected = func(i widget.ListItemID) { s.open(s.rows[i].ID) }
+
+	bar := container.NewVBox(s.text, container.NewGridWithColumns(4, s.typ, s.from, s.to, search))
+	left := container.NewBorder(container.NewVBox(bar, s.errLbl, s.note), nil, nil, nil, s.list)
+
+	s.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.status = widget.NewLabel("")
+	s.exportLbl = widget.NewLabel("")
+	s.exportLbl.Wrapping = fyne.TextWrapWord
+	s.exportLbl.Importance = widget.SuccessImportance
+	s.exportLbl.Hide()
+	s.detailErr = uikit.NewErrorLabel()
+	export := widget.NewButtonWithIcon("Export evidence pack", theme.DownloadIcon(), s.Export)
+	s.timeline = container.NewVBox()
+	s.parsed = container.New(layout.NewFormLayout())
+	s.raw = widget.NewLabel("")
+	s.raw.TextStyle.Monospace = true
+	tabs := container.NewAppTabs(
+		container.NewTabItem("Audit timeline", container.NewVScroll(s.timeline)),
+		container.NewTabItem("Parsed", container.NewVScroll(s.parsed)),
+		container.NewTabItem("Raw EDI", container.NewScroll(s.raw)),
+	)
+	s.head = container.NewVBox(s.title, s.status, container.NewHBox(export), s.exportLbl, s.detailErr)
+	s.body = container.NewBorder(s.head, nil, nil, nil, tabs)
+	s.empty = uikit.Empty("No document selected", "Search, then pick a document to see its audit timeline.")
+	s.detail = container.NewStack(s.empty, s.body)
+	s.body.Hide()
+	split := container.NewHSplit(left, s.detail)
+	split.Offset = 0.5
+	s.content = split
+}
+
+func arrow(dir string) string {
+	if dir == "outbound" {
+		return "→"
+	}
+	return "←"
+}
+
+func parseDay(e *widget.Entry, loc *time.Location) (time.Time, error) {
+	t := strings.TrimSpace(e.Text)
+	if t == "" {
+		return time.Time{}, nil
+	}
+	return time.ParseInLocation("2006-01-02", t, loc)
+}
+
+// Query returns the search the form describes.
+func (s *Screen) Query() (Query, error) {
+	q := Query{Text: strings.TrimSpace(s.text.Text)}
+	if i := s.typ.SelectedIndex(); i > 0 {
+		q.Type = s.typ.Selected
+	}
+	var err error
+	if q.From, err = parseDay(s.from, s.p.Loc); err != nil {
+		return q, fmt.Errorf("the from date must look like 2026-11-27")
+	}
+	if q.To, err = parseDay(s.to, s.p.Loc); err != nil {
+		return q, fmt.Errorf("the to date must look like 2026-11-27")
+	}
+	if !q.To.IsZero() {
+		q.To = q.To.AddDate(0, 0, 1) // the whole "to" day
+	}
+	return q, nil
+}
+
+// Reload runs the search.
+func (s *Screen) Reload() {
+	if s.src == nil {
+		return
+	}
+	q, err := s.Query()
+	if err != nil {
+		s.errLbl.SetError("search", err)
+		return
+	}
+	s.p.Runner.Go(func() {
+		rows, err := s.src.Search(s.ctx, q, Limit)
+		fyne.Do(func() {
+			if err != nil {
+				s.errLbl.SetError("search documents", err)
+				return
+			}
+			s.errLbl.SetError("", nil)
+			s.rows = rows
+			switch {
+			case len(rows) == 0 && q == (Query{}):
+				s.note.SetText("No documents yet: they appear after the first sync.")
+			case len(rows) == 0:
+				s.note.SetText("No document matches.")
+			case len(rows) >= Limit:
+				s.note.SetText(fmt.Sprintf("Showing the newest %d; narrow the search to see older ones.", Limit))
+			default:
+				s.note.SetText(fmt.Sprintf("%d documents", len(rows)))
+			}
+			s.list.UnselectAll()
+			s.list.Refresh()
+		})
+	})
+}
+
+// Search types text and runs the search.
+func (s *Screen) Search(text string) {
+	s.text.SetText(text)
+	s.Reload()
+}
+
+// Rows are the current results.
+func (s *Screen) Rows() []Row { return s.rows }
+
+// Open shows document id (as selecting it in the list does).
+func (s *Screen) Open(i int) { s.list.Select(i) }
+
+func (s *Screen) open(id int64) {
+	s.p.Runner.Go(func() {
+		d, err := s.src.Document(s.ctx, id)
+		fyne.Do(func() {
+			if err != nil {
+				s.setDetailErr(fmt.Sprintf("load document %d", id), err)
+				return
+			}
+			s.show(&d)
+		})
+	})
+}
+
+func (s *Screen) show(d *Detail) {
+	s.cur = d
+	s.empty.Hide()
+	s.detail.Objects[1].Show()
+	s.setDetailErr("", nil)
+	s.exportLbl.Hide()
+	s.title.SetText(fmt.Sprintf("%s %s %s · %s", d.Type, arrow(d.Direction), d.Partner, d.BusinessKey))
+	st := "Status: " + d.Status
+	if d.Reason != "" {
+		st += " (" + d.Reason + ")"
+	}
+	if d.ChainOK {
+		st += " · audit chain verified"
+	} else {
+		st += " · AUDIT CHAIN BROKEN: the trail was altered"
+	}
+	s.status.SetText(st)
+	s.status.Importance = widget.MediumImportance
+	if !d.ChainOK {
+		s.status.Importance = widget.DangerImportance
+	}
+	s.status.Refresh()
+	s.timeline.Objects = nil
+	for _, e := range d.Timeline {
+		l := widget.NewLabel(fmt.Sprintf("%s  %s  %s  %s", e.Time.In(s.p.Loc).Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Detail))
+		l.Wrapping = fyne.TextWrapWord
+		s.timeline.Add(l)
+	}
+	s.timeline.Refresh()
+	s.parsed.Objects = nil
+	for _, f := range d.Parsed {
+		s.parsed.Objects = append(s.parsed.Objects, widget.NewLabelWithStyle(f.Name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}), widget.NewLabel(f.Value))
+	}
+	s.parsed.Refresh()
+	raw := d.RawEDI
+	if !strings.Contains(raw, "\n") && strings.Contains(raw, "~") {
+		raw = strings.ReplaceAll(raw, "~", "~\n")
+	}
+	s.raw.SetText(raw)
+	s.body.Refresh()
+}
+
+// Current is the document shown, or nil.
+func (s *Screen) Current() *Detail { return s.cur }
+
+// Export writes the evidence pack of the shown document and says where.
+func (s *Screen) Export() {
+	d := s.cur
+	if d == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		path, err := s.src.ExportEvidence(s.ctx, d.ID)
+		fyne.Do(func() {
+			if err != nil {
+				s.setDetailErr("export the evidence pack", err)
+				return
+			}
+			s.exportLbl.SetText("Evidence pack written to " + path)
+			s.exportLbl.Show()
+			s.body.Refresh()
+		})
+	})
+}
+
+// ExportResult is the text shown after an export, for tests.
+func (s *Screen) ExportResult() string {
+	if s.exportLbl == nil || !s.exportLbl.Visible() {
+		return ""
+	}
+	return s.exportLbl.Text
+}
+
+// SetDates types the date range.
+func (s *Screen) SetDates(from, to string) {
+	s.from.SetText(from)
+	s.to.SetText(to)
+}
+
+// Error is the error shown in place, "" when none.
+func (s *Screen) Error() string {
+	if s.errLbl != nil && s.errLbl.Visible() {
+		return s.errLbl.Text
+	}
+	if s.detailErr != nil && s.detailErr.Visible() {
+		return s.detailErr.Text
+	}
+	return ""
+}
+
+// setDetailErr shows (or clears) the detail pane's error and lays the pane out again.
+func (s *Screen) setDetailErr(doing string, err error) {
+	s.detailErr.SetError(doing, err)
+	s.body.Refresh()
+}

@@ -1,0 +1,69 @@
+package documents_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ml-connector/ifs-cleo/ui/documents"
+	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
+	"github.com/ml-connector/ifs-cleo/ui/uifake"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+func TestSearchTimelineExport(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	src := uifake.NewDocuments(60)
+	run := uikit.NewManualRunner()
+	s := documents.New(context.Background(), src, documents.Params{Runner: run, Loc: time.UTC})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	if len(s.Rows()) != 60 {
+		t.Fatalf("rows %d", len(s.Rows()))
+	}
+	s.Search("po1004")
+	run.Drain()
+	if len(s.Rows()) != 1 || s.Rows()[0].BusinessKey != "PO1004" {
+		t.Fatalf("search by PO: %+v", s.Rows())
+	}
+	s.Search("")
+	s.SetDates("2026-11-27", "2026-11-27")
+	s.Reload()
+	run.Drain()
+	for _, r := range s.Rows() {
+		if r.Time.Format("2006-01-02") != "2026-11-27" {
+			t.Fatalf("date filter let %v through", r.Time)
+		}
+	}
+	s.Open(0)
+	run.Drain()
+	if d := s.Current(); d == nil || len(d.Timeline) != 2 {
+		t.Fatalf("detail %+v", d)
+	}
+	s.Export()
+	run.Drain()
+	if r := s.ExportResult(); !strings.Contains(r, "evidence-1.zip") {
+		t.Fatalf("export %q", r)
+	}
+	uitest.AssertImage(t, "documents.png", w.Canvas().Capture())
+
+	s.SetDates("27.11.2026", "")
+	s.Reload()
+	if e := s.Error(); !strings.Contains(e, "must look like 2026-11-27") {
+		t.Fatalf("error %q", e)
+	}
+	s.SetDates("", "")
+	src.Err = errors.New("disk I/O error")
+	s.Reload()
+	run.Drain()
+	if e := s.Error(); e != "Could not search documents: disk I/O error" {
+		t.Fatalf("error %q", e)
+	}
+}

@@ -1,0 +1,89 @@
+package uifake
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/ui/documents"
+)
+
+// Documents is an in-memory documents.Source.
+type Documents struct {
+	mu   sync.Mutex
+	Rows []documents.Row
+	Err  error
+}
+
+// NewDocuments returns n documents, newest first.
+func NewDocuments(n int) *Documents {
+	d := &Documents{}
+	types := []string{"810", "850", "997"}
+	for i := range n {
+		typ := types[i%3]
+		dir, key, st := "inbound", fmt.Sprintf("INV-%06d", 100000+i), "posted"
+		if typ == "850" {
+			dir, key, st = "outbound", fmt.Sprintf("PO%d", 1000+i), "acknowledged"
+		}
+		if typ == "997" {
+			key, st = fmt.Sprintf("ACK %d", 500+i), "received"
+		}
+		d.Rows = append(d.Rows, documents.Row{ID: int64(i + 1), Type: typ, Direction: dir, Partner: partners[i%len(partners)], BusinessKey: key, Status: st,
+			Time: Epoch.Add(-time.Duration(i) * 37 * time.Minute)})
+	}
+	return d
+}
+
+// Search implements documents.Source.
+func (d *Documents) Search(_ context.Context, q documents.Query, limit int) ([]documents.Row, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.Err != nil {
+		return nil, d.Err
+	}
+	var out []documents.Row
+	t := strings.ToLower(q.Text)
+	for _, r := range d.Rows {
+		if t != "" && !strings.Contains(strings.ToLower(r.BusinessKey+" "+r.Partner), t) {
+			continue
+		}
+		if q.Type != "" && r.Type != q.Type {
+			continue
+		}
+		if !q.From.IsZero() && r.Time.Before(q.From) || !q.To.IsZero() && !r.Time.Before(q.To) {
+			continue
+		}
+		out = append(out, r)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Document implements documents.Source.
+func (d *Documents) Document(_ context.Context, id int64) (documents.Detail, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.Rows {
+		if r.ID == id {
+			return documents.Detail{Row: r, ChainOK: true,
+				RawEDI: "ISA*00*~GS*IN*" + r.Partner + "~ST*" + r.Type + "*0001~SE*2*0001~GE*1*1~IEA*1*1~",
+				Parsed: []documents.Field{{Name: "Number", Value: r.BusinessKey}, {Name: "Partner", Value: r.Partner}},
+				Timeline: []documents.Event{
+					{Time: r.Time, Actor: "system", Action: "received", Detail: "file " + r.BusinessKey + ".edi from Cleo"},
+					{Time: r.Time.Add(time.Minute), Actor: "system", Action: r.Status, Detail: "IFS invoice 4711"},
+				}}, nil
+		}
+	}
+	return documents.Detail{}, fmt.Errorf("document %d: not found", id)
+}
+
+// ExportEvidence implements documents.Source.
+func (d *Documents) ExportEvidence(_ context.Context, id int64) (string, error) {
+	return fmt.Sprintf("/data/exports/evidence-%d.zip", id), nil
+}
+
+var _ documents.Source = (*Documents)(nil)
