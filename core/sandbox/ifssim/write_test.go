@@ -249,3 +249,44 @@ func TestConcurrentUserFault(t *testing.T) {
 		}
 	}
 }
+
+func TestChildEntitiesThroughNavigation(t *testing.T) {
+	e := newEnv(t, Config{})
+	path, _ := e.createInvoice("N-1", "SUP1001")
+	p := e.do("POST", path+"/PostingProposalArray", `{"Account":"4020","CodeB":"110","CurrAmount":60}`)
+	if p.status != 201 {
+		t.Fatal(p.status, p.body)
+	}
+	tag := p.header.Get("ETag")
+	for _, key := range []string{"(1)", "(RowNo=1)", "(Company='MLC01',InvoiceId=220001,RowNo=1)"} {
+		if r := e.do("GET", path+"/PostingProposalArray"+key, ""); r.status != 200 || r.header.Get("ETag") != tag {
+			t.Errorf("GET posting %s: %d %s", key, r.status, r.body)
+		}
+	}
+	if r := e.do("GET", path+"/PostingProposalArray(Company='MLC01',InvoiceId=1,RowNo=1)", ""); r.status != 400 {
+		t.Errorf("key contradicting the parent: %d", r.status)
+	}
+	if r := e.do("GET", path+"/PostingProposalArray(2)", ""); r.status != 404 {
+		t.Errorf("missing child: %d", r.status)
+	}
+	r := e.do("PATCH", path+"/PostingProposalArray(1)", `{"Account":"4090"}`, "If-Match: "+tag)
+	if r.status != 400 || r.errCode(t) != "DATABASE_ERROR" {
+		t.Errorf("PATCH to closed account: %d %s", r.status, r.body)
+	}
+	r = e.do("PATCH", path+"/PostingProposalArray(1)", `{"CurrAmount":100}`, "If-Match: "+tag)
+	if r.status != 204 {
+		t.Fatalf("PATCH posting: %d %s", r.status, r.body)
+	}
+	if r := e.do("DELETE", path+"/PostingProposalArray(1)", "", "If-Match: "+tag); r.status != 412 {
+		t.Errorf("stale DELETE of posting: %d", r.status)
+	}
+	if r := e.do("GET", path+"/PostingProposalArray/$count", ""); r.body != "1" {
+		t.Errorf("count %s", r.body)
+	}
+	if r := e.do("DELETE", path+"/PostingProposalArray(1)", "", "If-Match: *"); r.status != 204 {
+		t.Errorf("DELETE posting: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", path+"/PostingProposalArray", ""); len(r.values(t)) != 0 {
+		t.Errorf("postings left: %s", r.body)
+	}
+}
