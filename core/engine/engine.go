@@ -312,3 +312,6 @@ func (e *Engine) halt(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Identity returns our X12 identity as configured.
+func (e *Engine) Identity() Identity { return e.p.Us }

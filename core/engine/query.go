@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
@@ -152,4 +154,18 @@ func (e *Engine) FlowStatuses(ctx context.Context) ([]FlowStatus, error) {
 
 func sortEventsDesc(ev []store.Event) {
 	sort.Slice(ev, func(i, j int) bool { return ev[i].ID > ev[j].ID })
+}
+
+// TestConnections checks both connections step by step.
+func (e *Engine) TestConnections(ctx context.Context) []domain.TestReport {
+	ifsRep := e.p.IFS.TestConnection(ctx)
+	cleoRep := e.p.Cleo.TestConnection(ctx)
+	for _, r := range []domain.TestReport{ifsRep, cleoRep} {
+		detail := "ok"
+		if !r.OK() {
+			detail = "failed"
+		}
+		e.bus.Publish(events.ConnectionStatus, events.ConnectionData{Connection: r.Target, OK: r.OK(), Detail: detail})
+	}
+	return []domain.TestReport{ifsRep, cleoRep}
 }
