@@ -1,18 +1,3 @@
-// Package ifssim is the IFS Cloud sandbox: an http.Handler that answers like
-// an IFS Cloud tenant's OData v4 API (Keycloak token endpoint, projection and
-// entity-service roots, IFS row envelope and ETags, $filter/$select/$orderby/
-// paging, writes with If-Match, $batch change sets) over the seeded world of
-// core/sandbox/world. It follows section 8 of
-// ../shared/reference/ifs-cloud.md; every name the reference marks
-// unconfirmed is in Config.Names.
-//
-// A clearly separate control API under /_sandbox (no auth, not IFS
-// behaviour) switches fault injection at run time, changes purchase orders
-// (to trigger outbound 850s) and lists the supplier invoices clients created;
-// the same operations are methods on Server for in-process tests.
-//
-// The sandbox exists for tests and demos: it keeps everything in memory and
-// serialises requests with one lock.
 package ifssim
 
 import (
