@@ -1,0 +1,385 @@
+// Package mappings is the screen for the reference mappings the engine
+// applies: EDI partners ↔ IFS suppliers (with suggested matches to confirm),
+// GL coding rules, unit-of-measure conversions and per-supplier tolerances,
+// each exportable to and importable from CSV, plus the change history.
+package mappings
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// Kinds of tabular mappings.
+const (
+	GL         = "gl"
+	UoM        = "uom"
+	Tolerances = "tolerances"
+)
+
+var kindTitles = map[string]string{GL: "GL coding rules", UoM: "Unit-of-measure conversions", Tolerances: "Tolerances"}
+
+// Suggestion is a proposed IFS supplier for a partner.
+type Suggestion struct {
+	SupplierID, Name, Why string
+}
+
+// PartnerMapping is one EDI partner and the IFS supplier it maps to.
+type PartnerMapping struct {
+	PartnerKey   string // "ZZ:ACME01"
+	PartnerName  string
+	SupplierID   string // "" when unmapped
+	SupplierName string
+	Suggestions  []Suggestion
+}
+
+// Change is one entry of the mapping history.
+type Change struct {
+	Time  time.Time
+	Actor string
+	What  string
+}
+
+// Source is what the screen needs from the engine (called off the UI goroutine).
+type Source interface {
+	Partners(ctx context.Context) ([]PartnerMapping, error)
+	MapPartner(ctx context.Context, partnerKey, supplierID string) error
+	// Table returns a tabular mapping (GL, UoM or Tolerances) with its header.
+	Table(ctx context.Context, kind string) (header []string, rows [][]string, err error)
+	ExportCSV(ctx context.Context, kind string) ([]byte, error)
+	// ImportCSV validates and replaces a tabular mapping; it returns the rows imported.
+	ImportCSV(ctx context.Context, kind string, data []byte) (int, error)
+	History(ctx context.Context) ([]Change, error)
+}
+
+// Params are the screen's collaborators besides its Source.
+type Params struct {
+	Runner *uikit.Runner
+	Window fyne.Window // parent of the CSV file dialogs; nil disables them
+	Loc    *time.Location
+	// OnChanged is called on the UI goroutine after a mapping changed (the
+	// exception queue may now replay).
+	OnChanged func()
+}
+
+// Screen is the mappings screen.
+type Screen struct {
+	widget.BaseWidget
+	ctx     context.Context
+	src     Source
+	p       Params
+	content fyne.CanvasObject
+
+	errLbl   *uikit.ErrorLabel
+	okLbl    *widget.Label
+	partners *fyne.Container
+	pscroll  *container.Scroll
+	tables   map[string]*tableView
+	history  *fyne.Container
+	hscroll  *container.Scroll
+	entries  map[string]*widget.Entry
+	top      *fyne.Container
+}
+
+type tableView struct {
+	header []string
+	rows   [][]string
+	table  *widget.Table
+}
+
+// New builds the screen; call Reload to fill it.
+func New(ctx context.Context, src Source, p Params) *Screen {
+	if p.Runner == nil {
+		p.Runner = uikit.NewRunner()
+	}
+	if p.Loc == nil {
+		p.Loc = time.Local
+	}
+	s := &Screen{ctx: ctx, src: src, p: p, tables: map[string]*tableView{}, entries: map[string]*widget.Entry{}}
+	s.ExtendBaseWidget(s)
+	if src == nil {
+		s.content = uikit.NoEngine("Partner, GL, unit and tolerance mappings")
+		return s
+	}
+	s.errLbl = uikit.NewErrorLabel()
+	s.okLbl = widget.NewLabel("")
+	s.okLbl.Importance = widget.SuccessImportance
+	s.okLbl.Hide()
+	s.partners = container.NewVBox()
+	s.pscroll = container.NewVScroll(s.partners)
+	s.history = container.NewVBox()
+	s.hscroll = container.NewVScroll(s.history)
+	tabs := container.NewAppTabs(container.NewTabItem("Partners and suppliers", s.pscroll))
+	for _, k := range []string{GL, UoM, Tolerances} {
+		tabs.Append(container.NewTabItem(kindTitles[k], s.tableTab(k)))
+	}
+	tabs.Append(container.NewTabItem("History", s.hscroll))
+	s.top = container.NewVBox(s.errLbl, s.okLbl)
+	s.content = container.NewBorder(s.top, nil, nil, nil, tabs)
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
+
+func (s *Screen) tableTab(kind string) fyne.CanvasObject {
+	tv := &tableView{}
+	tv.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(tv.rows), len(tv.header) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			if id.Row < len(tv.rows) && id.Col < len(tv.rows[id.Row]) {
+				o.(*widget.Label).SetText(tv.rows[id.Row][id.Col])
+			}
+		})
+	tv.table.ShowHeaderColumn = false
+	tv.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		if id.Col >= 0 && id.Col < len(tv.header) {
+			l.SetText(tv.header[id.Col])
+			l.TextStyle.Bold = true
+		}
+	}
+	s.tables[kind] = tv
+	exp := widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), func() { s.exportDialog(kind) })
+	imp := widget.NewButtonWithIcon("Import CSV…", theme.FolderOpenIcon(), func() { s.importDialog(kind) })
+	if s.p.Window == nil {
+		exp.Disable()
+		imp.Disable()
+	}
+	help := widget.NewLabel("Edit in a spreadsheet: export, change, import. An import is validated as a whole and recorded in the history.")
+	help.Wrapping = fyne.TextWrapWord
+	return container.NewBorder(container.NewVBox(help, container.NewHBox(exp, imp)), nil, nil, nil, tv.table)
+}
+
+// Reload fetches every mapping.
+func (s *Screen) Reload() {
+	if s.src == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		ps, err := s.src.Partners(s.ctx)
+		type tbl struct {
+			h []string
+			r [][]string
+		}
+		tabs := map[string]tbl{}
+		for _, k := range []string{GL, UoM, Tolerances} {
+			if err != nil {
+				break
+			}
+			var t tbl
+			t.h, t.r, err = s.src.Table(s.ctx, k)
+			tabs[k] = t
+		}
+		var hist []Change
+		if err == nil {
+			hist, err = s.src.History(s.ctx)
+		}
+		fyne.Do(func() {
+			if err != nil {
+				s.setErr("load the mappings", err)
+				return
+			}
+			s.setErr("", nil)
+			s.showPartners(ps)
+			for k, t := range tabs {
+				tv := s.tables[k]
+				tv.header, tv.rows = t.h, t.r
+				for i := range t.h {
+					tv.table.SetColumnWidth(i, 160)
+				}
+				tv.table.Refresh()
+			}
+			s.history.Objects = nil
+			if len(hist) == 0 {
+				s.history.Add(widget.NewLabel("No mapping changes yet."))
+			}
+			for _, c := range hist {
+				s.history.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", c.Time.In(s.p.Loc).Format("2006-01-02 15:04"), c.Actor, c.What)))
+			}
+			s.hscroll.Refresh()
+		})
+	})
+}
+
+func (s *Screen) setErr(doing string, err error) {
+	s.errLbl.SetError(doing, err)
+	if err != nil {
+		s.okLbl.Hide()
+	}
+	s.content.Refresh()
+}
+
+func (s *Screen) setOK(msg string) {
+	s.okLbl.SetText(msg)
+	s.okLbl.Show()
+	s.content.Refresh()
+}
+
+func (s *Screen) showPartners(ps []PartnerMapping) {
+	s.partners.Objects = nil
+	s.entries = map[string]*widget.Entry{}
+	if len(ps) == 0 {
+		s.partners.Add(widget.NewLabel("No trading partners yet: they arrive with the reference-data sync from Cleo."))
+	}
+	unmapped := 0
+	for _, p := range ps {
+		if p.SupplierID == "" {
+			unmapped++
+		}
+	}
+	if unmapped > 0 {
+		msg := fmt.Sprintf("%d partners are not mapped: their invoices wait in the exception queue.", unmapped)
+		if unmapped == 1 {
+			msg = "1 partner is not mapped: its invoices wait in the exception queue."
+		}
+		l := widget.NewLabel(msg)
+		l.Importance = widget.WarningImportance
+		s.partners.Add(l)
+	}
+	for _, p := range ps {
+		p := p
+		name := widget.NewLabelWithStyle(p.PartnerKey+"  "+p.PartnerName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		cur := widget.NewLabel("→ " + p.SupplierID + " " + p.SupplierName)
+		if p.SupplierID == "" {
+			cur.SetText("→ not mapped")
+			cur.Importance = widget.DangerImportance
+		}
+		e := widget.NewEntry()
+		e.SetPlaceHolder("IFS supplier id")
+		s.entries[p.PartnerKey] = e
+		var opts []string
+		for _, sg := range p.Suggestions {
+			opts = append(opts, fmt.Sprintf("%s — %s (%s)", sg.SupplierID, sg.Name, sg.Why))
+		}
+		sel := widget.NewSelect(opts, func(v string) {
+			if i := strings.Index(v, " — "); i > 0 {
+				e.SetText(v[:i])
+			}
+		})
+		sel.PlaceHolder = fmt.Sprintf("%d suggestions", len(opts))
+		if len(opts) == 0 {
+			sel.Disable()
+		}
+		btn := widget.NewButtonWithIcon("Confirm", theme.ConfirmIcon(), func() { s.MapPartner(p.PartnerKey, e.Text) })
+		s.partners.Add(container.NewGridWithColumns(2, container.NewVBox(name, cur), container.NewVBox(sel, container.NewBorder(nil, nil, nil, btn, e))))
+		s.partners.Add(widget.NewSeparator())
+	}
+	s.pscroll.Refresh()
+}
+
+// MapPartner confirms partnerKey ↔ supplierID.
+func (s *Screen) MapPartner(partnerKey, supplierID string) {
+	supplierID = strings.TrimSpace(supplierID)
+	if supplierID == "" {
+		s.setErr("map "+partnerKey, fmt.Errorf("enter or pick an IFS supplier id"))
+		return
+	}
+	s.p.Runner.Go(func() {
+		err := s.src.MapPartner(s.ctx, partnerKey, supplierID)
+		fyne.Do(func() {
+			if err != nil {
+				s.setErr("map "+partnerKey+" to "+supplierID, err)
+				return
+			}
+			s.setErr("", nil)
+			s.setOK(fmt.Sprintf("Mapped %s to %s. Replay its exceptions from the Exceptions screen (replay all like this).", partnerKey, supplierID))
+			s.Reload()
+			if s.p.OnChanged != nil {
+				s.p.OnChanged()
+			}
+		})
+	})
+}
+
+// Import reads CSV from r into a tabular mapping.
+func (s *Screen) Import(kind string, r io.Reader) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		s.setErr("read the CSV file", err)
+		return
+	}
+	s.p.Runner.Go(func() {
+		n, err := s.src.ImportCSV(s.ctx, kind, data)
+		fyne.Do(func() {
+			if err != nil {
+				s.setErr("import "+kindTitles[kind], err)
+				return
+			}
+			s.setErr("", nil)
+			s.setOK(fmt.Sprintf("Imported %d rows into %s.", n, kindTitles[kind]))
+			s.Reload()
+			if s.p.OnChanged != nil {
+				s.p.OnChanged()
+			}
+		})
+	})
+}
+
+// Export writes a tabular mapping as CSV to w, then calls done on the UI goroutine.
+func (s *Screen) Export(kind string, w io.Writer, done func(error)) {
+	s.p.Runner.Go(func() {
+		data, err := s.src.ExportCSV(s.ctx, kind)
+		if err == nil {
+			_, err = io.Copy(w, bytes.NewReader(data))
+		}
+		fyne.Do(func() {
+			if err != nil {
+				s.setErr("export "+kindTitles[kind], err)
+			} else {
+				s.setErr("", nil)
+				s.setOK("Exported " + kindTitles[kind] + ".")
+			}
+			if done != nil {
+				done(err)
+			}
+		})
+	})
+}
+
+func (s *Screen) exportDialog(kind string) {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		s.Export(kind, wc, func(error) { wc.Close() })
+	}, s.p.Window)
+	d.SetFileName(kind + ".csv")
+	d.Show()
+}
+
+func (s *Screen) importDialog(kind string) {
+	dialog.ShowFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		defer rc.Close()
+		s.Import(kind, rc)
+	}, s.p.Window)
+}
+
+// Status returns the success and error texts shown, for tests.
+func (s *Screen) Status() (ok, errText string) {
+	if s.okLbl != nil && s.okLbl.Visible() {
+		ok = s.okLbl.Text
+	}
+	if s.errLbl != nil && s.errLbl.Visible() {
+		errText = s.errLbl.Text
+	}
+	return ok, errText
+}
+
+// Rows returns a tabular mapping as shown, for tests.
+func (s *Screen) Rows(kind string) [][]string { return s.tables[kind].rows }
