@@ -3,9 +3,11 @@ package ifssim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,5 +239,55 @@ func TestConfigurableNames(t *testing.T) {
 	}
 	if r := e.do("GET", invRoot+"ManSuppInvoiceSet", ""); r.status != 404 {
 		t.Errorf("old name still served: %d", r.status)
+	}
+}
+
+// TestParallelClients runs readers, writers and fault switches at once, for
+// the race detector and to check no invoice is lost or duplicated.
+func TestParallelClients(t *testing.T) {
+	e := newEnv(t, Config{})
+	const workers, each = 6, 10
+	errs := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				body := fmt.Sprintf(`{"Company":"MLC01","InvoiceNo":"PAR-%d-%d","Identity":"SUP1001"}`, w, i)
+				req, _ := http.NewRequest("POST", e.hs.URL+invSet, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					errs <- fmt.Sprintf("POST %d", resp.StatusCode)
+				}
+				req, _ = http.NewRequest("GET", e.hs.URL+poRoot+"PurchaseOrderSet?$top=5", nil)
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+				e.srv.SetFaults(Faults{ConcurrentEditRate: 0.1})
+				_ = e.srv.Stats()
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	inv := e.srv.Invoices()
+	ids := map[int64]bool{}
+	for _, i := range inv {
+		ids[i.InvoiceID] = true
+	}
+	if len(inv) != workers*each || len(ids) != workers*each {
+		t.Errorf("%d invoices with %d distinct ids, want %d", len(inv), len(ids), workers*each)
 	}
 }
