@@ -110,6 +110,9 @@ type Faults struct {
 	RunDelayMS int `json:"run_delay_ms"`
 	// StuckTransfers leaves new send transfers "In Progress" (never completed).
 	StuckTransfers bool `json:"stuck_transfers"`
+	// SilentSuppliers stops suppliers answering on their own (only Respond
+	// makes them), so 850s go overdue for want of a 997.
+	SilentSuppliers bool `json:"silent_suppliers"`
 }
 
 func (c Config) withDefaults(seed int64) Config {

@@ -834,6 +834,8 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 			result = "error"
 			if tr != nil {
 				tr.Status, tr.ResultText, tr.End = "Error", "Connection refused by partner host (injected)", now
+				// The file stays queued; its next attempt is a new transfer.
+				f.transferID = s.addTransfer(f, "send", "In Progress", "Queued for retry").TransferID
 			}
 			messages = append(messages, stamp(fmt.Sprintf(`Error: "%s" not sent: connection refused`, f.name)))
 			continue

@@ -88,7 +88,7 @@ func (s *Server) track(f *file, sets []*x12.Set, direction string, now time.Time
 // applyAck sets the faStatus of the outbound sets a received 997 answers.
 func (s *Server) applyAck(c *conn, ack *x12.Ack) {
 	for _, t := range s.transactions {
-		if t.Direction != "send" || t.TradingPartnerAlias != c.alias || t.FunctionalGroup != ack.GroupControlNumber || t.FAStatus == "none" {
+		if t.Direction != "send" || t.TradingPartnerAlias != c.alias || t.FunctionalGroup != ack.GroupControlNumber || t.FAStatus != "pending" {
 			continue
 		}
 		status := ack.Status
@@ -144,7 +144,7 @@ func (s *Server) processDue(now time.Time, force bool) []*file {
 	var out []*file
 	keep := s.pending[:0]
 	for _, r := range s.pending {
-		if !force && (s.cfg.SupplierDelay < 0 || now.Before(r.due)) {
+		if !force && (s.cfg.SupplierDelay < 0 || s.faults.SilentSuppliers || now.Before(r.due)) {
 			keep = append(keep, r)
 			continue
 		}
