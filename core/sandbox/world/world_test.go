@@ -3,6 +3,7 @@ package world
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
@@ -114,5 +115,23 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Suppliers[0].Name = "X"
 	if !reflect.DeepEqual(w, New(7)) {
 		t.Fatal("mutating a clone changed the original")
+	}
+}
+
+func TestNewAtShiftsDates(t *testing.T) {
+	day := time.Date(2027, 3, 9, 15, 4, 5, 0, time.FixedZone("X", 3600))
+	a, b := NewAt(5, day), NewAt(5, day)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("NewAt not deterministic")
+	}
+	if want := time.Date(2027, 3, 9, 0, 0, 0, 0, time.UTC); !a.Today.Equal(want) {
+		t.Errorf("Today = %v, want %v", a.Today, want)
+	}
+	base := New(5)
+	shift := a.Today.Sub(base.Today)
+	for i, po := range a.PurchaseOrders {
+		if !po.OrderDate.Equal(base.PurchaseOrders[i].OrderDate.Add(shift)) || po.OrderNo != base.PurchaseOrders[i].OrderNo {
+			t.Fatalf("%s: order date not shifted with today", po.OrderNo)
+		}
 	}
 }
