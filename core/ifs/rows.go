@@ -31,8 +31,21 @@ func (r Row) str(name string) string {
 	return string(raw)
 }
 
-// Str returns a field as a string.
+// Str returns a field as a string ("" when absent or null; a number as its text).
 func (r Row) Str(name string) string { return r.str(name) }
+
+// Decimal returns a field as an exact decimal (JSON number or string).
+func (r Row) Decimal(name string) money.Decimal { return r.dec(name) }
+
+// Int returns a field as an integer (0 when absent or not a number).
+func (r Row) Int(name string) int64 { return r.int(name) }
+
+// Date returns an Edm.Date (UTC midnight) or Edm.DateTimeOffset (in UTC)
+// field; zero when absent.
+func (r Row) Date(name string) time.Time { return r.date(name) }
+
+// ETag returns the row's @odata.etag.
+func (r Row) ETag() string { return r.str("@odata.etag") }
 
 func (r Row) dec(name string) money.Decimal {
 	raw, ok := r[name]
