@@ -1,0 +1,194 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ml-connector/ifs-cleo/assets"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/ui"
+	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
+	"github.com/ml-connector/ifs-cleo/ui/uifake"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
+)
+
+// AppFake adds the desktop tray to Fyne's test app, which lacks it.
+type AppFake struct {
+	fyne.App
+	mu            sync.Mutex
+	menu          *fyne.Menu
+	icon          fyne.Resource
+	trayWin       fyne.Window
+	notifications []*fyne.Notification
+}
+
+var _ desktop.App = (*AppFake)(nil)
+
+func (a *AppFake) SetSystemTrayMenu(m *fyne.Menu)    { a.menu = m }
+func (a *AppFake) SetSystemTrayIcon(r fyne.Resource) { a.icon = r }
+func (a *AppFake) SetSystemTrayWindow(w fyne.Window) { a.trayWin = w }
+func (a *AppFake) SendNotification(n *fyne.Notification) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notifications = append(a.notifications, n)
+}
+
+type control struct {
+	syncs  int
+	paused bool
+}
+
+func (c *control) SyncNow(context.Context) error { c.syncs++; return nil }
+func (c *control) SetPaused(_ context.Context, p bool) error {
+	c.paused = p
+	return nil
+}
+func (c *control) Paused(context.Context) (bool, error) { return c.paused, nil }
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newUI(t *testing.T, full bool) (*ui.UI, *AppFake, fyne.Window, *uikit.Runner, *control, *clock) {
+	a := &AppFake{App: test.NewTempApp(t)}
+	test.ApplyTheme(t, test.Theme())
+	w := test.NewTempWindow(t, nil)
+	w.Resize(uitest.Size)
+	run := uikit.NewManualRunner()
+	ctl := &control{}
+	clk := &clock{t: uifake.Epoch}
+	p := ui.Params{Runner: run, Now: clk.now, Loc: time.UTC, NotifyAfter: 10 * time.Second}
+	if full {
+		p.Dashboard = uifake.NewDashboard()
+		p.Exceptions = uifake.NewExceptions(12)
+		p.Documents = uifake.NewDocuments(20)
+		p.Mappings = uifake.NewMappings()
+		p.Connections = uifake.NewConnections()
+		p.Schedules = uifake.NewSchedules()
+		p.Control = ctl
+	}
+	u := ui.New(a, w, p)
+	u.Start(context.Background())
+	run.Drain()
+	return u, a, w, run, ctl, clk
+}
+
+func labels(m *fyne.Menu) []string {
+	var out []string
+	for _, it := range m.Items {
+		if it.IsSeparator {
+			out = append(out, "---")
+			continue
+		}
+		out = append(out, it.Label)
+	}
+	return out
+}
+
+func TestShellTrayAndClose(t *testing.T) {
+	u, a, w, run, ctl, _ := newUI(t, true)
+	if got := strings.Join(labels(a.menu), "|"); got != "Open ml-connector|Sync now|Pause syncing|---|Quit" {
+		t.Fatalf("tray menu %q", got)
+	}
+	if a.trayWin != w {
+		t.Fatal("tray window or window icon not set")
+	}
+	if u.State() != ui.StateAttention || a.icon != assets.TrayAttention {
+		t.Fatalf("12 open exceptions: state %v icon %v", u.State(), a.icon.Name())
+	}
+	uitest.AssertImage(t, "shell_dashboard.png", w.Canvas().Capture())
+
+	a.menu.Items[1].Action()
+	a.menu.Items[2].Action()
+	run.Drain()
+	if ctl.syncs != 1 || !ctl.paused || a.menu.Items[2].Label != "Resume syncing" {
+		t.Fatalf("sync %d paused %v label %q", ctl.syncs, ctl.paused, a.menu.Items[2].Label)
+	}
+}
+
+func TestEventsDriveTrayProgressAndNotifications(t *testing.T) {
+	u, a, w, run, _, clk := newUI(t, true)
+	u.Handle(events.Event{Type: events.RunStarted, Data: events.RunData{Flow: "invoices"}})
+	u.Handle(events.Event{Type: events.RunProgress, Data: events.RunData{Flow: "invoices", Done: 3, Total: 8}})
+	if u.State() != ui.StateSyncing || a.icon != assets.TraySyncing {
+		t.Fatalf("state %v", u.State())
+	}
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "3 / 8") {
+		t.Fatal("no progress bar on the dashboard")
+	}
+	for _, r := range []string{"partner_unmapped", "partner_unmapped", "po_closed"} {
+		u.Handle(events.Event{Type: events.ExceptionRaised, Data: events.ExceptionData{Reason: r}})
+	}
+	u.Handle(events.Event{Type: events.RunFinished, Data: events.RunData{Flow: "invoices", Done: 8, Total: 8}})
+	u.Tick()
+	run.Drain()
+	if len(a.notifications) != 0 {
+		t.Fatalf("notified before the batch window closed: %v", a.notifications)
+	}
+	clk.t = clk.t.Add(11 * time.Second)
+	u.Tick()
+	run.Drain()
+	if len(a.notifications) != 1 {
+		t.Fatalf("%d notifications, want one batch", len(a.notifications))
+	}
+	n := a.notifications[0]
+	if n.Title != "3 new exceptions" || !strings.HasPrefix(n.Content, "partner unmapped: 2, po closed: 1.") {
+		t.Fatalf("notification %q / %q", n.Title, n.Content)
+	}
+	u.Handle(events.Event{Type: events.HeartbeatStale, Data: events.HeartbeatData{Poller: "invoices", LastSuccess: uifake.Epoch.Add(-25 * time.Minute), StaleFor: 25 * time.Minute}})
+	u.Handle(events.Event{Type: events.HeartbeatStale, Data: events.HeartbeatData{Poller: "invoices", StaleFor: 26 * time.Minute}})
+	if len(a.notifications) != 2 || !strings.Contains(a.notifications[1].Content, "not succeeded for 25 min") {
+		t.Fatalf("stale notifications %d: %+v", len(a.notifications), a.notifications[len(a.notifications)-1])
+	}
+	if u.State() != ui.StateAttention {
+		t.Fatalf("state %v", u.State())
+	}
+}
+
+func TestNoEngineIsHonest(t *testing.T) {
+	u, a, w, _, _, _ := newUI(t, false)
+	if !a.menu.Items[1].Disabled || !a.menu.Items[2].Disabled {
+		t.Fatal("Sync now and Pause enabled without an engine")
+	}
+	for i := ui.ScreenDashboard; i <= ui.ScreenSchedules; i++ {
+		u.Show(i)
+		if !strings.Contains(test.RenderToMarkup(w.Canvas()), "No engine connected") {
+			t.Errorf("screen %d lacks the honest empty state", i)
+		}
+	}
+	if u.State() != ui.StateOK {
+		t.Fatalf("state %v", u.State())
+	}
+}
+
+func TestKeyboard(t *testing.T) {
+	u, _, w, run, ctl, _ := newUI(t, true)
+	sc := w.Canvas().(fyne.Shortcutable)
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierAlt})
+	run.Drain()
+	if u.Selected() != ui.ScreenExceptions {
+		t.Fatalf("Alt+2 selected screen %d", u.Selected())
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierShortcutDefault})
+	run.Drain()
+	if u.Exceptions.Current() == nil {
+		t.Fatal("Ctrl+Down did not open the first exception")
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault})
+	run.Drain()
+	if res, _ := u.Exceptions.Status(); !strings.Contains(res, "still fails") {
+		t.Fatalf("Ctrl+R: %q", res)
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
+	run.Drain()
+	if ctl.syncs != 1 {
+		t.Fatal("Ctrl+Shift+S did not sync")
+	}
+}
