@@ -129,6 +129,7 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 		return e.fail(ctx, id, newProblem(ReasonSendFailed, "refresh reference data, or set up the partner in Cleo; then replay",
 			"Partner %s is not known in Cleo, so %s %s cannot be sent", d.Partner, d.Type, d.BusinessKey), store.DocumentPatch{})
 	}
+	raw := d.RawEDI // Transition returns the document without its body
 	// Intent: the name and content are fixed before the upload.
 	err = e.st.Update(ctx, func(tx *store.Tx) error {
 		if _, _, err := tx.RecordIntent(store.Intent{Name: d.CleoName, Partner: d.Partner, BusinessKey: d.BusinessKey,
@@ -143,7 +144,7 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 	if err != nil {
 		return d, err
 	}
-	res, err := e.p.Cleo.Send(ctx, p.ID, d.CleoName, d.RawEDI)
+	res, err := e.p.Cleo.Send(ctx, p.ID, d.CleoName, raw)
 	if err != nil {
 		if domain.KindOf(err) == domain.KindConflict {
 			// A "file exists" from a transport that does not map it: delivered.

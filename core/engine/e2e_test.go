@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/ifs"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// sandboxes runs both sandboxes in-process and an engine against them
+// through the real clients and the X12 codec.
+type sandboxes struct {
+	t     *testing.T
+	ctx   context.Context
+	w     *world.World
+	isim  *ifssim.Server
+	csim  *cleosim.Server
+	ic    *ifs.Client
+	st    *store.Store
+	eng   *Engine
+	bus   *events.Bus
+}
+
+func newSandboxes(t *testing.T, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
+	t.Helper()
+	ctx := context.Background()
+	w := world.New(1)
+	if ccfg.SupplierDelay == 0 {
+		ccfg.SupplierDelay = -1 // suppliers answer only when told
+	}
+	isim := ifssim.New(w, icfg)
+	csim := cleosim.New(w, ccfg)
+	isrv := httptest.NewServer(isim)
+	csrv := httptest.NewServer(csim)
+	t.Cleanup(isrv.Close)
+	t.Cleanup(csrv.Close)
+	ic, err := ifs.New(ifs.Config{BaseURL: isrv.URL, TokenURL: isrv.URL + isim.TokenPath(), Realm: isim.Realm(),
+		ClientID: ifssim.DefaultClientID, ClientSecret: ifssim.DefaultClientSecret, Company: w.Company.ID, RequestsPerMinute: 60000, Burst: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass := csim.Credentials()
+	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: csrv.URL, Username: user, Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "mlc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	bus := events.NewBus()
+	eng, err := New(Params{Store: st, IFS: &IFSClient{C: ic, Company: w.Company.ID}, Cleo: CleoTransport{T: cc}, EDI: X12Codec{},
+		Bus: bus, Company: w.Company.ID, Us: Identity{Qualifier: w.Us.Qualifier, ID: w.Us.ID, GSID: w.Us.GSID}, Actor: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus}
+}
+
+func (s *sandboxes) sync(flows ...string) []RunResult {
+	s.t.Helper()
+	res, err := s.eng.SyncOnce(s.ctx, flows...)
+	if err != nil {
+		s.t.Fatalf("sync %v: %v", flows, err)
+	}
+	return res
+}
+
+func (s *sandboxes) invoiceDocs() map[string]store.Document {
+	ds, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Inbound, Oldest: true, Limit: 10000})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out := map[string]store.Document{}
+	for i, d := range ds {
+		k := d.BusinessKey
+		if _, dup := out[k]; dup {
+			k += "#2"
+		}
+		if k == "" {
+			k = "#" + string(rune('0'+i))
+		}
+		out[k] = d
+	}
+	return out
+}
+
+func TestE2ESeededCases(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync()
+	docs := s.invoiceDocs()
+	byReason := map[string][]string{}
+	for k, d := range docs {
+		byReason[string(d.Status)+"/"+d.Reason] = append(byReason[string(d.Status)+"/"+d.Reason], k)
+	}
+	t.Logf("810 outcomes: %v", byReason)
+	want := map[string]string{ // suffix of the invoice number → status/reason
+		"-PV": "exception/" + string(ReasonPriceVariance),
+		"-QO": "exception/" + string(ReasonQuantityOver),
+		"-SH": "exception/" + string(ReasonGLUnmapped),
+		"-M":  "posted/",
+	}
+	found := map[string]bool{}
+	for k, d := range docs {
+		for suf, w := range want {
+			if strings.HasSuffix(k, suf) {
+				found[suf] = true
+				if got := string(d.Status) + "/" + d.Reason; got != w {
+					t.Errorf("%s: %s (%s), want %s", k, got, d.Message, w)
+				}
+			}
+		}
+		switch {
+		case k == "UX-88213":
+			found["unknown"] = true
+			if d.Reason != string(ReasonPartnerNotMapped) {
+				t.Errorf("unknown partner: %s %s", d.Status, d.Reason)
+			}
+		case strings.HasPrefix(k, "CM-"):
+			found["credit"] = true
+			if d.Status != store.StatusPosted || d.Amount.Sign() >= 0 {
+				t.Errorf("credit memo: %s %s amount %s (%s)", d.Status, d.Reason, d.Amount, d.Message)
+			}
+		case strings.HasSuffix(k, "#2"):
+			found["resend"] = true
+			if d.Status != store.StatusSkippedDuplicate {
+				t.Errorf("re-send %s: %s %s", k, d.Status, d.Reason)
+			}
+		}
+	}
+	for _, k := range []string{"-PV", "-QO", "-SH", "-M", "unknown", "credit", "resend"} {
+		if !found[k] {
+			t.Errorf("seeded case %s not seen", k)
+		}
+	}
+	// The malformed file is an exception, never lost.
+	excs, _, _ := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonEDIInvalid), string(ReasonFileUnreadable)}, Limit: 100})
+	if len(excs) == 0 {
+		t.Error("malformed file produced no exception")
+	}
+	// 997s for 850s we never sent.
+	acks, _, _ := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonAckUnmatched)}})
+	if len(acks) != 2 {
+		t.Errorf("unmatched 997s: %d", len(acks))
+	}
+	// Every posted invoice is in IFS exactly once.
+	posted := 0
+	for _, d := range docs {
+		if d.Status == store.StatusPosted {
+			posted++
+			if d.IFSInvoiceID == 0 {
+				t.Errorf("%s posted without IFS id", d.BusinessKey)
+			}
+		}
+	}
+	if n := len(s.isim.Invoices()); n != posted {
+		t.Errorf("IFS has %d invoices, %d documents posted", n, posted)
+	}
+	// POs went out as 850s, one per released order, under distinct names.
+	sent := s.csim.Sent()
+	pos, _ := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type850, Direction: store.Outbound, Limit: 1000})
+	if len(pos) == 0 || len(sent) < len(pos) {
+		t.Fatalf("850s: %d documents, %d files at Cleo", len(pos), len(sent))
+	}
+	// Suppliers answer: 997s (and some 810s) come back.
+	s.csim.Respond()
+	s.sync(FlowInvoices)
+	pos, _ = s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type850, Direction: store.Outbound, Limit: 1000})
+	acked := 0
+	for _, p := range pos {
+		if p.Status == store.StatusAcknowledged {
+			acked++
+		}
+	}
+	if acked == 0 {
+		t.Errorf("no 850 acknowledged after supplier replies: %+v", pos[0])
+	}
+	// Idempotent: another full sync creates nothing new in IFS or Cleo.
+	before, sentBefore := len(s.isim.Invoices()), len(s.csim.Sent())
+	s.sync()
+	if len(s.isim.Invoices()) != before || len(s.csim.Sent()) != sentBefore {
+		t.Errorf("second sync changed remote state: IFS %d→%d, Cleo %d→%d", before, len(s.isim.Invoices()), sentBefore, len(s.csim.Sent()))
+	}
+	rep, err := s.st.VerifyChain(s.ctx)
+	if err != nil || !rep.OK {
+		t.Fatalf("audit chain %+v %v", rep, err)
+	}
+	_ = time.Second
+}
