@@ -63,6 +63,10 @@ type Config struct {
 	ETagStar bool
 	// MaxConflictRetries bounds re-read-and-re-apply after a 412 (default 3).
 	MaxConflictRetries int
+	// SupplierDetailLimit is the most suppliers for which Suppliers reads
+	// the per-company currency and payment terms, one request each
+	// (default 100; negative: never).
+	SupplierDetailLimit int
 	// MaxCreateAttempts bounds CreateSupplierInvoice tries after failures
 	// whose outcome is unknown, each preceded by a lookup (default 3).
 	MaxCreateAttempts int
@@ -117,6 +121,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxConflictRetries <= 0 {
 		cfg.MaxConflictRetries = 3
+	}
+	if cfg.SupplierDetailLimit == 0 {
+		cfg.SupplierDetailLimit = 100
 	}
 	if cfg.MaxCreateAttempts <= 0 {
 		cfg.MaxCreateAttempts = 3

@@ -229,8 +229,16 @@ func runConformance(t *testing.T, newSB newSandbox) {
 		if err != nil || len(sups) != len(w.Suppliers) {
 			t.Fatalf("suppliers %d (%v), want %d", len(sups), err, len(w.Suppliers))
 		}
-		if sups[0].SupplierID != w.Suppliers[0].SupplierID || sups[0].Name != w.Suppliers[0].Name {
-			t.Errorf("supplier %+v", sups[0])
+		for i, s := range sups {
+			ws := w.Suppliers[i]
+			if s.SupplierID != ws.SupplierID || s.Name != ws.Name || s.State != ws.State ||
+				s.Currency != ws.Currency || s.PayTermID != ws.PayTermID || s.CountryCode != ws.CountryCode {
+				t.Errorf("supplier %+v\nwant %+v", s, ws.Supplier)
+			}
+		}
+		one, err := c.Supplier(ctx, w.Suppliers[2].SupplierID)
+		if err != nil || one.Currency != w.Suppliers[2].Currency || one.PayTermID == "" {
+			t.Errorf("Supplier: %+v %v", one, err)
 		}
 		for part, want := range map[string][]domain.CodePartValue{"A": w.Accounts, "B": w.CostCentres} {
 			vals, err := c.CodePartValues(ctx, w.Company.ID, part)

@@ -50,8 +50,9 @@ type Resource struct {
 	API        string `json:"api,omitempty"`
 	Projection string `json:"projection,omitempty"`
 	EntitySet  string `json:"entity_set,omitempty"`
-	// Navigation is the path from a parent entity ("Code{Part}Array" for
-	// code parts, where {Part} is A…J).
+	// Navigation is the path from a parent entity: "Code{Part}Array" for
+	// code parts, where {Part} is A…J; for suppliers, the optional
+	// per-company invoice data (currency, payment terms).
 	Navigation string `json:"navigation,omitempty"`
 	// StateEnum is the enumeration type of Objstate, for qualified literals.
 	StateEnum string `json:"state_enum,omitempty"`
@@ -82,7 +83,7 @@ var logicalFields = map[string][]string{
 		"CurrencyCode", "BuyerCode", "AuthorizeCode", "Objstate"},
 	ResPurchaseOrderLines: append([]string{"OrderNo", "LineNo", "ReleaseNo", "PartNo", "VendorPartNo", "Description",
 		"BuyQtyDue", "BuyUnitMeas", "BuyUnitPrice", "NetAmtCurr", "CurrencyCode", "WantedDeliveryDate", "Objstate"}, codeFields...),
-	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate"},
+	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate", "Company"},
 	ResCodeParts: {"Company", "CodePart", "Value", "Description", "ValidFrom", "ValidUntil"},
 	ResSupplierInvoices: {"Company", "InvoiceId", "InvoiceNo", "Identity", "PartyType", "InvoiceDate", "DueDate",
 		"Currency", "PayTermId", "PoRefNumber", "GrossAmount", "NetCurrAmount", "VatCurrAmount", "Objstate"},
