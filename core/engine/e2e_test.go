@@ -20,15 +20,15 @@ import (
 // sandboxes runs both sandboxes in-process and an engine against them
 // through the real clients and the X12 codec.
 type sandboxes struct {
-	t     *testing.T
-	ctx   context.Context
-	w     *world.World
-	isim  *ifssim.Server
-	csim  *cleosim.Server
-	ic    *ifs.Client
-	st    *store.Store
-	eng   *Engine
-	bus   *events.Bus
+	t    *testing.T
+	ctx  context.Context
+	w    *world.World
+	isim *ifssim.Server
+	csim *cleosim.Server
+	ic   *ifs.Client
+	st   *store.Store
+	eng  *Engine
+	bus  *events.Bus
 }
 
 func newSandboxes(t *testing.T, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
