@@ -89,10 +89,10 @@ func ParseAck(s *Set) (*Ack, error) {
 			ak1 = g
 			a.FunctionalID = m.required(g, 1, "functional identifier code (AK101)")
 			a.GroupControlNumber = m.required(g, 2, "group control number (AK102)")
-			a.Version = str(g, 3)
+			a.Version = m.str(g, 3)
 		case "AK2":
 			a.Sets = append(a.Sets, SetAck{ID: m.required(g, 1, "transaction set identifier (AK201)"),
-				ControlNumber: m.required(g, 2, "transaction set control number (AK202)"), Convention: str(g, 3)})
+				ControlNumber: m.required(g, 2, "transaction set control number (AK202)"), Convention: m.str(g, 3)})
 			set, seg = &a.Sets[len(a.Sets)-1], nil
 		case "AK3":
 			if set == nil {
@@ -100,7 +100,7 @@ func ParseAck(s *Set) (*Ack, error) {
 				continue
 			}
 			se := SegmentError{SegmentID: m.required(g, 1, "segment ID code (AK301)"),
-				Position: m.integer(g, 2, "segment position (AK302)"), Loop: str(g, 3), Code: str(g, 4)}
+				Position: m.integer(g, 2, "segment position (AK302)"), Loop: m.str(g, 3), Code: m.str(g, 4)}
 			if se.Code != "" {
 				se.Text = ackCode(se.Code, SegmentErrorText).Text
 			}
@@ -111,12 +111,12 @@ func ParseAck(s *Set) (*Ack, error) {
 				m.errorf(g, 0, LevelSegment, "7", "", "AK4 before any AK3")
 				continue
 			}
-			e := ElementError{Reference: str(g, 2), Code: m.required(g, 3, "data element syntax error code (AK403)"), Value: g.Element(4)}
+			e := ElementError{Reference: m.str(g, 2), Code: m.required(g, 3, "data element syntax error code (AK403)"), Value: m.el(g, 4)}
 			e.Position = atoiOr0(g.Component(1, 1))
 			e.Component = atoiOr0(g.Component(1, 2))
 			e.Repetition = atoiOr0(g.Component(1, 3))
 			if e.Position == 0 {
-				m.errorf(g, 1, LevelElement, "6", g.Element(1), "element position (AK401) %q is not a number", g.Element(1))
+				m.errorf(g, 1, LevelElement, "6", m.el(g, 1), "element position (AK401) %q is not a number", m.el(g, 1))
 			}
 			e.Text = ackCode(e.Code, ElementErrorText).Text
 			seg.Elements = append(seg.Elements, e)
@@ -128,7 +128,7 @@ func ParseAck(s *Set) (*Ack, error) {
 			set.Status = m.required(g, 1, "transaction set acknowledgment code (AK501)")
 			set.StatusText = ackCode(set.Status, AckStatusText).Text
 			for k := 2; k <= 6; k++ {
-				if c := str(g, k); c != "" {
+				if c := m.str(g, k); c != "" {
 					set.Errors = append(set.Errors, ackCode(c, SetErrorText))
 				}
 			}
@@ -141,7 +141,7 @@ func ParseAck(s *Set) (*Ack, error) {
 			a.SetsReceived = m.integer(g, 3, "number of received transaction sets (AK903)")
 			a.SetsAccepted = m.integer(g, 4, "number of accepted transaction sets (AK904)")
 			for k := 5; k <= 9; k++ {
-				if c := str(g, k); c != "" {
+				if c := m.str(g, k); c != "" {
 					a.Errors = append(a.Errors, ackCode(c, GroupErrorText))
 				}
 			}

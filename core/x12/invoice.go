@@ -115,15 +115,15 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			big = g
 			inv.Date = m.date(g, 1, "invoice date")
 			inv.Number = m.required(g, 2, "invoice number")
-			if inv.Date.IsZero() && g.Element(1) == "" {
+			if inv.Date.IsZero() && m.el(g, 1) == "" {
 				m.errorf(g, 1, LevelElement, "1", "", "invoice date is missing")
 			}
 			inv.PODate = m.date(g, 3, "PO date")
-			inv.PONumber, inv.Release = str(g, 4), str(g, 5)
-			inv.Type, inv.Purpose = str(g, 7), str(g, 8)
+			inv.PONumber, inv.Release = m.str(g, 4), m.str(g, 5)
+			inv.Type, inv.Purpose = m.str(g, 7), m.str(g, 8)
 			inv.CreditMemo = inv.Type == "CR" || inv.Type == "CN"
 		case "CUR":
-			inv.Currency = str(g, 2)
+			inv.Currency = m.str(g, 2)
 		case "REF":
 			if line != nil {
 				line.References = append(line.References, m.ref(g))
@@ -154,7 +154,7 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			line = &inv.Lines[len(inv.Lines)-1]
 		case "PID":
 			if line != nil {
-				if d := str(g, 5); d != "" {
+				if d := m.str(g, 5); d != "" {
 					if line.Description == "" {
 						line.Description = d
 					} else {
@@ -183,7 +183,7 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			}
 			tds = g
 			area, line = summary, nil
-			if g.Element(1) == "" {
+			if m.el(g, 1) == "" {
 				m.errorf(g, 1, LevelElement, "1", "", "total invoice amount (TDS01) is missing")
 			}
 			inv.Total = m.implied(g, 1, "total invoice amount", 2)
@@ -191,8 +191,8 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			inv.DiscountedDue = m.implied(g, 3, "discounted amount due", 2)
 			inv.TermsDiscount = m.implied(g, 4, "terms discount amount", 2)
 		case "ISS":
-			inv.Shipped = append(inv.Shipped, Shipped{Units: m.dec(g, 1, "units shipped"), UOM: str(g, 2),
-				Weight: m.dec(g, 3, "weight"), WeightUOM: str(g, 4)})
+			inv.Shipped = append(inv.Shipped, Shipped{Units: m.dec(g, 1, "units shipped"), UOM: m.str(g, 2),
+				Weight: m.dec(g, 3, "weight"), WeightUOM: m.str(g, 4)})
 		case "CTT":
 			ctt = g
 			inv.LineCount = m.integer(g, 1, "number of line items")
@@ -220,10 +220,10 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 }
 
 func (m *mapper) it1(g *Segment, pool *[]ProductID) InvoiceLine {
-	l := InvoiceLine{LineNumber: str(g, 1), UOM: str(g, 3), PriceBasis: str(g, 5), Position: g.Pos,
+	l := InvoiceLine{LineNumber: m.str(g, 1), UOM: m.str(g, 3), PriceBasis: m.str(g, 5), Position: g.Pos,
 		Quantity:  m.dec(g, 2, "quantity invoiced"),
 		UnitPrice: m.dec(g, 4, "unit price")}
-	if q, u, p := g.Element(2) != "", g.Element(3) != "", g.Element(4) != ""; q || u || p {
+	if q, u, p := m.el(g, 2) != "", m.el(g, 3) != "", m.el(g, 4) != ""; q || u || p {
 		for i, present := range [3]bool{q, u, p} {
 			if !present {
 				m.errorf(g, i+2, LevelElement, "2", "", "IT1%02d is required when any of IT102, IT103, IT104 is present", i+2)
@@ -231,7 +231,7 @@ func (m *mapper) it1(g *Segment, pool *[]ProductID) InvoiceLine {
 		}
 	}
 	start := len(*pool)
-	*pool = productIDs(g, 6, *pool)
+	*pool = m.productIDs(g, 6, *pool)
 	l.ProductIDs = (*pool)[start:len(*pool):len(*pool)]
 	if len(l.ProductIDs) == 0 {
 		l.ProductIDs = nil

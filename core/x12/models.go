@@ -99,6 +99,8 @@ type Tax struct {
 // positioned problems.
 type mapper struct {
 	set      *Set
+	cur      *Segment
+	ends     []int32
 	errs     []Issue
 	warns    []Issue
 	dateErrs int
@@ -123,15 +125,50 @@ func (m *mapper) warnf(g *Segment, elem int, format string, args ...any) {
 	}
 }
 
+// el is element i of g; the mapper splits each segment once, into offsets
+// (no pointers, so no GC write barriers on the hot path).
+func (m *mapper) el(g *Segment, i int) string {
+	if m.cur != g {
+		m.cur = g
+		m.ends = m.ends[:0]
+		raw, sep := g.raw, g.sep
+		start := len(g.ID)
+		m.ends = append(m.ends, int32(start))
+		for start < len(raw) && raw[start] == sep {
+			j := strings.IndexByte(raw[start+1:], sep)
+			if j < 0 {
+				start = len(raw)
+			} else {
+				start += 1 + j
+			}
+			m.ends = append(m.ends, int32(start))
+		}
+	}
+	if i <= 0 || i >= len(m.ends) {
+		return ""
+	}
+	return m.cur.raw[m.ends[i-1]+1 : m.ends[i]]
+}
+
+// nel is the number of elements of g plus one (so elements are 1..nel-1).
+func (m *mapper) nel(g *Segment) int {
+	m.el(g, 0)
+	return len(m.ends)
+}
+
 // str is element i with trailing spaces removed (X12 AN values should not
 // carry them; real files do).
-func str(g *Segment, i int) string {
-	return strings.TrimRight(g.Element(i), " ")
+func (m *mapper) str(g *Segment, i int) string {
+	v := m.el(g, i)
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // required reports a missing mandatory element.
 func (m *mapper) required(g *Segment, i int, what string) string {
-	v := str(g, i)
+	v := m.str(g, i)
 	if v == "" {
 		m.errorf(g, i, LevelElement, "1", "", "%s is missing", what)
 	}
@@ -140,7 +177,7 @@ func (m *mapper) required(g *Segment, i int, what string) string {
 
 // dec reads an R (explicit decimal) element; "" is zero.
 func (m *mapper) dec(g *Segment, i int, what string) money.Decimal {
-	v := g.Element(i)
+	v := m.el(g, i)
 	if v == "" {
 		return money.Zero
 	}
@@ -153,7 +190,7 @@ func (m *mapper) dec(g *Segment, i int, what string) money.Decimal {
 
 // implied reads an Nn element with places implied decimals.
 func (m *mapper) implied(g *Segment, i int, what string, places int) money.Decimal {
-	v := g.Element(i)
+	v := m.el(g, i)
 	if v == "" {
 		return money.Zero
 	}
@@ -165,7 +202,7 @@ func (m *mapper) implied(g *Segment, i int, what string, places int) money.Decim
 }
 
 func (m *mapper) integer(g *Segment, i int, what string) int {
-	v := g.Element(i)
+	v := m.el(g, i)
 	if v == "" {
 		return 0
 	}
@@ -177,7 +214,7 @@ func (m *mapper) integer(g *Segment, i int, what string) int {
 }
 
 func (m *mapper) date(g *Segment, i int, what string) Date {
-	v := g.Element(i)
+	v := m.el(g, i)
 	if v == "" {
 		return Date{}
 	}
@@ -252,14 +289,14 @@ func fastDate(s string) (Date, bool) {
 }
 
 func (m *mapper) ref(g *Segment) Reference {
-	return Reference{Qualifier: str(g, 1), ID: str(g, 2), Description: str(g, 3)}
+	return Reference{Qualifier: m.str(g, 1), ID: m.str(g, 2), Description: m.str(g, 3)}
 }
 
 func (m *mapper) contact(g *Segment) Contact {
-	c := Contact{Function: str(g, 1), Name: str(g, 2)}
+	c := Contact{Function: m.str(g, 1), Name: m.str(g, 2)}
 	for i := 3; i <= 7; i += 2 {
-		v := str(g, i+1)
-		switch str(g, i) {
+		v := m.str(g, i+1)
+		switch m.str(g, i) {
 		case "TE":
 			c.Phone = v
 		case "FX":
@@ -272,27 +309,27 @@ func (m *mapper) contact(g *Segment) Contact {
 }
 
 func (m *mapper) dtm(g *Segment) DateRef {
-	return DateRef{Qualifier: str(g, 1), Date: m.date(g, 2, "DTM02 date"), Time: str(g, 3)}
+	return DateRef{Qualifier: m.str(g, 1), Date: m.date(g, 2, "DTM02 date"), Time: m.str(g, 3)}
 }
 
 func (m *mapper) terms(g *Segment) Terms {
 	return Terms{
-		Type: str(g, 1), BasisDate: str(g, 2),
+		Type: m.str(g, 1), BasisDate: m.str(g, 2),
 		DiscountPercent: m.dec(g, 3, "terms discount percent"),
 		DiscountDueDate: m.date(g, 4, "discount due date"),
 		DiscountDays:    m.integer(g, 5, "discount days"),
 		NetDueDate:      m.date(g, 6, "net due date"),
 		NetDays:         m.integer(g, 7, "net days"),
 		DiscountAmount:  m.implied(g, 8, "terms discount amount", 2),
-		Description:     str(g, 12),
+		Description:     m.str(g, 12),
 	}
 }
 
 func (m *mapper) charge(g *Segment) Charge {
-	c := Charge{Indicator: str(g, 1), Code: str(g, 2), Position: g.Pos,
+	c := Charge{Indicator: m.str(g, 1), Code: m.str(g, 2), Position: g.Pos,
 		Amount:      m.implied(g, 5, "allowance/charge amount", 2),
 		Percent:     m.dec(g, 7, "allowance/charge percent"),
-		Description: str(g, 15)}
+		Description: m.str(g, 15)}
 	if c.Description == "" {
 		c.Description = ChargeCodeText[c.Code]
 	}
@@ -305,12 +342,12 @@ func (m *mapper) charge(g *Segment) Charge {
 }
 
 func (m *mapper) tax(g *Segment) Tax {
-	return Tax{Type: str(g, 1), Amount: m.dec(g, 2, "tax amount"), Percent: m.dec(g, 3, "tax percent")}
+	return Tax{Type: m.str(g, 1), Amount: m.dec(g, 2, "tax amount"), Percent: m.dec(g, 3, "tax percent")}
 }
 
 // party starts an N1 loop.
 func (m *mapper) party(g *Segment) Party {
-	p := Party{Code: str(g, 1), Name: str(g, 2), IDQualifier: str(g, 3), ID: str(g, 4)}
+	p := Party{Code: m.str(g, 1), Name: m.str(g, 2), IDQualifier: m.str(g, 3), ID: m.str(g, 4)}
 	if p.Name == "" && p.IDQualifier == "" {
 		m.errorf(g, 2, LevelElement, "2", "", "N1 needs a name (N102) or an identification (N103/N104)")
 	}
@@ -322,15 +359,15 @@ func (m *mapper) party(g *Segment) Party {
 func (m *mapper) partySegment(p *Party, g *Segment) bool {
 	switch g.ID {
 	case "N2":
-		p.Name2 = str(g, 1)
+		p.Name2 = m.str(g, 1)
 	case "N3":
 		for i := 1; i <= 2; i++ {
-			if v := str(g, i); v != "" {
+			if v := m.str(g, i); v != "" {
 				p.Address = append(p.Address, v)
 			}
 		}
 	case "N4":
-		p.City, p.State, p.PostalCode, p.Country = str(g, 1), str(g, 2), str(g, 3), str(g, 4)
+		p.City, p.State, p.PostalCode, p.Country = m.str(g, 1), m.str(g, 2), m.str(g, 3), m.str(g, 4)
 	case "REF":
 		p.References = append(p.References, m.ref(g))
 	case "PER":
@@ -342,9 +379,10 @@ func (m *mapper) partySegment(p *Party, g *Segment) bool {
 }
 
 // productIDs reads qualifier/ID pairs from element first onwards.
-func productIDs(g *Segment, first int, pool []ProductID) []ProductID {
-	for i := first; i+1 <= g.Len(); i += 2 {
-		q, id := str(g, i), str(g, i+1)
+func (m *mapper) productIDs(g *Segment, first int, pool []ProductID) []ProductID {
+	n := m.nel(g)
+	for i := first; i+1 < n; i += 2 {
+		q, id := m.str(g, i), m.str(g, i+1)
 		if q == "" && id == "" {
 			continue
 		}

@@ -94,15 +94,15 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 			po.Purpose = m.required(g, 1, "transaction set purpose (BEG01)")
 			po.Type = m.required(g, 2, "purchase order type (BEG02)")
 			po.Number = m.required(g, 3, "purchase order number")
-			po.Release = str(g, 4)
-			if g.Element(5) == "" {
+			po.Release = m.str(g, 4)
+			if m.el(g, 5) == "" {
 				m.errorf(g, 5, LevelElement, "1", "", "purchase order date is missing")
 			}
 			po.Date = m.date(g, 5, "purchase order date")
-			po.Contract = str(g, 6)
+			po.Contract = m.str(g, 6)
 		case "CUR":
 			if line == nil {
-				po.Currency = str(g, 2)
+				po.Currency = m.str(g, 2)
 			}
 		case "REF":
 			if line == nil {
@@ -114,7 +114,7 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 			}
 		case "FOB":
 			if line == nil {
-				po.FOB = str(g, 1)
+				po.FOB = m.str(g, 1)
 			}
 		case "ITD":
 			if line == nil {
@@ -138,7 +138,7 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 			line = &po.Lines[len(po.Lines)-1]
 		case "PID":
 			if line != nil {
-				if d := str(g, 5); d != "" {
+				if d := m.str(g, 5); d != "" {
 					if line.Description == "" {
 						line.Description = d
 					} else {
@@ -175,14 +175,14 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 }
 
 func (m *mapper) po1(g *Segment, pool *[]ProductID) POLine {
-	l := POLine{LineNumber: str(g, 1), UOM: str(g, 3), PriceBasis: str(g, 5), Position: g.Pos,
+	l := POLine{LineNumber: m.str(g, 1), UOM: m.str(g, 3), PriceBasis: m.str(g, 5), Position: g.Pos,
 		Quantity:  m.dec(g, 2, "quantity ordered"),
 		UnitPrice: m.dec(g, 4, "unit price")}
-	if g.Element(2) == "" {
+	if m.el(g, 2) == "" {
 		m.errorf(g, 2, LevelElement, "2", "", "quantity ordered (PO102) is missing")
 	}
 	start := len(*pool)
-	*pool = productIDs(g, 6, *pool)
+	*pool = m.productIDs(g, 6, *pool)
 	l.ProductIDs = (*pool)[start:len(*pool):len(*pool)]
 	if len(l.ProductIDs) == 0 {
 		l.ProductIDs = nil

@@ -71,7 +71,7 @@ type Reader struct {
 
 type segMeta struct {
 	start, end int32 // in buf
-	es, en     int32 // in ends
+	idEnd      int32 // length of the segment ID
 	off        int64
 }
 
@@ -261,7 +261,7 @@ func (r *Reader) handle(seg []byte, off int64) {
 	}
 	id := seg[:idEnd]
 	if r.inSet && !isEnvelopeID(id) {
-		r.appendSeg(seg, off)
+		r.appendSeg(seg, idEnd, off)
 		if !validID(id) {
 			r.setError(len(r.metas), 0, LevelSegment, "1", "", fmt.Sprintf("unrecognized segment ID %q", clip(id)))
 		}
@@ -269,13 +269,13 @@ func (r *Reader) handle(seg []byte, off int64) {
 	}
 	switch string(id) {
 	case "ST":
-		r.startSet(seg, off)
+		r.startSet(seg, idEnd, off)
 	case "SE":
 		if !r.inSet {
 			r.looseError(off, "SE", LevelSegment, "2", "SE without a matching ST")
 			return
 		}
-		r.appendSeg(seg, off)
+		r.appendSeg(seg, idEnd, off)
 		r.endSet()
 	case "GS":
 		if r.inSet {
@@ -344,26 +344,23 @@ func clip(b []byte) []byte {
 	return b
 }
 
-// appendSeg copies seg into the set's staging buffer.
-func (r *Reader) appendSeg(seg []byte, off int64) {
+// appendSeg copies seg into the set's staging buffer. Elements are not
+// split here: Segment.Element finds them when asked, so a reader that only
+// routes segments does not pay for it.
+func (r *Reader) appendSeg(seg []byte, idEnd int, off int64) {
 	start := int32(len(r.buf))
 	r.buf = append(r.buf, seg...)
-	es := int32(len(r.ends))
-	r.ends = r.split(seg, r.ends)
-	r.metas = append(r.metas, segMeta{start: start, end: int32(len(r.buf)), es: es, en: int32(len(r.ends)) - es, off: off})
+	r.metas = append(r.metas, segMeta{start: start, end: int32(len(r.buf)), idEnd: int32(idEnd), off: off})
 }
 
-// element i of the staged segment m.
+// stagedElem returns element i of the staged segment m.
 func (r *Reader) stagedElem(m segMeta, i int) []byte {
-	if i <= 0 || int32(i) >= m.en {
-		return nil
-	}
-	s := r.buf[m.start:m.end]
-	e := r.ends[m.es : m.es+m.en]
-	return s[e[i-1]+1 : e[i]]
+	seg := r.buf[m.start:m.end]
+	r.tmpEnds = r.split(seg, r.tmpEnds[:0])
+	return elemOf(seg, r.tmpEnds, i)
 }
 
-func (r *Reader) startSet(seg []byte, off int64) {
+func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 	if r.inSet {
 		r.setError(0, 0, LevelSet, "2", "", "transaction set trailer SE missing before the next ST")
 		r.closeSet()
@@ -382,13 +379,12 @@ func (r *Reader) startSet(seg []byte, off int64) {
 	r.inSet = true
 	r.setOff = off
 	r.buf = r.buf[:0]
-	r.ends = r.ends[:0]
 	r.metas = r.metas[:0]
 	r.errs = r.errs[:0]
 	r.warns = r.warns[:0]
 	r.dropped = 0
 	r.grpSets++
-	r.appendSeg(seg, off)
+	r.appendSeg(seg, idEnd, off)
 	m := r.metas[0]
 	const st = 1
 	st01, st02 := r.stagedElem(m, 1), r.stagedElem(m, 2)
@@ -429,13 +425,10 @@ func (r *Reader) endSet() {
 func (r *Reader) closeSet() {
 	r.inSet = false
 	data := string(r.buf)
-	ends := make([]int32, len(r.ends))
-	copy(ends, r.ends)
 	segs := make([]Segment, len(r.metas))
 	for i, m := range r.metas {
 		raw := data[m.start:m.end]
-		e := ends[m.es : m.es+m.en : m.es+m.en]
-		segs[i] = Segment{ID: raw[:e[0]], Pos: i + 1, Offset: m.off, raw: raw, ends: e, comp: r.comp, rep: r.rep}
+		segs[i] = Segment{ID: raw[:m.idEnd], Pos: i + 1, Offset: m.off, raw: raw, sep: r.elem, comp: r.comp, rep: r.rep}
 	}
 	s := &Set{Interchange: r.ic, Group: r.grp, Index: r.grpSets, Segments: segs, data: data}
 	if len(segs) > 0 {
@@ -494,7 +487,7 @@ func (r *Reader) addSetIssue(list *[]Issue, pos int, elem int, lvl Level, code, 
 		is.Element = elem
 		is.Position = pos
 		seg := r.buf[m.start:m.end]
-		is.SegmentID = string(clip(seg[:r.ends[m.es]]))
+		is.SegmentID = string(clip(seg[:m.idEnd]))
 	}
 	*list = append(*list, is)
 }

@@ -235,9 +235,9 @@ type Segment struct {
 	Pos    int   // position in the set, ST = 1
 	Offset int64 // byte offset of the segment in the input
 	raw    string
-	ends   []int32 // ends[i] is the end of element i in raw; ends[0] ends the ID
-	comp   byte
-	rep    byte
+	sep    byte // element separator
+	comp   byte // component separator, 0 when none
+	rep    byte // repetition separator, 0 when none
 }
 
 // Raw is the segment text without its terminator.
@@ -247,20 +247,50 @@ func (g Segment) Raw() string { return g.raw }
 func (g Segment) String() string { return g.raw }
 
 // Len is the number of data elements present (trailing empty ones included).
-func (g Segment) Len() int {
-	if len(g.ends) == 0 {
-		return 0
-	}
-	return len(g.ends) - 1
-}
+func (g Segment) Len() int { return strings.Count(g.raw[len(g.ID):], string(g.sep)) }
 
 // Element returns data element i (1-based, so BEG03 is Element(3)), or ""
-// when absent.
+// when absent. It scans from the start of the segment; Split is cheaper
+// when most elements are wanted.
 func (g Segment) Element(i int) string {
-	if i <= 0 || i >= len(g.ends) {
+	if i <= 0 {
 		return ""
 	}
-	return g.raw[g.ends[i-1]+1 : g.ends[i]]
+	s := g.raw[len(g.ID):]
+	for k := 1; ; k++ {
+		if len(s) == 0 || s[0] != g.sep {
+			return ""
+		}
+		s = s[1:]
+		j := strings.IndexByte(s, g.sep)
+		if k == i {
+			if j < 0 {
+				return s
+			}
+			return s[:j]
+		}
+		if j < 0 {
+			return ""
+		}
+		s = s[j:]
+	}
+}
+
+// Split appends the ID and then every data element to dst, so dst[i] is
+// element i; it allocates nothing when dst has room.
+func (g Segment) Split(dst []string) []string {
+	dst = append(dst, g.ID)
+	s := g.raw[len(g.ID):]
+	for len(s) > 0 && s[0] == g.sep {
+		s = s[1:]
+		j := strings.IndexByte(s, g.sep)
+		if j < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:j])
+		s = s[j:]
+	}
+	return dst
 }
 
 // Component returns component j (1-based) of element i, split on the
