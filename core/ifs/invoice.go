@@ -89,9 +89,10 @@ var ErrPartialInvoice = errors.New("invoice partly created in IFS and could not 
 //
 // The caller should have checked FindSupplierInvoice first. With the
 // profile's batch on, everything goes in one $batch change set, so IFS
-// stores all of it or nothing; otherwise header, lines and postings are
-// posted one by one, and a failure after the header deletes the header
-// again (compensation).
+// stores all of it or nothing; otherwise the invoice is looked up once
+// more (an existing one is a KindConflict error), then header, lines and
+// postings are posted one by one, and a failure after the header deletes
+// the header again (compensation).
 //
 // A POST is never repeated blindly: when the outcome of a try is unknown
 // (5xx, gateway page, lost connection) the invoice is looked up first, and
@@ -105,6 +106,19 @@ func (c *Client) CreateSupplierInvoice(ctx context.Context, inv domain.SupplierI
 	op := "create supplier invoice " + inv.InvoiceNo
 	if inv.Company == "" || inv.SupplierID == "" || inv.InvoiceNo == "" {
 		return nil, &Error{Op: op, Kind: domain.KindInvalid, Message: "company, supplier and invoice number are required"}
+	}
+	if !c.batchMode() {
+		// Step by step, a lost answer can leave a header behind that a
+		// retry must remove; checking first makes sure that whatever is
+		// found later is ours, never someone else's invoice.
+		found, err := c.FindSupplierInvoice(ctx, inv.Company, inv.SupplierID, inv.InvoiceNo)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if found != nil {
+			return nil, &Error{Op: op, Kind: domain.KindConflict,
+				Message: fmt.Sprintf("supplier %s already has invoice %s in IFS (invoice id %d)", inv.SupplierID, inv.InvoiceNo, found.InvoiceID)}
+		}
 	}
 	policy := c.cfg.Retry
 	if policy.BaseDelay == 0 {
@@ -291,7 +305,10 @@ func (c *Client) createSteps(ctx context.Context, inv domain.SupplierInvoice) (*
 	out.Lines, out.Postings = nil, nil
 	u := c.invoiceURL(out.Company, out.InvoiceID)
 	fail := func(step string, err error) (*domain.SupplierInvoice, error) {
-		if derr := c.deleteInvoice(context.WithoutCancel(ctx), out.Company, out.InvoiceID); derr != nil {
+		// Compensate even when the caller's context is done, but not forever.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if derr := c.deleteInvoice(cctx, out.Company, out.InvoiceID); derr != nil {
 			return nil, fmt.Errorf("%s: %w; %w: invoice id %d: %v", step, err, ErrPartialInvoice, out.InvoiceID, derr)
 		}
 		return nil, fmt.Errorf("%s (invoice header %d removed again): %w", step, out.InvoiceID, err)
