@@ -47,8 +47,10 @@ type Config struct {
 
 	// TLS adds a private CA bundle; verification is always on.
 	TLS httpx.TLSOptions
-	// RequestsPerMinute caps the request rate to the tenant (default 600;
-	// IFS publishes no limit). Burst is the bucket size (default 10).
+	// RequestsPerMinute caps the request rate to the tenant, token calls
+	// included (default 600; negative: no limit; IFS publishes none).
+	// Burst is the bucket size (default 10). To stay under a server limit
+	// of L a minute, keep RequestsPerMinute + Burst ≤ L.
 	RequestsPerMinute float64
 	Burst             int
 	// AdaptiveRate lowers the rate on each 429 and recovers on success.
