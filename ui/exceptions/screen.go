@@ -384,13 +384,13 @@ func (s *Screen) selectRow(i int) {
 		return // onLoaded selects it when its page arrives
 	}
 	s.p.Runner.Go(func() {
-		d, err := s.src.Detail(s.ctx, r.DocumentID)
+		d, err := s.src.Detail(s.ctx, r.ID)
 		fyne.Do(func() {
 			if s.selRow != i {
 				return
 			}
 			if err != nil {
-				s.setDetailErr("load exception "+strconv.FormatInt(r.DocumentID, 10), err)
+				s.setDetailErr("load exception "+strconv.FormatInt(r.ID, 10), err)
 				return
 			}
 			s.showDetail(&d)
@@ -507,7 +507,7 @@ func (s *Screen) Replay() {
 		return
 	}
 	s.p.Runner.Go(func() {
-		out, err := s.src.Replay(s.ctx, d.DocumentID)
+		out, err := s.src.Replay(s.ctx, d.ID)
 		fyne.Do(func() { s.done("replay "+d.BusinessKey, d.BusinessKey+": "+out, err) })
 	})
 }
@@ -569,7 +569,7 @@ func (s *Screen) Ignore() {
 		return
 	}
 	s.p.Runner.Go(func() {
-		err := s.src.Ignore(s.ctx, d.DocumentID, comment)
+		err := s.src.Ignore(s.ctx, d.ID, comment)
 		fyne.Do(func() { s.done("ignore "+d.BusinessKey, d.BusinessKey+" ignored: "+comment, err) })
 	})
 }
@@ -591,7 +591,7 @@ func (s *Screen) MapAndReplay() {
 			fyne.Do(func() { s.setDetailErr("map "+d.PartnerKey+" to "+sup, err) })
 			return
 		}
-		out, err := s.src.Replay(s.ctx, d.DocumentID)
+		out, err := s.src.Replay(s.ctx, d.ID)
 		fyne.Do(func() {
 			s.done("replay "+d.BusinessKey, fmt.Sprintf("Mapped %s to supplier %s. %s: %s", d.PartnerKey, sup, d.BusinessKey, out), err)
 		})

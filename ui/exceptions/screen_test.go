@@ -88,7 +88,7 @@ func TestMapPartnerAndReplay(t *testing.T) {
 	if errText != "" || !strings.Contains(res, "posted to IFS") {
 		t.Fatalf("result %q, error %q", res, errText)
 	}
-	want := []string{"map " + d.PartnerKey + " S1001", "replay " + itoa(d.DocumentID)}
+	want := []string{"map " + d.PartnerKey + " S1001", "replay " + itoa(d.ID)}
 	if strings.Join(src.Log, "|") != strings.Join(want, "|") {
 		t.Fatalf("actions %q, want %q", src.Log, want)
 	}

@@ -36,7 +36,8 @@ type Filter struct {
 
 // Row is one open exception as the table shows it.
 type Row struct {
-	DocumentID  int64
+	ID          int64 // the exception's id: what Detail, Replay and Ignore take
+	DocumentID  int64 // the document it is about, 0 for a poller or file problem
 	Reason      string // stable code, e.g. "partner_unmapped"
 	ReasonLabel string // short plain words, e.g. "Partner not mapped"
 	Partner     string
@@ -96,7 +97,7 @@ type Detail struct {
 
 // PreviewItem says what a replay would do to one exception.
 type PreviewItem struct {
-	DocumentID  int64
+	ID          int64
 	BusinessKey string
 	Outcome     string // "will post", "still fails: PO 1001 is closed"
 }
@@ -113,13 +114,13 @@ type Source interface {
 	Count(ctx context.Context, f Filter) (int, error)
 	Page(ctx context.Context, f Filter, offset, limit int) ([]Row, error)
 	Reasons(ctx context.Context) ([]ReasonCount, error)
-	Detail(ctx context.Context, documentID int64) (Detail, error)
+	Detail(ctx context.Context, id int64) (Detail, error)
 	// Replay re-runs one document and returns its outcome in plain words.
-	Replay(ctx context.Context, documentID int64) (string, error)
+	Replay(ctx context.Context, id int64) (string, error)
 	PreviewReplayAll(ctx context.Context, reason string) (Preview, error)
 	// ReplayAll replays every open exception with reason; it returns how many it replayed.
 	ReplayAll(ctx context.Context, reason string) (int, error)
-	Ignore(ctx context.Context, documentID int64, comment string) error
+	Ignore(ctx context.Context, id int64, comment string) error
 	// MapPartner maps an EDI partner to an IFS supplier (an audited mapping change).
 	MapPartner(ctx context.Context, partnerKey, supplierID string) error
 }

@@ -55,6 +55,7 @@ func NewExceptions(n int) *Exceptions {
 			sup = fmt.Sprintf("S%04d", 1000+(i*7)%90)
 		}
 		f.rows[i] = exceptions.Row{
+			ID:          int64(i + 1),
 			DocumentID:  int64(i + 1),
 			Reason:      r.code,
 			ReasonLabel: r.label,
@@ -167,7 +168,7 @@ func (f *Exceptions) Reasons(context.Context) ([]exceptions.ReasonCount, error) 
 
 func (f *Exceptions) find(id int64) (int, bool) {
 	for i, r := range f.rows {
-		if r.DocumentID == id {
+		if r.ID == id {
 			return i, true
 		}
 	}
@@ -256,7 +257,7 @@ func (f *Exceptions) PreviewReplayAll(_ context.Context, reason string) (excepti
 		if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
 			out = "will post"
 		}
-		pv.Items = append(pv.Items, exceptions.PreviewItem{DocumentID: r.DocumentID, BusinessKey: r.BusinessKey, Outcome: out})
+		pv.Items = append(pv.Items, exceptions.PreviewItem{ID: r.ID, BusinessKey: r.BusinessKey, Outcome: out})
 	}
 	return pv, nil
 }
