@@ -160,6 +160,9 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 		}()
 		fmt.Fprintf(env.Stdout, "%s sandbox listening on %s\n", k.Title, root)
 	}
+	// All console output is written before the info file appears, so a
+	// script that waits for the file sees the complete startup banner.
+	fmt.Fprintf(env.Stdout, "seed %d; stop with Ctrl+C\n", opt.Seed)
 	if *infoPath != "" {
 		if err := writeInfoFile(*infoPath, info); err != nil {
 			fmt.Fprintf(env.Stderr, "sandbox: %v\n", err)
@@ -167,7 +170,6 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 			return ExitFailure
 		}
 	}
-	fmt.Fprintf(env.Stdout, "seed %d; stop with Ctrl+C\n", opt.Seed)
 	code := ExitOK
 	select {
 	case <-ctx.Done():
