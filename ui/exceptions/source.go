@@ -36,8 +36,8 @@ type Filter struct {
 
 // Row is one open exception as the table shows it.
 type Row struct {
-	ID          int64 // the exception's id: what Detail, Replay and Ignore take
-	DocumentID  int64 // the document it is about, 0 for a poller or file problem
+	ID          int64  // the exception's id: what Detail, Replay and Ignore take
+	DocumentID  int64  // the document it is about, 0 for a poller or file problem
 	Reason      string // stable code, e.g. "partner_unmapped"
 	ReasonLabel string // short plain words, e.g. "Partner not mapped"
 	Partner     string
