@@ -110,6 +110,10 @@ type Faults struct {
 	RunDelayMS int `json:"run_delay_ms"`
 	// StuckTransfers leaves new send transfers "In Progress" (never completed).
 	StuckTransfers bool `json:"stuck_transfers"`
+	// InterimTransfers logs every new inbound file first as "Interim
+	// Success" (received by the server, not yet in the inbox folder) and
+	// then as "Success", as Harmony's transfer log does for FTP/SFTP.
+	InterimTransfers bool `json:"interim_transfers"`
 	// SilentSuppliers stops suppliers answering on their own (only Respond
 	// makes them), so 850s go overdue for want of a 997.
 	SilentSuppliers bool `json:"silent_suppliers"`

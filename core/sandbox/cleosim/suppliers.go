@@ -225,6 +225,9 @@ func (s *Server) inject(c *conn, name string, content []byte, created time.Time)
 	if len(sets) > 0 {
 		f.docType = sets[0].ID
 	}
+	if s.faults.InterimTransfers {
+		s.addTransfer(f, "receive", "Interim Success", "Received by the server; not yet stored in the inbox")
+	}
 	tr := s.addTransfer(f, "receive", "Success", "Received")
 	f.transferID = tr.TransferID
 	s.files[f.id] = f
