@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
@@ -511,9 +512,13 @@ func (q DocumentQuery) where() (string, []any) {
 		add(`business_key LIKE ? ESCAPE '\'`, likeEscape(q.BusinessKey)+"%")
 	}
 	if q.Text != "" {
-		pat := "%" + likeEscape(q.Text) + "%"
-		add(`(business_key LIKE ? ESCAPE '\' OR partner LIKE ? ESCAPE '\' OR supplier_id LIKE ? ESCAPE '\' OR cleo_name LIKE ? ESCAPE '\')`,
-			pat, pat, pat, pat)
+		if ftsUsable(q.Text) {
+			add("id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)", ftsPhrase(q.Text))
+		} else {
+			pat := "%" + likeEscape(q.Text) + "%"
+			add(`(business_key LIKE ? ESCAPE '\' OR partner LIKE ? ESCAPE '\' OR supplier_id LIKE ? ESCAPE '\' OR cleo_name LIKE ? ESCAPE '\')`,
+				pat, pat, pat, pat)
+		}
 	}
 	if !q.From.IsZero() {
 		add("created_at >= ?", fmtTime(q.From))
@@ -544,6 +549,14 @@ func (q DocumentQuery) where() (string, []any) {
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
+
+// ftsUsable reports whether the trigram index can answer a substring
+// search for text: it needs at least three characters.
+func ftsUsable(text string) bool { return utf8.RuneCountInString(text) >= 3 }
+
+// ftsPhrase quotes text as one FTS5 phrase, so it is matched literally as a
+// substring by the trigram tokenizer, whatever characters it holds.
+func ftsPhrase(text string) string { return `"` + strings.ReplaceAll(text, `"`, `""`) + `"` }
 
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

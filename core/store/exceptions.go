@@ -377,9 +377,13 @@ func (q ExceptionQuery) where() (string, []any) {
 		add("amount_e4 <= ?", amountE4(*q.MaxAmount, true))
 	}
 	if q.Text != "" {
-		pat := "%" + likeEscape(q.Text) + "%"
-		add(`(business_key LIKE ? ESCAPE '\' OR partner LIKE ? ESCAPE '\' OR supplier_id LIKE ? ESCAPE '\'
+		if ftsUsable(q.Text) {
+			add("id IN (SELECT rowid FROM exceptions_fts WHERE exceptions_fts MATCH ?)", ftsPhrase(q.Text))
+		} else {
+			pat := "%" + likeEscape(q.Text) + "%"
+			add(`(business_key LIKE ? ESCAPE '\' OR partner LIKE ? ESCAPE '\' OR supplier_id LIKE ? ESCAPE '\'
 			OR message LIKE ? ESCAPE '\' OR subject LIKE ? ESCAPE '\')`, pat, pat, pat, pat, pat)
+		}
 	}
 	if len(conds) == 0 {
 		return "", nil

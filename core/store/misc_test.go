@@ -410,3 +410,33 @@ func TestFingerprintNormalisation(t *testing.T) {
 		t.Error("supplier must matter")
 	}
 }
+
+func TestTextSearchFollowsUpdates(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	d := &Document{Direction: Inbound, Type: Type810, Partner: "ACME", SupplierID: "OLD1", BusinessKey: "INV-5005"}
+	if err := s.InsertDocument(ctx, d, ""); err != nil {
+		t.Fatal(err)
+	}
+	sup := "ZEBRA9"
+	if _, err := s.Transition(ctx, d.ID, Transition{To: StatusException, Reason: "price_mismatch",
+		Message: "Price differs from \"PO 7\"", Patch: DocumentPatch{SupplierID: &sup}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want int
+	}{{"ebra", 1}, {"OLD1", 0}, {"500", 1}, {"05", 1}, {"zz", 0}} {
+		if n, _ := s.CountDocuments(ctx, DocumentQuery{Text: tc.text}); n != tc.want {
+			t.Errorf("documents text %q: %d, want %d", tc.text, n, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		text string
+		want int
+	}{{`"PO 7"`, 1}, {"price differs", 1}, {"ebra", 1}, {"nothing", 0}} {
+		if n, _ := s.CountExceptions(ctx, ExceptionQuery{Text: tc.text}); n != tc.want {
+			t.Errorf("exceptions text %q: %d, want %d", tc.text, n, tc.want)
+		}
+	}
+}
