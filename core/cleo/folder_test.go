@@ -3,6 +3,7 @@ package cleo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,4 +214,30 @@ func TestOutboundName(t *testing.T) {
 	if err := cleo.CheckName(cleo.OutboundName("850", "../x")); err != nil {
 		t.Errorf("OutboundName produced an invalid name: %v", err)
 	}
+}
+
+// BenchmarkFolderInbound lists a flat inbox of 500 complete files (each is
+// opened to read its ISA sender and document type).
+func BenchmarkFolderInbound(b *testing.B) {
+	root := b.TempDir()
+	in := filepath.Join(root, "inbox")
+	os.MkdirAll(in, 0o755)
+	isa := "ISA*00*          *00*          *ZZ*ACMEFASTEN     *ZZ*MLCONNECTOR    *261116*1200*U*00401*000000001*0*T*>~GS*IN*A*B*20261116*1200*1*X*004010~ST*810*0001~"
+	old := time.Now().Add(-time.Hour)
+	for i := range 500 {
+		p := filepath.Join(in, fmt.Sprintf("f%04d.edi", i))
+		os.WriteFile(p, []byte(isa), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	f, err := cleo.NewFolder(cleo.FolderConfig{Root: root, Layout: cleo.Layout{Partners: []domain.Partner{testPartner}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		files, err := f.Inbound(context.Background())
+		if err != nil || len(files) != 500 || files[0].PartnerAlias != "ACME" {
+			b.Fatalf("%d files, %v", len(files), err)
+		}
+	}
+	b.ReportMetric(500, "files/listing")
 }

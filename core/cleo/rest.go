@@ -61,19 +61,27 @@ type RESTPaths struct {
 	File             string // DELETE = pickup
 	FileContent      string // GET, the bytes
 	FileAck          string // POST, designed pickup alternative
+	// InboundFilter and ConnectionInboxFilter are the SCIM filters that
+	// select unread inbound files on Files and ConnectionInbox; "-" sends
+	// none (the transport then skips entries whose status is not
+	// "available" itself).
+	InboundFilter         string
+	ConnectionInboxFilter string
 }
 
 // DefaultRESTPaths are the routes of the reference's simulator spec.
 var DefaultRESTPaths = RESTPaths{
-	Auth:             "/api/authentication",
-	Connections:      "/api/connections",
-	Connection:       "/api/connections/{id}",
-	ConnectionInbox:  "/api/connections/{id}/inbox",
-	ConnectionOutbox: "/api/connections/{id}/outbox",
-	Files:            "/api/files",
-	File:             "/api/files/{id}",
-	FileContent:      "/api/files/{id}/content",
-	FileAck:          "/api/files/{id}/ack",
+	Auth:                  "/api/authentication",
+	Connections:           "/api/connections",
+	Connection:            "/api/connections/{id}",
+	ConnectionInbox:       "/api/connections/{id}/inbox",
+	ConnectionOutbox:      "/api/connections/{id}/outbox",
+	Files:                 "/api/files",
+	File:                  "/api/files/{id}",
+	FileContent:           "/api/files/{id}/content",
+	FileAck:               "/api/files/{id}/ack",
+	InboundFilter:         `folder eq "inbox" and status eq "available"`,
+	ConnectionInboxFilter: `status eq "available"`,
 }
 
 // RESTConfig configures the REST transport.
@@ -167,9 +175,13 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 		{&paths.Auth, def.Auth}, {&paths.Connections, def.Connections}, {&paths.Connection, def.Connection},
 		{&paths.ConnectionInbox, def.ConnectionInbox}, {&paths.ConnectionOutbox, def.ConnectionOutbox},
 		{&paths.Files, def.Files}, {&paths.File, def.File}, {&paths.FileContent, def.FileContent}, {&paths.FileAck, def.FileAck},
+		{&paths.InboundFilter, def.InboundFilter}, {&paths.ConnectionInboxFilter, def.ConnectionInboxFilter},
 	} {
-		if *p.dst == "" {
+		switch *p.dst {
+		case "":
 			*p.dst = p.d
+		case "-":
+			*p.dst = ""
 		}
 	}
 	ho := cfg.HTTP
@@ -462,12 +474,12 @@ func (r *REST) Inbound(ctx context.Context) ([]domain.RemoteFile, error) {
 			return nil, err
 		}
 		for _, p := range ps {
-			if err := r.list(ctx, "list inbound of "+p.Alias, r.paths.ConnectionInbox, p.ID, `status eq "available"`, collect); err != nil {
+			if err := r.list(ctx, "list inbound of "+p.Alias, r.paths.ConnectionInbox, p.ID, r.paths.ConnectionInboxFilter, collect); err != nil {
 				return nil, err
 			}
 		}
 	default:
-		if err := r.list(ctx, "list inbound", r.paths.Files, "", `folder eq "inbox" and status eq "available"`, collect); err != nil {
+		if err := r.list(ctx, "list inbound", r.paths.Files, "", r.paths.InboundFilter, collect); err != nil {
 			return nil, err
 		}
 	}

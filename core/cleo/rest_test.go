@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -100,6 +101,9 @@ func TestRESTConformance(t *testing.T) {
 		{"FilesListingDeleteAck", nil, cleosim.Config{}},
 		{"PerConnectionAckEndpoint", func(c *cleo.RESTConfig) { c.Listing, c.Ack = cleo.ListPerConnection, cleo.AckEndpoint }, cleosim.Config{}},
 		{"MinimalTokenNoRefresh", nil, cleosim.Config{MinimalToken: true}},
+		{"NoServerFilters", func(c *cleo.RESTConfig) {
+			c.Paths.InboundFilter, c.Paths.ConnectionInboxFilter = "-", "-"
+		}, cleosim.Config{}},
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
@@ -311,4 +315,36 @@ func sample850(t *testing.T, w *world.World, po domain.PurchaseOrder) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// BenchmarkRESTInbound lists 500 waiting files (pages of 100) from the
+// sandbox over TLS on loopback.
+func BenchmarkRESTInbound(b *testing.B) {
+	sim := cleosim.New(world.New(1), cleosim.Config{EmptyInbox: true})
+	srv := httptest.NewTLSServer(sim)
+	defer srv.Close()
+	alias := sim.World().Suppliers[0].Partner.Alias
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 500 {
+		sim.Inject(alias, fmt.Sprintf("f%04d.edi", i), []byte("ISA*x"), base.Add(time.Duration(i)*time.Minute))
+	}
+	user, pass := sim.Credentials()
+	r, err := cleo.NewREST(cleo.RESTConfig{BaseURL: srv.URL, Username: user, Password: pass,
+		TLS: httpx.TLSOptions{CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	before := sim.Stats().APICalls
+	n := 0
+	for b.Loop() {
+		files, err := r.Inbound(ctx)
+		if err != nil || len(files) != 500 {
+			b.Fatalf("%d files, %v", len(files), err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(sim.Stats().APICalls-before)/float64(n), "requests/listing")
+	b.ReportMetric(500, "files/listing")
 }

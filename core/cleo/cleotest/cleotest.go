@@ -177,9 +177,12 @@ func testInboundPaged(t *testing.T, env *Env) {
 	if err != nil {
 		t.Fatalf("Inbound: %v", err)
 	}
-	checkOrder(t, ours(files, "pg"), want, env)
-	if files[0].DocumentType != "" && ours(files, "pg")[0].DocumentType != "810" {
-		t.Errorf("document type %q, want 810", ours(files, "pg")[0].DocumentType)
+	got := ours(files, "pg")
+	checkOrder(t, got, want, env)
+	for _, f := range got {
+		if f.DocumentType != "810" {
+			t.Fatalf("%s: document type %q, want 810", f.Name, f.DocumentType)
+		}
 	}
 }
 
