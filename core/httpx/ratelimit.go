@@ -42,8 +42,9 @@ func NewLimiter(perMinute float64, burst int, clock Clock) *Limiter {
 }
 
 // SetAdaptive makes the bucket slow down by a fifth on each 429 (down to a
-// quarter of the configured rate) and recover 1 % of the configured rate per
-// success: for tenants whose limit is unknown, as with IFS, which publishes none.
+// quarter of the configured rate) and recover 0.1 % of the configured rate
+// per success (additive increase, multiplicative decrease): for tenants
+// whose limit is unknown, as with IFS, which publishes none.
 func (l *Limiter) SetAdaptive(on bool) {
 	if l == nil {
 		return
@@ -159,7 +160,7 @@ func (l *Limiter) succeeded() {
 	defer l.mu.Unlock()
 	if l.adaptive && l.rate < l.ceiling {
 		l.refill(l.clock.Now())
-		l.rate += l.ceiling / 100
+		l.rate += l.ceiling / 1000
 		if l.rate > l.ceiling {
 			l.rate = l.ceiling
 		}

@@ -161,3 +161,24 @@ func TestNilLimiter(t *testing.T) {
 	}
 	l.RateLimited(time.Second) // must not panic
 }
+
+func TestAdaptiveRecovers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	defer srv.Close()
+	clk := httpxtest.NewClock(t0)
+	l := httpx.NewLimiter(600, 5, clk)
+	l.SetAdaptive(true)
+	l.RateLimited(0)
+	client := &http.Client{Transport: httpx.Chain(http.DefaultTransport, httpx.RateLimit(l, nil))}
+	for range 10 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// 480 after the 429, plus 0.6 (a thousandth of 600) per success.
+	if got := l.PerMinute(); got < 485.99 || got > 486.01 {
+		t.Errorf("rate %v after 10 successes, want 486", got)
+	}
+}
