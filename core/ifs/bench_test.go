@@ -26,13 +26,18 @@ import (
 func BenchmarkInvoiceThroughput(b *testing.B) {
 	const benchScale = 6
 	limit := ifssim.DefaultRateLimit * benchScale // requests a minute
+	// The client is configured just under the server's limit: 98 % of its
+	// rate, half its burst.
+	benchInvoices(b, benchScale, limit, 0.98*float64(limit), limit/60/2, false)
+}
+
+func benchInvoices(b *testing.B, benchScale, limit int, clientRate float64, burst int, adaptive bool) {
 	srv := ifssim.New(world.New(1), ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: 25}})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	c, err := ifs.New(ifs.Config{BaseURL: hs.URL, Realm: srv.Realm(), ClientID: ifssim.DefaultClientID,
 		ClientSecret: ifssim.DefaultClientSecret, Company: srv.World().Company.ID,
-		// Stay under the server: 98 % of its rate, half its burst.
-		RequestsPerMinute: 0.98 * float64(limit), Burst: limit / 60 / 2})
+		RequestsPerMinute: clientRate, Burst: burst, AdaptiveRate: adaptive})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,7 +93,7 @@ func BenchmarkInvoiceThroughput(b *testing.B) {
 	limited := after.RateLimited - before.RateLimited
 	accepted := reqs - limited
 	allowed := float64(limit) / 60 * elapsed.Seconds()
-	b.ReportMetric(float64(b.N)/elapsed.Minutes()/benchScale, "invoices/min@1000rpm")
+	b.ReportMetric(float64(b.N)/elapsed.Minutes()/float64(benchScale), "invoices/min@1000rpm")
 	b.ReportMetric(float64(reqs)/float64(b.N), "req/invoice")
 	b.ReportMetric(100*float64(accepted)/allowed, "%limit_used")
 	b.ReportMetric(100*float64(limited)/float64(max(reqs, 1)), "%429")
