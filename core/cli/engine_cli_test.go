@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+)
+
+// sandboxInfoFile starts both sandboxes in-process and writes an info file
+// like 'ml-connector sandbox --info' does.
+func sandboxInfoFile(t *testing.T) (string, *ifssim.Server, *cleosim.Server) {
+	t.Helper()
+	w := world.New(1)
+	isim := ifssim.New(w, ifssim.Config{})
+	csim := cleosim.New(w, cleosim.Config{SupplierDelay: -1})
+	isrv := httptest.NewServer(isim)
+	csrv := httptest.NewServer(csim)
+	t.Cleanup(isrv.Close)
+	t.Cleanup(csrv.Close)
+	user, pass := csim.Credentials()
+	info := map[string]any{
+		"ifs": map[string]string{"url": isrv.URL, "token_url": isrv.URL + isim.TokenPath(), "realm": isim.Realm(),
+			"client_id": ifssim.DefaultClientID, "client_secret": ifssim.DefaultClientSecret, "company": w.Company.ID},
+		"cleo": map[string]string{"url": csrv.URL, "username": user, "password": pass},
+	}
+	b, _ := json.Marshal(info)
+	p := filepath.Join(t.TempDir(), "info.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, isim, csim
+}
+
+// allOutput collects everything the commands printed, for the secrets check.
+var allOutput bytes.Buffer
+
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(""), &out, &errb, "help")
+	allOutput.Write(out.Bytes())
+	allOutput.Write(errb.Bytes())
+	return code, out.String(), errb.String()
+}
+
+// readAllWritten returns the content of a file as the app wrote it, with
+// zip archives expanded (a compressed secret would not show in the bytes).
+func readAllWritten(t *testing.T, p string) []byte {
+	b, _ := os.ReadFile(p)
+	if !strings.HasSuffix(p, ".zip") {
+		return b
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	var all []byte
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := io.ReadAll(rc)
+		rc.Close()
+		all = append(all, c...)
+	}
+	if len(zr.File) < 5 {
+		t.Fatalf("evidence pack has %d entries", len(zr.File))
+	}
+	return all
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON lines: %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestHeadlessJourney(t *testing.T) {
+	info, isim, _ := sandboxInfoFile(t)
+	dd := t.TempDir()
+	secDir := filepath.Join(dd, "secrets")
+	if code, out, errs := cli(t, "connect", "--data-dir", dd, "--sandbox", info, "--secrets-dir", secDir); code != 0 {
+		t.Fatalf("connect %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := cli(t, "sync", "--once", "--data-dir", dd, "--secrets-dir", secDir); code != 0 {
+		t.Fatalf("sync %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ := cli(t, "documents", "--json", "--data-dir", dd, "--type", "810")
+	docs := jsonLines(t, out)
+	if code != 0 || len(docs) < 10 {
+		t.Fatalf("documents %d: %d lines", code, len(docs))
+	}
+	posted := 0
+	for _, d := range docs {
+		for _, k := range []string{"id", "type", "direction", "partner", "business_key", "status", "reason"} {
+			if _, ok := d[k]; !ok {
+				t.Fatalf("document without %s: %v", k, d)
+			}
+		}
+		if d["status"] == "posted" {
+			posted++
+		}
+	}
+	if posted == 0 || posted != len(isim.Invoices()) {
+		t.Fatalf("posted %d, IFS has %d", posted, len(isim.Invoices()))
+	}
+	_, out, _ = cli(t, "documents", "--json", "--data-dir", dd, "--type", "850", "--status", "sent")
+	if len(jsonLines(t, out)) == 0 {
+		t.Fatal("no 850 sent")
+	}
+	_, out, _ = cli(t, "exceptions", "--json", "--data-dir", dd)
+	excs := jsonLines(t, out)
+	var unmapped map[string]any
+	for _, x := range excs {
+		for _, k := range []string{"document_id", "reason", "message", "fix"} {
+			if _, ok := x[k]; !ok {
+				t.Fatalf("exception without %s: %v", k, x)
+			}
+		}
+		if x["reason"] == "PARTNER_NOT_MAPPED" {
+			unmapped = x
+		}
+	}
+	if unmapped == nil {
+		t.Fatalf("no PARTNER_NOT_MAPPED in %v", excs)
+	}
+	id := strconv.Itoa(int(unmapped["id"].(float64)))
+	if code, out, _ := cli(t, "replay", "--data-dir", dd, "--secrets-dir", secDir, "--preview", id); code != 0 || !strings.Contains(out, "still_failing") {
+		t.Fatalf("replay preview %d: %s", code, out)
+	}
+	if code, out, _ := cli(t, "replay", "--data-dir", dd, "--secrets-dir", secDir, "--reason", "PRICE_VARIANCE", "--preview"); code != 0 || !strings.Contains(out, "would still_failing") {
+		t.Fatalf("replay by reason preview %d: %s", code, out)
+	}
+	docID := strconv.Itoa(int(unmapped["document_id"].(float64)))
+	if code, out, _ := cli(t, "audit", "--data-dir", dd, docID); code != 0 || !strings.Contains(out, "exception.PARTNER_NOT_MAPPED") {
+		t.Fatalf("audit %d: %s", code, out)
+	}
+	zipPath := filepath.Join(dd, "pack.zip")
+	if code, _, errs := cli(t, "audit", "export", "--data-dir", dd, "--out", zipPath, docID); code != 0 {
+		t.Fatalf("audit export: %s", errs)
+	}
+	if code, out, _ := cli(t, "audit", "verify", "--data-dir", dd); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify %d %s", code, out)
+	}
+	cfgPath := filepath.Join(dd, "cfg.json")
+	if code, _, errs := cli(t, "config", "export", "--data-dir", dd, "--out", cfgPath); code != 0 {
+		t.Fatalf("config export: %s", errs)
+	}
+	if code, out, errs := cli(t, "config", "import", "--data-dir", t.TempDir(), cfgPath); code != 0 {
+		t.Fatalf("config import %d: %s %s", code, out, errs)
+	}
+	if code, _, _ := cli(t, "replay", "--data-dir", dd, "--ignore", id, "--comment", "test partner"); code != 0 {
+		t.Fatal("ignore failed")
+	}
+	// Secrets never land in anything the app wrote.
+	for _, secret := range []string{ifssim.DefaultClientSecret, "cleo-sandbox-pass"} {
+		filepath.Walk(dd, func(p string, fi os.FileInfo, err error) error {
+			if err != nil || fi.IsDir() || strings.HasPrefix(p, secDir) {
+				return nil
+			}
+			if bytes.Contains(readAllWritten(t, p), []byte(secret)) {
+				t.Errorf("secret %q found in %s", secret, p)
+			}
+			return nil
+		})
+		if bytes.Contains(allOutput.Bytes(), []byte(secret)) {
+			t.Errorf("secret %q printed by a command", secret)
+		}
+	}
+	// The secrets themselves are files of the secrets folder, 0600.
+	if fi, err := os.Stat(filepath.Join(secDir, "ifs.client_secret")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", fi, err)
+	}
+}
+
+func TestRunDaemonStopsOnCancel(t *testing.T) {
+	info, isim, _ := sandboxInfoFile(t)
+	dd := t.TempDir()
+	if code, _, errs := cli(t, "connect", "--data-dir", dd, "--sandbox", info, "--secrets-dir", filepath.Join(dd, "secrets"), "--no-test"); code != 0 {
+		t.Fatal(errs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"run", "--data-dir", dd}, strings.NewReader(""), &syncWriter{w: &out}, &errb, "help")
+	}()
+	// Wait (bounded) for the first sync to post something, then stop.
+	for i := 0; i < 600 && len(isim.Invoices()) == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exit %d: %s", code, errb.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("run did not stop")
+	}
+	if len(isim.Invoices()) == 0 {
+		t.Fatal("the daemon posted nothing")
+	}
+	if code, out, _ := cli(t, "audit", "verify", "--data-dir", dd); code != 0 {
+		t.Fatal(out)
+	}
+}

@@ -1,0 +1,263 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/ifs"
+	"github.com/ml-connector/ifs-cleo/core/locations"
+	"github.com/ml-connector/ifs-cleo/core/secrets"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// Settings keys of the connections (never secrets: those are in the secret store).
+const (
+	SettingIFSURL      = "ifs.url"
+	SettingIFSTokenURL = "ifs.token_url"
+	SettingIFSRealm    = "ifs.realm"
+	SettingIFSClientID = "ifs.client_id"
+	SettingIFSCompany  = "ifs.company"
+	SettingCleoURL     = "cleo.url"
+	SettingCleoUser    = "cleo.username"
+	SettingOurQual     = "edi.our_qualifier"
+	SettingOurID       = "edi.our_id"
+	SettingSend997     = "engine.send_997"
+	SecretIFSClient    = "ifs.client_secret"
+	SecretCleoPassword = "cleo.password"
+)
+
+// openStore opens the database of the data dir, creating the folders.
+func openStore(ctx context.Context, env *Env) (*store.Store, locations.Locations, error) {
+	loc, err := locations.New(env.DataDir)
+	if err != nil {
+		return nil, loc, err
+	}
+	if err := loc.Ensure(); err != nil {
+		return nil, loc, err
+	}
+	st, err := store.Open(ctx, loc.Get(locations.Database))
+	return st, loc, err
+}
+
+// secretStore is where the CLI reads credentials: $CREDENTIALS_DIRECTORY
+// (systemd), then the data dir's secrets folder (written by connect when no
+// keychain is available or --secrets-dir is given), then the OS keychain.
+func secretStore(loc locations.Locations, dir string) secrets.Store {
+	var chain []secrets.Store
+	if cd, ok := secrets.CredentialsDirFromEnv(); ok {
+		chain = append(chain, cd)
+	}
+	if dir == "" {
+		dir = loc.Get(locations.SecretDir)
+	}
+	if hasFiles(dir) {
+		chain = append(chain, secrets.NewCredentialsDir(dir))
+	}
+	chain = append(chain, secrets.NewKeyring(0))
+	return secrets.NewChain(chain...)
+}
+
+func hasFiles(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	return err == nil && len(ents) > 0
+}
+
+// writeSecretFile stores a secret as a 0600 file named like the key, the
+// layout secrets.CredentialsDir reads.
+func writeSecretFile(dir, key, value string) error {
+	name, err := secrets.CredentialFileName(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(value); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+}
+
+// app is an engine opened from the data dir's settings.
+type app struct {
+	st    *store.Store
+	loc   locations.Locations
+	eng   *engine.Engine
+	close func()
+}
+
+// openEngine builds the engine from stored settings and secrets.
+func openEngine(ctx context.Context, env *Env, secretsDir string, bus *events.Bus) (*app, error) {
+	st, loc, err := openStore(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{st: st, loc: loc, close: func() { st.Close() }}
+	set, err := st.Settings(ctx)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	need := []string{SettingIFSURL, SettingIFSClientID, SettingIFSCompany, SettingCleoURL, SettingCleoUser}
+	var missing []string
+	for _, k := range need {
+		if set[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		a.close()
+		return nil, fmt.Errorf("connections are not configured (missing %s): run 'ml-connector connect' first", strings.Join(missing, ", "))
+	}
+	sec := secretStore(loc, secretsDir)
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ifsSecret, err := sec.Get(sctx, SecretIFSClient)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("IFS client secret: %w", err)
+	}
+	cleoPass, err := sec.Get(sctx, SecretCleoPassword)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("Cleo password: %w", err)
+	}
+	logger := env.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ic, err := ifs.New(ifs.Config{BaseURL: set[SettingIFSURL], TokenURL: set[SettingIFSTokenURL], Realm: set[SettingIFSRealm],
+		ClientID: set[SettingIFSClientID], ClientSecret: ifsSecret, Company: set[SettingIFSCompany], Logger: logger})
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("IFS connection: %w", err)
+	}
+	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[SettingCleoURL], Username: set[SettingCleoUser], Password: cleoPass})
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("Cleo connection: %w", err)
+	}
+	send997 := set[SettingSend997] != "false"
+	ourQual, ourID := set[SettingOurQual], set[SettingOurID]
+	if ourID == "" {
+		// Partners carry the receiver id they expect from us.
+		if ps, err := st.Partners(ctx); err == nil {
+			for _, p := range ps {
+				if p.OurID != "" {
+					ourQual, ourID = p.OurQualifier, p.OurID
+					break
+				}
+			}
+		}
+	}
+	eng, err := engine.New(engine.Params{Store: st, IFS: &engine.IFSClient{C: ic, Company: set[SettingIFSCompany]},
+		Cleo: engine.CleoTransport{T: cc}, EDI: engine.X12Codec{}, Bus: bus, Logger: logger, Company: set[SettingIFSCompany],
+		Us:      engine.Identity{Qualifier: firstSet(ourQual, "ZZ"), ID: ourID},
+		Send997: &send997})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.eng = eng
+	prev := a.close
+	a.close = func() { cc.Close(); prev() }
+	return a, nil
+}
+
+func firstSet(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func init() {
+	Register(Command{Name: "sync", Summary: "run the flows once (--once) and exit", Run: runSync})
+}
+
+func runSync(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("sync", "sync --once [--flow pos|invoices|reference] [--secrets-dir DIR]")
+	once := fs.Bool("once", false, "run the flows once and exit (required; use 'run' for the schedule)")
+	flow := fs.String("flow", "", "run only this flow: pos, invoices or reference")
+	secDir := fs.String("secrets-dir", "", "read secrets from files in this folder")
+	if code, ok := Parse(fs, args); !ok {
+		return code
+	}
+	if !*once || fs.NArg() > 0 {
+		fmt.Fprintln(env.Stderr, "sync: use 'sync --once [--flow F]' (or 'run' for the schedule)")
+		return ExitUsage
+	}
+	var flows []string
+	if *flow != "" {
+		switch *flow {
+		case engine.FlowPOs, engine.FlowInvoices, engine.FlowReference:
+			flows = []string{*flow}
+		default:
+			fmt.Fprintf(env.Stderr, "sync: unknown flow %q (want pos, invoices or reference)\n", *flow)
+			return ExitUsage
+		}
+	}
+	a, err := openEngine(ctx, env, *secDir, nil)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sync: %v\n", err)
+		return ExitFailure
+	}
+	defer a.close()
+	// The invoice and PO flows need reference data (partners) at least once.
+	if len(flows) > 0 && flows[0] != engine.FlowReference {
+		if ps, _ := a.st.Partners(ctx); len(ps) == 0 {
+			flows = append([]string{engine.FlowReference}, flows...)
+		}
+	}
+	res, err := a.eng.SyncOnce(ctx, flows...)
+	if err == nil && a.eng.Identity().ID == "" && len(flows) != 1 {
+		fmt.Fprintln(env.Stderr, "sync: our X12 id is unknown: set edi.our_id or refresh partners")
+	}
+	for _, r := range res {
+		line := fmt.Sprintf("%-9s run %d: %d ok, %d exceptions, %d skipped", r.Flow, r.RunID, r.OK, r.Failed, r.Skipped)
+		if r.Err != nil {
+			line += ": " + r.Err.Error()
+		}
+		fmt.Fprintln(env.Stdout, line)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, engine.ErrStopping) {
+			fmt.Fprintln(env.Stderr, "sync: stopped")
+		} else {
+			fmt.Fprintf(env.Stderr, "sync: %v\n", err)
+		}
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// osUser is the actor of CLI actions.
+func osUser() string { return engine.OSUser() }
