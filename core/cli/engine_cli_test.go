@@ -210,7 +210,7 @@ func TestRunDaemonStopsOnCancel(t *testing.T) {
 		done <- Main(ctx, []string{"run", "--data-dir", dd}, strings.NewReader(""), &syncWriter{w: &out}, &errb, "help")
 	}()
 	// Wait (bounded) for the first sync to post something, then stop.
-	for i := 0; i < 600 && len(isim.Invoices()) == 0; i++ {
+	for i := 0; i < 1800 && len(isim.Invoices()) == 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
