@@ -1,0 +1,160 @@
+package bridge_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/secrets"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/ui/bridge"
+	"github.com/ml-connector/ifs-cleo/ui/connections"
+	"github.com/ml-connector/ifs-cleo/ui/documents"
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
+)
+
+type env struct {
+	ctx context.Context
+	sb  *bridge.Sandboxes
+	st  *store.Store
+	sec *secrets.Memory
+	bus *events.Bus
+	b   *bridge.Bridge
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	sb, err := bridge.StartSandboxes(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "mlc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sec := secrets.NewMemory()
+	bus := events.NewBus()
+	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: "memory (test)", Bus: bus, Loc: time.UTC, DataDir: dir})
+	t.Cleanup(b.Close)
+	return &env{ctx, sb, st, sec, bus, b}
+}
+
+// waitRun waits for the next finished run of flow (bounded).
+func waitRuns(t *testing.T, sub *events.Subscription, flows ...string) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, f := range flows {
+		want[f] = true
+	}
+	deadline := time.After(90 * time.Second)
+	for len(want) > 0 {
+		select {
+		case ev := <-sub.C():
+			if d, ok := ev.Data.(events.RunData); ok && ev.Type == events.RunFinished {
+				delete(want, d.Flow)
+			}
+		case <-deadline:
+			t.Fatalf("runs %v did not finish", want)
+		}
+	}
+}
+
+// The admin's journey over the real engine: enter the sandbox credentials,
+// test both connections; the engine starts and its schedules exist.
+func TestAdminEntersCredentialsAndTests(t *testing.T) {
+	e := newEnv(t)
+	if err := e.b.Start(e.ctx); err != nil || e.b.Configured() {
+		t.Fatalf("start without settings: configured=%v err=%v", e.b.Configured(), err)
+	}
+	p := e.b.Params()
+	if _, err := p.Schedules.List(e.ctx); err == nil || !strings.Contains(err.Error(), "not set up yet") {
+		t.Fatalf("schedules before setup: %v", err)
+	}
+	c := p.Connections
+	err := c.Save(e.ctx, connections.Settings{
+		IFS:  connections.IFSSettings{URL: e.sb.IFSURL, Realm: e.sb.Realm, ClientID: e.sb.ClientID, Company: e.sb.Company},
+		Cleo: connections.CleoSettings{Transport: "rest", URL: e.sb.CleoURL, User: e.sb.CleoUser},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSecret(e.ctx, connections.SecretIFSClient, e.sb.ClientSecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSecret(e.ctx, connections.SecretCleoPassword, e.sb.CleoPassword); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{connections.IFS, connections.Cleo} {
+		rep, err := c.Test(e.ctx, target)
+		if err != nil || !rep.OK() {
+			t.Fatalf("%s: %v %+v", target, err, rep)
+		}
+	}
+	set, _ := e.st.Settings(e.ctx)
+	for k, v := range set {
+		if strings.Contains(v, e.sb.ClientSecret) || strings.Contains(v, e.sb.CleoPassword) {
+			t.Fatalf("secret in setting %s", k)
+		}
+	}
+	list, err := p.Schedules.List(e.ctx)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("schedules after setup: %v %v", list, err)
+	}
+}
+
+// The clerk's journey over the real engine: the unknown partner's invoice is
+// an exception; the clerk maps the partner from the exception and replays
+// it until it is posted.
+func TestClerkMapsUnknownPartnerAndReplays(t *testing.T) {
+	e := newEnv(t)
+	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.bus.Subscribe(events.RunFinished, 0)
+	defer sub.Unsubscribe()
+	if err := e.b.Start(e.ctx); err != nil || !e.b.Configured() {
+		t.Fatalf("start: %v", err)
+	}
+	p := e.b.Params()
+	if err := p.Control.SyncNow(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitRuns(t, sub, "reference", "pos", "invoices")
+	x := p.Exceptions
+	n, err := x.Count(e.ctx, exceptions.Filter{})
+	if err != nil || n == 0 {
+		t.Fatalf("open exceptions %d %v", n, err)
+	}
+	rows, err := x.Page(e.ctx, exceptions.Filter{Reason: "PARTNER_NOT_MAPPED"}, 0, 10)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("no unmapped-partner exception: %v", err)
+	}
+	d, err := x.Detail(e.ctx, rows[0].ID)
+	if err != nil || d.PartnerKey == "" || d.RawEDI == "" {
+		t.Fatalf("detail %+v %v", d, err)
+	}
+	t.Logf("exception %d %s partner %s suggestions %+v", d.ID, d.BusinessKey, d.PartnerKey, d.Suggestions)
+	sup := "SUP1001"
+	if len(d.Suggestions) > 0 {
+		sup = d.Suggestions[0].SupplierID
+	}
+	if err := x.MapPartner(e.ctx, d.PartnerKey, sup); err != nil {
+		t.Fatal(err)
+	}
+	out, err := x.Replay(e.ctx, d.ID)
+	t.Logf("replay: %q %v", out, err)
+	docs, err := p.Documents.Search(e.ctx, documentsQuery(d.BusinessKey), 10)
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("document %s: %v", d.BusinessKey, err)
+	}
+	t.Logf("document after replay: %+v", docs[0])
+}
+
+func documentsQuery(key string) documents.Query { return documents.Query{Text: key} }

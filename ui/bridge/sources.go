@@ -1,0 +1,666 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/ui/connections"
+	"github.com/ml-connector/ifs-cleo/ui/dashboard"
+	"github.com/ml-connector/ifs-cleo/ui/documents"
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
+	"github.com/ml-connector/ifs-cleo/ui/mappings"
+	"github.com/ml-connector/ifs-cleo/ui/schedules"
+)
+
+// Settings the desktop app adds beside the CLI's (never secrets).
+const (
+	SettingIFSProfile    = "ifs.resource_profile"
+	SettingCleoTransport = "cleo.transport"
+	SettingCleoHost      = "cleo.host"
+	SettingCleoHostKey   = "cleo.host_key_fingerprint"
+)
+
+// ---- dashboard
+
+type dashboardSource struct{ b *Bridge }
+
+func (s *dashboardSource) Snapshot(ctx context.Context) (dashboard.Snapshot, error) {
+	var snap dashboard.Snapshot
+	st, loc := s.b.cfg.Store, s.b.cfg.Loc
+	now := time.Now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	week := today.AddDate(0, 0, -int((today.Weekday()+6)%7)) // Monday
+	count := func(since time.Time) (dashboard.Counts, error) {
+		var c dashboard.Counts
+		n := func(q store.DocumentQuery) int {
+			q.From = since
+			v, _ := st.CountDocuments(ctx, q)
+			return v
+		}
+		c.Received = n(store.DocumentQuery{Direction: store.Inbound, Type: store.Type810})
+		c.Posted = n(store.DocumentQuery{Direction: store.Inbound, Type: store.Type810, Statuses: []store.Status{store.StatusPosted}})
+		c.Sent = n(store.DocumentQuery{Direction: store.Outbound, Type: store.Type850, Statuses: []store.Status{store.StatusSent, store.StatusAcknowledged}})
+		c.Acknowledged = n(store.DocumentQuery{Direction: store.Outbound, Type: store.Type850, Statuses: []store.Status{store.StatusAcknowledged}})
+		var err error
+		c.Exceptions, err = st.CountExceptions(ctx, store.ExceptionQuery{AnyState: true, NewerThan: now.Sub(since), Now: now})
+		return c, err
+	}
+	var err error
+	if snap.Today, err = count(today); err != nil {
+		return snap, err
+	}
+	if snap.Week, err = count(week); err != nil {
+		return snap, err
+	}
+	reasons, err := st.ExceptionsByReason(ctx, store.ExceptionQuery{})
+	if err != nil {
+		return snap, err
+	}
+	for _, r := range reasons {
+		snap.ByReason = append(snap.ByReason, dashboard.ReasonCount{Label: reasonLabel(r.Reason), Count: r.Count})
+		if r.Reason == string(engine.ReasonAckOverdue) {
+			snap.Overdue997 = r.Count
+		}
+	}
+	from := today.AddDate(0, 0, -13)
+	days, err := st.DocumentsPerDay(ctx, from, now, loc)
+	if err != nil {
+		return snap, err
+	}
+	byDay := map[string]*dashboard.DayCount{}
+	for i := 0; i < 14; i++ {
+		d := from.AddDate(0, 0, i)
+		snap.PerDay = append(snap.PerDay, dashboard.DayCount{Day: d})
+	}
+	for i := range snap.PerDay {
+		byDay[snap.PerDay[i].Day.Format("2006-01-02")] = &snap.PerDay[i]
+	}
+	for _, d := range days {
+		if x := byDay[d.Day.In(loc).Format("2006-01-02")]; x != nil {
+			if d.Direction == store.Outbound {
+				x.Outbound += d.Count
+			} else {
+				x.Inbound += d.Count
+			}
+		}
+	}
+	snap.Flows, err = s.flows(ctx, now)
+	return snap, err
+}
+
+func (s *dashboardSource) flows(ctx context.Context, now time.Time) ([]dashboard.FlowStatus, error) {
+	st := s.b.cfg.Store
+	hbs, err := st.Heartbeats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eng, sched, _ := s.b.engine()
+	info := map[string]engine.ScheduleInfo{}
+	if sched != nil {
+		for _, i := range sched.Schedules() {
+			info[i.Flow] = i
+		}
+	}
+	running := map[string]bool{}
+	if eng != nil {
+		if fs, err := eng.FlowStatuses(ctx); err == nil {
+			for _, f := range fs {
+				running[f.Flow] = f.Running
+			}
+		}
+	}
+	var out []dashboard.FlowStatus
+	for _, f := range engine.Flows {
+		fs := dashboard.FlowStatus{Flow: f, Label: flowLabel(f), Running: running[f]}
+		if r, err := st.LastRun(ctx, f); err == nil {
+			fs.LastRun = r.StartedAt
+			fs.LastOK = r.Error == ""
+			fs.LastResult = runResult(r)
+		}
+		for _, h := range hbs {
+			if h.Poller == f {
+				fs.LastSuccess = h.LastSuccess
+			}
+		}
+		if i, ok := info[f]; ok {
+			fs.NextRun, fs.Paused = i.Next, i.Paused
+			// Stale as the scheduler judges it: no success for two intervals plus grace.
+			if next, err := engine.NextRuns(i.Spec, now, 2); err == nil && !i.Paused && !fs.LastSuccess.IsZero() {
+				fs.Stale = now.Sub(fs.LastSuccess) > 2*next[1].Sub(next[0])+5*time.Minute
+			}
+		}
+		out = append(out, fs)
+	}
+	return out, nil
+}
+
+func runResult(r store.SyncRun) string {
+	if r.FinishedAt.IsZero() {
+		return "running"
+	}
+	if r.Error != "" {
+		return "failed: " + r.Error
+	}
+	var keys []string
+	for k, v := range r.Counts {
+		if v > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[k], k))
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ---- exceptions
+
+type exceptionSource struct{ b *Bridge }
+
+var sortKeys = map[exceptions.SortKey]store.ExceptionSort{
+	exceptions.ByReason: store.SortReason, exceptions.ByPartner: store.SortPartner, exceptions.BySupplier: store.SortSupplier,
+	exceptions.ByAge: store.SortCreated, exceptions.ByAmount: store.SortAmount, exceptions.ByDocument: store.SortBusinessKey,
+}
+
+func query(f exceptions.Filter) store.ExceptionQuery {
+	q := store.ExceptionQuery{Text: f.Text, Sort: sortKeys[f.Sort], Desc: f.Desc}
+	if f.Sort == exceptions.ByAge {
+		q.Desc = !f.Desc // "age ascending" is youngest first: created descending
+	}
+	if f.Reason != "" {
+		q.Reasons = []string{f.Reason}
+	}
+	return q
+}
+
+func (s *exceptionSource) Count(ctx context.Context, f exceptions.Filter) (int, error) {
+	return s.b.cfg.Store.CountExceptions(ctx, query(f))
+}
+
+func (s *exceptionSource) Page(ctx context.Context, f exceptions.Filter, offset, limit int) ([]exceptions.Row, error) {
+	q := query(f)
+	q.Offset, q.Limit = offset, limit
+	list, err := s.b.cfg.Store.Exceptions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exceptions.Row, len(list))
+	for i, x := range list {
+		out[i] = row(x)
+	}
+	return out, nil
+}
+
+func row(x store.Exception) exceptions.Row {
+	key := x.BusinessKey
+	if key == "" {
+		key = x.Subject
+	}
+	return exceptions.Row{ID: x.ID, DocumentID: x.DocumentID, Reason: x.Reason, ReasonLabel: reasonLabel(x.Reason),
+		Partner: x.Partner, Supplier: x.SupplierID, BusinessKey: key, Received: x.CreatedAt, Amount: x.Amount, Currency: x.Currency}
+}
+
+func (s *exceptionSource) Reasons(ctx context.Context) ([]exceptions.ReasonCount, error) {
+	rs, err := s.b.cfg.Store.ExceptionsByReason(ctx, store.ExceptionQuery{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exceptions.ReasonCount, len(rs))
+	for i, r := range rs {
+		out[i] = exceptions.ReasonCount{Reason: r.Reason, Label: reasonLabel(r.Reason), Count: r.Count}
+	}
+	return out, nil
+}
+
+func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Detail, error) {
+	st := s.b.cfg.Store
+	x, err := st.Exception(ctx, id)
+	if err != nil {
+		return exceptions.Detail{}, err
+	}
+	d := exceptions.Detail{Row: row(x), Message: x.Message, Fix: x.Fix}
+	if x.DocumentID != 0 {
+		if doc, err := st.Document(ctx, x.DocumentID); err == nil {
+			d.RawEDI = string(doc.RawEDI)
+			d.Parsed = flatten(doc.Parsed)
+		}
+	}
+	var c map[string]any
+	_ = json.Unmarshal(x.Context, &c)
+	if ip, ok := c["invoiced_price"]; ok {
+		d.Lines = []exceptions.LineDiff{{Line: fmt.Sprintf("PO %v line %v", c["po"], c["po_line"]),
+			Cells: []exceptions.Compare{{Label: "Unit price", Invoice: fmt.Sprint(ip), PO: fmt.Sprint(c["po_price"]), Differs: true}}}}
+	}
+	if iq, ok := c["invoiced_qty"]; ok {
+		d.Lines = []exceptions.LineDiff{{Line: fmt.Sprintf("PO %v line %v", c["po"], c["po_line"]),
+			Cells: []exceptions.Compare{{Label: "Quantity", Invoice: fmt.Sprint(iq), PO: fmt.Sprint(c["po_qty"]), Differs: true}}}}
+	}
+	if x.Reason == string(engine.ReasonPartnerNotMapped) {
+		d.PartnerKey = x.Partner
+		if p, ok := c["partner"].(string); ok && p != "" {
+			d.PartnerKey = p
+		}
+		if sg, ok := c["suggestions"].([]any); ok {
+			for _, v := range sg {
+				m, _ := v.(map[string]any)
+				d.Suggestions = append(d.Suggestions, exceptions.Suggestion{SupplierID: fmt.Sprint(m["supplier_id"]), Name: fmt.Sprint(m["supplier_name"]), Why: fmt.Sprint(m["why"])})
+			}
+		}
+	}
+	return d, nil
+}
+
+// flatten shows the engine's parsed JSON as labelled top-level fields.
+func flatten(raw json.RawMessage) []exceptions.Field {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		if len(raw) == 0 {
+			return nil
+		}
+		return []exceptions.Field{{Name: "Parsed", Value: string(raw)}}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []exceptions.Field
+	for _, k := range keys {
+		v := string(m[k])
+		var s string
+		if json.Unmarshal(m[k], &s) == nil {
+			v = s
+		} else if len(v) > 400 {
+			v = v[:400] + "…"
+		}
+		out = append(out, exceptions.Field{Name: k, Value: v})
+	}
+	return out
+}
+
+func outcome(r engine.ReplayResult) string {
+	if r.Err != "" {
+		return "failed: " + r.Err
+	}
+	s := strings.ReplaceAll(r.Outcome, "_", " ")
+	if r.Status != "" {
+		s += " (now " + r.Status + ")"
+	}
+	if r.Outcome == "still_failing" && r.Message != "" {
+		s += ": " + r.Message
+	}
+	return s
+}
+
+func (s *exceptionSource) Replay(ctx context.Context, id int64) (string, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return "", err
+	}
+	r, err := e.Replay(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return outcome(r), nil
+}
+
+func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (exceptions.Preview, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return exceptions.Preview{}, err
+	}
+	rs, err := e.ReplayByReason(ctx, reason, true)
+	if err != nil {
+		return exceptions.Preview{}, err
+	}
+	pv := exceptions.Preview{Reason: reason}
+	for _, r := range rs {
+		o := strings.ReplaceAll(r.Outcome, "_", " ")
+		if r.Message != "" {
+			o += ": " + r.Message
+		}
+		pv.Items = append(pv.Items, exceptions.PreviewItem{ID: r.ExceptionID, BusinessKey: r.BusinessKey, Outcome: o})
+	}
+	return pv, nil
+}
+
+func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (int, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return 0, err
+	}
+	rs, err := e.ReplayByReason(ctx, reason, false)
+	return len(rs), err
+}
+
+func (s *exceptionSource) Ignore(ctx context.Context, id int64, comment string) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.Ignore(ctx, id, comment)
+}
+
+func (s *exceptionSource) MapPartner(ctx context.Context, partnerKey, supplierID string) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.SetPartnerSupplier(ctx, partnerKey, supplierID)
+}
+
+// ---- documents
+
+type documentSource struct{ b *Bridge }
+
+func docRow(d store.Document) documents.Row {
+	return documents.Row{ID: d.ID, Type: string(d.Type), Direction: string(d.Direction), Partner: d.Partner,
+		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Time: d.CreatedAt}
+}
+
+func (s *documentSource) Search(ctx context.Context, q documents.Query, limit int) ([]documents.Row, error) {
+	list, err := s.b.cfg.Store.Documents(ctx, store.DocumentQuery{Text: q.Text, Type: store.DocType(q.Type), From: q.From, To: q.To, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]documents.Row, len(list))
+	for i, d := range list {
+		out[i] = docRow(d)
+	}
+	return out, nil
+}
+
+func (s *documentSource) Document(ctx context.Context, id int64) (documents.Detail, error) {
+	st := s.b.cfg.Store
+	d, err := st.Document(ctx, id)
+	if err != nil {
+		return documents.Detail{}, err
+	}
+	evs, err := st.DocumentEvents(ctx, id)
+	if err != nil {
+		return documents.Detail{}, err
+	}
+	out := documents.Detail{Row: docRow(d), RawEDI: string(d.RawEDI)}
+	for _, f := range flatten(d.Parsed) {
+		out.Parsed = append(out.Parsed, documents.Field{Name: f.Name, Value: f.Value})
+	}
+	for _, e := range evs {
+		detail := ""
+		if b, ok := e.Detail.(json.RawMessage); ok && len(b) > 0 && string(b) != "null" {
+			detail = string(b)
+		}
+		out.Timeline = append(out.Timeline, documents.Event{Time: e.At, Actor: e.Actor, Action: e.Action, Detail: detail})
+	}
+	if rep, err := st.VerifyChain(ctx); err == nil {
+		out.ChainOK = rep.OK
+	}
+	return out, nil
+}
+
+// ExportEvidence runs the CLI's `audit export` in process, so the pack is
+// built by the same code (and with the same redaction) as on a server.
+func (s *documentSource) ExportEvidence(ctx context.Context, id int64) (string, error) {
+	var out, errb bytes.Buffer
+	code := cli.Main(ctx, []string{"audit", "export", "--data-dir", s.b.cfg.DataDir, strconv.FormatInt(id, 10)}, strings.NewReader(""), &out, &errb, "gui")
+	if code != cli.ExitOK {
+		return "", errors.New(strings.TrimSpace(errb.String()))
+	}
+	msg := strings.TrimSpace(out.String())
+	if i := strings.LastIndex(msg, " "); i >= 0 && strings.HasSuffix(msg, ".zip") {
+		return msg[i+1:], nil
+	}
+	return msg, nil
+}
+
+// ---- mappings
+
+type mappingSource struct{ b *Bridge }
+
+var kinds = map[string]store.MappingKind{mappings.GL: store.MappingGLRules, mappings.UoM: store.MappingUnits, mappings.Tolerances: store.MappingTolerances}
+
+func (s *mappingSource) Partners(ctx context.Context) ([]mappings.PartnerMapping, error) {
+	st := s.b.cfg.Store
+	ps, err := st.Partners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	maps, err := st.PartnerMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mapped := map[string]string{}
+	for _, m := range maps {
+		mapped[store.PartnerKey(m.ISAQualifier, m.ISAID)] = m.SupplierID
+	}
+	sugg := map[string][]mappings.Suggestion{}
+	if e, _, err := s.b.engine(); err == nil {
+		if ss, err := e.Suggestions(ctx); err == nil {
+			for _, x := range ss {
+				sugg[x.PartnerKey] = append(sugg[x.PartnerKey], mappings.Suggestion{SupplierID: x.SupplierID, Name: x.SupplierName, Why: x.Why})
+			}
+		}
+	}
+	var out []mappings.PartnerMapping
+	for _, p := range ps {
+		key := store.PartnerKey(p.ISAQualifier, p.ISAID)
+		pm := mappings.PartnerMapping{PartnerKey: key, PartnerName: p.Alias, SupplierID: mapped[key], Suggestions: sugg[key]}
+		if pm.SupplierID != "" {
+			if sup, err := st.Supplier(ctx, pm.SupplierID); err == nil {
+				pm.SupplierName = sup.Name
+			}
+		}
+		out = append(out, pm)
+	}
+	return out, nil
+}
+
+func (s *mappingSource) MapPartner(ctx context.Context, key, supplierID string) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.SetPartnerSupplier(ctx, key, supplierID)
+}
+
+func (s *mappingSource) ExportCSV(ctx context.Context, kind string) ([]byte, error) {
+	k, ok := kinds[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown mapping %q", kind)
+	}
+	var b bytes.Buffer
+	err := s.b.cfg.Store.ExportMappingsCSV(ctx, k, &b)
+	return b.Bytes(), err
+}
+
+func (s *mappingSource) Table(ctx context.Context, kind string) ([]string, [][]string, error) {
+	b, err := s.ExportCSV(ctx, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(recs) == 0 {
+		return nil, nil, err
+	}
+	return recs[0], recs[1:], nil
+}
+
+func (s *mappingSource) ImportCSV(ctx context.Context, kind string, data []byte) (int, error) {
+	k, ok := kinds[kind]
+	if !ok {
+		return 0, fmt.Errorf("unknown mapping %q", kind)
+	}
+	res, err := s.b.cfg.Store.ImportMappingsCSV(ctx, k, engine.OSUser(), bytes.NewReader(data), true)
+	return res.Created + res.Updated + res.Unchanged, err
+}
+
+func (s *mappingSource) History(ctx context.Context) ([]mappings.Change, error) {
+	var out []mappings.Change
+	for _, k := range store.MappingKinds {
+		vs, err := s.b.cfg.Store.MappingHistory(ctx, k, "", 50)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			out = append(out, change(v))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out, nil
+}
+
+// ---- connections
+
+type connectionSource struct{ b *Bridge }
+
+func (s *connectionSource) Load(ctx context.Context) (connections.Settings, error) {
+	set, err := s.b.cfg.Store.Settings(ctx)
+	if err != nil {
+		return connections.Settings{}, err
+	}
+	return connections.Settings{
+		IFS: connections.IFSSettings{URL: set[cli.SettingIFSURL], Realm: set[cli.SettingIFSRealm], ClientID: set[cli.SettingIFSClientID],
+			Company: set[cli.SettingIFSCompany], ResourceProfile: set[SettingIFSProfile]},
+		Cleo: connections.CleoSettings{Transport: set[SettingCleoTransport], URL: set[cli.SettingCleoURL], Host: set[SettingCleoHost],
+			User: set[cli.SettingCleoUser], HostKeyFingerprint: set[SettingCleoHostKey]},
+	}, nil
+}
+
+func (s *connectionSource) Save(ctx context.Context, c connections.Settings) error {
+	actor := engine.OSUser()
+	for k, v := range map[string]string{
+		cli.SettingIFSURL: c.IFS.URL, cli.SettingIFSRealm: c.IFS.Realm, cli.SettingIFSClientID: c.IFS.ClientID,
+		cli.SettingIFSCompany: c.IFS.Company, SettingIFSProfile: c.IFS.ResourceProfile,
+		SettingCleoTransport: c.Cleo.Transport, cli.SettingCleoURL: c.Cleo.URL, SettingCleoHost: c.Cleo.Host,
+		cli.SettingCleoUser: c.Cleo.User, SettingCleoHostKey: c.Cleo.HostKeyFingerprint,
+	} {
+		if err := s.b.cfg.Store.SetSetting(ctx, actor, k, v); err != nil {
+			return fmt.Errorf("save %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func (s *connectionSource) SetSecret(ctx context.Context, name, value string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return s.b.cfg.Secrets.Set(ctx, name, value)
+}
+
+func (s *connectionSource) Secrets(ctx context.Context) (map[string]connections.SecretState, error) {
+	out := map[string]connections.SecretState{}
+	for _, n := range []string{connections.SecretIFSClient, connections.SecretCleoPassword, connections.SecretCleoKey} {
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		v, err := s.b.cfg.Secrets.Get(gctx, n)
+		cancel()
+		out[n] = connections.SecretState{Set: err == nil && v != ""}
+	}
+	return out, nil
+}
+
+func (s *connectionSource) SecretStore() string { return s.b.cfg.SecretLabel }
+
+// Test rebuilds the engine from what was just saved, then runs its
+// step-by-step connection test; a working engine starts its schedules.
+func (s *connectionSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
+	if err := s.b.rebuild(ctx); err != nil {
+		return domain.TestReport{}, err
+	}
+	e, _, err := s.b.engine()
+	if err != nil {
+		return domain.TestReport{}, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	reps := e.TestConnections(tctx)
+	want := "IFS"
+	if target == connections.Cleo {
+		want = "Cleo"
+	}
+	for _, r := range reps {
+		if strings.HasPrefix(r.Target, want) {
+			return r, nil
+		}
+	}
+	return domain.TestReport{}, fmt.Errorf("no %s report from the engine", want)
+}
+
+// ---- schedules
+
+type scheduleSource struct{ b *Bridge }
+
+func (s *scheduleSource) List(context.Context) ([]schedules.Schedule, error) {
+	_, sched, err := s.b.engine()
+	if err != nil {
+		return nil, err
+	}
+	var out []schedules.Schedule
+	for _, i := range sched.Schedules() {
+		out = append(out, schedules.Schedule{Flow: i.Flow, Label: flowLabel(i.Flow), Spec: i.Spec, Paused: i.Paused})
+	}
+	return out, nil
+}
+
+func (s *scheduleSource) SetSpec(ctx context.Context, flow, spec string) error {
+	_, sched, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return sched.SetSchedule(ctx, flow, spec)
+}
+
+func (s *scheduleSource) SetPaused(ctx context.Context, flow string, paused bool) error {
+	_, sched, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return sched.SetPaused(ctx, flow, paused)
+}
+
+// change words one mapping version: "partner ZZ:ACME01: supplier_id → S1001".
+func change(v store.MappingVersion) mappings.Change {
+	op := "changed"
+	var c struct {
+		Op     string `json:"op"`
+		Fields map[string]struct {
+			From any `json:"from"`
+			To   any `json:"to"`
+		} `json:"fields"`
+	}
+	if json.Unmarshal(v.Change, &c) == nil && c.Op != "" {
+		op = c.Op + "d"
+	}
+	var parts []string
+	for k, f := range c.Fields {
+		parts = append(parts, fmt.Sprintf("%s %v → %v", k, orNone(f.From), orNone(f.To)))
+	}
+	sort.Strings(parts)
+	what := fmt.Sprintf("%s %s %s", strings.ReplaceAll(string(v.Kind), "_", " "), v.Key, op)
+	if len(parts) > 0 {
+		what += ": " + strings.Join(parts, ", ")
+	}
+	return mappings.Change{Time: v.ChangedAt, Actor: v.ChangedBy, What: what}
+}
+
+func orNone(v any) any {
+	if v == nil || v == "" {
+		return "none"
+	}
+	return v
+}
