@@ -24,6 +24,28 @@
 // number, a credit memo, a multi-invoice file, a malformed file, accepted
 // and rejected 997s) waits in the inboxes from the start.
 //
+// Routes (all JSON; every /api route but authentication needs a bearer token):
+//
+//	POST   /api/authentication              password and refresh grants (form-encoded)
+//	GET    /api/connections                 paged, SCIM filter; one per world supplier + the unknown partner
+//	GET    /api/connections/{id}            one connection; PUT changes externalID and enabled
+//	GET    /api/connections/{id}/inbox      paged inbound files of one partner
+//	GET    /api/connections/{id}/outbox     paged outbound files (queued and sent)
+//	POST   /api/connections/{id}/outbox     multipart upload (file, externalId, run): 201, 409, 413
+//	GET    /api/actions                     one "send" action per connection
+//	POST   /api/actions/{id}/run            sends the queued outbox files: status/result/messages
+//	GET    /api/files                       paged cross-partner listing (folder, status, created …)
+//	GET    /api/files/{id}                  one file; DELETE: 204, then 404
+//	GET    /api/files/{id}/content          bytes with Content-Disposition, Content-Length, ETag
+//	POST   /api/files/{id}/ack              status "picked", idempotent
+//	GET    /api/transfers                   transfer log records
+//	GET    /api/transactions                tracked sets; 850s carry faStatus
+//
+// Control (no auth): GET/PUT /_sandbox/faults, POST /_sandbox/expire-tokens,
+// POST /_sandbox/inject {connection, filename, content | content_base64,
+// created}, GET /_sandbox/sent, GET /_sandbox/inbox, POST /_sandbox/respond,
+// GET /_sandbox/stats, POST /_sandbox/reset.
+//
 // A separate control API under /_sandbox (no auth, not Cleo behaviour)
 // injects faults and files, lists what was sent and triggers supplier
 // responses; the same operations are methods on Server for in-process tests.
