@@ -252,6 +252,21 @@ func (s *Server) routes() {
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "no such resource: "+r.URL.Path)
 	})
+	// A known path with an unsupported method answers 405 in the API's own
+	// error shape (the mux's default would be plain text).
+	allowed := map[string][]string{
+		"/api/authentication": {"POST"}, "/api/connections": {"GET"}, "/api/connections/{id}": {"GET", "PUT"},
+		"/api/connections/{id}/inbox": {"GET"}, "/api/connections/{id}/outbox": {"GET", "POST"}, "/api/actions": {"GET"},
+		"/api/actions/{id}/run": {"POST"}, "/api/files": {"GET"}, "/api/files/{id}": {"GET", "DELETE"},
+		"/api/files/{id}/content": {"GET"}, "/api/files/{id}/ack": {"POST"}, "/api/transfers": {"GET"}, "/api/transactions": {"GET"},
+	}
+	for path, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeErr(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+		})
+	}
 	s.controlRoutes()
 }
 

@@ -246,6 +246,13 @@ func TestBearerRequired(t *testing.T) {
 	}
 	if a := r.get("/api/nothing-here"); a.status != 404 {
 		t.Fatalf("unknown route: %d", a.status)
+	} else {
+		a.message(t)
+	}
+	if a := r.api("PATCH", "/api/files/x", nil); a.status != 405 || a.header.Get("Allow") != "GET, DELETE" {
+		t.Fatalf("wrong method: %d %v", a.status, a.header)
+	} else {
+		a.message(t)
 	}
 }
 
