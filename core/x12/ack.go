@@ -81,12 +81,14 @@ func ParseAck(s *Set) (*Ack, error) {
 	a := &Ack{Sets: []SetAck{}}
 	var set *SetAck
 	var seg *SegmentError
-	var ak1, ak9 *Segment
-	for i, body := 0, s.Body(); i < len(body); i++ {
-		g := &body[i]
+	ak1, ak9 := false, false
+	lo, hi := s.bodyRange()
+	for i := lo; i < hi; i++ {
+		sg := s.Segment(i)
+		g := &sg
 		switch g.ID {
 		case "AK1":
-			ak1 = g
+			ak1 = true
 			a.FunctionalID = m.required(g, 1, "functional identifier code (AK101)")
 			a.GroupControlNumber = m.required(g, 2, "group control number (AK102)")
 			a.Version = m.str(g, 3)
@@ -134,7 +136,7 @@ func ParseAck(s *Set) (*Ack, error) {
 			}
 			set, seg = nil, nil
 		case "AK9":
-			ak9 = g
+			ak9 = true
 			a.Status = m.required(g, 1, "functional group acknowledge code (AK901)")
 			a.StatusText = ackCode(a.Status, AckStatusText).Text
 			a.SetsIncluded = m.integer(g, 2, "number of transaction sets included (AK902)")
@@ -149,11 +151,11 @@ func ParseAck(s *Set) (*Ack, error) {
 			m.warnf(g, 0, "segment %s is not part of a 997; skipped", g.ID)
 		}
 	}
-	if ak1 == nil {
+	if !ak1 {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment AK1 is missing")
 		m.errs[len(m.errs)-1].SegmentID = "AK1"
 	}
-	if ak9 == nil {
+	if !ak9 {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment AK9 is missing")
 		m.errs[len(m.errs)-1].SegmentID = "AK9"
 	}

@@ -28,8 +28,8 @@ func FuzzReader(f *testing.F) {
 			s := rd.Set()
 			n++
 			for _, is := range s.Errors {
-				if is.Position < 0 || is.Position > len(s.Segments) {
-					t.Fatalf("position %d outside set of %d segments", is.Position, len(s.Segments))
+				if is.Position < 0 || is.Position > s.Len() {
+					t.Fatalf("position %d outside set of %d segments", is.Position, s.Len())
 				}
 				_ = is.Error()
 			}

@@ -74,10 +74,10 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 		return nil, fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
 	}
 	m := newMapper(s)
-	body := s.Body()
+	lo, hi := s.bodyRange()
 	nLines := 0
-	for i := range body {
-		if body[i].ID == "IT1" {
+	for i := lo; i < hi; i++ {
+		if x := s.idx[i]; x.idEnd == 3 && s.data[x.start:x.start+3] == "IT1" {
 			nLines++
 		}
 	}
@@ -91,10 +91,11 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 	area := heading
 	var party *Party // open heading N1 loop
 	var line *InvoiceLine
-	inLineN1 := false // inside an N1 loop of a line: its N2-N4/REF/PER are skipped
-	var big, tds, ctt *Segment
-	for i := range body {
-		g := &body[i]
+	inLineN1 := false           // inside an N1 loop of a line: its N2-N4/REF/PER are skipped
+	big, tds, ctt := -1, -1, -1 // indexes of those segments
+	for i := lo; i < hi; i++ {
+		seg := s.Segment(i)
+		g := &seg
 		if party != nil && area == heading && m.partySegment(party, g) {
 			continue
 		}
@@ -108,11 +109,11 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 		party = nil
 		switch g.ID {
 		case "BIG":
-			if big != nil {
+			if big >= 0 {
 				m.errorf(g, 0, LevelSegment, "5", "", "BIG appears more than once")
 				continue
 			}
-			big = g
+			big = i
 			inv.Date = m.date(g, 1, "invoice date")
 			inv.Number = m.required(g, 2, "invoice number")
 			if inv.Date.IsZero() && m.el(g, 1) == "" {
@@ -150,8 +151,9 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 				m.errorf(g, 0, LevelSegment, "7", "", "IT1 after TDS is out of sequence")
 			}
 			area = detail
-			inv.Lines = append(inv.Lines, m.it1(g, &pool))
+			inv.Lines = inv.Lines[:len(inv.Lines)+1]
 			line = &inv.Lines[len(inv.Lines)-1]
+			m.it1(g, &pool, line)
 		case "PID":
 			if line != nil {
 				if d := m.str(g, 5); d != "" {
@@ -177,11 +179,11 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 				inv.Taxes = append(inv.Taxes, t)
 			}
 		case "TDS":
-			if tds != nil {
+			if tds >= 0 {
 				m.errorf(g, 0, LevelSegment, "5", "", "TDS appears more than once")
 				continue
 			}
-			tds = g
+			tds = i
 			area, line = summary, nil
 			if m.el(g, 1) == "" {
 				m.errorf(g, 1, LevelElement, "1", "", "total invoice amount (TDS01) is missing")
@@ -194,23 +196,24 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			inv.Shipped = append(inv.Shipped, Shipped{Units: m.dec(g, 1, "units shipped"), UOM: m.str(g, 2),
 				Weight: m.dec(g, 3, "weight"), WeightUOM: m.str(g, 4)})
 		case "CTT":
-			ctt = g
+			ctt = i
 			inv.LineCount = m.integer(g, 1, "number of line items")
 		}
 	}
-	if big == nil {
+	if big < 0 {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment BIG is missing")
 		m.errs[len(m.errs)-1].SegmentID = "BIG"
 	}
-	if tds == nil {
+	if tds < 0 {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment TDS is missing")
 		m.errs[len(m.errs)-1].SegmentID = "TDS"
 	}
-	if ctt != nil && ctt.Element(1) != "" && inv.LineCount != len(inv.Lines) {
-		m.errorf(ctt, 1, LevelSegment, "8", ctt.Element(1), "CTT01 says %d line items, the invoice has %d IT1 lines", inv.LineCount, len(inv.Lines))
+	if c := s.Segment(ctt); ctt >= 0 && c.Element(1) != "" && inv.LineCount != len(inv.Lines) {
+		m.errorf(&c, 1, LevelSegment, "8", c.Element(1), "CTT01 says %d line items, the invoice has %d IT1 lines", inv.LineCount, len(inv.Lines))
 	}
-	if tds != nil {
-		checkTotal(m, tds, inv)
+	if tds >= 0 {
+		t := s.Segment(tds)
+		checkTotal(m, &t, inv)
 	}
 	inv.Errors, inv.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
@@ -219,10 +222,11 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 	return inv, nil
 }
 
-func (m *mapper) it1(g *Segment, pool *[]ProductID) InvoiceLine {
-	l := InvoiceLine{LineNumber: m.str(g, 1), UOM: m.str(g, 3), PriceBasis: m.str(g, 5), Position: g.Pos,
-		Quantity:  m.dec(g, 2, "quantity invoiced"),
-		UnitPrice: m.dec(g, 4, "unit price")}
+// it1 fills l (a zero line in place, so the large struct is not copied).
+func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
+	l.LineNumber, l.UOM, l.PriceBasis, l.Position = m.str(g, 1), m.str(g, 3), m.str(g, 5), g.Pos
+	l.Quantity = m.dec(g, 2, "quantity invoiced")
+	l.UnitPrice = m.dec(g, 4, "unit price")
 	if q, u, p := m.el(g, 2) != "", m.el(g, 3) != "", m.el(g, 4) != ""; q || u || p {
 		for i, present := range [3]bool{q, u, p} {
 			if !present {
@@ -237,7 +241,6 @@ func (m *mapper) it1(g *Segment, pool *[]ProductID) InvoiceLine {
 		l.ProductIDs = nil
 	}
 	l.BuyerPart, l.VendorPart, l.UPC = pickParts(l.ProductIDs)
-	return l
 }
 
 // checkTotal compares TDS01 with the lines, charges and taxes the way

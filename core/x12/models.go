@@ -99,8 +99,10 @@ type Tax struct {
 // positioned problems.
 type mapper struct {
 	set      *Set
-	cur      *Segment
+	curPos   int // Pos of the segment split into ends (0: none)
+	curRaw   string
 	ends     []int32
+	endsBuf  [40]int32
 	errs     []Issue
 	warns    []Issue
 	dateErrs int
@@ -108,6 +110,7 @@ type mapper struct {
 
 func newMapper(s *Set) *mapper {
 	m := &mapper{set: s}
+	m.ends = m.endsBuf[:0]
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	return m
@@ -128,26 +131,31 @@ func (m *mapper) warnf(g *Segment, elem int, format string, args ...any) {
 // el is element i of g; the mapper splits each segment once, into offsets
 // (no pointers, so no GC write barriers on the hot path).
 func (m *mapper) el(g *Segment, i int) string {
-	if m.cur != g {
-		m.cur = g
-		m.ends = m.ends[:0]
-		raw, sep := g.raw, g.sep
-		start := len(g.ID)
-		m.ends = append(m.ends, int32(start))
-		for start < len(raw) && raw[start] == sep {
-			j := strings.IndexByte(raw[start+1:], sep)
-			if j < 0 {
-				start = len(raw)
-			} else {
-				start += 1 + j
-			}
-			m.ends = append(m.ends, int32(start))
-		}
+	if m.curPos != g.Pos || len(m.curRaw) != len(g.raw) {
+		m.split(g)
 	}
-	if i <= 0 || i >= len(m.ends) {
+	if uint(i-1) >= uint(len(m.ends)-1) {
 		return ""
 	}
-	return m.cur.raw[m.ends[i-1]+1 : m.ends[i]]
+	return m.curRaw[m.ends[i-1]+1 : m.ends[i]]
+}
+
+func (m *mapper) split(g *Segment) {
+	m.curPos, m.curRaw = g.Pos, g.raw
+	ends := m.ends[:0]
+	raw, sep := g.raw, g.sep
+	start := len(g.ID)
+	ends = append(ends, int32(start))
+	for start < len(raw) {
+		j := strings.IndexByte(raw[start+1:], sep)
+		if j < 0 {
+			start = len(raw)
+		} else {
+			start += 1 + j
+		}
+		ends = append(ends, int32(start))
+	}
+	m.ends = ends
 }
 
 // nel is the number of elements of g plus one (so elements are 1..nel-1).

@@ -58,10 +58,10 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 		return nil, fmt.Errorf("parse purchase order: set %s is a %s, not an 850", s.ControlNumber, s.ID)
 	}
 	m := newMapper(s)
-	body := s.Body()
+	lo, hi := s.bodyRange()
 	n := 0
-	for i := range body {
-		if body[i].ID == "PO1" {
+	for i := lo; i < hi; i++ {
+		if x := s.idx[i]; x.idEnd == 3 && s.data[x.start:x.start+3] == "PO1" {
 			n++
 		}
 	}
@@ -69,10 +69,11 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 	pool := make([]ProductID, 0, n*2)
 	var party *Party
 	var line *POLine
-	var beg, ctt *Segment
+	beg, ctt := -1, -1
 	inLineN1 := false
-	for i := range body {
-		g := &body[i]
+	for i := lo; i < hi; i++ {
+		seg := s.Segment(i)
+		g := &seg
 		if party != nil && line == nil && m.partySegment(party, g) {
 			continue
 		}
@@ -86,11 +87,11 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 		party = nil
 		switch g.ID {
 		case "BEG":
-			if beg != nil {
+			if beg >= 0 {
 				m.errorf(g, 0, LevelSegment, "5", "", "BEG appears more than once")
 				continue
 			}
-			beg = g
+			beg = i
 			po.Purpose = m.required(g, 1, "transaction set purpose (BEG01)")
 			po.Type = m.required(g, 2, "purchase order type (BEG02)")
 			po.Number = m.required(g, 3, "purchase order number")
@@ -151,12 +152,12 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 				line.Charges = append(line.Charges, m.charge(g))
 			}
 		case "CTT":
-			ctt, line = g, nil
+			ctt, line = i, nil
 			po.LineCount = m.integer(g, 1, "number of line items")
 			po.HashTotal = m.dec(g, 2, "hash total")
 		}
 	}
-	if beg == nil {
+	if beg < 0 {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment BEG is missing")
 		m.errs[len(m.errs)-1].SegmentID = "BEG"
 	}
@@ -164,8 +165,8 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 		m.errorf(nil, 0, LevelSegment, "3", "", "mandatory segment PO1 is missing")
 		m.errs[len(m.errs)-1].SegmentID = "PO1"
 	}
-	if ctt != nil && ctt.Element(1) != "" && po.LineCount != len(po.Lines) {
-		m.errorf(ctt, 1, LevelSegment, "8", ctt.Element(1), "CTT01 says %d line items, the order has %d PO1 lines", po.LineCount, len(po.Lines))
+	if c := s.Segment(ctt); ctt >= 0 && c.Element(1) != "" && po.LineCount != len(po.Lines) {
+		m.errorf(&c, 1, LevelSegment, "8", c.Element(1), "CTT01 says %d line items, the order has %d PO1 lines", po.LineCount, len(po.Lines))
 	}
 	po.Errors, po.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {

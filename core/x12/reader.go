@@ -425,14 +425,14 @@ func (r *Reader) endSet() {
 func (r *Reader) closeSet() {
 	r.inSet = false
 	data := string(r.buf)
-	segs := make([]Segment, len(r.metas))
+	idx := make([]segIndex, len(r.metas))
 	for i, m := range r.metas {
-		raw := data[m.start:m.end]
-		segs[i] = Segment{ID: raw[:m.idEnd], Pos: i + 1, Offset: m.off, raw: raw, sep: r.elem, comp: r.comp, rep: r.rep}
+		idx[i] = segIndex{start: m.start, end: m.end, idEnd: m.idEnd, off: m.off}
 	}
-	s := &Set{Interchange: r.ic, Group: r.grp, Index: r.grpSets, Segments: segs, data: data}
-	if len(segs) > 0 {
-		s.ID, s.ControlNumber, s.Convention = segs[0].Element(1), segs[0].Element(2), segs[0].Element(3)
+	s := &Set{Interchange: r.ic, Group: r.grp, Index: r.grpSets, data: data, idx: idx, sep: r.elem, comp: r.comp, rep: r.rep}
+	if len(idx) > 0 {
+		st := s.Segment(0)
+		s.ID, s.ControlNumber, s.Convention = st.Element(1), st.Element(2), st.Element(3)
 	}
 	s.Errors = make([]Issue, 0, len(r.icIssues)+len(r.grpIssues)+len(r.errs))
 	for _, list := range [][]Issue{r.icIssues, r.grpIssues} {

@@ -54,8 +54,8 @@ func TestReaderBasic(t *testing.T) {
 		s.Group.ControlNumber != "1" || s.Group.Version != "004010" || s.Interchange.Usage != "T" {
 		t.Fatalf("header: %+v", s)
 	}
-	if len(s.Segments) != 5 || s.Segments[2].ID != "IT1" || s.Segments[2].Element(4) != "12,50" || s.Segments[2].Pos != 3 {
-		t.Fatalf("segments: %v", s.Segments)
+	if s.Len() != 5 || s.Segment(2).ID != "IT1" || s.Segment(2).Element(4) != "12,50" || s.Segment(2).Pos != 3 {
+		t.Fatalf("segments: %d", s.Len())
 	}
 	if len(s.Errors) != 0 || len(sets[1].Errors) != 0 {
 		t.Fatalf("unexpected errors %v %v", s.Errors, sets[1].Errors)
@@ -140,7 +140,7 @@ func TestReaderSeparatorsAndLayout(t *testing.T) {
 			if s.Interchange.Separators.Repetition != c.rep || s.Interchange.Separators.Segment != c.term {
 				t.Fatalf("separators %+v", s.Interchange.Separators)
 			}
-			if got := s.Segments[1].Element(2); got != "INV-1" {
+			if got := s.Segment(1).Element(2); got != "INV-1" {
 				t.Fatalf("BIG02 = %q", got)
 			}
 			if s.Group.ControlNumber != "7" || s.Group.Version != "005010" {
@@ -162,8 +162,8 @@ func TestReaderWrappedLines(t *testing.T) {
 	if rd.Err() != nil || len(sets) != 1 || len(sets[0].Errors) != 0 {
 		t.Fatalf("%v %d %v", rd.Err(), len(sets), sets)
 	}
-	if sets[0].Segments[1].Raw() != "BIG*20260102*INV-1" {
-		t.Fatalf("%q", sets[0].Segments[1].Raw())
+	if sets[0].Segment(1).Raw() != "BIG*20260102*INV-1" {
+		t.Fatalf("%q", sets[0].Segment(1).Raw())
 	}
 }
 

@@ -67,7 +67,7 @@ type Report struct {
 func NewReport(file string, s *Set) Report {
 	ic, g := s.Interchange, s.Group
 	l := Report{File: file,
-		Set: &SetHeader{ID: s.ID, ControlNumber: s.ControlNumber, Convention: s.Convention, Index: s.Index, Segments: len(s.Segments)},
+		Set: &SetHeader{ID: s.ID, ControlNumber: s.ControlNumber, Convention: s.Convention, Index: s.Index, Segments: s.Len()},
 		Interchange: &InterchangeHeader{SenderQualifier: ic.SenderQualifier, SenderID: ic.SenderID, ReceiverQualifier: ic.ReceiverQualifier,
 			ReceiverID: ic.ReceiverID, ControlNumber: ic.ControlNumber, Version: ic.Version, Date: ic.Date, Time: ic.Time, Usage: ic.Usage},
 		Group: &GroupHeader{FunctionalID: g.FunctionalID, SenderCode: g.SenderCode, ReceiverCode: g.ReceiverCode,

@@ -189,11 +189,66 @@ type Set struct {
 	ControlNumber string      `json:"control_number"`       // ST02
 	Convention    string      `json:"convention,omitempty"` // ST03 (005010)
 	Index         int         `json:"index"`                // 1-based within the group
-	// Segments holds ST through SE inclusive (SE is absent when missing).
-	Segments []Segment `json:"-"`
-	Errors   []Issue   `json:"errors"`
-	Warnings []Issue   `json:"warnings"`
-	data     string    // arena: every segment's text, concatenated
+	Errors        []Issue     `json:"errors"`
+	Warnings      []Issue     `json:"warnings"`
+	data          string      // arena: every segment's text, concatenated
+	idx           []segIndex  // where each segment is in data (no pointers: cheap for the GC)
+	sep           byte
+	comp          byte
+	rep           byte
+}
+
+// segIndex locates one segment in a set's arena.
+type segIndex struct {
+	start, end int32 // in data
+	idEnd      int32 // length of the segment ID
+	off        int64 // byte offset in the input
+}
+
+// Len is the number of segments, ST through SE inclusive.
+func (s *Set) Len() int { return len(s.idx) }
+
+// Segment returns segment i (0-based: ST is 0, so its Pos is i+1). It
+// allocates nothing; out of range gives an empty Segment.
+func (s *Set) Segment(i int) Segment {
+	if i < 0 || i >= len(s.idx) {
+		return Segment{}
+	}
+	x := s.idx[i]
+	raw := s.data[x.start:x.end]
+	return Segment{ID: raw[:x.idEnd], Pos: i + 1, Offset: x.off, raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
+}
+
+// Segments iterates over every segment, ST through SE (SE is absent when
+// it was missing): for i, g := range set.Segments { … }.
+func (s *Set) Segments(yield func(int, Segment) bool) {
+	for i := range s.idx {
+		if !yield(i, s.Segment(i)) {
+			return
+		}
+	}
+}
+
+// Body iterates over the segments between ST and SE.
+func (s *Set) Body(yield func(int, Segment) bool) {
+	lo, hi := s.bodyRange()
+	for i := lo; i < hi; i++ {
+		if !yield(i, s.Segment(i)) {
+			return
+		}
+	}
+}
+
+// bodyRange is the index range of the segments between ST and SE.
+func (s *Set) bodyRange() (lo, hi int) {
+	hi = len(s.idx)
+	if hi > 0 && s.Segment(0).ID == "ST" {
+		lo = 1
+	}
+	if hi > lo && s.Segment(hi-1).ID == "SE" {
+		hi--
+	}
+	return lo, hi
 }
 
 // Valid reports whether the set has no errors.
@@ -205,18 +260,6 @@ func (s *Set) Version() string {
 		return s.Convention
 	}
 	return s.Group.Version
-}
-
-// Body returns the segments between ST and SE.
-func (s *Set) Body() []Segment {
-	segs := s.Segments
-	if len(segs) > 0 && segs[0].ID == "ST" {
-		segs = segs[1:]
-	}
-	if n := len(segs); n > 0 && segs[n-1].ID == "SE" {
-		segs = segs[:n-1]
-	}
-	return segs
 }
 
 // pos returns an Issue prefilled with the set's envelope position.

@@ -347,7 +347,7 @@ func Build997(sets []*Set) (*Ack, error) {
 			case LevelElement, LevelSegment:
 				if is.Position <= 0 {
 					if is.Code == "3" && is.SegmentID != "" { // a mandatory segment missing: AK3 with no position
-						se := &SegmentError{SegmentID: is.SegmentID, Position: len(s.Segments), Code: "3"}
+						se := &SegmentError{SegmentID: is.SegmentID, Position: s.Len(), Code: "3"}
 						se.Text = SegmentErrorText["3"]
 						segs[-len(segs)-1] = se
 					}

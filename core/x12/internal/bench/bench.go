@@ -124,7 +124,7 @@ func Segments(r io.Reader) (sets, segments int, err error) {
 	rd := x12.NewReader(r)
 	for rd.Next() {
 		sets++
-		segments += len(rd.Set().Segments)
+		segments += rd.Set().Len()
 	}
 	return sets, segments, rd.Err()
 }
