@@ -428,12 +428,12 @@ func (r *REST) partners(ctx context.Context, filter string) ([]domain.Partner, e
 
 // remoteFile is a file resource of the designed file API.
 type remoteFile struct {
-	ID           string    `json:"id"`
-	Filename     string    `json:"filename"`
-	Size         int64     `json:"size"`
-	Created      time.Time `json:"created"`
-	Status       string    `json:"status"`
-	DocumentType string    `json:"documentType"`
+	ID           string   `json:"id"`
+	Filename     string   `json:"filename"`
+	Size         int64    `json:"size"`
+	Created      flexTime `json:"created"`
+	Status       string   `json:"status"`
+	DocumentType string   `json:"documentType"`
 	Connection   struct {
 		ID    string `json:"id"`
 		Alias string `json:"alias"`
@@ -447,7 +447,7 @@ func (f remoteFile) remote() domain.RemoteFile {
 		pid = f.Connection.Href[strings.LastIndex(f.Connection.Href, "/")+1:]
 	}
 	return domain.RemoteFile{
-		ID: f.ID, Name: f.Filename, Size: f.Size, Created: f.Created.UTC(),
+		ID: f.ID, Name: f.Filename, Size: f.Size, Created: time.Time(f.Created).UTC(),
 		PartnerID: pid, PartnerAlias: f.Connection.Alias, DocumentType: f.DocumentType,
 	}
 }
@@ -695,4 +695,27 @@ func (r *REST) fix(err error, what string) string {
 func (r *REST) Close() error {
 	r.http.CloseIdleConnections()
 	return nil
+}
+
+// flexTime reads a timestamp as ISO-8601 or in the transfer log's
+// "yyyy/mm/dd hh:mm:ss" (taken as UTC): the file API is designed, and a
+// real tenant may well use the log's format.
+type flexTime time.Time
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		*t = flexTime{}
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006/01/02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if v, err := time.Parse(layout, s); err == nil {
+			*t = flexTime(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("unrecognised timestamp %q", s)
 }

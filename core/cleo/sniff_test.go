@@ -1,6 +1,9 @@
 package cleo
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestSniffX12(t *testing.T) {
 	isa := "ISA*00*          *00*          *ZZ*ACMEFASTEN     *ZZ*MLCONNECTOR    *261116*1200*U*00401*000000001*0*T*>~"
@@ -27,4 +30,21 @@ func FuzzSniffX12(f *testing.F) {
 	f.Add([]byte("ISA*00*          *00*          *ZZ*ACMEFASTEN     *ZZ*MLCONNECTOR    *261116*1200*U*00401*000000001*0*T*>~ST*810*1~"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, b []byte) { sniffX12(b) })
+}
+
+func TestFlexTime(t *testing.T) {
+	want := "2026-11-10T08:00:00Z"
+	for _, in := range []string{`"2026-11-10T08:00:00Z"`, `"2026/11/10 08:00:00"`, `"2026-11-10T09:00:00+01:00"`, `"2026-11-10 08:00:00"`} {
+		var ft flexTime
+		if err := ft.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := time.Time(ft).UTC().Format(time.RFC3339); got != want {
+			t.Errorf("%s = %s", in, got)
+		}
+	}
+	var ft flexTime
+	if err := ft.UnmarshalJSON([]byte(`"yesterday"`)); err == nil {
+		t.Error("accepted yesterday")
+	}
 }
