@@ -1,6 +1,9 @@
 package ifssim
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Config shapes one sandbox run. The zero value is usable: New fills every
 // empty field with the default documented on it.
@@ -211,6 +214,50 @@ type Faults struct {
 	// ConcurrentEdits makes the next N such GETs certain to be followed by a
 	// concurrent change (counts down).
 	ConcurrentEdits int `json:"concurrent_edits"`
+	// LostAnswerRate is the share of committed writes whose answer is lost:
+	// the write (POST, PATCH, PUT, DELETE, or a $batch that stored
+	// something) is fully processed and stored, but the client gets
+	// LostAnswerMode instead of the answer. A write that failed (nothing
+	// stored, e.g. a 400 or a rolled-back change set) is answered normally.
+	// This is what makes a blind retry of a POST create a duplicate.
+	LostAnswerRate float64 `json:"lost_answer_rate"`
+	// LostAnswers makes the next N committed writes lose their answer
+	// (counts down; see also POST /_sandbox/lose-next-writes).
+	LostAnswers int `json:"lost_answers"`
+	// LostAnswerMode is how an answer is lost: LostGateway ("gateway", the
+	// default when empty) sends the gateway's HTML 502 page, LostReset
+	// ("reset") resets the TCP connection without any answer.
+	LostAnswerMode string `json:"lost_answer_mode"`
+}
+
+// Ways to lose an answer (Faults.LostAnswerMode).
+const (
+	LostGateway = "gateway"
+	LostReset   = "reset"
+)
+
+// Validate reports a fault setting the sandbox cannot apply.
+func (f Faults) Validate() error {
+	rates := map[string]float64{"error_503_rate": f.Error503Rate, "gateway_502_rate": f.Gateway502Rate,
+		"concurrent_edit_rate": f.ConcurrentEditRate, "lost_answer_rate": f.LostAnswerRate}
+	for name, r := range rates {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("%s %v is not a share between 0 and 1", name, r)
+		}
+	}
+	for name, n := range map[string]int{"rate_limit_per_minute": f.RateLimitPerMinute, "rate_burst": f.RateBurst,
+		"latency_ms": f.LatencyMS, "token_lifetime_s": f.TokenLifetimeS, "concurrent_edits": f.ConcurrentEdits,
+		"lost_answers": f.LostAnswers} {
+		if n < 0 {
+			return fmt.Errorf("%s %d is negative", name, n)
+		}
+	}
+	switch f.LostAnswerMode {
+	case "", LostGateway, LostReset:
+	default:
+		return fmt.Errorf("lost_answer_mode %q: want %q or %q", f.LostAnswerMode, LostGateway, LostReset)
+	}
+	return nil
 }
 
 // DefaultRateLimit is the request rate the sandbox command enforces unless

@@ -18,6 +18,8 @@ import (
 //	GET  /_sandbox/                     index of the endpoints
 //	GET  /_sandbox/faults               current Faults as JSON
 //	PUT  /_sandbox/faults               replace the Faults (JSON body)
+//	POST /_sandbox/lose-next-writes     {"count":N,"mode":"gateway"|"reset"}: the next N
+//	                                    committed writes are stored but their answer is lost
 //	POST /_sandbox/reset                data, tokens, faults and stats back to the start
 //	POST /_sandbox/tokens/expire        every issued token expires now
 //	GET  /_sandbox/stats                Stats
@@ -25,6 +27,18 @@ import (
 //	GET  /_sandbox/purchase-orders/{no} the order as domain.PurchaseOrder
 //	POST /_sandbox/purchase-orders/{no} {"state":"Released"} and/or {"touch":true}:
 //	                                    change an order as an IFS user would
+
+// LoseNextWrites makes the answers of the next n committed writes get lost
+// (added to any still pending), leaving the other faults as they are; mode
+// is LostGateway or LostReset ("" keeps the current mode).
+func (s *Server) LoseNextWrites(n int, mode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.LostAnswers += n
+	if mode != "" {
+		s.faults.LostAnswerMode = mode
+	}
+}
 
 // SetFaults replaces the fault injection at run time.
 func (s *Server) SetFaults(f Faults) {
@@ -194,7 +208,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "" && r.Method == http.MethodGet:
 		writeJSON(w, 200, map[string]any{"endpoints": []string{
-			"GET faults", "PUT faults", "POST reset", "POST tokens/expire", "GET stats", "GET invoices",
+			"GET faults", "PUT faults", "POST lose-next-writes {\"count\":1,\"mode\":\"reset\"}", "POST reset", "POST tokens/expire", "GET stats", "GET invoices",
 			"GET purchase-orders/{no}", "POST purchase-orders/{no} {\"state\":\"Released\",\"touch\":true}",
 		}})
 	case p == "/faults" && r.Method == http.MethodGet:
@@ -207,7 +221,32 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			fail(400, "bad faults JSON: "+err.Error())
 			return
 		}
+		if err := f.Validate(); err != nil {
+			fail(400, "bad faults: "+err.Error())
+			return
+		}
 		s.SetFaults(f)
+		writeJSON(w, 200, s.Faults())
+	case p == "/lose-next-writes" && r.Method == http.MethodPost:
+		var body struct {
+			Count int    `json:"count"`
+			Mode  string `json:"mode"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			fail(400, "bad JSON: "+err.Error())
+			return
+		}
+		if body.Count <= 0 {
+			fail(400, `want {"count":N} with N > 0 and optionally "mode":"gateway" or "reset"`)
+			return
+		}
+		if err := (Faults{LostAnswerMode: body.Mode}).Validate(); err != nil {
+			fail(400, err.Error())
+			return
+		}
+		s.LoseNextWrites(body.Count, body.Mode)
 		writeJSON(w, 200, s.Faults())
 	case p == "/reset" && r.Method == http.MethodPost:
 		s.Reset()

@@ -46,7 +46,9 @@
 //
 // Fault injection (Faults: rate limit with 429 + Retry-After, random 503,
 // HTML 502 from a "gateway", added latency, early token expiry, a
-// "concurrent user" editing a record between a client's GET and PATCH) is
+// "concurrent user" editing a record between a client's GET and PATCH, and
+// the "lost answer": a write that is stored but answered by the gateway's
+// 502 or a reset connection, at a rate or for the next N writes) is
 // set in Config.Faults and changed at run time with Server.SetFaults or
 // PUT /_sandbox/faults. The control API under /_sandbox (no token, outside
 // the IFS URL space) also resets the sandbox, expires tokens, reports Stats,

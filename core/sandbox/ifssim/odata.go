@@ -1041,8 +1041,10 @@ func (c *reqCtx) delete(t *target) *response {
 	return &response{status: 204, header: h}
 }
 
-// removeRow deletes r and, for a parent, its children.
+// removeRow deletes r and, for a parent, its children. It ticks the clock,
+// as every committed write does.
 func (c *reqCtx) removeRow(et *entityType, r *row) {
+	c.st.clock++
 	for _, n := range et.navs {
 		fk := map[string]any{}
 		for _, pair := range n.fk {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type Stats struct {
 	RateLimited int         `json:"rate_limited"` // answered 429
 	ByStatus    map[int]int `json:"by_status"`    // API answers by status code
 	Invoices    int         `json:"invoices"`     // supplier invoices currently stored
+	// LostAnswers counts committed writes whose answer was lost
+	// (Faults.LostAnswerRate/LostAnswers); ByStatus has their real status.
+	LostAnswers int `json:"lost_answers"`
 }
 
 // New builds a sandbox over its own copy of w.
@@ -139,11 +143,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	clock := s.st.clock
 	resp := s.serveOData(r, rt, client, nil)
 	s.stats.Requests++
 	s.stats.ByStatus[resp.status]++
+	// A write that ticked the clock stored something: only then is losing
+	// its answer the interesting fault (the client cannot tell it landed).
+	lost, mode := false, ""
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && s.st.clock != clock && s.loseAnswer() {
+		lost, mode = true, s.faults.LostAnswerMode
+		s.stats.LostAnswers++
+	}
 	s.mu.Unlock()
+	if lost {
+		sendLostAnswer(w, mode)
+		return
+	}
 	writeResp(w, resp)
+}
+
+// loseAnswer reports whether the answer to the committed write just served
+// is to be lost. Caller holds s.mu.
+func (s *Server) loseAnswer() bool {
+	if s.faults.LostAnswers > 0 {
+		s.faults.LostAnswers--
+		return true
+	}
+	return s.faults.LostAnswerRate > 0 && s.rng.Float64() < s.faults.LostAnswerRate
 }
 
 func (s *Server) count(status int) {
@@ -389,11 +415,31 @@ func (s *Server) fault(ctx context.Context) *response {
 		return resp
 	}
 	if f.Gateway502Rate > 0 && s.rng.Float64() < f.Gateway502Rate {
-		h := http.Header{}
-		h.Set("Content-Type", "text/html")
-		return &response{status: 502, header: h, body: []byte(gatewayPage)}
+		return gatewayResp()
 	}
 	return nil
+}
+
+// sendLostAnswer replaces the answer to a committed write: the gateway's
+// HTML 502, or a reset connection (where the connection cannot be taken
+// over, as with httptest.ResponseRecorder, the 502 instead).
+func sendLostAnswer(w http.ResponseWriter, mode string) {
+	if mode == LostReset {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0) // close with RST, not FIN
+			}
+			conn.Close()
+			return
+		}
+	}
+	writeResp(w, gatewayResp())
+}
+
+func gatewayResp() *response {
+	h := http.Header{}
+	h.Set("Content-Type", "text/html")
+	return &response{status: 502, header: h, body: []byte(gatewayPage)}
 }
 
 // concurrentEdit reports whether a "concurrent user" should change the row
