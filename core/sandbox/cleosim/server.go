@@ -856,7 +856,15 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 			continue
 		}
 		f.folder, f.status = "sent", "sent"
-		if tr != nil && !s.faults.StuckTransfers {
+		switch {
+		case tr == nil:
+		case s.faults.StuckTransfers && c.typ == "as2":
+			tr.Status, tr.ResultText = "Receipt Pending", "Sent; waiting for the partner's MDN"
+		case s.faults.StuckTransfers:
+			tr.Status = "In Progress"
+		case len(readSets(f.content)) == 0:
+			tr.Status, tr.ResultText, tr.End = "Warning", "Sent, but not recognised as X12: no acknowledgment will follow", now
+		default:
 			tr.Status, tr.ResultText, tr.End = "Success", "Sent", now
 		}
 		messages = append(messages, stamp(fmt.Sprintf(`File: "%s" sent (%d bytes)`, f.name, len(f.content))))
@@ -899,12 +907,25 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if d := s.faults.RunDelayMS; d > 0 {
 		timeout, _ := strconv.Atoi(r.URL.Query().Get("timeout"))
+		timedOut := timeout > 0 && d > timeout*1000
+		if timedOut {
+			d = timeout * 1000
+		}
 		s.mu.Unlock()
 		s.sleep(r.Context(), d)
 		s.mu.Lock()
-		if timeout > 0 && d > timeout*1000 {
+		if timedOut {
+			// The run is cut off: its transfers end Interrupted, the files
+			// stay queued for the next run.
+			now := s.cfg.Now()
+			for _, f := range s.sortedFiles(func(f *file) bool { return f.conn == c && f.folder == "outbox" }) {
+				if tr := s.transferByID(f.transferID); tr != nil {
+					tr.Status, tr.ResultText, tr.End = "Interrupted", "Run timed out", now
+				}
+				f.transferID = s.addTransfer(f, "send", "In Progress", "Queued for retry").TransferID
+			}
 			writeJSON(w, http.StatusOK, map[string]any{"status": "running", "result": "timeout",
-				"messages": []string{s.cfg.Now().UTC().Format("2006/01/02 15:04:05") + "   Run: timed out after " + strconv.Itoa(timeout) + " s"}})
+				"messages": []string{now.UTC().Format("2006/01/02 15:04:05") + "   Run: timed out after " + strconv.Itoa(timeout) + " s"}})
 			return
 		}
 	}

@@ -421,13 +421,34 @@ func TestOutboxUploadAndActions(t *testing.T) {
 	if a := r.upload(id, "850_P1_1.edi", []byte("again"), "run", "true"); a.status != 409 {
 		t.Fatalf("re-upload of a sent name: %d", a.status)
 	}
-	n, trs := r.list("/api/transfers?filter=" + q(`direction eq "send" and status eq "Success"`))
+	// "ISA*hello" is no interchange: delivered, with a warning.
+	n, trs := r.list("/api/transfers?filter=" + q(`direction eq "send" and status eq "Warning"`))
 	if n != 1 || trs[0]["externalId"] != "P1" || trs[0]["host"] != alias || !strings.Contains(trs[0]["startDT"].(string), "/") {
 		t.Fatalf("transfers: %d %v", n, trs)
 	}
 	n, _ = r.list("/api/transfers?filter=" + q(`status eq "Error"`))
 	if n != 1 {
 		t.Fatalf("the failed run left %d Error transfers, want 1", n)
+	}
+
+	// A slow run cut off by its timeout: Interrupted, the file stays queued.
+	r.upload(id, "slow.edi", []byte("x"))
+	r.sim.SetFaults(cleosim.Faults{RunDelayMS: 1100})
+	a = r.api("POST", run+"?timeout=1", nil)
+	if a.status != 200 || a.json(t)["result"] != "timeout" {
+		t.Fatalf("timed-out run: %d %s", a.status, a.body)
+	}
+	if n, _ := r.list("/api/transfers?filter=" + q(`status eq "Interrupted" and filename eq "slow.edi"`)); n != 1 {
+		t.Fatalf("interrupted transfers: %d", n)
+	}
+	// Stuck transfers: an AS2 partner's MDN never comes.
+	r.sim.SetFaults(cleosim.Faults{StuckTransfers: true})
+	_, as2 := r.list("/api/connections?filter=" + q(`type eq "as2"`))
+	if a := r.upload(as2[0]["id"].(string), "stuck.edi", []byte("x"), "run", "true"); a.status != 201 {
+		t.Fatalf("upload: %d", a.status)
+	}
+	if n, trs := r.list("/api/transfers?filter=" + q(`status eq "Receipt Pending"`)); n != 1 || trs[0]["filename"] != "stuck.edi" {
+		t.Fatalf("stuck AS2 transfer: %v", trs)
 	}
 }
 
