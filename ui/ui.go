@@ -515,3 +515,18 @@ func reasonsText(m map[string]int) string {
 	}
 	return strings.Join(parts, ", ") + ". Open the exception queue to fix them."
 }
+
+// ReloadAll refetches every screen and the open count, e.g. after the
+// engine started behind the bridge. Call it on the UI goroutine.
+func (u *UI) ReloadAll() {
+	for i := range u.tabs.Items {
+		u.reload(i)
+	}
+	u.refreshOpen()
+}
+
+// SetError shows an app-level failure in the status line (nil clears it).
+func (u *UI) SetError(doing string, err error) { u.errLbl.SetError(doing, err) }
+
+// SetStatus shows a short note in the status line.
+func (u *UI) SetStatus(text string) { u.status.SetText(text) }

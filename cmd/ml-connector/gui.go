@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/locations"
+	"github.com/ml-connector/ifs-cleo/core/secrets"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/ui"
+	"github.com/ml-connector/ifs-cleo/ui/bridge"
 )
 
 // appID is the stable identity for preferences and the tray.
@@ -19,16 +28,111 @@ func guiCommands() []cli.Command {
 		Name:    "gui",
 		Summary: "start the desktop app (the default)",
 		Run: func(ctx context.Context, env *cli.Env, args []string) int {
-			fs := env.Flags("gui", "gui [--data-dir DIR]")
+			fs := env.Flags("gui", "gui [--data-dir DIR] [--open SCREEN]")
+			open := fs.String("open", "", "screen to open on: "+strings.Join(screenNames, ", "))
 			if code, ok := cli.Parse(fs, args); !ok {
 				return code
 			}
-			a := app.NewWithID(appID)
-			w := a.NewWindow("ml-connector")
-			w.SetContent(widget.NewLabel("ml-connector"))
-			w.Resize(fyne.NewSize(1200, 760))
-			w.ShowAndRun()
-			return cli.ExitOK
+			return runGUI(ctx, env, guiOptions{open: *open})
 		},
-	}}
+	}, demoCommand()}
+}
+
+// guiOptions are what the demo changes about the app.
+type guiOptions struct {
+	secrets secrets.Store // nil: the keychain chain the CLI uses
+	demo    string        // banner text; "" for the real app
+	// prepare runs once the store is open, before the engine starts.
+	prepare func(ctx context.Context, st *store.Store) error
+	// syncAtStart runs every flow once the engine is up.
+	syncAtStart bool
+	open        string // screen name to open on
+}
+
+// screenNames are the values of --open, in navigation order.
+var screenNames = []string{"dashboard", "exceptions", "documents", "mappings", "connections", "schedules"}
+
+// secretChain is where the app reads and writes credentials: systemd
+// credentials, then the data dir's secrets folder, then the OS keychain.
+func secretChain(loc locations.Locations) secrets.Store {
+	var chain []secrets.Store
+	if cd, ok := secrets.CredentialsDirFromEnv(); ok {
+		chain = append(chain, cd)
+	}
+	if ents, err := os.ReadDir(loc.Get(locations.SecretDir)); err == nil && len(ents) > 0 {
+		chain = append(chain, secrets.NewCredentialsDir(loc.Get(locations.SecretDir)))
+	}
+	chain = append(chain, secrets.NewKeyring(10*time.Second))
+	return secrets.NewChain(chain...)
+}
+
+// runGUI is the composition root of the desktop app: store, secrets,
+// bridge (engine), window and tray.
+func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
+	loc, err := locations.New(env.DataDir)
+	if err == nil {
+		err = loc.Ensure()
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gui: data dir: %v\n", err)
+		return cli.ExitFailure
+	}
+	st, err := store.Open(ctx, loc.Get(locations.Database))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gui: %v\n", err)
+		return cli.ExitFailure
+	}
+	defer st.Close()
+	if opt.prepare != nil {
+		if err := opt.prepare(ctx, st); err != nil {
+			fmt.Fprintf(env.Stderr, "gui: %v\n", err)
+			return cli.ExitFailure
+		}
+	}
+	sec := opt.secrets
+	if sec == nil {
+		sec = secretChain(loc)
+	}
+	bus := events.NewBus()
+	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: secrets.LabelOf(sec), Bus: bus, Logger: env.Logger, DataDir: env.DataDir})
+	defer b.Close()
+
+	a := app.NewWithID(appID)
+	w := a.NewWindow("ml-connector")
+	w.Resize(fyne.NewSize(1280, 740))
+	p := b.Params()
+	p.Demo = opt.demo
+	u := ui.New(a, w, p)
+	for i, n := range screenNames {
+		if n == opt.open {
+			u.Show(i)
+		}
+	}
+	u.Start(ctx)
+	go func() {
+		err := b.Start(ctx) // keychain and network: never on the UI goroutine
+		if err == nil && opt.syncAtStart && b.Configured() {
+			err = p.Control.SyncNow(ctx)
+		}
+		fyne.Do(func() {
+			u.SetError("start the sync engine", err)
+			switch {
+			case err != nil:
+			case b.Configured():
+				u.SetStatus("Syncing on schedule.")
+			default:
+				u.SetStatus("Set up the connections to start syncing.")
+				if opt.open == "" {
+					u.Show(ui.ScreenConnections)
+				}
+			}
+			u.ReloadAll()
+		})
+	}()
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	return cli.ExitOK
 }

@@ -273,7 +273,15 @@ func reasonLabel(code string) string {
 	if code == "" {
 		return ""
 	}
-	s := strings.ToLower(strings.ReplaceAll(code, "_", " "))
-	s = strings.NewReplacer(" po ", " PO ", "po ", "PO ", " gl ", " GL ", "gl ", "GL ", " ifs", " IFS", "ifs ", "IFS ", "edi ", "EDI ").Replace(s)
+	words := strings.Split(strings.ToLower(code), "_")
+	for i, w := range words {
+		switch w {
+		case "po", "gl", "ifs", "edi", "uom":
+			words[i] = strings.ToUpper(w)
+		case "ack":
+			words[i] = "997"
+		}
+	}
+	s := strings.Join(words, " ")
 	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -158,3 +158,12 @@ func TestClerkMapsUnknownPartnerAndReplays(t *testing.T) {
 }
 
 func documentsQuery(key string) documents.Query { return documents.Query{Text: key} }
+
+func TestReasonLabels(t *testing.T) {
+	for code, want := range map[string]string{"PARTNER_NOT_MAPPED": "Partner not mapped", "QUANTITY_OVER_PO": "Quantity over PO",
+		"GL_UNMAPPED": "GL unmapped", "ACK_OVERDUE": "997 overdue", "EDI_INVALID": "EDI invalid"} {
+		if got := bridge.ReasonLabel(code); got != want {
+			t.Errorf("%s: %q, want %q", code, got, want)
+		}
+	}
+}

@@ -65,6 +65,7 @@ type Screen struct {
 
 	selRow int
 	cur    *Detail
+	opened bool // the first exception was shown once the queue loaded
 
 	detail      *fyne.Container
 	emptyDetail fyne.CanvasObject
@@ -304,6 +305,15 @@ func (s *Screen) onLoaded() {
 	s.listErr.SetError("", nil)
 	s.countLbl.SetText(fmt.Sprintf("%d open", s.pager.count))
 	s.table.Refresh()
+	// The clerk's home opens on the first exception, so the pane is never
+	// empty while there is work.
+	if !s.opened && s.selRow < 0 && s.pager.count > 0 {
+		if _, ok := s.pager.row(0); ok {
+			s.opened = true
+			s.Select(0)
+			return
+		}
+	}
 	// The clerk may have selected a row whose page was not loaded yet.
 	if s.selRow >= 0 && (s.cur == nil) {
 		if _, ok := s.pager.row(s.selRow); ok {

@@ -1,0 +1,4 @@
+package bridge
+
+// ReasonLabel exposes reasonLabel to the external tests.
+var ReasonLabel = reasonLabel
