@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unsafe"
 )
 
 // Limits that keep memory bounded on hostile input.
@@ -14,7 +15,7 @@ const (
 	readBufferSize = 64 << 10
 	maxSegmentLen  = 1 << 20 // a longer "segment" means the terminator is wrong
 	maxIssues      = 1000    // per set, and for Reader.Issues
-	maxControlSeen = 100000  // ST02 values remembered per group for the uniqueness check
+	maxControlSeen = 10000   // ST02 values remembered per group for the uniqueness check
 	isaPeek        = 2048
 )
 
@@ -49,13 +50,17 @@ type Reader struct {
 	// current set being built
 	inSet     bool
 	setOff    int64
-	buf       []byte
-	ends      []int32
+	buf       []byte // slab: sets' text, appended and never changed (sets view it)
+	setStart  int    // where the set being built starts in buf
+	islab     []segIndex
 	metas     []segMeta
 	errs      []Issue
 	warns     []Issue
 	dropped   int
 	stControl []byte
+
+	icP  *Interchange // shared, immutable header of the current interchange
+	grpP *Group       // same for the group
 
 	// closed set waiting for its trailers; and the one handed out
 	pending    *Set
@@ -69,8 +74,15 @@ type Reader struct {
 	tmpEnds []int32
 }
 
+// Slab sizes: sets are carved out of them, so the garbage collector sees
+// few large pointer-free objects instead of many small ones.
+const (
+	textSlab  = 256 << 10
+	indexSlab = 8 << 10
+)
+
 type segMeta struct {
-	start, end int32 // in buf
+	start, end int32 // in buf, relative to setStart
 	idEnd      int32 // length of the segment ID
 	off        int64
 }
@@ -348,14 +360,21 @@ func clip(b []byte) []byte {
 // split here: Segment.Element finds them when asked, so a reader that only
 // routes segments does not pay for it.
 func (r *Reader) appendSeg(seg []byte, idEnd int, off int64) {
-	start := int32(len(r.buf))
+	if len(r.buf)+len(seg) > cap(r.buf) {
+		// A new slab; the set so far moves with it so its text stays contiguous.
+		cur := r.buf[r.setStart:]
+		nb := make([]byte, 0, max(textSlab, 2*(len(cur)+len(seg))))
+		r.buf = append(nb, cur...)
+		r.setStart = 0
+	}
+	start := int32(len(r.buf) - r.setStart)
 	r.buf = append(r.buf, seg...)
-	r.metas = append(r.metas, segMeta{start: start, end: int32(len(r.buf)), idEnd: int32(idEnd), off: off})
+	r.metas = append(r.metas, segMeta{start: start, end: int32(len(r.buf) - r.setStart), idEnd: int32(idEnd), off: off})
 }
 
 // stagedElem returns element i of the staged segment m.
 func (r *Reader) stagedElem(m segMeta, i int) []byte {
-	seg := r.buf[m.start:m.end]
+	seg := r.buf[r.setStart+int(m.start) : r.setStart+int(m.end)]
 	r.tmpEnds = r.split(seg, r.tmpEnds[:0])
 	return elemOf(seg, r.tmpEnds, i)
 }
@@ -368,6 +387,8 @@ func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 	if !r.inGroup {
 		r.grpSeq++
 		r.grp = Group{Index: r.icGroups + 1, Missing: true, Offset: off}
+		g := r.grp
+		r.grpP = &g
 		r.icGroups++
 		r.grpSets = 0
 		r.grpIssues = nil
@@ -378,7 +399,7 @@ func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 	}
 	r.inSet = true
 	r.setOff = off
-	r.buf = r.buf[:0]
+	r.setStart = len(r.buf)
 	r.metas = r.metas[:0]
 	r.errs = r.errs[:0]
 	r.warns = r.warns[:0]
@@ -424,12 +445,22 @@ func (r *Reader) endSet() {
 // closeSet copies the staged set into its own arena and parks it as pending.
 func (r *Reader) closeSet() {
 	r.inSet = false
-	data := string(r.buf)
-	idx := make([]segIndex, len(r.metas))
-	for i, m := range r.metas {
-		idx[i] = segIndex{start: m.start, end: m.end, idEnd: m.idEnd, off: m.off}
+	var data string
+	if n := len(r.buf) - r.setStart; n > 0 {
+		// The slab bytes of a closed set are never written again, so the
+		// string can share them instead of copying.
+		data = unsafe.String(&r.buf[r.setStart], n)
 	}
-	s := &Set{Interchange: r.ic, Group: r.grp, Index: r.grpSets, data: data, idx: idx, sep: r.elem, comp: r.comp, rep: r.rep}
+	r.setStart = len(r.buf)
+	if len(r.islab)+len(r.metas) > cap(r.islab) {
+		r.islab = make([]segIndex, 0, max(indexSlab, len(r.metas)))
+	}
+	i0 := len(r.islab)
+	for _, m := range r.metas {
+		r.islab = append(r.islab, segIndex{start: m.start, idEnd: m.idEnd, off: m.off})
+	}
+	idx := r.islab[i0:len(r.islab):len(r.islab)]
+	s := &Set{Interchange: r.icP, Group: r.grpP, Index: r.grpSets, data: data, idx: idx, sep: r.elem, comp: r.comp, rep: r.rep}
 	if len(idx) > 0 {
 		st := s.Segment(0)
 		s.ID, s.ControlNumber, s.Convention = st.Element(1), st.Element(2), st.Element(3)
@@ -486,7 +517,7 @@ func (r *Reader) addSetIssue(list *[]Issue, pos int, elem int, lvl Level, code, 
 		is.Offset = m.off
 		is.Element = elem
 		is.Position = pos
-		seg := r.buf[m.start:m.end]
+		seg := r.buf[r.setStart+int(m.start) : r.setStart+int(m.end)]
 		is.SegmentID = string(clip(seg[:m.idEnd]))
 	}
 	*list = append(*list, is)
@@ -565,6 +596,8 @@ func (r *Reader) startGroup(seg []byte, off int64) {
 	r.grpControl = nil
 	r.grp = Group{Index: r.icGroups, FunctionalID: el(1), SenderCode: el(2), ReceiverCode: el(3), Date: el(4), Time: el(5),
 		ControlNumber: el(6), Agency: el(7), Version: el(8), Offset: off}
+	g := r.grp
+	r.grpP = &g
 	r.grpIssues = nil
 	gi := func(elem int, lvl Level, code, value, msg string, warn bool) {
 		r.grpIssues = append(r.grpIssues, Issue{Interchange: r.ic.ControlNumber, Group: r.grp.ControlNumber, SegmentID: "GS",
@@ -593,8 +626,12 @@ func (r *Reader) endGroup(seg []byte, off int64) {
 	r.tmpEnds = r.split(seg, r.tmpEnds[:0])
 	ge01, ge02 := elemOf(seg, r.tmpEnds, 1), elemOf(seg, r.tmpEnds, 2)
 	if r.pending != nil && r.pendingGrp == r.grpSeq {
-		r.pending.Group.TrailerRead = true
-		r.pending.Group.DeclaredSets, _ = atoi(ge01)
+		// Headers are shared and immutable: the last set gets its own copy
+		// that knows the trailer.
+		g := *r.pending.Group
+		g.TrailerRead = true
+		g.DeclaredSets, _ = atoi(ge01)
+		r.pending.Group = &g
 	}
 	if v, ok := atoi(ge01); !ok {
 		r.trailerIssue(LevelGroup, "5", string(clip(ge01)), fmt.Sprintf("GE01 set count %q is not a number", clip(ge01)), "GE", false)
@@ -733,6 +770,7 @@ func (r *Reader) startInterchange(b []byte, off int64, consumed bool) {
 	h.Index = r.icSeq
 	h.Offset = off
 	r.ic = h
+	r.icP = &h
 	r.inIC = true
 	r.needISA = false
 	r.icGroups = 0

@@ -183,26 +183,27 @@ func (l Issues) Error() string {
 
 // Set is one transaction set (ST…SE) with its envelope and problems.
 type Set struct {
-	Interchange   Interchange `json:"interchange"`
-	Group         Group       `json:"group"`
-	ID            string      `json:"id"`                   // ST01: 810, 850, 997 …
-	ControlNumber string      `json:"control_number"`       // ST02
-	Convention    string      `json:"convention,omitempty"` // ST03 (005010)
-	Index         int         `json:"index"`                // 1-based within the group
-	Errors        []Issue     `json:"errors"`
-	Warnings      []Issue     `json:"warnings"`
-	data          string      // arena: every segment's text, concatenated
-	idx           []segIndex  // where each segment is in data (no pointers: cheap for the GC)
+	Interchange   *Interchange `json:"interchange"`          // shared by the interchange's sets; do not modify
+	Group         *Group       `json:"group"`                // shared by the group's sets; do not modify
+	ID            string       `json:"id"`                   // ST01: 810, 850, 997 …
+	ControlNumber string       `json:"control_number"`       // ST02
+	Convention    string       `json:"convention,omitempty"` // ST03 (005010)
+	Index         int          `json:"index"`                // 1-based within the group
+	Errors        []Issue      `json:"errors"`
+	Warnings      []Issue      `json:"warnings"`
+	data          string       // arena: every segment's text, concatenated
+	idx           []segIndex   // where each segment is in data (no pointers: cheap for the GC)
 	sep           byte
 	comp          byte
 	rep           byte
 }
 
-// segIndex locates one segment in a set's arena.
+// segIndex locates one segment in a set's arena; it ends where the next
+// one starts.
 type segIndex struct {
-	start, end int32 // in data
-	idEnd      int32 // length of the segment ID
-	off        int64 // byte offset in the input
+	start int32 // in data
+	idEnd int32 // length of the segment ID
+	off   int64 // byte offset in the input
 }
 
 // Len is the number of segments, ST through SE inclusive.
@@ -215,7 +216,11 @@ func (s *Set) Segment(i int) Segment {
 		return Segment{}
 	}
 	x := s.idx[i]
-	raw := s.data[x.start:x.end]
+	end := len(s.data)
+	if i+1 < len(s.idx) {
+		end = int(s.idx[i+1].start)
+	}
+	raw := s.data[x.start:end]
 	return Segment{ID: raw[:x.idEnd], Pos: i + 1, Offset: x.off, raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
 }
 

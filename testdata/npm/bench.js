@@ -12,12 +12,18 @@ const bytes = fs.statSync(file).size
 let peakRss = 0
 const sample = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 50)
 const start = process.hrtime.bigint()
+const cpu0 = process.cpuUsage()
 
 function done (segments) {
   clearInterval(sample)
   peakRss = Math.max(peakRss, process.memoryUsage().rss)
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  process.stdout.write(JSON.stringify({ parser: which, bytes, segments, seconds, mb_per_s: bytes / 1e6 / seconds, peak_rss_mb: peakRss / 1e6 }) + '\n')
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  process.stdout.write(JSON.stringify({
+    parser: which, bytes, segments, seconds, cpu_seconds: cpuSeconds,
+    mb_per_s: bytes / 1e6 / seconds, cpu_mb_per_s: bytes / 1e6 / cpuSeconds, peak_rss_mb: peakRss / 1e6
+  }) + '\n')
 }
 
 if (which === 'x12-parser') {

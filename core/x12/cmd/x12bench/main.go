@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/x12/internal/bench"
@@ -32,7 +33,8 @@ import (
 
 type result struct {
 	name      string
-	mbps      float64
+	mbps      float64 // by wall-clock time
+	cpuMBps   float64 // by CPU time of the process (all threads, GC included)
 	allocsMB  float64 // allocations per MB of input
 	bytesMB   float64 // bytes allocated per MB of input
 	peakHeap  float64 // MB
@@ -73,7 +75,7 @@ func main() {
 	for run := 0; run < *runs; run++ {
 		for i, w := range work {
 			r := measure(w.name, file, n, w.fn)
-			if r.mbps > best[i].mbps {
+			if r.cpuMBps > best[i].cpuMBps {
 				best[i] = r
 			}
 		}
@@ -95,21 +97,22 @@ func main() {
 	}
 
 	var b strings.Builder
-	ceil := best[0].mbps
+	ceil := best[0].cpuMBps
 	fmt.Fprintf(&b, "## X12 parse throughput (%s, %s/%s, %d CPUs, %d invoices of 20-30 lines, %.1f MB)\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), invoices, float64(n)/1e6)
-	fmt.Fprintf(&b, "| parser | MB/s | vs ceiling | allocs/MB | alloc MB/MB | peak heap or RSS MB | note |\n|---|---:|---:|---:|---:|---:|---|\n")
+	fmt.Fprintf(&b, "MB/s by CPU time of the process (all threads, GC included; steadier than wall time on a shared machine), best of %d interleaved runs; wall-clock MB/s alongside.\n\n", *runs)
+	fmt.Fprintf(&b, "| parser | MB/s (CPU) | vs ceiling | MB/s (wall) | allocs/MB | alloc MB/MB | peak heap or RSS MB | note |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range results {
 		if !r.ok {
-			fmt.Fprintf(&b, "| %s | - | - | - | - | - | %s |\n", r.name, r.note)
+			fmt.Fprintf(&b, "| %s | - | - | - | - | - | - | %s |\n", r.name, r.note)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %.1f | %.0f%% | %.0f | %.2f | %.0f | %s |\n", r.name, r.mbps, 100*r.mbps/ceil, r.allocsMB, r.bytesMB, r.peakHeap, r.note)
+		fmt.Fprintf(&b, "| %s | %.1f | %.0f%% | %.1f | %.0f | %.2f | %.0f | %s |\n", r.name, r.cpuMBps, 100*r.cpuMBps/ceil, r.mbps, r.allocsMB, r.bytesMB, r.peakHeap, r.note)
 	}
-	reader, typed := best[1].mbps/ceil, best[2].mbps/ceil
+	reader, typed := best[1].cpuMBps/ceil, best[2].cpuMBps/ceil
 	fmt.Fprintf(&b, "\nTargets: reader >= 80%% of the ceiling: %.0f%% (%s); typed 810 >= 40%%: %.0f%% (%s).\n", 100*reader, pass(reader >= 0.8), 100*typed, pass(typed >= 0.4))
 	for _, r := range results[len(best):] {
-		if r.ok && r.mbps > 0 {
-			fmt.Fprintf(&b, "Typed 810 is %.1fx %s.\n", best[2].mbps/r.mbps, r.name)
+		if r.ok && r.cpuMBps > 0 {
+			fmt.Fprintf(&b, "Typed 810 is %.1fx %s.\n", best[2].cpuMBps/r.cpuMBps, r.name)
 		}
 	}
 	fmt.Fprintf(&b, "Memory: typed 810 peak heap %.0f MB on %.0f MB, %.0f MB on %.0f MB (flat in file size).\n", best[2].peakHeap, float64(n)/1e6, flat.peakHeap, float64(ns)/1e6)
@@ -152,16 +155,18 @@ func measure(name, file string, size int64, fn func(io.Reader) error) result {
 	}()
 	f, err := os.Open(file)
 	check(err)
+	cpu0 := cpuTime()
 	start := time.Now()
 	err = fn(f)
 	el := time.Since(start)
+	cpu := cpuTime() - cpu0
 	f.Close()
 	close(stop)
 	wg.Wait()
 	check(err)
 	runtime.ReadMemStats(&after)
 	mb := float64(size) / 1e6
-	return result{name: name, ok: true, sizeBytes: size, mbps: mb / el.Seconds(),
+	return result{name: name, ok: true, sizeBytes: size, mbps: mb / el.Seconds(), cpuMBps: mb / cpu.Seconds(),
 		allocsMB: float64(after.Mallocs-before.Mallocs) / mb, bytesMB: float64(after.TotalAlloc-before.TotalAlloc) / 1e6 / mb,
 		peakHeap: float64(peak.Load()) / 1e6}
 }
@@ -190,6 +195,7 @@ func node(dir, parser, file string, size int64) result {
 	}
 	var v struct {
 		MBps    float64 `json:"mb_per_s"`
+		CPUMBps float64 `json:"cpu_mb_per_s"`
 		PeakRSS float64 `json:"peak_rss_mb"`
 		Bytes   int64   `json:"bytes"`
 	}
@@ -197,9 +203,19 @@ func node(dir, parser, file string, size int64) result {
 		r.note = fmt.Sprintf("bad output %q", out)
 		return r
 	}
-	r.ok, r.mbps, r.peakHeap, r.sizeBytes = true, v.MBps, v.PeakRSS, v.Bytes
+	r.ok, r.mbps, r.cpuMBps, r.peakHeap, r.sizeBytes = true, v.MBps, v.CPUMBps, v.PeakRSS, v.Bytes
 	r.note = fmt.Sprintf("peak RSS; %.0f MB file", float64(v.Bytes)/1e6)
 	return r
+}
+
+// cpuTime is the user+system time of this process so far: on a machine
+// shared with other jobs it varies less than wall-clock time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func check(err error) {
