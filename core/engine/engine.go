@@ -315,3 +315,14 @@ func (e *Engine) halt(ctx context.Context) error {
 
 // Identity returns our X12 identity as configured.
 func (e *Engine) Identity() Identity { return e.p.Us }
+
+// errNoReference means partners have not been read from Cleo yet: work
+// that needs them waits (it is transient, never an exception).
+var errNoReference = refError{}
+
+type refError struct{}
+
+func (refError) Error() string {
+	return "no trading partners known yet: the reference flow has not succeeded"
+}
+func (refError) ErrorKind() domain.ErrorKind { return domain.KindTransient }

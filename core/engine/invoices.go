@@ -358,6 +358,11 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 	if supplierID == "" && partner != nil && partner.ExternalID != "" {
 		supplierID = partner.ExternalID
 	}
+	if supplierID == "" && len(cfg.Partners) == 0 {
+		// Without reference data "not mapped" would be a false verdict:
+		// wait for the reference flow (the document stays queued).
+		return pl, errNoReference
+	}
 	if supplierID == "" {
 		pl.problem = &problem{Reason: ReasonPartnerNotMapped, Fix: fixMapPartner,
 			Message: fmt.Sprintf("Partner %s is not mapped to an IFS supplier", d.Partner),

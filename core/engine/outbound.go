@@ -268,6 +268,9 @@ func (e *Engine) buildPO(ctx context.Context, cfg *config, po domain.PurchaseOrd
 		po = full
 	}
 	partner := cfg.partnerForSupplier(po.SupplierID)
+	if partner == nil && len(cfg.Partners) == 0 {
+		return store.Document{}, false, errNoReference
+	}
 	d := store.Document{Direction: store.Outbound, Type: store.Type850, SupplierID: po.SupplierID, BusinessKey: po.OrderNo,
 		Currency: po.Currency, Amount: poTotal(po)}
 	pf := parsedForm{ETag: po.ETag, PO: &PO850{Purpose: purpose, Order: po, Supplier: cfg.Ref.Suppliers[po.SupplierID]},
