@@ -243,14 +243,16 @@ func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
 	l.BuyerPart, l.VendorPart, l.UPC = pickParts(l.ProductIDs)
 }
 
-// checkTotal compares TDS01 with the lines, charges and taxes the way
-// translators do, and warns with both figures when they disagree.
-func checkTotal(m *mapper, tds *Segment, inv *Invoice) {
-	sum := money.Zero
+// totalParts computes what TDS01 should be the way translators do: line
+// extensions, plus summary charges minus summary allowances (line-level ones
+// when the invoice has no summary SAC), plus summary taxes unless a summary
+// SAC H850 already carries the tax.
+func (inv *Invoice) totalParts() (lines, charges, tax, want money.Decimal) {
+	lines = money.Zero
 	for _, l := range inv.Lines {
-		sum = sum.Add(l.Extension())
+		lines = lines.Add(l.Extension())
 	}
-	charges := money.Zero
+	charges = money.Zero
 	taxInSAC := false
 	for _, c := range inv.Charges {
 		charges = charges.Add(c.Signed())
@@ -259,20 +261,24 @@ func checkTotal(m *mapper, tds *Segment, inv *Invoice) {
 		}
 	}
 	if len(inv.Charges) == 0 {
-		// No summary SAC: line-level charges are the only ones.
 		for _, l := range inv.Lines {
 			for _, c := range l.Charges {
 				charges = charges.Add(c.Signed())
 			}
 		}
 	}
-	tax := money.Zero
+	tax = money.Zero
 	if !taxInSAC {
 		for _, t := range inv.Taxes {
 			tax = tax.Add(t.Amount)
 		}
 	}
-	want := sum.Add(charges).Add(tax)
+	return lines, charges, tax, lines.Add(charges).Add(tax)
+}
+
+// checkTotal warns with both figures when TDS01 disagrees with totalParts.
+func checkTotal(m *mapper, tds *Segment, inv *Invoice) {
+	sum, charges, tax, want := inv.totalParts()
 	if !want.Valid() || !inv.Total.Valid() {
 		return
 	}

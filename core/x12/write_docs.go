@@ -281,21 +281,13 @@ func (w *Writer) Invoice(inv *Invoice) error {
 	return w.EndSet()
 }
 
-// ComputeTotal is the TDS01 a sender should write: the line extensions plus
-// summary charges minus summary allowances plus summary taxes, rounded to
-// cents.
+// ComputeTotal is the TDS01 a sender should write, by the rule the reader
+// checks: line extensions, plus summary charges minus summary allowances
+// (line-level ones when there is no summary SAC), plus summary taxes unless
+// a summary SAC H850 carries the tax; rounded to cents.
 func (inv *Invoice) ComputeTotal() money.Decimal {
-	t := money.Zero
-	for _, l := range inv.Lines {
-		t = t.Add(l.Extension())
-	}
-	for _, c := range inv.Charges {
-		t = t.Add(c.Signed())
-	}
-	for _, x := range inv.Taxes {
-		t = t.Add(x.Amount)
-	}
-	return t.Round(2)
+	_, _, _, want := inv.totalParts()
+	return want.Round(2)
 }
 
 // Build997 acknowledges one received functional group: sets are the sets

@@ -243,7 +243,7 @@ func (w *Writer) segment(id string, compositeAt int, elems []string) error {
 		return w.err
 	}
 	n := len(elems)
-	for n > 0 && elems[n-1] == "" {
+	for n > 0 && strings.TrimRight(elems[n-1], " ") == "" {
 		n--
 	}
 	if n == 0 {
@@ -256,6 +256,10 @@ func (w *Writer) segment(id string, compositeAt int, elems []string) error {
 		if err != nil {
 			w.err = fmt.Errorf("x12 writer: %s%02d: %w", id, i+1, err)
 			return w.err
+		}
+		// Trailing spaces are not data in X12 AN values; the reader drops them too.
+		for len(v) > 0 && v[len(v)-1] == ' ' {
+			v = v[:len(v)-1]
 		}
 		b = append(b, w.sep.Element)
 		b = append(b, v...)

@@ -83,7 +83,7 @@ func TestWriterRejectsDelimitersInData(t *testing.T) {
 	if err := Write850(&b, env, po); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "PID*F****Widget blue ~\n") {
+	if !strings.Contains(b.String(), "PID*F****Widget blue~\n") {
 		t.Fatalf("%s", b.String())
 	}
 }
