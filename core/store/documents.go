@@ -474,7 +474,8 @@ type DocumentQuery struct {
 	Fingerprint string
 	ContentHash string
 	CleoName    string
-	FileID      int64 // documents split from this inbound file
+	DueBefore   time.Time // with a 997 deadline (DueAt) before this time: overdue candidates
+	FileID      int64     // documents split from this inbound file
 	RelatedID   int64
 	TestMode    *bool
 	Oldest      bool // oldest first
@@ -535,6 +536,9 @@ func (q DocumentQuery) where() (string, []any) {
 	if q.CleoName != "" {
 		add("cleo_name = ?", q.CleoName)
 	}
+	if !q.DueBefore.IsZero() {
+		add("due_at <> '' AND due_at < ?", fmtTime(q.DueBefore))
+	}
 	if q.FileID != 0 {
 		add("inbound_file_id = ?", q.FileID)
 	}
@@ -565,6 +569,17 @@ func likeEscape(s string) string {
 
 // Documents lists documents matching q, without bodies.
 func (s *Store) Documents(ctx context.Context, q DocumentQuery) ([]Document, error) {
+	return queryDocuments(ctx, s.r, q)
+}
+
+// Documents lists documents matching q inside the transaction, so that a
+// check (is this fingerprint already posted?) and the write that depends on
+// it see the same data.
+func (t *Tx) Documents(q DocumentQuery) ([]Document, error) {
+	return queryDocuments(context.Background(), t.tx, q)
+}
+
+func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Document, error) {
 	where, args := q.where()
 	order := " ORDER BY created_at DESC, id DESC"
 	if q.Oldest {
@@ -575,7 +590,7 @@ func (s *Store) Documents(ctx context.Context, q DocumentQuery) ([]Document, err
 		limit = 100
 	}
 	args = append(args, limit, q.Offset)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+docColumns+` FROM documents`+where+order+` LIMIT ? OFFSET ?`, args...)
+	rows, err := db.QueryContext(ctx, `SELECT `+docColumns+` FROM documents`+where+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}

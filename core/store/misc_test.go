@@ -440,3 +440,39 @@ func TestTextSearchFollowsUpdates(t *testing.T) {
 		}
 	}
 }
+
+func TestOverdueAndTxDocuments(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openTest(t)
+	due := clk.t.Add(time.Hour)
+	po := &Document{Direction: Outbound, Type: Type850, Partner: "ACME", BusinessKey: "PO-1", Status: StatusSent, DueAt: due}
+	if err := s.InsertDocument(ctx, po, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertDocument(ctx, &Document{Direction: Outbound, Type: Type850, BusinessKey: "PO-2", Status: StatusSent}, ""); err != nil {
+		t.Fatal(err)
+	}
+	q := DocumentQuery{Statuses: []Status{StatusSent}, DueBefore: due.Add(time.Minute)}
+	if n, _ := s.CountDocuments(ctx, q); n != 1 {
+		t.Fatalf("overdue candidates %d, want 1", n)
+	}
+	q.DueBefore = due.Add(-time.Minute)
+	if n, _ := s.CountDocuments(ctx, q); n != 0 {
+		t.Fatalf("not yet due %d", n)
+	}
+	// Check-then-write inside one transaction.
+	err := s.Update(ctx, func(tx *Tx) error {
+		ds, err := tx.Documents(DocumentQuery{BusinessKey: "PO-1", Type: Type850})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("tx documents %d %v", len(ds), err)
+		}
+		_, err = tx.Transition(ds[0].ID, Transition{From: []Status{StatusSent}, To: StatusOverdue})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Document(ctx, po.ID); d.Status != StatusOverdue || !d.DueAt.Equal(due) {
+		t.Fatalf("po %+v", d)
+	}
+}

@@ -264,7 +264,11 @@ type Tx struct {
 func (t *Tx) Now() time.Time { return t.now }
 
 // Update runs fn in one write transaction and commits it when fn returns nil;
-// any error (or panic) rolls everything back. Transactions are serialised.
+// any error (or panic) rolls everything back. Transactions are serialised
+// (one writer connection, BEGIN IMMEDIATE), so fn must be short and must not
+// call Store's writing methods (they would wait for the connection fn holds:
+// a deadlock) — use the Tx methods. Store's reading methods may be called but
+// do not see fn's uncommitted writes; Tx.Document and Tx.Documents do.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
