@@ -71,7 +71,7 @@ func (c *reqCtx) batchRequest(client string) *response {
 			writeHTTPPart(mw, resp, it.single.contentID)
 			failed = resp.status >= 400
 		} else {
-			snapshot := c.s.st.clone()
+			c.st.begin() // undo log of what the change set touches
 			bs := &batchState{ids: map[string]created{}}
 			var resps []*response
 			var failure *response
@@ -89,11 +89,11 @@ func (c *reqCtx) batchRequest(client string) *response {
 				bs.created = nil
 			}
 			if failure != nil {
-				c.s.st = snapshot // all or nothing
-				c.st = snapshot
+				c.st.rollback() // all or nothing
 				writeHTTPPart(mw, failure, failedID)
 				failed = true
 			} else {
+				c.st.commit()
 				var cs bytes.Buffer
 				cw := multipart.NewWriter(&cs)
 				cw.SetBoundary("changesetresponse_" + randomToken()[3:19])

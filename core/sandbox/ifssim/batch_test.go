@@ -208,3 +208,77 @@ func TestBatchTopLevelAndErrors(t *testing.T) {
 		t.Errorf("unknown $ref: %v", got)
 	}
 }
+
+// TestBatchRollbackUndo: a change set that updates, deletes and creates
+// before failing leaves every touched table exactly as it was (rows, ETags,
+// children, key sequence, History Log), and the store works normally after.
+func TestBatchRollbackUndo(t *testing.T) {
+	e := newEnv(t, Config{HistoryLog: true})
+	pathA, etagA := e.createInvoice("U-A", "SUP1001")
+	pathB, etagB := e.createInvoice("U-B", "SUP1002")
+	e.do("POST", pathB+"/PostingProposalArray", `{"Account":"4020","CurrAmount":5}`)
+	e.do("POST", pathB+"/InvoiceItemArray", `{"NetCurrAmount":5}`)
+	etagB = e.do("GET", pathB, "").header.Get("ETag")
+	snapshot := func() string {
+		var b strings.Builder
+		for _, p := range []string{invSet, pathA, pathB, pathB + "/PostingProposalArray", pathB + "/InvoiceItemArray",
+			poRoot + "PurchaseOrderSet(OrderNo='P10001')", poRoot + "PurchaseOrderSet(OrderNo='P10001')/PurchaseOrderLineArray",
+			"/main/ifsapplications/projection/v1/HistoryLogHandling.svc/HistoryLogOverviewSet"} {
+			r := e.do("GET", p, "")
+			fmt.Fprintf(&b, "%s %d %s %s\n", p, r.status, r.header.Get("ETag"), r.body)
+		}
+		return b.String()
+	}
+	before := snapshot()
+	rel := func(p string) string { return strings.TrimPrefix(p, invRoot) }
+
+	body, ct := buildBatch([][]batchReq{{
+		{id: "1", method: "PATCH", url: rel(pathA), body: `{"VoucherText":"changed"}`, ifMatch: etagA},
+		{id: "2", method: "DELETE", url: rel(pathB), ifMatch: etagB},
+		{id: "3", method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"U-C","Identity":"SUP1003"}`},
+		{id: "4", method: "POST", url: "$3/InvoiceItemArray", body: `{"NetCurrAmount":1}`},
+		{id: "5", method: "PATCH", url: "$3", body: `{"VoucherText":"new"}`, ifMatch: "$3"},
+		{id: "6", method: "POST", url: "$3/PostingProposalArray", body: `{"Account":"4090","CurrAmount":1}`},
+	}}, []bool{true})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{400}) {
+		t.Fatalf("statuses %v", got)
+	}
+	// PO changes (with History Log entries) rolled back in their own service.
+	po := e.do("GET", poRoot+"PurchaseOrderSet(OrderNo='P10001')", "").header.Get("ETag")
+	body, ct = buildBatch([][]batchReq{{
+		{id: "1", method: "PATCH", url: "PurchaseOrderSet(OrderNo='P10001')", body: `{"BuyerCode":"ZED"}`, ifMatch: po},
+		{id: "2", method: "PATCH", url: "PurchaseOrderSet(OrderNo='P10001')/PurchaseOrderLineArray(LineNo='1',ReleaseNo='1')", body: `{"Description":"x"}`, ifMatch: "*"},
+		{id: "3", method: "PATCH", url: "PurchaseOrderSet(OrderNo='NOPE')", body: `{"BuyerCode":"ZED"}`, ifMatch: "*"},
+	}}, []bool{true})
+	if got := batchStatuses(t, e.do("POST", poRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{404}) {
+		t.Fatalf("PO statuses %v", got)
+	}
+	if after := snapshot(); after != before {
+		t.Fatalf("rolled-back change sets changed the store:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// The same change set without the failing part commits, and the key
+	// sequence continues where the rolled-back one had started.
+	body, ct = buildBatch([][]batchReq{{
+		{id: "1", method: "PATCH", url: rel(pathA), body: `{"VoucherText":"changed"}`, ifMatch: etagA},
+		{id: "2", method: "DELETE", url: rel(pathB), ifMatch: etagB},
+		{id: "3", method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"U-C","Identity":"SUP1003"}`},
+		{id: "4", method: "POST", url: "$3/InvoiceItemArray", body: `{"NetCurrAmount":1}`},
+	}}, []bool{true})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{204, 204, 201, 201}) {
+		t.Fatalf("commit statuses %v", got)
+	}
+	inv := e.srv.Invoices()
+	if len(inv) != 2 || inv[0].InvoiceNo != "U-A" || inv[1].InvoiceNo != "U-C" || inv[1].InvoiceID != 220003 || len(inv[1].Lines) != 1 {
+		t.Fatalf("after commit: %+v", inv)
+	}
+	if g := e.do("GET", pathA, ""); g.json(t)["VoucherText"] != "changed" {
+		t.Errorf("PATCH not committed: %s", g.body)
+	}
+	if n := len(e.srv.st.tables[tabPosting]) + len(e.srv.st.tables[tabItem]); n != 1 {
+		t.Errorf("%d child rows, want only U-C's line", n)
+	}
+	if e.srv.st.undo != nil {
+		t.Error("undo log left open")
+	}
+}

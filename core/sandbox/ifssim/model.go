@@ -188,25 +188,85 @@ type store struct {
 	clock  int64            // logical clock: every write ticks it, so Objversion changes
 	rowids int64
 	epoch  time.Time
+	// undo, while a $batch change set runs, records how to take back its
+	// writes (begin, commit, rollback); nil otherwise.
+	undo *undoLog
 }
 
-func (st *store) clone() *store {
-	c := &store{tables: map[string][]*row{}, seq: map[string]int64{}, clock: st.clock, rowids: st.rowids, epoch: st.epoch}
-	for k, rows := range st.tables {
-		cr := make([]*row, len(rows))
-		for i, r := range rows {
-			cr[i] = r.clone()
-		}
-		c.tables[k] = cr
-	}
+// undoLog is what a change set needs to roll back: the scalars and the key
+// sequences as they were, the slice of every table it added rows to or
+// removed rows from, and the old values of every row it changed in place.
+// Only what the change set touches is saved, not the whole store.
+type undoLog struct {
+	clock, rowids int64
+	seq           map[string]int64
+	tables        map[string][]*row
+	rows          map[*row]savedRow
+}
+
+type savedRow struct {
+	v   map[string]any
+	ver int64
+}
+
+// begin starts recording a change set.
+func (st *store) begin() {
+	seq := make(map[string]int64, len(st.seq))
 	for k, v := range st.seq {
-		c.seq[k] = v
+		seq[k] = v
 	}
-	return c
+	st.undo = &undoLog{clock: st.clock, rowids: st.rowids, seq: seq,
+		tables: map[string][]*row{}, rows: map[*row]savedRow{}}
+}
+
+// commit keeps the change set's writes.
+func (st *store) commit() { st.undo = nil }
+
+// rollback takes back every write since begin.
+func (st *store) rollback() {
+	u := st.undo
+	if u == nil {
+		return
+	}
+	st.undo = nil
+	for r, old := range u.rows {
+		r.v, r.ver = old.v, old.ver
+	}
+	for t, rows := range u.tables {
+		st.tables[t] = rows
+	}
+	st.clock, st.rowids, st.seq = u.clock, u.rowids, u.seq
+}
+
+// willChangeTable must be called before rows are added to or removed from
+// table. Adding appends past the saved length and removing builds a new
+// slice, so the saved slice header still sees the old rows.
+func (st *store) willChangeTable(table string) {
+	if st.undo == nil {
+		return
+	}
+	if _, ok := st.undo.tables[table]; !ok {
+		st.undo.tables[table] = st.tables[table]
+	}
+}
+
+// willChangeRow must be called before r's values or version change in place.
+func (st *store) willChangeRow(r *row) {
+	if st.undo == nil {
+		return
+	}
+	if _, ok := st.undo.rows[r]; !ok {
+		v := make(map[string]any, len(r.v))
+		for k, x := range r.v {
+			v[k] = x
+		}
+		st.undo.rows[r] = savedRow{v: v, ver: r.ver}
+	}
 }
 
 // newRow stores values as a new row with a fresh Objid and version.
 func (st *store) newRow(table string, v map[string]any) *row {
+	st.willChangeTable(table)
 	st.rowids++
 	st.clock++
 	r := &row{v: v, objid: rowid(table, st.rowids), ver: st.clock}
@@ -216,6 +276,7 @@ func (st *store) newRow(table string, v map[string]any) *row {
 
 // touch gives r a new Objversion.
 func (st *store) touch(r *row) {
+	st.willChangeRow(r)
 	st.clock++
 	r.ver = st.clock
 }

@@ -1001,6 +1001,7 @@ func (c *reqCtx) patch(t *target) *response {
 	if _, resp := c.ifMatch(r); resp != nil {
 		return resp
 	}
+	c.st.willChangeRow(r)
 	backup := r.clone()
 	for k, v := range vals {
 		r.v[k] = v
@@ -1050,7 +1051,8 @@ func (c *reqCtx) removeRow(et *entityType, r *row) {
 		for _, pair := range n.fk {
 			fk[pair[1]] = r.v[pair[0]]
 		}
-		kept := c.st.tables[n.target.table][:0]
+		c.st.willChangeTable(n.target.table)
+		var kept []*row // a new slice: an open change set may still need the old one
 		for _, ch := range c.st.tables[n.target.table] {
 			if !rowMatches(ch, fk) {
 				kept = append(kept, ch)
@@ -1058,6 +1060,7 @@ func (c *reqCtx) removeRow(et *entityType, r *row) {
 		}
 		c.st.tables[n.target.table] = kept
 	}
+	c.st.willChangeTable(et.table)
 	rows := c.st.tables[et.table]
 	for i, x := range rows {
 		if x == r {
