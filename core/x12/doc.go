@@ -40,9 +40,15 @@
 // yields only after reading the trailer. The reader never panics on any
 // input; [Reader.Err] reports only conditions that stop tokenising.
 //
-// A [Set] and its segments are immutable once yielded and may be kept: each
-// set's segment text is copied once into a per-set arena (a single string),
-// and every value the package hands out is a substring of it.
+// A [Set] and its segments are immutable once yielded and may be kept or
+// handed to other goroutines: each set's text is copied once into an
+// append-only arena (slabs of 256 KB shared by consecutive sets, so keeping a
+// set keeps at most its slab alive), and every value the package hands out
+// is a substring of it. A set's Interchange and Group headers are shared
+// with the other sets of the same interchange and group; treat them as
+// read-only. Iterate a set's segments with
+//
+//	for i, g := range set.Segments { … g.ID, g.Element(3), g.Component(1, 2) … }
 //
 // # Typed documents
 //

@@ -33,9 +33,17 @@ func FuzzReader(f *testing.F) {
 				}
 				_ = is.Error()
 			}
+			var parts []string
 			for _, g := range s.Segments {
-				for i := 0; i <= g.Len()+1; i++ {
-					_ = g.Element(i)
+				parts = g.Split(parts[:0])
+				if len(parts) != g.Len()+1 {
+					t.Fatalf("Split gives %d parts, Len %d", len(parts), g.Len())
+				}
+				// Element scans from the start: compare a bounded prefix only.
+				for i := 0; i < min(len(parts), 40); i++ {
+					if i > 0 && g.Element(i) != parts[i] {
+						t.Fatalf("Element(%d) = %q, Split %q", i, g.Element(i), parts[i])
+					}
 					_ = g.Component(i, 2)
 				}
 			}
