@@ -2,10 +2,12 @@ package ifssim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
@@ -24,6 +26,9 @@ import (
 //	POST /_sandbox/tokens/expire        every issued token expires now
 //	GET  /_sandbox/stats                Stats
 //	GET  /_sandbox/invoices             supplier invoices created by clients
+//	GET  /_sandbox/invoices/{id}        one of them (InvoiceId, in the sandbox's company)
+//	POST /_sandbox/invoices/{id}        {"state":"Posted"|"Cancelled"|…}: post or cancel it as
+//	                                    an IFS user would (404 unknown, 409 not allowed from its state)
 //	GET  /_sandbox/purchase-orders/{no} the order as domain.PurchaseOrder
 //	POST /_sandbox/purchase-orders/{no} {"state":"Released"} and/or {"touch":true}:
 //	                                    change an order as an IFS user would
@@ -153,6 +158,60 @@ func (s *Server) PurchaseOrder(no string) (domain.PurchaseOrder, bool) {
 	return po, true
 }
 
+// invoiceMoves are the state changes an IFS user (or AP's posting run) can
+// make to a manual supplier invoice [I]: posting and cancelling a
+// preliminary one, payments on a posted one.
+var invoiceMoves = map[string][]string{
+	"Preliminary":      {"PrelPosted", "Posted", "Cancelled"},
+	"PrelPosted":       {"Posted", "Cancelled"},
+	"Posted":           {"PartlyPaidPosted", "PaidPosted"},
+	"PartlyPaidPosted": {"PaidPosted"},
+}
+
+// Errors of the control operations, so the control API can answer 404, 409
+// or 400.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrStateTransition = errors.New("state change not allowed")
+	ErrUnknownState    = errors.New("unknown state")
+)
+
+// SetInvoiceState moves a supplier invoice to state, as posting or
+// cancelling it in IFS would, and gives it a new ETag. Allowed:
+// Preliminary → PrelPosted/Posted/Cancelled, PrelPosted → Posted/Cancelled,
+// Posted → PartlyPaidPosted/PaidPosted, PartlyPaidPosted → PaidPosted.
+// Setting the current state again is a no-op. A Cancelled invoice no longer
+// counts for the duplicate supplier+invoice number rule.
+func (s *Server) SetInvoiceState(company string, invoiceID int64, state string) error {
+	known := false
+	for _, st := range invoiceStates {
+		known = known || st == state
+	}
+	if !known {
+		return fmt.Errorf("set state of invoice %d: %w %q (want one of %v)", invoiceID, ErrUnknownState, state, invoiceStates)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := findRow(s.st, tabInvoice, map[string]any{"Company": company, "InvoiceId": invoiceID})
+	if r == nil {
+		return fmt.Errorf("set state of invoice %s/%d: %w", company, invoiceID, ErrNotFound)
+	}
+	old := r.str("Objstate")
+	if old == state {
+		return nil
+	}
+	allowed := false
+	for _, to := range invoiceMoves[old] {
+		allowed = allowed || to == state
+	}
+	if !allowed {
+		return fmt.Errorf("set state of invoice %d from %s to %s: %w", invoiceID, old, state, ErrStateTransition)
+	}
+	s.st.touch(r)
+	r.v["Objstate"] = state
+	return nil
+}
+
 // SetPurchaseOrderState moves an order (and its lines that were in the
 // order's old state) to state, giving them new ETags: releasing a Planned
 // order this way is what makes the connector send an 850.
@@ -208,7 +267,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "" && r.Method == http.MethodGet:
 		writeJSON(w, 200, map[string]any{"endpoints": []string{
-			"GET faults", "PUT faults", "POST lose-next-writes {\"count\":1,\"mode\":\"reset\"}", "POST reset", "POST tokens/expire", "GET stats", "GET invoices",
+			"GET faults", "PUT faults", "POST lose-next-writes {\"count\":1,\"mode\":\"reset\"}", "POST reset", "POST tokens/expire", "GET stats", "GET invoices", "GET invoices/{id}", "POST invoices/{id} {\"state\":\"Cancelled\"}",
 			"GET purchase-orders/{no}", "POST purchase-orders/{no} {\"state\":\"Released\",\"touch\":true}",
 		}})
 	case p == "/faults" && r.Method == http.MethodGet:
@@ -256,6 +315,46 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(204)
 	case p == "/stats" && r.Method == http.MethodGet:
 		writeJSON(w, 200, s.Stats())
+	case strings.HasPrefix(p, "/invoices/"):
+		id, err := strconv.ParseInt(strings.TrimPrefix(p, "/invoices/"), 10, 64)
+		if err != nil {
+			fail(404, "no control endpoint "+r.Method+" "+r.URL.Path+" (want /invoices/{InvoiceId})")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPost:
+			var body struct {
+				State string `json:"state"`
+			}
+			dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || body.State == "" {
+				fail(400, `want {"state":"Posted"} (or another invoice state)`)
+				return
+			}
+			if err := s.SetInvoiceState(s.world.Company.ID, id, body.State); err != nil {
+				status := 400
+				switch {
+				case errors.Is(err, ErrNotFound):
+					status = 404
+				case errors.Is(err, ErrStateTransition):
+					status = 409
+				}
+				fail(status, err.Error())
+				return
+			}
+		default:
+			fail(405, "method not allowed")
+			return
+		}
+		for _, inv := range s.Invoices() {
+			if inv.InvoiceID == id {
+				writeJSON(w, 200, inv)
+				return
+			}
+		}
+		fail(404, fmt.Sprintf("no invoice %d", id))
 	case p == "/invoices" && r.Method == http.MethodGet:
 		inv := s.Invoices()
 		if inv == nil {

@@ -36,7 +36,9 @@
 // server paging with @odata.nextLink ($skiptoken), $expand of a collection
 // answers 400 ODP_NOT_IMPLEMENTED; POST 201 + ETag + Location; PATCH with
 // If-Match (stale: 412 ETAG_MISMATCH, "*" skips the check), PATCH without
-// If-Match upserts; DELETE with If-Match; If-None-Match 400; business rules
+// If-Match upserts; DELETE needs If-Match (without it 428
+// PRECONDITION_REQUIRED: the reference is silent there, see delete in
+// odata.go) and only removes Preliminary invoices; If-None-Match 400; business rules
 // (unknown supplier, invalid account or code part, duplicate supplier
 // invoice number) answer 400 DATABASE_ERROR with an ORA-20xxx message;
 // $batch with atomic change sets, Content-ID/$n references and
@@ -52,8 +54,9 @@
 // set in Config.Faults and changed at run time with Server.SetFaults or
 // PUT /_sandbox/faults. The control API under /_sandbox (no token, outside
 // the IFS URL space) also resets the sandbox, expires tokens, reports Stats,
-// lists the invoices clients created and changes purchase orders (release
-// one to trigger an outbound 850); see control.go. The same operations are
+// lists the invoices clients created, posts or cancels them, makes the
+// next N writes lose their answer and changes purchase orders (release one
+// to trigger an outbound 850); see control.go. The same operations are
 // Server methods for in-process tests.
 //
 // The sandbox keeps everything in memory and serialises requests with one

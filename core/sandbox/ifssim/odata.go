@@ -1033,8 +1033,23 @@ func (c *reqCtx) delete(t *target) *response {
 	if r == nil {
 		return errResp(notFound("%s(%s) does not exist", t.et.name, c.keyString(t.et, t.keys)))
 	}
-	if _, resp := c.ifMatch(r); resp != nil {
+	// The reference has If-Match on every DELETE and is silent about a
+	// DELETE without one (its "428 not applicable" is about PATCH, where a
+	// missing If-Match means upsert). A DELETE has no upsert reading, so
+	// the sandbox refuses it as HTTP does for a missing precondition [I].
+	present, resp := c.ifMatch(r)
+	if resp != nil {
 		return resp
+	}
+	if !present {
+		return errResp(&odataError{status: 428, code: "PRECONDITION_REQUIRED",
+			message: "DELETE needs If-Match with the record's ETag (or * to skip the check)"})
+	}
+	if t.et.table == tabInvoice {
+		if st := r.str("Objstate"); st != "Preliminary" {
+			return errResp(dbError(20110, "ManSuppInvoice", "DELNOTALLOWED",
+				"Invoice %d cannot be removed in state %s; only Preliminary invoices can.", r.int("InvoiceId"), st))
+		}
 	}
 	c.removeRow(t.et, r)
 	h := http.Header{}
