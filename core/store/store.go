@@ -133,6 +133,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
 
+	// Keep the planner's statistics fresh so the GUI's queries pick the right
+	// index as tables grow; analysis_limit bounds the cost on a big database.
+	if _, err := w.ExecContext(ctx, `PRAGMA analysis_limit = 1000`); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	if _, err := w.ExecContext(ctx, `PRAGMA optimize = 0x10002`); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open store %s: optimize: %w", abs, err)
+	}
+
 	rq := url.Values{}
 	rq.Set("mode", "ro")
 	rq.Set("_busy_timeout", "10000")
@@ -160,6 +171,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools. The WAL is checkpointed by SQLite on the last close.
 func (s *Store) Close() error {
+	_, _ = s.w.Exec(`PRAGMA optimize`) // best effort: refreshes statistics the session showed to be stale
 	errR := s.r.Close()
 	errW := s.w.Close()
 	return errors.Join(errW, errR)
