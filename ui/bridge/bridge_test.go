@@ -167,3 +167,15 @@ func TestReasonLabels(t *testing.T) {
 		}
 	}
 }
+
+func TestFlatten(t *testing.T) {
+	got := bridge.Flatten([]byte(`{"invoice":{"Number":"I1","Lines":[{"Quantity":"30","UOM":"EA","Note":""}],"Extra":null}}`))
+	want := "Lines 1=Quantity 30, UOM EA|Number=I1"
+	var parts []string
+	for _, f := range got {
+		parts = append(parts, f.Name+"="+f.Value)
+	}
+	if strings.Join(parts, "|") != want {
+		t.Fatalf("got %q, want %q", strings.Join(parts, "|"), want)
+	}
+}

@@ -2,3 +2,4 @@ package bridge
 
 // ReasonLabel exposes reasonLabel to the external tests.
 var ReasonLabel = reasonLabel
+var Flatten = flatten

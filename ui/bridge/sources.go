@@ -267,32 +267,83 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 	return d, nil
 }
 
-// flatten shows the engine's parsed JSON as labelled top-level fields.
+// flatten shows the engine's parsed JSON as labelled fields: nested objects
+// become dotted names ("invoice.PONumber"), arrays of objects one line per
+// element ("invoice.Lines 1": "Quantity 30, UOM EA, UnitPrice 4.00 …").
 func flatten(raw json.RawMessage) []exceptions.Field {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		if len(raw) == 0 {
-			return nil
-		}
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
 		return []exceptions.Field{{Name: "Parsed", Value: string(raw)}}
 	}
+	var out []exceptions.Field
+	var walk func(prefix string, v any, depth int)
+	walk = func(prefix string, v any, depth int) {
+		switch x := v.(type) {
+		case map[string]any:
+			if depth > 2 {
+				out = append(out, exceptions.Field{Name: prefix, Value: inline(x)})
+				return
+			}
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				name := k
+				if prefix != "" {
+					name = prefix + "." + k
+				}
+				walk(name, x[k], depth+1)
+			}
+		case []any:
+			for i, e := range x {
+				if m, ok := e.(map[string]any); ok {
+					out = append(out, exceptions.Field{Name: fmt.Sprintf("%s %d", prefix, i+1), Value: inline(m)})
+				} else {
+					out = append(out, exceptions.Field{Name: fmt.Sprintf("%s %d", prefix, i+1), Value: fmt.Sprint(e)})
+				}
+			}
+		case nil:
+		default:
+			out = append(out, exceptions.Field{Name: prefix, Value: fmt.Sprint(x)})
+		}
+	}
+	// A single wrapper object ({"invoice": {...}}) adds nothing but a prefix.
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		for _, inner := range m {
+			if _, ok := inner.(map[string]any); ok {
+				v = inner
+			}
+		}
+	}
+	walk("", v, 0)
+	return out
+}
+
+// inline writes an object on one line, keys sorted, empty values left out.
+func inline(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []exceptions.Field
+	var parts []string
 	for _, k := range keys {
-		v := string(m[k])
-		var s string
-		if json.Unmarshal(m[k], &s) == nil {
-			v = s
-		} else if len(v) > 400 {
-			v = v[:400] + "…"
+		switch v := m[k].(type) {
+		case nil, map[string]any, []any:
+			continue
+		case string:
+			if v == "" {
+				continue
+			}
 		}
-		out = append(out, exceptions.Field{Name: k, Value: v})
+		parts = append(parts, fmt.Sprintf("%s %v", k, m[k]))
 	}
-	return out
+	return strings.Join(parts, ", ")
 }
 
 func outcome(r engine.ReplayResult) string {

@@ -27,6 +27,7 @@ type pager struct {
 	pending map[int]bool
 
 	onLoaded func()          // a page or the count arrived: refresh the table
+	onReset  func()          // rows may move: drop the table selection
 	onError  func(err error) // show in place
 }
 
@@ -42,6 +43,9 @@ func (p *pager) reset(f Filter) {
 	p.pages = map[int][]Row{}
 	p.lru = nil
 	p.pending = map[int]bool{}
+	if p.onReset != nil {
+		p.onReset()
+	}
 	gen := p.gen
 	p.run.Go(func() {
 		n, err := p.src.Count(p.ctx, f)

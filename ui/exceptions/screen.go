@@ -111,6 +111,14 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 	}
 	s.pager = newPager(ctx, src, p.Runner, pageSize, maxPages)
 	s.pager.onLoaded = s.onLoaded
+	s.pager.onReset = func() {
+		// Row numbers change with a reload; the detail pane keeps showing
+		// the exception it shows, but no row claims to be it.
+		if s.table != nil {
+			s.table.UnselectAll()
+		}
+		s.selRow = -1
+	}
 	s.pager.onError = func(err error) { s.listErr.SetError("load exceptions", err) }
 	s.build()
 	return s
@@ -215,6 +223,7 @@ func (s *Screen) buildDetail() {
 	s.rawLbl = widget.NewLabel("")
 	s.rawLbl.TextStyle = fyne.TextStyle{Monospace: true}
 	side := container.NewHSplit(container.NewVScroll(s.parsedBox), container.NewScroll(s.rawLbl))
+	side.Offset = 0.55
 	s.linesBox = container.NewVBox()
 	s.tabs = container.NewAppTabs(
 		container.NewTabItem("Invoice ⇄ raw EDI", side),
