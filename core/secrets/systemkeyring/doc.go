@@ -5,6 +5,9 @@
 //
 // The test runs only when MLC_KEYRING_TEST=1, and then it must pass: an
 // unavailable keychain is a failure, not a skip. On Linux without a desktop:
+// (the unlock password must not be empty, or gnome-keyring creates no login
+// keyring, and a private XDG_DATA_HOME keeps an existing keyring with another
+// password out of the way)
 //
-//	dbus-run-session -- sh -c 'printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; MLC_KEYRING_TEST=1 go test ./core/secrets/...'
+//	dbus-run-session -- sh -c 'export XDG_DATA_HOME="$(mktemp -d)"; printf mlc-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; MLC_KEYRING_TEST=1 go test -count=1 ./core/secrets/...'
 package systemkeyring

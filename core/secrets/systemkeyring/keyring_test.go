@@ -12,7 +12,7 @@ import (
 )
 
 const howTo = `run it inside a D-Bus session with an unlocked Secret Service, e.g.
-  dbus-run-session -- sh -c 'printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; MLC_KEYRING_TEST=1 go test ./core/secrets/...'`
+  dbus-run-session -- sh -c 'export XDG_DATA_HOME="$(mktemp -d)"; printf mlc-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; MLC_KEYRING_TEST=1 go test -count=1 ./core/secrets/...'`
 
 func TestRealKeyring(t *testing.T) {
 	if os.Getenv("MLC_KEYRING_TEST") != "1" {
