@@ -105,11 +105,35 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 			return err
 		}
 	}
+	// Files stored and acked at Cleo whose ack was not recorded (a crash
+	// between the two): ack again, which is idempotent, and record it.
+	unacked, err := e.st.UnackedInboundFiles(ctx)
+	if err != nil {
+		return err
+	}
+	listed := map[string]bool{}
 	list, err := e.p.Cleo.Inbound(ctx)
 	if err != nil {
 		return fmt.Errorf("list Cleo inbound: %w", err)
 	}
 	r.total += len(list)
+	for _, rf := range list {
+		listed[rf.ID] = true
+	}
+	for _, f := range unacked {
+		if listed[f.RemoteID] {
+			continue // acked below
+		}
+		if err := e.p.Cleo.Ack(ctx, f.RemoteID); err != nil && domain.KindOf(err) != domain.KindNotFound {
+			if fatal(err) {
+				return err
+			}
+			continue
+		}
+		if err := e.st.Update(ctx, func(tx *store.Tx) error { return tx.MarkInboundFileAcked(f.ID) }); err != nil {
+			return err
+		}
+	}
 	for _, rf := range list {
 		if err := e.halt(ctx); err != nil {
 			return err
