@@ -285,7 +285,7 @@ func BenchmarkDocumentSearch(b *testing.B) {
 		{"partner+month", DocumentQuery{Partner: "PARTNER007", From: from}},
 		{"status-exception", DocumentQuery{Statuses: []Status{StatusException}}},
 		{"type-850-newest", DocumentQuery{Type: Type850}},
-		{"text-substring-scan", DocumentQuery{Text: "0012345"}},
+		{"text-contains", DocumentQuery{Text: "0012345"}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
