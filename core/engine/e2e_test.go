@@ -20,7 +20,7 @@ import (
 // sandboxes runs both sandboxes in-process and an engine against them
 // through the real clients and the X12 codec.
 type sandboxes struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	w    *world.World
 	isim *ifssim.Server
@@ -31,7 +31,7 @@ type sandboxes struct {
 	bus  *events.Bus
 }
 
-func newSandboxes(t *testing.T, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
+func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
 	t.Helper()
 	ctx := context.Background()
 	w := world.New(1)

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/core/x12"
+)
+
+// BenchmarkInvoicesEndToEnd posts b.N clean invoices from the Cleo sandbox
+// into the IFS sandbox through the whole engine (list, download, store,
+// split, ack, map, PO pre-flight, dedup lookup, create, 997 back) with 25 ms
+// added to every sandbox call. The IFS limit is scaled by 6 (6,000
+// requests a minute) so the run is short; the client stays at 95 % of it.
+// Metrics: invoices/min, IFS requests per invoice, share of the IFS rate
+// limit used and share of 429 answers.
+func BenchmarkInvoicesEndToEnd(b *testing.B) {
+	const limit = ifssim.DefaultRateLimit * 6
+	s := newSandboxes(b, ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: 25}},
+		cleosim.Config{EmptyInbox: true, Faults: cleosim.Faults{LatencyMS: 25}})
+	s.ic = nil
+	if _, err := s.eng.SyncOnce(s.ctx, FlowReference); err != nil {
+		b.Fatal(err)
+	}
+	injectInvoices(b, s, b.N)
+	before := s.isim.Stats()
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < 10; i++ {
+		if _, err := s.eng.RunFlow(s.ctx, FlowInvoices); err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Type: store.Type810, Statuses: []store.Status{store.StatusPosted}}); n >= b.N {
+			break
+		}
+	}
+	b.StopTimer()
+	elapsed := time.Since(start)
+	after := s.isim.Stats()
+	posted, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Type: store.Type810, Statuses: []store.Status{store.StatusPosted}})
+	if posted != b.N {
+		b.Fatalf("posted %d of %d", posted, b.N)
+	}
+	reqs := after.Requests - before.Requests
+	b.ReportMetric(float64(b.N)/elapsed.Minutes(), "invoices/min")
+	b.ReportMetric(float64(reqs)/float64(b.N), "IFS-req/invoice")
+	b.ReportMetric(100*float64(reqs)/elapsed.Minutes()/limit, "%limit-used")
+	b.ReportMetric(100*float64(after.RateLimited-before.RateLimited)/float64(max(reqs, 1)), "%429")
+}
+
+// injectInvoices puts n one-invoice files for open orders into the Cleo sandbox.
+func injectInvoices(tb testing.TB, s *sandboxes, n int) {
+	var pos []int
+	for i, po := range s.w.PurchaseOrders {
+		if (po.State == world.StateConfirmed || po.State == world.StateReceived || po.State == world.StateArrived) && len(po.Lines) > 0 {
+			pos = append(pos, i)
+		}
+	}
+	for i := 0; i < n; i++ {
+		po := s.w.PurchaseOrders[pos[i%len(pos)]]
+		sup, _ := s.w.SupplierByID(po.SupplierID)
+		inv := &x12.Invoice{Number: fmt.Sprintf("B-%s-%06d", po.OrderNo, i), Date: x12.DateOf(s.w.Today), PONumber: po.OrderNo, Currency: po.Currency}
+		for _, l := range po.Lines {
+			inv.Lines = append(inv.Lines, x12.InvoiceLine{LineNumber: l.LineNo, Quantity: money.FromInt(1), UOM: "EA", UnitPrice: l.UnitPrice, BuyerPart: l.PartNo})
+		}
+		inv.Total = inv.ComputeTotal()
+		var buf bytes.Buffer
+		env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: s.w.Us.Qualifier,
+			ReceiverID: s.w.Us.ID, InterchangeControl: int64(i + 1), GroupControl: int64(i + 1), SetControl: 1, Time: s.w.Today}
+		if err := x12.Write810(&buf, env, inv); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := s.csim.Inject(sup.Partner.Alias, fmt.Sprintf("810_bench_%06d.edi", i), buf.Bytes(), s.w.Today); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
