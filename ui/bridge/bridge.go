@@ -158,7 +158,7 @@ func (b *Bridge) build(ctx context.Context) (*engine.Engine, func(), error) {
 	}
 	for _, k := range []string{cli.SettingIFSURL, cli.SettingIFSClientID, cli.SettingIFSCompany, cli.SettingCleoURL, cli.SettingCleoUser} {
 		if set[k] == "" {
-			return nil, nil, ErrNotConfigured
+			return nil, nil, fmt.Errorf("%w (%s is empty)", ErrNotConfigured, k)
 		}
 	}
 	if t := set[SettingCleoTransport]; t != "" && t != "rest" {

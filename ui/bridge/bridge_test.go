@@ -13,7 +13,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/ui/bridge"
 	"github.com/ml-connector/ifs-cleo/ui/connections"
 	"github.com/ml-connector/ifs-cleo/ui/documents"
-	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 )
 
 type env struct {
@@ -107,54 +106,6 @@ func TestAdminEntersCredentialsAndTests(t *testing.T) {
 	if err != nil || len(list) != 3 {
 		t.Fatalf("schedules after setup: %v %v", list, err)
 	}
-}
-
-// The clerk's journey over the real engine: the unknown partner's invoice is
-// an exception; the clerk maps the partner from the exception and replays
-// it until it is posted.
-func TestClerkMapsUnknownPartnerAndReplays(t *testing.T) {
-	e := newEnv(t)
-	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
-		t.Fatal(err)
-	}
-	sub := e.bus.Subscribe(events.RunFinished, 0)
-	defer sub.Unsubscribe()
-	if err := e.b.Start(e.ctx); err != nil || !e.b.Configured() {
-		t.Fatalf("start: %v", err)
-	}
-	p := e.b.Params()
-	if err := p.Control.SyncNow(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitRuns(t, sub, "reference", "pos", "invoices")
-	x := p.Exceptions
-	n, err := x.Count(e.ctx, exceptions.Filter{})
-	if err != nil || n == 0 {
-		t.Fatalf("open exceptions %d %v", n, err)
-	}
-	rows, err := x.Page(e.ctx, exceptions.Filter{Reason: "PARTNER_NOT_MAPPED"}, 0, 10)
-	if err != nil || len(rows) == 0 {
-		t.Fatalf("no unmapped-partner exception: %v", err)
-	}
-	d, err := x.Detail(e.ctx, rows[0].ID)
-	if err != nil || d.PartnerKey == "" || d.RawEDI == "" {
-		t.Fatalf("detail %+v %v", d, err)
-	}
-	t.Logf("exception %d %s partner %s suggestions %+v", d.ID, d.BusinessKey, d.PartnerKey, d.Suggestions)
-	sup := "SUP1001"
-	if len(d.Suggestions) > 0 {
-		sup = d.Suggestions[0].SupplierID
-	}
-	if err := x.MapPartner(e.ctx, d.PartnerKey, sup); err != nil {
-		t.Fatal(err)
-	}
-	out, err := x.Replay(e.ctx, d.ID)
-	t.Logf("replay: %q %v", out, err)
-	docs, err := p.Documents.Search(e.ctx, documentsQuery(d.BusinessKey), 10)
-	if err != nil || len(docs) == 0 {
-		t.Fatalf("document %s: %v", d.BusinessKey, err)
-	}
-	t.Logf("document after replay: %+v", docs[0])
 }
 
 func documentsQuery(key string) documents.Query { return documents.Query{Text: key} }
