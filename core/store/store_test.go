@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -303,5 +304,100 @@ func TestControlNumbersConcurrent(t *testing.T) {
 	}
 	if len(seen) != workers*each {
 		t.Fatalf("%d numbers, want %d", len(seen), workers*each)
+	}
+}
+
+func TestUpgradeFromFirstSchemaKeepsDataSearchable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	testMigrationLimit = 1
+	old, err := Open(ctx, path)
+	testMigrationLimit = 0
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := old.SchemaVersion(ctx); v != 1 {
+		t.Fatalf("old schema %d", v)
+	}
+	d := &Document{Direction: Inbound, Type: Type810, Partner: "ACME", BusinessKey: "INV-4711", Status: StatusException,
+		Reason: "price_mismatch", Message: "Price differs"}
+	if err := old.InsertDocument(ctx, d, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, _ := loadMigrations()
+	if v, _ := s.SchemaVersion(ctx); v != len(ms) {
+		t.Fatalf("upgraded schema %d, want %d", v, len(ms))
+	}
+	if n, _ := s.CountDocuments(ctx, DocumentQuery{Text: "4711"}); n != 1 {
+		t.Fatalf("old document not found by text after upgrade: %d", n)
+	}
+	if n, _ := s.CountExceptions(ctx, ExceptionQuery{Text: "differs"}); n != 1 {
+		t.Fatalf("old exception not found by text after upgrade: %d", n)
+	}
+	rep, err := s.VerifyChain(ctx)
+	if err != nil || !rep.OK {
+		t.Fatalf("chain after upgrade %+v %v", rep, err)
+	}
+}
+
+func TestReadersNeverBlockOnTheWriter(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, _ := openTest(t)
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := s.Exceptions(ctx, ExceptionQuery{Text: "INV", Limit: 20}); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := s.CountDocuments(ctx, DocumentQuery{Type: Type810}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		d := &Document{Direction: Inbound, Type: Type810, BusinessKey: "INV-" + strconv.Itoa(i), Status: StatusException,
+			Reason: "po_not_found", Message: "PO not found"}
+		if err := s.InsertDocument(ctx, d, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountExceptions(ctx, ExceptionQuery{}); n != 50 {
+		t.Fatalf("open exceptions %d", n)
+	}
+	// The WAL file exists while the store is open and is as private as the database.
+	st, err := os.Stat(s.Path() + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("wal mode %v", st.Mode().Perm())
 	}
 }
