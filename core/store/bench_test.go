@@ -355,3 +355,36 @@ func BenchmarkInsertDocument(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifyChain measures re-hashing the audit chain (the "audit
+// verify" command) over 100,000 events.
+func BenchmarkVerifyChain(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "chain.db"), WithSynchronous("OFF"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const events = 100_000
+	for base := 0; base < events; base += 10_000 {
+		err := s.Update(ctx, func(tx *Tx) error {
+			for i := base; i < base+10_000; i++ {
+				if _, err := tx.AppendEvent(Event{Subject: "bench", Action: "status.posted",
+					Detail: map[string]any{"from": "posting", "to": "posted", "n": i}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		rep, err := s.VerifyChain(ctx)
+		if err != nil || !rep.OK || rep.Events != events {
+			b.Fatalf("%+v %v", rep, err)
+		}
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
