@@ -194,10 +194,16 @@ func (n Names) fill() Names {
 // what GET/PUT /_sandbox/faults read and write.
 type Faults struct {
 	// RateLimitPerMinute, when > 0, answers 429 with Retry-After once a
-	// client goes over it (token bucket, burst RateBurst).
+	// client goes over it (token bucket, burst RateBurst). Each IAM client
+	// (client_id of the bearer token) has its own bucket, as behind a real
+	// API gateway; calls without a token the sandbox issued share one.
 	RateLimitPerMinute int `json:"rate_limit_per_minute"`
 	// RateBurst is the bucket size (default RateLimitPerMinute/60, at least 1).
 	RateBurst int `json:"rate_burst"`
+	// ServerRateLimitPerMinute, when > 0, also caps all clients together
+	// (burst: a second's worth, at least 1): what a small tenant's
+	// environment takes in total.
+	ServerRateLimitPerMinute int `json:"server_rate_limit_per_minute"`
 	// Error503Rate is the share of API calls answered 503 (0..1).
 	Error503Rate float64 `json:"error_503_rate"`
 	// Gateway502Rate is the share answered by an HTML 502 "gateway" page.
@@ -246,7 +252,8 @@ func (f Faults) Validate() error {
 		}
 	}
 	for name, n := range map[string]int{"rate_limit_per_minute": f.RateLimitPerMinute, "rate_burst": f.RateBurst,
-		"latency_ms": f.LatencyMS, "token_lifetime_s": f.TokenLifetimeS, "concurrent_edits": f.ConcurrentEdits,
+		"server_rate_limit_per_minute": f.ServerRateLimitPerMinute,
+		"latency_ms":                   f.LatencyMS, "token_lifetime_s": f.TokenLifetimeS, "concurrent_edits": f.ConcurrentEdits,
 		"lost_answers": f.LostAnswers} {
 		if n < 0 {
 			return fmt.Errorf("%s %d is negative", name, n)
@@ -260,6 +267,7 @@ func (f Faults) Validate() error {
 	return nil
 }
 
-// DefaultRateLimit is the request rate the sandbox command enforces unless
-// told otherwise (about what a small IFS tenant tolerates).
+// DefaultRateLimit is the request rate a client may make that the sandbox
+// command enforces unless told otherwise (about what a small IFS tenant
+// tolerates); it applies to each IAM client on its own.
 const DefaultRateLimit = 1000

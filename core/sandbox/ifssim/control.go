@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -50,7 +51,8 @@ func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
-	s.bucket = -1 // a new limit starts with a full bucket
+	// A new limit starts with full buckets.
+	s.buckets, s.serverBucket = map[string]*bucket{}, nil
 }
 
 // Faults returns the current fault injection.
@@ -76,10 +78,8 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.ByStatus = map[int]int{}
-	for k, v := range s.stats.ByStatus {
-		st.ByStatus[k] = v
-	}
+	st.ByStatus = maps.Clone(s.stats.ByStatus)
+	st.RateLimitedByClient = maps.Clone(s.stats.RateLimitedByClient)
 	st.Invoices = len(s.st.tables[tabInvoice])
 	return st
 }

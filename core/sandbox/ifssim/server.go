@@ -24,14 +24,17 @@ type Server struct {
 	cfg   Config
 	model *model
 
-	mu       sync.Mutex // guards everything below
-	st       *store
-	tokens   map[string]tokenInfo
-	faults   Faults
-	rng      *mrand.Rand
-	bucket   float64
-	bucketAt time.Time
-	stats    Stats
+	mu     sync.Mutex // guards everything below
+	st     *store
+	tokens map[string]tokenInfo
+	faults Faults
+	rng    *mrand.Rand
+	// buckets are the rate-limit token buckets by IAM client id ("" for
+	// callers without a known token); serverBucket is the optional
+	// whole-server cap.
+	buckets      map[string]*bucket
+	serverBucket *bucket
+	stats        Stats
 }
 
 type tokenInfo struct {
@@ -49,6 +52,9 @@ type Stats struct {
 	// LostAnswers counts committed writes whose answer was lost
 	// (Faults.LostAnswerRate/LostAnswers); ByStatus has their real status.
 	LostAnswers int `json:"lost_answers"`
+	// RateLimitedByClient counts 429s by IAM client id ("" for callers
+	// without a known token).
+	RateLimitedByClient map[string]int `json:"rate_limited_by_client"`
 }
 
 // New builds a sandbox over its own copy of w.
@@ -89,8 +95,8 @@ func (s *Server) reset() {
 	s.tokens = map[string]tokenInfo{}
 	s.faults = s.cfg.Faults
 	s.rng = mrand.New(mrand.NewPCG(uint64(s.cfg.FaultSeed), 0x1f5))
-	s.bucket, s.bucketAt = -1, time.Time{}
-	s.stats = Stats{ByStatus: map[int]int{}}
+	s.buckets, s.serverBucket = map[string]*bucket{}, nil
+	s.stats = Stats{ByStatus: map[int]int{}, RateLimitedByClient: map[string]int{}}
 }
 
 // Config returns the effective configuration (defaults filled in).
@@ -129,8 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResp(w, errResp(&odataError{status: 404, code: "OBJECT_NOT_FOUND", message: "No resource at " + path}))
 		return
 	}
-	if resp := s.fault(r.Context()); resp != nil {
-		s.count(resp.status)
+	if resp := s.fault(r.Context(), s.clientOf(r)); resp != nil {
 		writeResp(w, resp)
 		return
 	}
@@ -174,12 +179,16 @@ func (s *Server) loseAnswer() bool {
 
 func (s *Server) count(status int) {
 	s.mu.Lock()
+	s.countLocked(status)
+	s.mu.Unlock()
+}
+
+func (s *Server) countLocked(status int) {
 	s.stats.Requests++
 	s.stats.ByStatus[status]++
 	if status == 429 {
 		s.stats.RateLimited++
 	}
-	s.mu.Unlock()
 }
 
 // response is a buffered HTTP answer, so $batch can embed it.
@@ -377,44 +386,90 @@ const gatewayPage = `<!DOCTYPE html>
 <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>
 `
 
-// fault applies latency, the rate limit and random failures; it returns the
-// response to send instead of serving, or nil.
-func (s *Server) fault(ctx context.Context) *response {
+// clientOf is the IAM client a request's bearer token was issued to, as a
+// gateway reads it from the token; "" without a token the sandbox issued.
+// An expired token still names its client.
+func (s *Server) clientOf(r *http.Request) string {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens[tok].client
+}
+
+// bucket is a token bucket of the rate limit.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take spends one request from b at rate requests a second with room for
+// burst; when none is left it returns the whole seconds until one is.
+func (b *bucket) take(now time.Time, rate, burst float64) (ok bool, retryAfter int) {
+	b.tokens = math.Min(burst, b.tokens+now.Sub(b.at).Seconds()*rate)
+	b.at = now
+	if b.tokens < 1 {
+		return false, max(1, int(math.Ceil((1-b.tokens)/rate)))
+	}
+	b.tokens--
+	return true, 0
+}
+
+// fault applies latency, the rate limits and random failures; it returns
+// the response to send instead of serving (already counted), or nil.
+// client is the caller's IAM client id: like a real API gateway, the
+// sandbox limits each client on its own (Faults.RateLimitPerMinute) and,
+// optionally, all of them together (Faults.ServerRateLimitPerMinute).
+func (s *Server) fault(ctx context.Context, client string) *response {
 	if err := sleepCtx(ctx, s.latency()); err != nil {
 		return &response{status: 499, header: http.Header{}}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.faults
+	now := s.cfg.Now()
+	limited := func(retryAfter int) *response {
+		s.countLocked(429)
+		s.stats.RateLimitedByClient[client]++
+		resp := errResp(&odataError{status: 429, code: "TOO_MANY_REQUESTS", message: "Rate limit exceeded, retry later"})
+		resp.header.Set("Retry-After", strconv.Itoa(retryAfter))
+		return resp
+	}
+	if f.ServerRateLimitPerMinute > 0 {
+		rate := float64(f.ServerRateLimitPerMinute) / 60
+		burst := math.Max(1, math.Floor(rate))
+		if s.serverBucket == nil {
+			s.serverBucket = &bucket{tokens: burst, at: now}
+		}
+		if ok, wait := s.serverBucket.take(now, rate, burst); !ok {
+			return limited(wait)
+		}
+	}
 	if f.RateLimitPerMinute > 0 {
 		rate := float64(f.RateLimitPerMinute) / 60 // tokens per second
 		burst := float64(f.RateBurst)
 		if burst <= 0 {
 			burst = math.Max(1, math.Floor(rate))
 		}
-		now := s.cfg.Now()
-		if s.bucket < 0 {
-			s.bucket, s.bucketAt = burst, now
+		b := s.buckets[client]
+		if b == nil {
+			b = &bucket{tokens: burst, at: now}
+			s.buckets[client] = b
 		}
-		s.bucket = math.Min(burst, s.bucket+now.Sub(s.bucketAt).Seconds()*rate)
-		s.bucketAt = now
-		if s.bucket < 1 {
-			wait := int(math.Ceil((1 - s.bucket) / rate))
-			if wait < 1 {
-				wait = 1
-			}
-			resp := errResp(&odataError{status: 429, code: "TOO_MANY_REQUESTS", message: "Rate limit exceeded, retry later"})
-			resp.header.Set("Retry-After", strconv.Itoa(wait))
-			return resp
+		if ok, wait := b.take(now, rate, burst); !ok {
+			return limited(wait)
 		}
-		s.bucket--
 	}
 	if f.Error503Rate > 0 && s.rng.Float64() < f.Error503Rate {
+		s.countLocked(503)
 		resp := errResp(&odataError{status: 503, code: "SERVICE_UNAVAILABLE", message: "The service is temporarily unavailable"})
 		resp.header.Set("Retry-After", "1")
 		return resp
 	}
 	if f.Gateway502Rate > 0 && s.rng.Float64() < f.Gateway502Rate {
+		s.countLocked(502)
 		return gatewayResp()
 	}
 	return nil
