@@ -332,3 +332,21 @@ func TestIgnoreAndPOWithoutPartner(t *testing.T) {
 		t.Fatalf("replay of ignored: %v", err)
 	}
 }
+
+func TestUnitConversionFixesQuantity(t *testing.T) {
+	h := newHarness(t)
+	// 10 boxes of 10 bolts at 5.00 a box = 100 pcs at 0.50.
+	h.putFile("f", invoiceSet("ACME01", "U1", "PO1", InvoiceLine{LineNumber: "1", Quantity: d("10"), UOM: "BX", UnitPrice: d("5.00")}))
+	h.sync(FlowInvoices)
+	doc := h.only810()
+	if doc.Reason != string(ReasonPriceVariance) && doc.Reason != string(ReasonQuantityOver) {
+		t.Fatalf("without conversion: %s %s", doc.Status, doc.Reason)
+	}
+	if _, err := h.st.SetUnitConversion(h.ctx, "clerk1", store.UnitConversion{SupplierID: "S100", X12Unit: "BX", IFSUnit: "pcs", Factor: d("10")}); err != nil {
+		t.Fatal(err)
+	}
+	exc, _ := h.st.OpenExceptionOf(h.ctx, doc.ID)
+	if r, err := h.eng.Replay(h.ctx, exc.ID); err != nil || r.Status != "posted" {
+		t.Fatalf("after conversion: %+v %v", r, err)
+	}
+}

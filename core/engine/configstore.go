@@ -36,6 +36,14 @@ func (e *Engine) loadConfig(ctx context.Context) (*config, error) {
 	for _, r := range rules {
 		c.Maps.GLRules[firstNonEmpty(r.SupplierID, "*")+"|"+firstNonEmpty(r.ChargeCode, "*")] = r.Code
 	}
+	units, err := e.st.UnitConversions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Maps.Units = map[string]UnitConversion{}
+	for _, u := range units {
+		c.Maps.Units[u.SupplierID+"|"+strings.ToUpper(u.X12Unit)] = UnitConversion{IFSUnit: u.IFSUnit, Factor: u.Factor}
+	}
 	if ev, err := e.st.Events(ctx, store.EventQuery{Subject: "mapping:*", Limit: 1}); err == nil && len(ev) > 0 {
 		c.Maps.Version = ev[0].ID
 	}

@@ -32,7 +32,31 @@ type Mappings struct {
 	// GLRules by "SUPPLIER|CHARGE" with "*" wildcards on either side; the
 	// charge "NONPO" codes invoice lines that match no PO line.
 	GLRules map[string]domain.CodeString
+	// Units converts a supplier's X12 unit to the IFS unit of the PO line:
+	// key "SUPPLIER|X12UNIT" or "|X12UNIT" for every supplier.
+	Units   map[string]UnitConversion
 	Version int64
+}
+
+// UnitConversion says that one X12 unit is Factor IFS units (a box of 12:
+// X12 "BX" → IFS "pcs", factor 12).
+type UnitConversion struct {
+	IFSUnit string
+	Factor  money.Decimal
+}
+
+// convert expresses an invoice line in the PO line's unit when a conversion
+// is configured for its unit; ok is false when none applies.
+func (m Mappings) convert(supplier string, l InvoiceLine, poUnit string) (qty, price money.Decimal, ok bool) {
+	u := strings.ToUpper(strings.TrimSpace(l.UOM))
+	for _, k := range []string{supplier + "|" + u, "|" + u} {
+		c, found := m.Units[k]
+		if !found || !strings.EqualFold(c.IFSUnit, poUnit) || c.Factor.Sign() <= 0 {
+			continue
+		}
+		return l.Quantity.Mul(c.Factor), l.UnitPrice.Div(c.Factor, 6), true
+	}
+	return l.Quantity, l.UnitPrice, false
 }
 
 func (m Mappings) tolerance(supplier string) Tolerance {
@@ -150,16 +174,17 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 				}
 				code = c
 			} else {
+				qty, price, _ := maps.convert(supplierID, l, pl.Unit)
 				if !inv.CreditMemo {
-					if l.Quantity.Cmp(pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))) > 0 {
+					if qty.Cmp(pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))) > 0 {
 						return out, &problem{Reason: ReasonQuantityOver, Fix: fixTolerance,
-							Message: fmt.Sprintf("Invoice %s line %s bills %s %s but PO %s line %s has %s", inv.Number, l.LineNumber, l.Quantity, l.UOM, po.OrderNo, pl.LineNo, pl.Quantity),
+							Message: fmt.Sprintf("Invoice %s line %s bills %s %s (%s %s) but PO %s line %s has %s %s", inv.Number, l.LineNumber, l.Quantity, l.UOM, qty, pl.Unit, po.OrderNo, pl.LineNo, pl.Quantity, pl.Unit),
 							Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_qty": l.Quantity.String(), "po_qty": pl.Quantity.String()}}
 					}
 				}
-				if !within(l.UnitPrice, pl.UnitPrice, tol.PricePct) {
+				if !within(price, pl.UnitPrice, tol.PricePct) {
 					return out, &problem{Reason: ReasonPriceVariance, Fix: fixTolerance,
-						Message: fmt.Sprintf("Invoice %s line %s price %s differs from PO %s line %s price %s by more than %s%%", inv.Number, l.LineNumber, l.UnitPrice, po.OrderNo, pl.LineNo, pl.UnitPrice, tol.PricePct),
+						Message: fmt.Sprintf("Invoice %s line %s price %s differs from PO %s line %s price %s by more than %s%%", inv.Number, l.LineNumber, price, po.OrderNo, pl.LineNo, pl.UnitPrice, tol.PricePct),
 						Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_price": l.UnitPrice.String(), "po_price": pl.UnitPrice.String()}}
 				}
 				code = pl.CodeString
