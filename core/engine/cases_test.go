@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -348,5 +349,25 @@ func TestUnitConversionFixesQuantity(t *testing.T) {
 	exc, _ := h.st.OpenExceptionOf(h.ctx, doc.ID)
 	if r, err := h.eng.Replay(h.ctx, exc.ID); err != nil || r.Status != "posted" {
 		t.Fatalf("after conversion: %+v %v", r, err)
+	}
+}
+
+// flakyPO fails every PO read with a transient error.
+type flakyPO struct{ *fakeIFS }
+
+func (f flakyPO) PurchaseOrder(ctx context.Context, no string) (domain.PurchaseOrder, error) {
+	return domain.PurchaseOrder{}, kindErr{domain.KindTransient, "503 Service Unavailable"}
+}
+
+func TestPreflightFailuresEscalate(t *testing.T) {
+	h := newHarness(t)
+	h.eng.p.IFS = flakyPO{h.ifs}
+	h.putFile("f", invoiceSet("ACME01", "P1", "PO1", cleanLines()...))
+	for i := 0; i < 6; i++ {
+		h.sync(FlowInvoices)
+	}
+	got := h.only810()
+	if got.Status != store.StatusException || got.Reason != string(ReasonRemoteUnavailable) {
+		t.Fatalf("after repeated PO read failures: %s %s attempts=%d", got.Status, got.Reason, got.Attempts)
 	}
 }

@@ -474,6 +474,14 @@ func (e *Engine) processInvoice(ctx context.Context, id int64) (store.Document, 
 	}
 	pl, err := e.planInvoice(ctx, d, pf)
 	if err != nil {
+		if !errors.Is(err, errNoReference) && !fatal(err) && d.Status == store.StatusReceived {
+			// Count failed look-ups (a PO read that keeps failing) so the
+			// document reaches the exception queue instead of waiting forever.
+			if nd, terr := e.st.Transition(ctx, id, store.Transition{From: []store.Status{store.StatusReceived}, To: store.StatusReceived,
+				IncAttempts: true, Action: "invoice.preflight_retry", Detail: map[string]any{"error": err.Error()}}); terr == nil {
+				d = nd
+			}
+		}
 		return e.retryOrFail(ctx, d, err)
 	}
 	if pl.problem != nil {
