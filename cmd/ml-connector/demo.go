@@ -55,8 +55,8 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) int {
 		sec = kr
 	}
 	cancel()
-	banner := fmt.Sprintf("Sandboxes on 127.0.0.1 (seed %d), data in %s, secrets in %s. Nothing here touches a real IFS or Cleo.",
-		*seed, env.DataDir, secrets.LabelOf(sec))
+	banner := fmt.Sprintf("Sandboxes on 127.0.0.1 (seed %d); secrets in %s. Nothing here touches a real IFS or Cleo.",
+		*seed, secrets.LabelOf(sec))
 	return runGUI(ctx, env, guiOptions{
 		secrets:     sec,
 		demo:        banner,

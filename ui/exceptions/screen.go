@@ -59,7 +59,7 @@ type Screen struct {
 	table     *widget.Table
 	reasonSel *widget.Select
 	reasons   []ReasonCount
-	search    *widget.Entry
+	search    *uikit.ShortcutEntry
 	countLbl  *widget.Label
 	listErr   *uikit.ErrorLabel
 
@@ -78,9 +78,9 @@ type Screen struct {
 	replayAll   *widget.Button
 	mapBox      *fyne.Container
 	mapSel      *widget.Select
-	mapEntry    *widget.Entry
+	mapEntry    *uikit.ShortcutEntry
 	mapBtn      *widget.Button
-	ignoreEntry *widget.Entry
+	ignoreEntry *uikit.ShortcutEntry
 	ignoreBtn   *widget.Button
 	previewBox  *fyne.Container
 	previewLbl  *widget.Label
@@ -132,7 +132,7 @@ func (s *Screen) build() {
 	s.countLbl = widget.NewLabel("")
 	s.reasonSel = widget.NewSelect([]string{"All reasons"}, nil)
 	s.reasonSel.SetSelectedIndex(0)
-	s.search = widget.NewEntry()
+	s.search = uikit.NewShortcutEntry(s.Shortcuts)
 	s.search.SetPlaceHolder("Filter by partner, supplier, invoice or PO number (Ctrl+F)")
 
 	s.table = widget.NewTableWithHeaders(
@@ -192,7 +192,7 @@ func (s *Screen) buildDetail() {
 		}
 	})
 	s.mapSel.PlaceHolder = "Suggested suppliers"
-	s.mapEntry = widget.NewEntry()
+	s.mapEntry = uikit.NewShortcutEntry(s.Shortcuts)
 	s.mapEntry.SetPlaceHolder("IFS supplier id (Ctrl+M)")
 	s.mapEntry.OnSubmitted = func(string) { s.MapAndReplay() }
 	s.mapBtn = widget.NewButtonWithIcon("Map and replay", theme.ConfirmIcon(), s.MapAndReplay)
@@ -204,7 +204,7 @@ func (s *Screen) buildDetail() {
 	)
 	s.mapBox.Hide()
 
-	s.ignoreEntry = widget.NewEntry()
+	s.ignoreEntry = uikit.NewShortcutEntry(s.Shortcuts)
 	s.ignoreEntry.SetPlaceHolder("Why ignore it? (required, audited) (Ctrl+I)")
 	s.ignoreEntry.OnSubmitted = func(string) { s.Ignore() }
 	s.ignoreBtn = widget.NewButtonWithIcon("Ignore", theme.VisibilityOffIcon(), s.Ignore)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 )
 
@@ -58,5 +60,20 @@ func TestErrorLabel(t *testing.T) {
 	l.SetError("load exceptions", nil)
 	if l.Visible() {
 		t.Fatal("still visible after clearing")
+	}
+}
+
+func TestShortcutEntryRunsScreenShortcuts(t *testing.T) {
+	test.NewTempApp(t)
+	ran := 0
+	e := NewShortcutEntry(func() []Shortcut {
+		return []Shortcut{{Key: fyne.KeyR, Mod: fyne.KeyModifierControl, Run: func() { ran++ }}}
+	})
+	test.NewTempWindow(t, e)
+	e.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierControl})
+	e.SetText("abc")
+	e.TypedShortcut(&fyne.ShortcutSelectAll{})
+	if ran != 1 || e.SelectedText() != "abc" {
+		t.Fatalf("ran %d, selected %q", ran, e.SelectedText())
 	}
 }
