@@ -210,8 +210,15 @@ func (c X12Codec) Write997(group []Set, env Envelope) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	xe := c.envelope(env)
+	// Answer in the release the partner used (a 005010 group gets a 005010 997).
+	if strings.HasPrefix(group[0].Version, "005") {
+		xe.Version = x12.Version5010
+	} else {
+		xe.Version = x12.Version4010
+	}
 	var b bytes.Buffer
-	if err := x12.Write997(&b, c.envelope(env), ack); err != nil {
+	if err := x12.Write997(&b, xe, ack); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

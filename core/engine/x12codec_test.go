@@ -48,6 +48,17 @@ func TestX12CodecRoundTrip(t *testing.T) {
 	if err != nil || back[0].Ack == nil || back[0].Ack.Status != "A" || back[0].Ack.GroupControlNumber != "55" {
 		t.Fatalf("997: %+v %v\n%s", back, err, ack)
 	}
+	// A 005010 group is answered in 005010.
+	b.Reset()
+	if err := x12.Write810(&b, x12.Envelope{SenderQualifier: "ZZ", SenderID: "ACME01", ReceiverQualifier: "ZZ", ReceiverID: "MLCONNECT",
+		InterchangeControl: 56, GroupControl: 56, SetControl: 1, Time: now, Version: x12.Version5010}, inv); err != nil {
+		t.Fatal(err)
+	}
+	sets, _ = c.Split(b.Bytes())
+	ack, err = c.Write997(sets, Envelope{SenderQual: "ZZ", SenderID: "MLCONNECT", ReceiverQual: "ZZ", ReceiverID: "ACME01", ISAControl: 9, GSControl: 9, STControl: 1, Time: now})
+	if err != nil || !strings.Contains(string(ack), "*005010~") {
+		t.Fatalf("5010 997: %v\n%s", err, ack)
+	}
 	if _, err := c.Split([]byte("hello")); err == nil {
 		t.Fatal("garbage accepted")
 	}
