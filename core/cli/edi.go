@@ -44,7 +44,7 @@ func runEDI(ctx context.Context, env *Env, args []string) int {
 
 // eachFile opens every file and runs fn over a Reader; it returns false when
 // a file could not be read.
-func eachFile(env *Env, files []string, fn func(name string, rd *x12.Reader)) bool {
+func eachFile(env *Env, files []string, strict bool, fn func(name string, rd *x12.Reader)) bool {
 	ok := true
 	for _, name := range files {
 		f, err := os.Open(name)
@@ -53,7 +53,11 @@ func eachFile(env *Env, files []string, fn func(name string, rd *x12.Reader)) bo
 			ok = false
 			continue
 		}
-		fn(name, x12.NewReader(f))
+		rd := x12.NewReader(f)
+		if strict {
+			rd.Strict()
+		}
+		fn(name, rd)
 		f.Close()
 	}
 	return ok
@@ -76,7 +80,8 @@ func fileProblems(rd *x12.Reader) (errs, warns []x12.Issue) {
 }
 
 func ediParse(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("edi parse", "edi parse FILE...")
+	fs := env.Flags("edi parse", "edi parse [-strict] FILE...")
+	strict := fs.Bool("strict", false, "treat envelope deviations common in real files (ISA widths, GS08 vs ISA12) as errors")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
@@ -89,7 +94,7 @@ func ediParse(ctx context.Context, env *Env, args []string) int {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	invalid := false
-	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+	readable := eachFile(env, fs.Args(), *strict, func(name string, rd *x12.Reader) {
 		for rd.Next() {
 			if ctx.Err() != nil {
 				return
@@ -111,8 +116,9 @@ func ediParse(ctx context.Context, env *Env, args []string) int {
 }
 
 func ediValidate(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("edi validate", "edi validate [-warnings] FILE...")
+	fs := env.Flags("edi validate", "edi validate [-warnings] [-strict] FILE...")
 	showWarn := fs.Bool("warnings", false, "print warnings too")
+	strict := fs.Bool("strict", false, "treat envelope deviations common in real files (ISA widths, GS08 vs ISA12) as errors")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
@@ -135,7 +141,7 @@ func ediValidate(ctx context.Context, env *Env, args []string) int {
 		}
 		invalid = invalid || len(errs) > 0
 	}
-	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+	readable := eachFile(env, fs.Args(), *strict, func(name string, rd *x12.Reader) {
 		for rd.Next() {
 			if ctx.Err() != nil {
 				return
@@ -191,7 +197,7 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 	var order []key
 	groups := map[key][]*x12.Set{}
 	var rdErr error
-	readable := eachFile(env, fs.Args(), func(name string, rd *x12.Reader) {
+	readable := eachFile(env, fs.Args(), false, func(name string, rd *x12.Reader) {
 		for rd.Next() {
 			s := rd.Set()
 			k := key{s.Interchange.Index, s.Group.Index}

@@ -106,6 +106,14 @@ func TestEDIValidateExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d, out %q; want %d, %q", c.args, code, out, c.code, c.want)
 		}
 	}
+	// EDI.Net's Ariba-style 810 has short ISA fields: a warning, an error when strict.
+	ariba := filepath.Join(x12Fixtures, "EDI.Net/x12.810a.edi")
+	if code, out, _ := runCLI(t, "edi", "validate", ariba); code != ExitOK {
+		t.Errorf("810a: exit %d %q", code, out)
+	}
+	if code, out, _ := runCLI(t, "edi", "validate", "-strict", ariba); code != ExitFailure || !strings.Contains(out, "segment ISA element 2: ISA02 is 1 characters wide, the standard fixes 10") {
+		t.Errorf("810a strict: exit %d %q", code, out)
+	}
 	lower := filepath.Join(dir, "lower.edi")
 	os.WriteFile(lower, bytes.Replace(good, []byte("ISA"), []byte("isa"), 1), 0o644)
 	if code, out, _ := runCLI(t, "edi", "validate", lower); code != ExitFailure || !strings.Contains(out, "not uppercase") {

@@ -21,10 +21,11 @@ const (
 
 // Reader streams transaction sets out of one or more interchanges.
 type Reader struct {
-	br   *bufio.Reader
-	off  int64 // bytes consumed from br
-	err  error
-	done bool
+	strict bool
+	br     *bufio.Reader
+	off    int64 // bytes consumed from br
+	err    error
+	done   bool
 
 	// current interchange
 	inIC      bool
@@ -90,6 +91,15 @@ type segMeta struct {
 // NewReader returns a Reader over r. It buffers r itself.
 func NewReader(r io.Reader) *Reader {
 	return &Reader{br: bufio.NewReaderSize(r, readBufferSize), needISA: true}
+}
+
+// Strict makes envelope deviations that real files often carry errors
+// instead of warnings: ISA fields that are not fixed width or padded with
+// non-ASCII characters, GS08 disagreeing with ISA12, a GS04 that is not
+// CCYYMMDD, control numbers equal in value but not in width. It returns r.
+func (r *Reader) Strict() *Reader {
+	r.strict = true
+	return r
 }
 
 // Next advances to the next transaction set; it returns false at the end of
@@ -469,8 +479,9 @@ func (r *Reader) closeSet() {
 	for _, list := range [][]Issue{r.icIssues, r.grpIssues} {
 		for _, is := range list {
 			is.Group, is.Set = r.grp.ControlNumber, s.ControlNumber
-			if is.Warning {
-				is.Warning = false
+			warn := is.Warning && !r.strict
+			is.Warning = false
+			if warn {
 				s.Warnings = append(s.Warnings, is)
 			} else {
 				s.Errors = append(s.Errors, is)
@@ -530,6 +541,7 @@ func (r *Reader) trailerIssue(lvl Level, code, value, msg, segID string, warning
 	if lvl == LevelGroup {
 		is.Group = r.grp.ControlNumber
 	}
+	warning = warning && !r.strict
 	belongs := r.pending != nil && r.pendingIC == r.icSeq && (lvl != LevelGroup || r.pendingGrp == r.grpSeq)
 	if belongs {
 		is.Group, is.Set = r.pending.Group.ControlNumber, r.pending.ControlNumber
