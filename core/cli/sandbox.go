@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,11 +24,20 @@ import (
 // sandboxOptions are the flags every sandbox may read.
 type sandboxOptions struct {
 	Seed          int64
-	RateLimit     int           // requests a minute; 0 disables
+	RateLimit     int           // IFS requests a minute per client; 0 disables
 	TokenLifetime time.Duration // announced token lifetime
 	PageSize      int
-	LatencyMS     int
+	LatencyMS     int  // added to every call of every sandbox (--latency-ms)
 	HistoryLog    bool // IFS history logging for purchase orders
+	// IFSFaults is the IFS sandbox's effective fault injection: --faults
+	// FILE over the defaults, then the individual fault flags.
+	IFSFaults ifssim.Faults
+	// FaultSeed seeds the IFS faults' random source (0: the world seed).
+	FaultSeed int64
+	// ObjstateFilter400 imitates the tenant that rejects every Objstate filter.
+	ObjstateFilter400 bool
+	// DuplicateWarnOnly accepts duplicate supplier invoice numbers.
+	DuplicateWarnOnly bool
 }
 
 // sandboxKind is one sandbox "ml-connector sandbox" can run. Each kind gets
@@ -64,9 +76,9 @@ type ifsInfo struct {
 }
 
 func buildIFSSandbox(w *world.World, opt sandboxOptions) (http.Handler, func(string) any, error) {
-	cfg := ifssim.Config{TokenLifetime: opt.TokenLifetime, PageSize: opt.PageSize, HistoryLog: opt.HistoryLog}
-	cfg.Faults.RateLimitPerMinute = opt.RateLimit
-	cfg.Faults.LatencyMS = opt.LatencyMS
+	cfg := ifssim.Config{TokenLifetime: opt.TokenLifetime, PageSize: opt.PageSize, HistoryLog: opt.HistoryLog,
+		Faults: opt.IFSFaults, FaultSeed: opt.FaultSeed, ObjstateFilterAlways400: opt.ObjstateFilter400,
+		DuplicateInvoiceWarnOnly: opt.DuplicateWarnOnly}
 	s := ifssim.New(w, cfg)
 	info := func(root string) any {
 		return ifsInfo{
@@ -87,20 +99,125 @@ func init() {
 	})
 }
 
-func runSandbox(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("sandbox", "sandbox [--ifs-listen ADDR] [--cleo-listen ADDR] [--seed N] [--info FILE]")
-	listen := map[string]*string{}
+// sandboxUsage is the head of "ml-connector sandbox -h"; every flag's own
+// line follows it.
+const sandboxUsage = `sandbox [flags]
+
+Runs the IFS Cloud and Cleo sandboxes on 127.0.0.1 until SIGINT/SIGTERM. Once
+they listen, --info FILE gets {"ifs": {url, token_url, realm, client_id,
+client_secret, company, control_url, ...}, "cleo": {url, username, password,
+control_url, token_url}}.
+
+IFS fault injection (not IFS behaviour; for resilience tests and demos) is set
+by --faults FILE and the individual fault flags, and changed at run time
+through the control API at <control_url> (GET/PUT faults, POST
+lose-next-writes, POST invoices/{id}, POST tokens/expire, POST reset, GET
+stats). --faults FILE is JSON as GET <control_url>/faults shows it, e.g.
+
+  {"rate_limit_per_minute": 1000, "rate_burst": 16, "server_rate_limit_per_minute": 0,
+   "error_503_rate": 0.05, "gateway_502_rate": 0.02, "latency_ms": 25,
+   "token_lifetime_s": 0, "concurrent_edit_rate": 0, "concurrent_edits": 0,
+   "lost_answer_rate": 0.01, "lost_answers": 0, "lost_answer_mode": "gateway"}
+
+Fields missing from the file keep their defaults (rate limit 1000 a minute
+per client, everything else off); a fault flag given on the command line
+wins over the file.
+
+Flags:`
+
+// sandboxFlags are the command's flags and where they land.
+type sandboxFlags struct {
+	listen     map[string]*string
+	infoPath   *string
+	faultsFile *string
+	opt        sandboxOptions
+	// Individual IFS fault flags; they override --faults only when given.
+	rateBurst, serverRate, tokenLifetimeS int
+	err503, gw502, lostRate, editRate     float64
+	lostMode                              string
+}
+
+func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
+	fs := env.Flags("sandbox", sandboxUsage)
+	f := &sandboxFlags{listen: map[string]*string{}}
 	for _, name := range sandboxListenFlags {
-		listen[name] = fs.String(name+"-listen", "127.0.0.1:0", "address of the "+name+" sandbox on the loopback interface (port 0: any free port)")
+		f.listen[name] = fs.String(name+"-listen", "127.0.0.1:0", "address of the "+name+" sandbox on the loopback interface (port 0: any free port)")
 	}
-	var opt sandboxOptions
+	opt := &f.opt
 	fs.Int64Var(&opt.Seed, "seed", 1, "seed of the sandbox world (same seed, same data)")
-	infoPath := fs.String("info", "", "write the URLs and credentials as JSON to this file once listening")
-	fs.IntVar(&opt.RateLimit, "rate-limit", ifssim.DefaultRateLimit, "IFS requests a minute before 429 (0: no limit)")
-	fs.DurationVar(&opt.TokenLifetime, "token-lifetime", 180*time.Second, "token lifetime announced by the IFS token endpoint")
-	fs.IntVar(&opt.PageSize, "page-size", 100, "IFS server-driven page size")
-	fs.IntVar(&opt.LatencyMS, "latency-ms", 0, "latency added to every sandbox call")
+	f.infoPath = fs.String("info", "", "write the URLs and credentials as JSON to this `file` once listening")
+	fs.DurationVar(&opt.TokenLifetime, "token-lifetime", 180*time.Second, "token lifetime (expires_in) announced by the IFS token endpoint")
+	fs.IntVar(&opt.PageSize, "page-size", 100, "IFS server-driven page size (rows before @odata.nextLink)")
 	fs.BoolVar(&opt.HistoryLog, "history-log", true, "IFS writes History Log entries when purchase orders change")
+	fs.BoolVar(&opt.ObjstateFilter400, "objstate-filter-400", false,
+		"imitate the IFS tenant that answers 400 to every $filter touching Objstate (clients must filter states themselves)")
+	fs.BoolVar(&opt.DuplicateWarnOnly, "duplicate-invoice-warn-only", false,
+		"IFS accepts a duplicate supplier+invoice number instead of answering 400 DATABASE_ERROR (company setting)")
+	fs.Int64Var(&opt.FaultSeed, "fault-seed", 0, "seed of the IFS faults' random choices (0: the world --seed)")
+
+	f.faultsFile = fs.String("faults", "", "IFS fault injection as a JSON `file` (format above); fault flags override it")
+	fs.IntVar(&opt.RateLimit, "rate-limit", ifssim.DefaultRateLimit, "IFS requests a minute per IAM client before 429 + Retry-After (0: no limit)")
+	fs.IntVar(&f.rateBurst, "rate-burst", 0, "IFS rate-limit burst per client (0: a second's worth of --rate-limit)")
+	fs.IntVar(&f.serverRate, "server-rate-limit", 0, "IFS requests a minute for all clients together before 429 (0: no overall cap)")
+	fs.Float64Var(&f.err503, "error-503-rate", 0, "share (0..1) of IFS calls answered 503 SERVICE_UNAVAILABLE with Retry-After")
+	fs.Float64Var(&f.gw502, "gateway-502-rate", 0, "share (0..1) of IFS calls answered by the gateway's HTML 502 page (nothing processed)")
+	fs.Float64Var(&f.lostRate, "lost-answer-rate", 0,
+		"share (0..1) of committed IFS writes whose answer is lost: stored, but the client gets --lost-answer-mode")
+	fs.StringVar(&f.lostMode, "lost-answer-mode", ifssim.LostGateway, `how an IFS answer is lost: "gateway" (HTML 502) or "reset" (connection reset)`)
+	fs.IntVar(&opt.LatencyMS, "latency-ms", 0, "milliseconds added to every IFS and Cleo sandbox call")
+	fs.IntVar(&f.tokenLifetimeS, "token-expiry-s", 0, "IFS tokens die after this many seconds while announcing --token-lifetime (0: they live as announced)")
+	fs.Float64Var(&f.editRate, "concurrent-edit-rate", 0,
+		"share (0..1) of IFS single-record GETs after which a \"concurrent user\" changes the record (the next PATCH gets 412)")
+	return fs, f
+}
+
+// faults builds the IFS faults: defaults, then --faults FILE, then the
+// fault flags given on the command line.
+func (f *sandboxFlags) faults(fs *flag.FlagSet) (ifssim.Faults, error) {
+	out := ifssim.Faults{RateLimitPerMinute: ifssim.DefaultRateLimit}
+	if *f.faultsFile != "" {
+		b, err := os.ReadFile(*f.faultsFile)
+		if err != nil {
+			return out, fmt.Errorf("--faults: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&out); err != nil {
+			return out, fmt.Errorf("--faults %s: %w", *f.faultsFile, err)
+		}
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "rate-limit":
+			out.RateLimitPerMinute = f.opt.RateLimit
+		case "rate-burst":
+			out.RateBurst = f.rateBurst
+		case "server-rate-limit":
+			out.ServerRateLimitPerMinute = f.serverRate
+		case "error-503-rate":
+			out.Error503Rate = f.err503
+		case "gateway-502-rate":
+			out.Gateway502Rate = f.gw502
+		case "lost-answer-rate":
+			out.LostAnswerRate = f.lostRate
+		case "lost-answer-mode":
+			out.LostAnswerMode = f.lostMode
+		case "latency-ms":
+			out.LatencyMS = f.opt.LatencyMS
+		case "token-expiry-s":
+			out.TokenLifetimeS = f.tokenLifetimeS
+		case "concurrent-edit-rate":
+			out.ConcurrentEditRate = f.editRate
+		}
+	})
+	if err := out.Validate(); err != nil {
+		return out, fmt.Errorf("IFS faults: %w", err)
+	}
+	return out, nil
+}
+
+func runSandbox(ctx context.Context, env *Env, args []string) int {
+	fs, flags := newSandboxFlags(env)
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
@@ -108,6 +225,13 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
 		return ExitUsage
 	}
+	opt := flags.opt
+	var err error
+	if opt.IFSFaults, err = flags.faults(fs); err != nil {
+		fmt.Fprintf(env.Stderr, "sandbox: %v\n", err)
+		return ExitUsage
+	}
+	listen, infoPath := flags.listen, flags.infoPath
 	addrs := map[string]string{}
 	for name, p := range listen {
 		a, err := loopbackAddr(*p)
@@ -162,6 +286,7 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	}
 	// All console output is written before the info file appears, so a
 	// script that waits for the file sees the complete startup banner.
+	fmt.Fprintf(env.Stdout, "IFS faults: %s\n", describeFaults(opt.IFSFaults))
 	fmt.Fprintf(env.Stdout, "seed %d; stop with Ctrl+C\n", opt.Seed)
 	if *infoPath != "" {
 		if err := writeInfoFile(*infoPath, info); err != nil {
@@ -221,4 +346,40 @@ func writeInfoFile(path string, info map[string]any) error {
 		return fmt.Errorf("write info %s: %w", path, err)
 	}
 	return nil
+}
+
+// describeFaults is the one-line summary of the IFS faults on the console.
+func describeFaults(f ifssim.Faults) string {
+	var parts []string
+	if f.RateLimitPerMinute > 0 {
+		parts = append(parts, fmt.Sprintf("%d requests/min per client", f.RateLimitPerMinute))
+	}
+	if f.ServerRateLimitPerMinute > 0 {
+		parts = append(parts, fmt.Sprintf("%d requests/min in all", f.ServerRateLimitPerMinute))
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"503", f.Error503Rate}, {"HTML 502", f.Gateway502Rate}, {"concurrent edits", f.ConcurrentEditRate}} {
+		if r.v > 0 {
+			parts = append(parts, fmt.Sprintf("%s %g%%", r.name, r.v*100))
+		}
+	}
+	if f.LostAnswerRate > 0 || f.LostAnswers > 0 {
+		mode := f.LostAnswerMode
+		if mode == "" {
+			mode = ifssim.LostGateway
+		}
+		parts = append(parts, fmt.Sprintf("lost answers %g%% + next %d (%s)", f.LostAnswerRate*100, f.LostAnswers, mode))
+	}
+	if f.LatencyMS > 0 {
+		parts = append(parts, fmt.Sprintf("+%d ms", f.LatencyMS))
+	}
+	if f.TokenLifetimeS > 0 {
+		parts = append(parts, fmt.Sprintf("tokens die after %d s", f.TokenLifetimeS))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
