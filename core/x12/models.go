@@ -131,13 +131,14 @@ func (m *mapper) warnf(g *Segment, elem int, format string, args ...any) {
 // el is element i of g; the mapper splits each segment once, into offsets
 // (no pointers, so no GC write barriers on the hot path).
 func (m *mapper) el(g *Segment, i int) string {
-	if m.curPos != g.Pos || len(m.curRaw) != len(g.raw) {
+	if m.curPos != g.Pos { // a mapper serves one set, where Pos is unique
 		m.split(g)
 	}
-	if uint(i-1) >= uint(len(m.ends)-1) {
+	e := m.ends
+	if i <= 0 || i >= len(e) {
 		return ""
 	}
-	return m.curRaw[m.ends[i-1]+1 : m.ends[i]]
+	return m.curRaw[e[i-1]+1 : e[i]]
 }
 
 func (m *mapper) split(g *Segment) {
@@ -146,6 +147,20 @@ func (m *mapper) split(g *Segment) {
 	raw, sep := g.raw, g.sep
 	start := len(g.ID)
 	ends = append(ends, int32(start))
+	if len(raw) <= 256 {
+		// Short segments (nearly all): one pass over the bytes beats a call
+		// to IndexByte per element.
+		for k := start + 1; k < len(raw); k++ {
+			if raw[k] == sep {
+				ends = append(ends, int32(k))
+			}
+		}
+		if start < len(raw) {
+			ends = append(ends, int32(len(raw)))
+		}
+		m.ends = ends
+		return
+	}
 	for start < len(raw) {
 		j := strings.IndexByte(raw[start+1:], sep)
 		if j < 0 {
