@@ -46,7 +46,8 @@
 //
 // # Faults and control
 //
-// Fault injection (Faults: rate limit with 429 + Retry-After, random 503,
+// Fault injection (Faults: rate limit with 429 + Retry-After per IAM client,
+// as an API gateway keeps it, plus an optional whole-server cap, random 503,
 // HTML 502 from a "gateway", added latency, early token expiry, a
 // "concurrent user" editing a record between a client's GET and PATCH, and
 // the "lost answer": a write that is stored but answered by the gateway's
@@ -60,5 +61,7 @@
 // Server methods for in-process tests.
 //
 // The sandbox keeps everything in memory and serialises requests with one
-// lock; it is for tests and demos, not load.
+// lock; it is for tests and demos, not load. A $batch change set records an
+// undo log of the rows and tables it touches and plays it back on failure,
+// so atomicity costs what the change set writes, not the size of the store.
 package ifssim
