@@ -63,7 +63,7 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 	switch {
 	case d.Direction == store.Inbound && d.Type == store.Type810:
 		d.Status = store.StatusReceived
-		pl, err := e.planInvoice(ctx, d, pf)
+		pl, err := e.planInvoice(ctx, d, pf, nil)
 		if err != nil {
 			pv.Outcome, pv.Message = "still_failing", err.Error()
 			return pv, nil
@@ -192,7 +192,7 @@ func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) 
 	var out store.Document
 	switch {
 	case d.Type == store.Type810 && d.Direction == store.Inbound:
-		out, err = e.processInvoice(ctx, d.ID)
+		out, err = e.processInvoice(ctx, d.ID, nil)
 	case d.Type == store.Type997 && d.Direction == store.Inbound:
 		out, err = e.processAck(ctx, d.ID)
 	case to == store.StatusBuilt:

@@ -311,6 +311,12 @@ func (e *Engine) processInbound(ctx context.Context, r *run) error {
 		return err
 	}
 	r.total += len(docs)
+	var cfg *config
+	if len(docs) > 0 {
+		if cfg, err = e.loadConfig(ctx); err != nil {
+			return err
+		}
+	}
 	for _, d := range docs {
 		if err := e.halt(ctx); err != nil {
 			return err
@@ -318,7 +324,7 @@ func (e *Engine) processInbound(ctx context.Context, r *run) error {
 		var out store.Document
 		switch d.Type {
 		case store.Type810:
-			out, err = e.processInvoice(ctx, d.ID)
+			out, err = e.processInvoice(ctx, d.ID, cfg)
 		case store.Type997:
 			out, err = e.processAck(ctx, d.ID)
 		default:
@@ -360,7 +366,7 @@ type invoicePlan struct {
 // planInvoice runs every check that needs no write: parse errors, partner
 // mapping, the PO, tolerances, GL coding and local de-duplication. Replay
 // previews call it alone.
-func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedForm) (invoicePlan, error) {
+func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedForm, cfg *config) (invoicePlan, error) {
 	var pl invoicePlan
 	pl.pf = pf
 	if len(pf.Errors) > 0 || pf.Invoice == nil {
@@ -373,9 +379,11 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 		return pl, nil
 	}
 	inv := pf.Invoice
-	cfg, err := e.loadConfig(ctx)
-	if err != nil {
-		return pl, err
+	if cfg == nil {
+		var err error
+		if cfg, err = e.loadConfig(ctx); err != nil {
+			return pl, err
+		}
 	}
 	partner := cfg.partnerByKey(d.Partner)
 	supplierID := cfg.Maps.PartnerSupplier[d.Partner]
@@ -467,12 +475,14 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 
 // processInvoice takes one 810 from received (or posting, after a crash) to
 // posted, skipped, test-reviewed or an exception.
-func (e *Engine) processInvoice(ctx context.Context, id int64) (store.Document, error) {
+// cfg may be nil (loaded here); a run passes its snapshot so a thousand
+// invoices do not re-read every mapping a thousand times.
+func (e *Engine) processInvoice(ctx context.Context, id int64, cfg *config) (store.Document, error) {
 	d, pf, err := e.loadParsed(ctx, id)
 	if err != nil {
 		return d, err
 	}
-	pl, err := e.planInvoice(ctx, d, pf)
+	pl, err := e.planInvoice(ctx, d, pf, cfg)
 	if err != nil {
 		if !errors.Is(err, errNoReference) && !fatal(err) && d.Status == store.StatusReceived {
 			// Count failed look-ups (a PO read that keeps failing) so the
