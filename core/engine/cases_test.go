@@ -371,3 +371,53 @@ func TestPreflightFailuresEscalate(t *testing.T) {
 		t.Fatalf("after repeated PO read failures: %s %s attempts=%d", got.Status, got.Reason, got.Attempts)
 	}
 }
+
+func TestAckOverdueThenLateAck(t *testing.T) {
+	h := newHarness(t)
+	if err := h.eng.SetAckDeadline(h.ctx, "ZZ:ACME01", 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	h.sync(FlowPOs)
+	po := h.docs(store.Type850, store.Outbound)[0]
+	if !po.DueAt.Equal(h.clock.t.Add(2 * time.Hour)) {
+		t.Fatalf("due %v", po.DueAt)
+	}
+	h.clock.t = h.clock.t.Add(3 * time.Hour)
+	h.sync(FlowPOs)
+	got, _ := h.st.Document(h.ctx, po.ID)
+	if got.Reason != string(ReasonAckOverdue) {
+		t.Fatalf("after deadline: %s %s", got.Status, got.Reason)
+	}
+	// The late 997 still acknowledges it and clears the exception.
+	h.putFile("a", Set{ID: "997", SenderQual: "ZZ", SenderID: "ACME01", ISAControl: "000000900", GSControl: "900", STControl: "0001",
+		Ack: &Ack{GroupControlNumber: po.GSControl, Status: "A"}})
+	h.sync(FlowInvoices)
+	got, _ = h.st.Document(h.ctx, po.ID)
+	if got.Status != store.StatusAcknowledged {
+		t.Fatalf("late ack: %s", got.Status)
+	}
+	if _, err := h.st.OpenExceptionOf(h.ctx, po.ID); err == nil {
+		t.Fatal("overdue exception still open")
+	}
+}
+
+func TestExternalIDWriteBackAnd997Switch(t *testing.T) {
+	h := newHarness(t)
+	if err := h.eng.SetPartnerSupplier(h.ctx, "ZZ:BOREAL", "S200"); err != nil {
+		t.Fatal(err)
+	}
+	h.sync(FlowReference)
+	if h.cleo.extIDs["c-bor"] != "S200" {
+		t.Fatalf("external ids written: %v", h.cleo.extIDs)
+	}
+	if _, ok := h.cleo.extIDs["c-acme"]; ok {
+		t.Fatal("unchanged external id rewritten")
+	}
+	off := false
+	h.eng.send97 = off
+	h.putFile("f", invoiceSet("ACME01", "N1", "PO1", cleanLines()...))
+	h.sync(FlowInvoices)
+	if n := len(h.docs(store.Type997, store.Outbound)); n != 0 || len(h.cleo.sentNames("997")) != 0 {
+		t.Fatalf("997 sent while switched off: %d", n)
+	}
+}
