@@ -163,6 +163,11 @@ func measure(name, file string, size int64, fn func(io.Reader) error) result {
 	f.Close()
 	close(stop)
 	wg.Wait()
+	var end runtime.MemStats
+	runtime.ReadMemStats(&end) // a last sample: short runs may see none
+	if end.HeapInuse > peak.Load() {
+		peak.Store(end.HeapInuse)
+	}
 	check(err)
 	runtime.ReadMemStats(&after)
 	mb := float64(size) / 1e6
