@@ -275,6 +275,14 @@ func TestBatchRollbackUndo(t *testing.T) {
 	if g := e.do("GET", pathA, ""); g.json(t)["VoucherText"] != "changed" {
 		t.Errorf("PATCH not committed: %s", g.body)
 	}
+	for _, p := range []string{pathB, pathB + "/PostingProposalArray"} {
+		if r := e.do("GET", p, ""); r.status != 404 {
+			t.Errorf("GET %s after committed DELETE: %d", p, r.status)
+		}
+	}
+	if r := e.do("GET", invPath("220003")+"/InvoiceItemArray", ""); len(r.values(t)) != 1 {
+		t.Errorf("lines of the committed invoice: %s", r.body)
+	}
 	if n := len(e.srv.st.tables[tabPosting]) + len(e.srv.st.tables[tabItem]); n != 1 {
 		t.Errorf("%d child rows, want only U-C's line", n)
 	}

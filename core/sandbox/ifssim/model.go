@@ -2,6 +2,9 @@ package ifssim
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,6 +194,80 @@ type store struct {
 	// undo, while a $batch change set runs, records how to take back its
 	// writes (begin, commit, rollback); nil otherwise.
 	undo *undoLog
+	// keyCols are the key properties of each table. Key values never change
+	// in place (PATCH takes keys from the URL), so rows can be indexed by
+	// any set of key columns.
+	keyCols map[string][]string
+	// indexes are built on first use, by table and column set; adding a row
+	// updates them, removing rows or rolling back drops the table's.
+	indexes map[string]map[string]*index
+}
+
+// index finds rows by the values of some key columns.
+type index struct {
+	cols []string
+	m    map[string][]*row
+}
+
+// indexKey renders the values of cols canonically; ok is false when a
+// value has a type keys never have.
+func indexKey(cols []string, get func(string) any) (string, bool) {
+	var b strings.Builder
+	for _, c := range cols {
+		switch v := get(c).(type) {
+		case string:
+			b.WriteByte('s')
+			b.WriteString(v)
+		case int64:
+			b.WriteByte('i')
+			b.WriteString(strconv.FormatInt(v, 10))
+		case nil:
+			b.WriteByte('n')
+		default:
+			return "", false
+		}
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+// lookup returns the rows of table whose values equal vals (a set of key
+// columns), through an index; ok is false when vals are not all key
+// columns of the table, and the caller must scan.
+func (st *store) lookup(table string, vals map[string]any) (rows []*row, ok bool) {
+	if len(vals) == 0 {
+		return nil, false
+	}
+	cols := make([]string, 0, len(vals))
+	for c := range vals {
+		if !slices.Contains(st.keyCols[table], c) {
+			return nil, false
+		}
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	name := strings.Join(cols, ",")
+	ix := st.indexes[table][name]
+	if ix == nil {
+		ix = &index{cols: cols, m: map[string][]*row{}}
+		for _, r := range st.tables[table] {
+			if k, ok := indexKey(cols, func(c string) any { return r.v[c] }); ok {
+				ix.m[k] = append(ix.m[k], r)
+			}
+		}
+		if st.indexes == nil {
+			st.indexes = map[string]map[string]*index{}
+		}
+		if st.indexes[table] == nil {
+			st.indexes[table] = map[string]*index{}
+		}
+		st.indexes[table][name] = ix
+	}
+	k, ok := indexKey(cols, func(c string) any { return vals[c] })
+	if !ok {
+		return nil, false
+	}
+	return ix.m[k], true
 }
 
 // undoLog is what a change set needs to roll back: the scalars and the key
@@ -234,6 +311,7 @@ func (st *store) rollback() {
 	}
 	for t, rows := range u.tables {
 		st.tables[t] = rows
+		delete(st.indexes, t)
 	}
 	st.clock, st.rowids, st.seq = u.clock, u.rowids, u.seq
 }
@@ -271,6 +349,11 @@ func (st *store) newRow(table string, v map[string]any) *row {
 	st.clock++
 	r := &row{v: v, objid: rowid(table, st.rowids), ver: st.clock}
 	st.tables[table] = append(st.tables[table], r)
+	for _, ix := range st.indexes[table] {
+		if k, ok := indexKey(ix.cols, func(c string) any { return v[c] }); ok {
+			ix.m[k] = append(ix.m[k], r)
+		}
+	}
 	return r
 }
 
@@ -467,6 +550,14 @@ func codeValid(st *store, table, col, company, value string, t time.Time) bool {
 }
 
 func findRow(st *store, table string, keys map[string]any) *row {
+	if rows, ok := st.lookup(table, keys); ok {
+		for _, r := range rows {
+			if rowMatches(r, keys) {
+				return r
+			}
+		}
+		return nil
+	}
 	for _, r := range st.tables[table] {
 		if rowMatches(r, keys) {
 			return r

@@ -358,8 +358,14 @@ func literal(v any, p *prop, sv *service) string {
 
 // rows returns the rows a target's collection holds.
 func (c *reqCtx) rows(t *target) []*row {
+	all := c.st.tables[t.et.table]
+	if t.fk != nil {
+		if rows, ok := c.st.lookup(t.et.table, t.fk); ok {
+			all = rows
+		}
+	}
 	var out []*row
-	for _, r := range c.st.tables[t.et.table] {
+	for _, r := range all {
 		if t.et.subset != nil && !t.et.subset(r) {
 			continue
 		}
@@ -372,7 +378,11 @@ func (c *reqCtx) rows(t *target) []*row {
 }
 
 func (c *reqCtx) find(et *entityType, keys map[string]any) *row {
-	for _, r := range c.st.tables[et.table] {
+	all := c.st.tables[et.table]
+	if rows, ok := c.st.lookup(et.table, keys); ok {
+		all = rows
+	}
+	for _, r := range all {
 		if et.subset != nil && !et.subset(r) {
 			continue
 		}
@@ -699,8 +709,13 @@ func (c *reqCtx) writeRow(b *bytes.Buffer, et *entityType, r *row, sel []string)
 // balance is the posting-proposal balance: postings minus the net amount.
 func (c *reqCtx) balance(inv *row) money.Decimal {
 	sum := money.Zero
-	for _, p := range c.st.tables[tabPosting] {
-		if p.str("Company") == inv.str("Company") && p.int("InvoiceId") == inv.int("InvoiceId") {
+	parent := map[string]any{"Company": inv.v["Company"], "InvoiceId": inv.v["InvoiceId"]}
+	postings, ok := c.st.lookup(tabPosting, parent)
+	if !ok {
+		postings = c.st.tables[tabPosting]
+	}
+	for _, p := range postings {
+		if rowMatches(p, parent) {
 			sum = sum.Add(p.dec("CurrAmount"))
 		}
 	}
@@ -1061,12 +1076,14 @@ func (c *reqCtx) delete(t *target) *response {
 // as every committed write does.
 func (c *reqCtx) removeRow(et *entityType, r *row) {
 	c.st.clock++
+	delete(c.st.indexes, et.table)
 	for _, n := range et.navs {
 		fk := map[string]any{}
 		for _, pair := range n.fk {
 			fk[pair[1]] = r.v[pair[0]]
 		}
 		c.st.willChangeTable(n.target.table)
+		delete(c.st.indexes, n.target.table)
 		var kept []*row // a new slice: an open change set may still need the old one
 		for _, ch := range c.st.tables[n.target.table] {
 			if !rowMatches(ch, fk) {

@@ -91,6 +91,10 @@ func (s *Server) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st = load(s.world)
+	s.st.keyCols = map[string][]string{}
+	for table, et := range s.model.types {
+		s.st.keyCols[table] = et.keys
+	}
 	s.st.seq[tabInvoice] = 220000
 	s.tokens = map[string]tokenInfo{}
 	s.faults = s.cfg.Faults
