@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cleo"
@@ -35,29 +36,59 @@ type sandboxInfo struct {
 }
 
 func runConnect(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("connect", "connect --sandbox INFO.json [--secrets-dir DIR] [--no-test]")
+	fs := env.Flags("connect", "connect --sandbox INFO.json | connect --ifs-url U --ifs-client-id C --ifs-company X --ifs-secret-file F --cleo-url U --cleo-username N --cleo-password-file F [--secrets-dir DIR] [--no-test]")
 	infoPath := fs.String("sandbox", "", "sandbox --info file to take both connections from")
+	var manual sandboxInfo
+	fs.StringVar(&manual.IFS.URL, "ifs-url", "", "IFS host root, e.g. https://acme.ifs.cloud")
+	fs.StringVar(&manual.IFS.TokenURL, "ifs-token-url", "", "IFS token endpoint (default from --ifs-realm)")
+	fs.StringVar(&manual.IFS.Realm, "ifs-realm", "", "IFS IAM realm")
+	fs.StringVar(&manual.IFS.ClientID, "ifs-client-id", "", "IFS IAM client id")
+	fs.StringVar(&manual.IFS.Company, "ifs-company", "", "IFS company invoices are posted in")
+	ifsSecretFile := fs.String("ifs-secret-file", "", "file holding the IFS client secret (never give secrets on the command line)")
+	fs.StringVar(&manual.Cleo.URL, "cleo-url", "", "Cleo REST host root")
+	fs.StringVar(&manual.Cleo.Username, "cleo-username", "", "Cleo API user")
+	cleoPassFile := fs.String("cleo-password-file", "", "file holding the Cleo password")
 	secDir := fs.String("secrets-dir", "", "store secrets as files in this folder instead of the OS keychain")
 	noTest := fs.Bool("no-test", false, "do not test the connections")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
-	if *infoPath == "" || fs.NArg() > 0 {
-		fmt.Fprintln(env.Stderr, "connect: --sandbox INFO.json is required (use the desktop app's Connections screen for real tenants)")
-		return ExitUsage
-	}
-	b, err := os.ReadFile(*infoPath)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
+	if fs.NArg() > 0 || (*infoPath == "") == (manual.IFS.URL == "") {
+		fmt.Fprintln(env.Stderr, "connect: give --sandbox INFO.json, or the --ifs-* and --cleo-* flags")
 		return ExitUsage
 	}
 	var info sandboxInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		fmt.Fprintf(env.Stderr, "connect: %s is not a sandbox info file: %v\n", *infoPath, err)
-		return ExitUsage
+	if *infoPath != "" {
+		b, err := os.ReadFile(*infoPath)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "connect: %v\n", err)
+			return ExitUsage
+		}
+		if err := json.Unmarshal(b, &info); err != nil {
+			fmt.Fprintf(env.Stderr, "connect: %s is not a sandbox info file: %v\n", *infoPath, err)
+			return ExitUsage
+		}
+	} else {
+		info = manual
+		for _, f := range []struct {
+			path string
+			dst  *string
+			what string
+		}{{*ifsSecretFile, &info.IFS.ClientSecret, "--ifs-secret-file"}, {*cleoPassFile, &info.Cleo.Password, "--cleo-password-file"}} {
+			if f.path == "" {
+				fmt.Fprintf(env.Stderr, "connect: %s is required\n", f.what)
+				return ExitUsage
+			}
+			b, err := os.ReadFile(f.path)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "connect: %s: %v\n", f.what, err)
+				return ExitUsage
+			}
+			*f.dst = strings.TrimRight(string(b), "\r\n")
+		}
 	}
-	if info.IFS.URL == "" || info.IFS.ClientID == "" || info.Cleo.URL == "" {
-		fmt.Fprintf(env.Stderr, "connect: %s lacks the ifs or cleo section\n", *infoPath)
+	if info.IFS.URL == "" || info.IFS.ClientID == "" || info.IFS.Company == "" || info.Cleo.URL == "" || info.Cleo.Username == "" {
+		fmt.Fprintln(env.Stderr, "connect: the IFS url, client id and company and the Cleo url and username are all required")
 		return ExitUsage
 	}
 	st, loc, err := openStore(ctx, env)

@@ -229,3 +229,25 @@ func TestRunDaemonStopsOnCancel(t *testing.T) {
 		t.Fatal(out)
 	}
 }
+
+func TestConnectWithFlags(t *testing.T) {
+	infoPath, _, _ := sandboxInfoFile(t)
+	var info sandboxInfo
+	b, _ := os.ReadFile(infoPath)
+	json.Unmarshal(b, &info)
+	dir := t.TempDir()
+	ifsSec, cleoSec := filepath.Join(dir, "ifs"), filepath.Join(dir, "cleo")
+	os.WriteFile(ifsSec, []byte(info.IFS.ClientSecret+"\n"), 0o600)
+	os.WriteFile(cleoSec, []byte(info.Cleo.Password+"\n"), 0o600)
+	dd := t.TempDir()
+	if code, _, _ := cli(t, "connect", "--data-dir", dd, "--ifs-url", info.IFS.URL); code != ExitUsage {
+		t.Fatalf("incomplete flags accepted: %d", code)
+	}
+	code, out, errs := cli(t, "connect", "--data-dir", dd, "--secrets-dir", filepath.Join(dd, "secrets"),
+		"--ifs-url", info.IFS.URL, "--ifs-token-url", info.IFS.TokenURL, "--ifs-realm", info.IFS.Realm, "--ifs-client-id", info.IFS.ClientID,
+		"--ifs-company", info.IFS.Company, "--ifs-secret-file", ifsSec, "--cleo-url", info.Cleo.URL, "--cleo-username", info.Cleo.Username,
+		"--cleo-password-file", cleoSec)
+	if code != 0 || !strings.Contains(out, "ok   IFS Cloud") {
+		t.Fatalf("connect with flags %d:\n%s\n%s", code, out, errs)
+	}
+}
