@@ -204,6 +204,10 @@ type Faults struct {
 	// (burst: a second's worth, at least 1): what a small tenant's
 	// environment takes in total.
 	ServerRateLimitPerMinute int `json:"server_rate_limit_per_minute"`
+	// Error429Rate is the share of API calls answered 429 with Retry-After
+	// whatever the client's rate: the "fair-use throttling" of a busy
+	// tenant, on top of the rate limits (0..1).
+	Error429Rate float64 `json:"error_429_rate"`
 	// Error503Rate is the share of API calls answered 503 (0..1).
 	Error503Rate float64 `json:"error_503_rate"`
 	// Gateway502Rate is the share answered by an HTML 502 "gateway" page.
@@ -244,7 +248,7 @@ const (
 
 // Validate reports a fault setting the sandbox cannot apply.
 func (f Faults) Validate() error {
-	rates := map[string]float64{"error_503_rate": f.Error503Rate, "gateway_502_rate": f.Gateway502Rate,
+	rates := map[string]float64{"error_429_rate": f.Error429Rate, "error_503_rate": f.Error503Rate, "gateway_502_rate": f.Gateway502Rate,
 		"concurrent_edit_rate": f.ConcurrentEditRate, "lost_answer_rate": f.LostAnswerRate}
 	for name, r := range rates {
 		if r < 0 || r > 1 {

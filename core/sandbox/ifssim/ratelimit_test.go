@@ -78,3 +78,29 @@ func TestServerRateLimit(t *testing.T) {
 		t.Errorf("negative limit accepted: %d", code)
 	}
 }
+
+// TestRandom429: throttling regardless of the client's rate, with
+// Retry-After, counted as rate limiting.
+func TestRandom429(t *testing.T) {
+	e := newEnv(t, Config{Faults: Faults{Error429Rate: 1}})
+	r := e.do("GET", poRoot+"PurchaseOrderSet?$top=1", "")
+	if r.status != 429 || r.header.Get("Retry-After") != "1" || r.errCode(t) != "TOO_MANY_REQUESTS" {
+		t.Fatalf("429: %d %v %s", r.status, r.header, r.body)
+	}
+	if st := e.srv.Stats(); st.RateLimited != 1 || st.RateLimitedByClient[DefaultClientID] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	e.srv.SetFaults(Faults{Error429Rate: 0.5})
+	n := 0
+	for i := 0; i < 40; i++ {
+		if e.do("GET", poRoot+"PurchaseOrderSet?$top=1", "").status == 429 {
+			n++
+		}
+	}
+	if n < 8 || n > 32 {
+		t.Errorf("%d of 40 throttled at rate 0.5", n)
+	}
+	if code, _ := e.control("PUT", "/faults", `{"error_429_rate":-0.1}`); code != 400 {
+		t.Errorf("negative rate accepted: %d", code)
+	}
+}

@@ -466,6 +466,9 @@ func (s *Server) fault(ctx context.Context, client string) *response {
 			return limited(wait)
 		}
 	}
+	if f.Error429Rate > 0 && s.rng.Float64() < f.Error429Rate {
+		return limited(1)
+	}
 	if f.Error503Rate > 0 && s.rng.Float64() < f.Error503Rate {
 		s.countLocked(503)
 		resp := errResp(&odataError{status: 503, code: "SERVICE_UNAVAILABLE", message: "The service is temporarily unavailable"})
