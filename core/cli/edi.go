@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -18,7 +19,7 @@ func init() {
 	Register(Command{Name: "edi", Summary: "parse, validate or acknowledge X12 files (850, 810, 997)", Run: runEDI})
 }
 
-const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines)
+const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines); FILE "-" is stdin
        ml-connector edi validate FILE...  print every error; exit 0 valid, 1 invalid, 2 unreadable
        ml-connector edi ack FILE          print the 997 acknowledging FILE's functional groups`
 
@@ -47,18 +48,25 @@ func runEDI(ctx context.Context, env *Env, args []string) int {
 func eachFile(env *Env, files []string, strict bool, fn func(name string, rd *x12.Reader)) bool {
 	ok := true
 	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "edi: %v\n", err)
-			ok = false
-			continue
+		var in io.Reader = env.Stdin
+		var f *os.File
+		if name != "-" { // "-" reads standard input
+			var err error
+			if f, err = os.Open(name); err != nil {
+				fmt.Fprintf(env.Stderr, "edi: %v\n", err)
+				ok = false
+				continue
+			}
+			in = f
 		}
-		rd := x12.NewReader(f)
+		rd := x12.NewReader(in)
 		if strict {
 			rd.Strict()
 		}
 		fn(name, rd)
-		f.Close()
+		if f != nil {
+			f.Close()
+		}
 	}
 	return ok
 }

@@ -83,6 +83,15 @@ func TestEDIParseContract(t *testing.T) {
 	}
 }
 
+func TestEDIParseStdin(t *testing.T) {
+	b, _ := os.ReadFile(filepath.Join(x12Fixtures, "staedi/x12/simple810.edi"))
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"edi", "parse", "-"}, bytes.NewReader(b), &out, &errb, "gui")
+	if code != ExitOK || strings.Count(out.String(), "\n") != 2 || !strings.Contains(out.String(), `"file":"-"`) {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+}
+
 func TestEDIValidateExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.edi")

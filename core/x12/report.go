@@ -6,6 +6,7 @@ type ReportIssue struct {
 	Text string `json:"text"`
 }
 
+// ReportIssues adds the formatted text to each issue.
 func ReportIssues(list []Issue) []ReportIssue {
 	out := make([]ReportIssue, 0, len(list))
 	for _, is := range list {

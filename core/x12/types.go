@@ -78,6 +78,7 @@ const (
 	LevelInterchange                  // TA105, interchange note codes (DE I18)
 )
 
+// String is the level's name ("element", "segment", "set", "group", "interchange").
 func (l Level) String() string {
 	switch l {
 	case LevelElement:
@@ -168,6 +169,7 @@ func (e Issue) Error() string {
 // Issues is a list of problems usable as an error.
 type Issues []Issue
 
+// Error is the first issue and how many more there are.
 func (l Issues) Error() string {
 	switch len(l) {
 	case 0:

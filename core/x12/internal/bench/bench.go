@@ -56,6 +56,7 @@ type countWriter struct {
 	n int64
 }
 
+// Write counts what passes through.
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
