@@ -129,11 +129,13 @@ func TestChaos(t *testing.T) {
 			isim.LoseNextWrites(1+rnd.Intn(2), "") // an IFS create done, its answer lost
 		}
 		args := []string{"sync", "--once", "--data-dir", dd, "--secrets-dir", sec}
-		switch rnd.Intn(3) {
+		switch rnd.Intn(4) {
 		case 1:
 			args = append(args, "--flow", "pos")
 		case 2:
 			args = append(args, "--flow", "invoices")
+		case 3:
+			args = []string{"run", "--data-dir", dd, "--secrets-dir", sec} // the daemon: killed, never stops itself
 		}
 		cmd := run(context.Background(), args...)
 		var out bytes.Buffer
