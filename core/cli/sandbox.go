@@ -115,7 +115,7 @@ lose-next-writes, POST invoices/{id}, POST tokens/expire, POST reset, GET
 stats). --faults FILE is JSON as GET <control_url>/faults shows it, e.g.
 
   {"rate_limit_per_minute": 1000, "rate_burst": 16, "server_rate_limit_per_minute": 0,
-   "error_503_rate": 0.05, "gateway_502_rate": 0.02, "latency_ms": 25,
+   "error_429_rate": 0.01, "error_503_rate": 0.05, "gateway_502_rate": 0.02, "latency_ms": 25,
    "token_lifetime_s": 0, "concurrent_edit_rate": 0, "concurrent_edits": 0,
    "lost_answer_rate": 0.01, "lost_answers": 0, "lost_answer_mode": "gateway"}
 
@@ -132,9 +132,9 @@ type sandboxFlags struct {
 	faultsFile *string
 	opt        sandboxOptions
 	// Individual IFS fault flags; they override --faults only when given.
-	rateBurst, serverRate, tokenLifetimeS int
-	err503, gw502, lostRate, editRate     float64
-	lostMode                              string
+	rateBurst, serverRate, tokenLifetimeS     int
+	err429, err503, gw502, lostRate, editRate float64
+	lostMode                                  string
 }
 
 func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
@@ -159,6 +159,7 @@ func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
 	fs.IntVar(&opt.RateLimit, "rate-limit", ifssim.DefaultRateLimit, "IFS requests a minute per IAM client before 429 + Retry-After (0: no limit)")
 	fs.IntVar(&f.rateBurst, "rate-burst", 0, "IFS rate-limit burst per client (0: a second's worth of --rate-limit)")
 	fs.IntVar(&f.serverRate, "server-rate-limit", 0, "IFS requests a minute for all clients together before 429 (0: no overall cap)")
+	fs.Float64Var(&f.err429, "error-429-rate", 0, "share (0..1) of IFS calls answered 429 with Retry-After whatever the client's rate (fair-use throttling)")
 	fs.Float64Var(&f.err503, "error-503-rate", 0, "share (0..1) of IFS calls answered 503 SERVICE_UNAVAILABLE with Retry-After")
 	fs.Float64Var(&f.gw502, "gateway-502-rate", 0, "share (0..1) of IFS calls answered by the gateway's HTML 502 page (nothing processed)")
 	fs.Float64Var(&f.lostRate, "lost-answer-rate", 0,
@@ -194,6 +195,8 @@ func (f *sandboxFlags) faults(fs *flag.FlagSet) (ifssim.Faults, error) {
 			out.RateBurst = f.rateBurst
 		case "server-rate-limit":
 			out.ServerRateLimitPerMinute = f.serverRate
+		case "error-429-rate":
+			out.Error429Rate = f.err429
 		case "error-503-rate":
 			out.Error503Rate = f.err503
 		case "gateway-502-rate":
@@ -360,7 +363,7 @@ func describeFaults(f ifssim.Faults) string {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"503", f.Error503Rate}, {"HTML 502", f.Gateway502Rate}, {"concurrent edits", f.ConcurrentEditRate}} {
+	}{{"random 429", f.Error429Rate}, {"503", f.Error503Rate}, {"HTML 502", f.Gateway502Rate}, {"concurrent edits", f.ConcurrentEditRate}} {
 		if r.v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %g%%", r.name, r.v*100))
 		}

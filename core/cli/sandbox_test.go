@@ -214,7 +214,7 @@ func TestSandboxFaultFlags(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "faults.json")
 	os.WriteFile(file, []byte(`{"rate_limit_per_minute":0,"error_503_rate":0.2,"lost_answers":1,"lost_answer_mode":"reset","latency_ms":1}`), 0o600)
 	rs := startSandbox(t, "--faults", file, "--error-503-rate", "0", "--gateway-502-rate", "0",
-		"--lost-answer-rate", "0.25", "--objstate-filter-400", "--server-rate-limit", "6000", "--fault-seed", "3")
+		"--lost-answer-rate", "0.25", "--error-429-rate", "0.01", "--objstate-filter-400", "--server-rate-limit", "6000", "--fault-seed", "3")
 	ifs := rs.info["ifs"]
 	resp, err := http.Get(ifs["control_url"] + "/faults")
 	if err != nil {
@@ -223,12 +223,12 @@ func TestSandboxFaultFlags(t *testing.T) {
 	var got ifssim.Faults
 	json.NewDecoder(resp.Body).Decode(&got)
 	resp.Body.Close()
-	want := ifssim.Faults{RateLimitPerMinute: 0, ServerRateLimitPerMinute: 6000, Error503Rate: 0, LostAnswers: 1,
+	want := ifssim.Faults{RateLimitPerMinute: 0, ServerRateLimitPerMinute: 6000, Error429Rate: 0.01, Error503Rate: 0, LostAnswers: 1,
 		LostAnswerRate: 0.25, LostAnswerMode: ifssim.LostReset, LatencyMS: 1}
 	if got != want {
 		t.Fatalf("faults\n got %+v\nwant %+v", got, want)
 	}
-	if !strings.Contains(rs.stdout.String(), "IFS faults: 6000 requests/min in all, lost answers 25% + next 1 (reset), +1 ms") {
+	if !strings.Contains(rs.stdout.String(), "IFS faults: 6000 requests/min in all, random 429 1%, lost answers 25% + next 1 (reset), +1 ms") {
 		t.Errorf("banner: %s", rs.stdout.String())
 	}
 	po := "/main/ifsapplications/projection/v1/PurchaseOrderHandling.svc/PurchaseOrderSet"
@@ -283,7 +283,7 @@ func TestSandboxHelp(t *testing.T) {
 			t.Errorf("-%s has no real description: %q", f.Name, f.Usage)
 		}
 	})
-	for _, name := range []string{"objstate-filter-400", "faults", "rate-limit", "error-503-rate", "gateway-502-rate",
+	for _, name := range []string{"objstate-filter-400", "faults", "rate-limit", "error-429-rate", "error-503-rate", "gateway-502-rate",
 		"lost-answer-rate", "lost-answer-mode", "latency-ms", "server-rate-limit"} {
 		if fs.Lookup(name) == nil {
 			t.Errorf("no -%s flag", name)
