@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,5 +116,50 @@ func TestNodeX12ValidatesWrite850(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNodeX12ValidatesWrite810And997 does the same for invoices (5010, with
+// charges and taxes) and for a 997 with AK3/AK4 detail.
+func TestNodeX12ValidatesWrite810And997(t *testing.T) {
+	node := nodeOrSkip(t)
+	var inv, ack bytes.Buffer
+	r := rand.New(rand.NewPCG(9, 9))
+	if err := Write810(&inv, testEnv(Version5010), randomInvoice(r), randomInvoice(r), randomInvoice(r)); err != nil {
+		t.Fatal(err)
+	}
+	sets, _ := readAll(t, small810)
+	a, err := Build997(sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write997(&ack, testEnv(Version4010), a); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"810": inv.Bytes(), "997": ack.Bytes()} {
+		file := filepath.Join(t.TempDir(), name+".edi")
+		os.WriteFile(file, b, 0o644)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := exec.CommandContext(ctx, node, filepath.Join(npmDir, "validate.js"), file).Output()
+		cancel()
+		var res nodeResult
+		if jerr := json.Unmarshal(out, &res); jerr != nil {
+			t.Fatalf("%s: node output %q: %v (%v)", name, out, jerr, err)
+		}
+		if !res.OK {
+			t.Fatalf("node-x12 rejected our %s: %s\n%s", name, res.Error, b)
+		}
+		ours, _ := readAll(t, string(b))
+		got := res.Interchanges[0].Groups[0].Sets
+		if len(got) != len(ours) {
+			t.Fatalf("%s: %d sets, we wrote %d", name, len(got), len(ours))
+		}
+		for i, s := range ours {
+			for k, g := range s.Body {
+				if want := append([]string{g.ID}, g.Elements()...); strings.Join(got[i].Segments[k-1], "|") != strings.Join(want, "|") {
+					t.Fatalf("%s set %d segment %d: node-x12 %q, ours %q", name, i, k+1, got[i].Segments[k-1], want)
+				}
+			}
+		}
 	}
 }
