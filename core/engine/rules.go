@@ -174,11 +174,15 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 				}
 				code = c
 			} else {
-				qty, price, _ := maps.convert(supplierID, l, pl.Unit)
+				qty, price, converted := maps.convert(supplierID, l, pl.Unit)
+				asPO := ""
+				if converted {
+					asPO = fmt.Sprintf(" (%s %s)", qty, pl.Unit)
+				}
 				if !inv.CreditMemo {
 					if qty.Cmp(pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))) > 0 {
 						return out, &problem{Reason: ReasonQuantityOver, Fix: fixTolerance,
-							Message: fmt.Sprintf("Invoice %s line %s bills %s %s (%s %s) but PO %s line %s has %s %s", inv.Number, l.LineNumber, l.Quantity, l.UOM, qty, pl.Unit, po.OrderNo, pl.LineNo, pl.Quantity, pl.Unit),
+							Message: fmt.Sprintf("Invoice %s line %s bills %s %s%s but PO %s line %s has %s %s", inv.Number, l.LineNumber, l.Quantity, l.UOM, asPO, po.OrderNo, pl.LineNo, pl.Quantity, pl.Unit),
 							Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_qty": l.Quantity.String(), "po_qty": pl.Quantity.String()}}
 					}
 				}
