@@ -75,3 +75,8 @@ func BenchmarkReader(b *testing.B) {
 func BenchmarkInvoice810(b *testing.B) {
 	runBench(b, func(f *os.File) error { _, _, err := bench.Invoices(f); return err })
 }
+
+// BenchmarkInvoice810Reused maps into one reused Invoice (ParseInvoiceInto).
+func BenchmarkInvoice810Reused(b *testing.B) {
+	runBench(b, func(f *os.File) error { _, _, err := bench.InvoicesReused(f); return err })
+}

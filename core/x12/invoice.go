@@ -33,6 +33,8 @@ type Invoice struct {
 	LineCount     int           `json:"line_count,omitempty"`                // CTT01
 	Errors        []Issue       `json:"-"`
 	Warnings      []Issue       `json:"-"`
+	pool          []ProductID   // backing store of the lines' ProductIDs
+	ends          []int32       // the mapper's split buffer, kept for reuse
 }
 
 // InvoiceLine is an IT1 loop.
@@ -73,7 +75,31 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 	if s.ID != "810" {
 		return nil, fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
 	}
-	m := newMapper(s)
+	inv := &Invoice{}
+	return inv, parseInvoice(s, inv)
+}
+
+// ParseInvoiceInto is ParseInvoice into an existing invoice, reusing the
+// memory of its slices (lines, product IDs, charges …). It is for bulk
+// processing that is done with one invoice before mapping the next: the
+// previous contents, and anything that still points into them, are
+// overwritten.
+func ParseInvoiceInto(s *Set, inv *Invoice) error {
+	if s.ID != "810" {
+		return fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
+	}
+	return parseInvoice(s, inv)
+}
+
+func parseInvoice(s *Set, inv *Invoice) error {
+	// The mapper stays on the stack; its split buffer lives in the invoice
+	// so ParseInvoiceInto reuses it.
+	m := mapper{set: s, ends: inv.ends[:0]}
+	if cap(m.ends) < 32 {
+		m.ends = make([]int32, 0, 32)
+	}
+	m.errs = append(m.errs, s.Errors...)
+	m.warns = append(m.warns, s.Warnings...)
 	lo, hi := s.bodyRange()
 	nLines := 0
 	for i := lo; i < hi; i++ {
@@ -81,8 +107,19 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			nLines++
 		}
 	}
-	inv := &Invoice{Lines: make([]InvoiceLine, 0, nLines), Charges: []Charge{}}
-	pool := make([]ProductID, 0, nLines*2)
+	lines, pool, charges := inv.Lines[:0], inv.pool[:0], inv.Charges[:0]
+	if cap(lines) < nLines {
+		lines = make([]InvoiceLine, 0, nLines)
+	}
+	if cap(pool) < 2*nLines {
+		pool = make([]ProductID, 0, 2*nLines)
+	}
+	if charges == nil {
+		charges = []Charge{}
+	}
+	*inv = Invoice{Lines: lines, Charges: charges, pool: pool, ends: m.ends,
+		References: inv.References[:0], Parties: inv.Parties[:0], Terms: inv.Terms[:0], Dates: inv.Dates[:0],
+		Taxes: inv.Taxes[:0], Shipped: inv.Shipped[:0]}
 	const (
 		heading = iota
 		detail
@@ -153,10 +190,10 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 			area = detail
 			inv.Lines = inv.Lines[:len(inv.Lines)+1]
 			line = &inv.Lines[len(inv.Lines)-1]
-			m.it1(g, &pool, line)
+			m.it1(g, &inv.pool, line)
 		case "PID":
 			if line != nil {
-				if d := m.str(g, 5); d != "" {
+				if d := m.fields(g).trimmed(5); d != "" {
 					if line.Description == "" {
 						line.Description = d
 					} else {
@@ -213,22 +250,35 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 	}
 	if tds >= 0 {
 		t := s.Segment(tds)
-		checkTotal(m, &t, inv)
+		checkTotal(&m, &t, inv)
 	}
-	inv.Errors, inv.Warnings = m.errs, m.warns
+	inv.Errors, inv.Warnings, inv.ends = m.errs, m.warns, m.ends[:0]
 	if len(m.errs) > 0 {
-		return inv, Issues(m.errs)
+		return Issues(m.errs)
 	}
-	return inv, nil
+	return nil
 }
 
 // it1 fills l (a zero line in place, so the large struct is not copied).
 func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
-	l.LineNumber, l.UOM, l.PriceBasis, l.Position = m.str(g, 1), m.str(g, 3), m.str(g, 5), g.Pos
-	l.Quantity = m.dec(g, 2, "quantity invoiced")
-	l.UnitPrice = m.dec(g, 4, "unit price")
-	if q, u, p := m.el(g, 2) != "", m.el(g, 3) != "", m.el(g, 4) != ""; q || u || p {
-		for i, present := range [3]bool{q, u, p} {
+	// Keep the capacity of a reused line's slices, nothing else.
+	*l = InvoiceLine{References: l.References[:0], Dates: l.Dates[:0], Taxes: l.Taxes[:0], Charges: l.Charges[:0]}
+	f := m.fields(g)
+	l.LineNumber, l.UOM, l.PriceBasis, l.Position = f.trimmed(1), f.trimmed(3), f.trimmed(5), g.Pos
+	q, u, p := f.at(2), f.at(3), f.at(4)
+	var ok bool
+	if q != "" {
+		if l.Quantity, ok = parseR(q); !ok {
+			m.errorf(g, 2, LevelElement, "6", q, "quantity invoiced %q is not a number", q)
+		}
+	}
+	if p != "" {
+		if l.UnitPrice, ok = parseR(p); !ok {
+			m.errorf(g, 4, LevelElement, "6", p, "unit price %q is not a number", p)
+		}
+	}
+	if q != "" || u != "" || p != "" {
+		for i, present := range [3]bool{q != "", u != "", p != ""} {
 			if !present {
 				m.errorf(g, i+2, LevelElement, "2", "", "IT1%02d is required when any of IT102, IT103, IT104 is present", i+2)
 			}

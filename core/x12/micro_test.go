@@ -29,3 +29,24 @@ func BenchmarkParseInvoiceOne(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseInvoiceIntoOne maps one generated invoice into a reused Invoice.
+func BenchmarkParseInvoiceIntoOne(b *testing.B) {
+	var buf bytes.Buffer
+	inv := bench.Invoice(rand.New(rand.NewPCG(1, 2)), 1)
+	env := x12.Envelope{SenderQualifier: "ZZ", SenderID: "A", ReceiverQualifier: "ZZ", ReceiverID: "B", InterchangeControl: 1, GroupControl: 1, Time: time.Unix(0, 0).UTC()}
+	if err := x12.Write810(&buf, env, inv); err != nil {
+		b.Fatal(err)
+	}
+	rd := x12.NewReader(&buf)
+	rd.Next()
+	s := rd.Set()
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	var out x12.Invoice
+	for b.Loop() {
+		if err := x12.ParseInvoiceInto(s, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -102,15 +102,13 @@ type mapper struct {
 	curPos   int // Pos of the segment split into ends (0: none)
 	curRaw   string
 	ends     []int32
-	endsBuf  [40]int32
 	errs     []Issue
 	warns    []Issue
 	dateErrs int
 }
 
 func newMapper(s *Set) *mapper {
-	m := &mapper{set: s}
-	m.ends = m.endsBuf[:0]
+	m := &mapper{set: s, ends: make([]int32, 0, 32)}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	return m
@@ -171,6 +169,37 @@ func (m *mapper) split(g *Segment) {
 		ends = append(ends, int32(start))
 	}
 	m.ends = ends
+}
+
+// fields is a split segment, for code that reads many of its elements.
+type fields struct {
+	raw  string
+	ends []int32
+}
+
+// at is element i, "" when absent.
+func (f fields) at(i int) string {
+	if i <= 0 || i >= len(f.ends) {
+		return ""
+	}
+	return f.raw[f.ends[i-1]+1 : f.ends[i]]
+}
+
+// trimmed is element i without trailing spaces.
+func (f fields) trimmed(i int) string {
+	v := f.at(i)
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// fields splits g (once) and returns its elements.
+func (m *mapper) fields(g *Segment) fields {
+	if m.curPos != g.Pos {
+		m.split(g)
+	}
+	return fields{m.curRaw, m.ends}
 }
 
 // nel is the number of elements of g plus one (so elements are 1..nel-1).
@@ -403,9 +432,9 @@ func (m *mapper) partySegment(p *Party, g *Segment) bool {
 
 // productIDs reads qualifier/ID pairs from element first onwards.
 func (m *mapper) productIDs(g *Segment, first int, pool []ProductID) []ProductID {
-	n := m.nel(g)
-	for i := first; i+1 < n; i += 2 {
-		q, id := m.str(g, i), m.str(g, i+1)
+	f := m.fields(g)
+	for i := first; i+1 < len(f.ends); i += 2 {
+		q, id := f.trimmed(i), f.trimmed(i+1)
 		if q == "" && id == "" {
 			continue
 		}

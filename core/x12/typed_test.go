@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -117,5 +118,38 @@ func TestParsePurchaseOrderSample(t *testing.T) {
 	}
 	if po.Number != "08292233294" || po.Purpose != "00" || po.Date.String() != "2010-11-27" || len(po.Lines) == 0 || po.LineCount != len(po.Lines) {
 		t.Fatalf("%+v", po)
+	}
+}
+
+// TestParseInvoiceIntoMatches reuses one Invoice across every 810 fixture
+// and compares each result with a fresh ParseInvoice.
+func TestParseInvoiceIntoMatches(t *testing.T) {
+	var reused Invoice
+	n := 0
+	for _, rel := range fixtureFiles(t) {
+		b, _ := os.ReadFile(fixtures + "/" + rel)
+		sets, _ := readAll(t, string(b))
+		for _, s := range sets {
+			if s.ID != "810" {
+				if err := ParseInvoiceInto(s, &reused); err == nil {
+					t.Fatalf("%s: a %s parsed as an invoice", rel, s.ID)
+				}
+				continue
+			}
+			fresh, err1 := ParseInvoice(s)
+			err2 := ParseInvoiceInto(s, &reused)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("%s: errors differ: %v / %v", rel, err1, err2)
+			}
+			a, _ := json.Marshal(fresh)
+			b, _ := json.Marshal(&reused)
+			if string(a) != string(b) || len(fresh.Errors) != len(reused.Errors) || len(fresh.Warnings) != len(reused.Warnings) {
+				t.Fatalf("%s set %s: reused invoice differs\n%s\n%s", rel, s.ControlNumber, a, b)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d invoices", n)
 	}
 }

@@ -143,3 +143,18 @@ func Invoices(r io.Reader) (invoices, lines int, err error) {
 	}
 	return invoices, lines, rd.Err()
 }
+
+// InvoicesReused is Invoices with one Invoice reused for every set
+// (x12.ParseInvoiceInto), as a bulk converter that is done with each invoice would.
+func InvoicesReused(r io.Reader) (invoices, lines int, err error) {
+	rd := x12.NewReader(r)
+	var inv x12.Invoice
+	for rd.Next() {
+		if err := x12.ParseInvoiceInto(rd.Set(), &inv); err != nil {
+			return invoices, lines, fmt.Errorf("invoice %d: %w", invoices+1, err)
+		}
+		invoices++
+		lines += len(inv.Lines)
+	}
+	return invoices, lines, rd.Err()
+}
