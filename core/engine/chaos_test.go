@@ -3,9 +3,11 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -67,23 +69,8 @@ func TestChaos(t *testing.T) {
 	rnd := rand.New(rand.NewSource(seed))
 
 	w := world.New(1)
-	isim := ifssim.New(w, ifssim.Config{})
-	csim := cleosim.New(w, cleosim.Config{SupplierDelay: -1, EmptyInbox: true})
-	isrv := httptest.NewServer(isim)
-	csrv := httptest.NewServer(csim)
-	defer isrv.Close()
-	defer csrv.Close()
-	user, pass := csim.Credentials()
 	dir := t.TempDir()
-	infoPath := filepath.Join(dir, "info.json")
-	info, _ := json.Marshal(map[string]any{
-		"ifs": map[string]string{"url": isrv.URL, "token_url": isrv.URL + isim.TokenPath(), "realm": isim.Realm(),
-			"client_id": ifssim.DefaultClientID, "client_secret": ifssim.DefaultClientSecret, "company": w.Company.ID},
-		"cleo": map[string]string{"url": csrv.URL, "username": user, "password": pass},
-	})
-	os.WriteFile(infoPath, info, 0o600)
 	dd, sec := filepath.Join(dir, "data"), filepath.Join(dir, "data", "secrets")
-
 	bin, childEnv := os.Getenv("MLC_CHAOS_BIN"), []string{}
 	if bin == "" {
 		bin, childEnv = os.Args[0], []string{"MLC_CHAOS_CHILD=1"}
@@ -93,12 +80,19 @@ func TestChaos(t *testing.T) {
 		cmd.Env = append(append(os.Environ(), childEnv...), "DBUS_SESSION_BUS_ADDRESS=disabled:")
 		return cmd
 	}
+	var sb chaosSandbox
+	if os.Getenv("MLC_CHAOS_SANDBOX") == "inprocess" {
+		sb = newInProcessSandbox(t, w, dir)
+	} else {
+		sb = startSandboxProcess(t, run, dir)
+	}
+	infoPath := sb.infoPath()
 	if out, err := run(context.Background(), "connect", "--data-dir", dd, "--sandbox", infoPath, "--secrets-dir", sec, "--no-test").CombinedOutput(); err != nil {
 		t.Fatalf("connect: %v\n%s", err, out)
 	}
 
 	// Feed: invoices for every billable order, several per file, a few broken.
-	feeder := newFeeder(w, csim, rnd)
+	feeder := newFeeder(w, sb, rnd)
 	injected := 0
 	feed := func(n int) {
 		for i := 0; i < n; i++ {
@@ -117,16 +111,16 @@ func TestChaos(t *testing.T) {
 			// Buyers edit orders: new revisions to send.
 			for j := 0; j < 15; j++ {
 				no := orders[rnd.Intn(len(orders))]
-				if po, ok := isim.PurchaseOrder(no); ok && (po.State == "Released" || po.State == "Confirmed") {
-					if err := isim.TouchPurchaseOrder(no); err == nil {
+				if po, ok := sb.po(no); ok && (po.State == "Released" || po.State == "Confirmed") {
+					if sb.touch(no) == nil {
 						touches++
 					}
 				}
 			}
-			csim.Respond()
+			sb.respond()
 		}
 		if rnd.Intn(4) == 0 {
-			isim.LoseNextWrites(1+rnd.Intn(2), "") // an IFS create done, its answer lost
+			sb.loseWrites(1 + rnd.Intn(2)) // an IFS create done, its answer lost
 		}
 		args := []string{"sync", "--once", "--data-dir", dd, "--secrets-dir", sec}
 		switch rnd.Intn(4) {
@@ -161,7 +155,7 @@ func TestChaos(t *testing.T) {
 			t.Fatalf("final sync: %v\n%s", err, out)
 		}
 		if i == 2 {
-			csim.Respond()
+			sb.respond()
 		}
 	}
 
@@ -174,7 +168,7 @@ func TestChaos(t *testing.T) {
 
 	// 1. No duplicate invoice in IFS; every IFS invoice is a posted document.
 	seen := map[string]bool{}
-	for _, inv := range isim.Invoices() {
+	for _, inv := range sb.invoices() {
 		k := inv.SupplierID + "|" + inv.InvoiceNo
 		if seen[k] {
 			t.Errorf("duplicate invoice in IFS: %s", k)
@@ -186,7 +180,7 @@ func TestChaos(t *testing.T) {
 		t.Errorf("IFS holds %d invoices, %d documents are posted", len(seen), posted)
 	}
 	// 2. Every inbound file stored and acked, every set final.
-	for _, f := range csim.Inbox() {
+	for _, f := range sb.inbox() {
 		if f.Status != "picked" && f.Status != "deleted" {
 			t.Errorf("file %s still waiting at Cleo (%s)", f.Filename, f.Status)
 		}
@@ -240,7 +234,7 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("850 documents by status: %v", st850)
 	delivered := 0
-	for _, f := range csim.Sent() {
+	for _, f := range sb.sent() {
 		if !strings.HasPrefix(f.Filename, "850_") {
 			continue
 		}
@@ -270,7 +264,7 @@ func TestChaos(t *testing.T) {
 // feeder writes supplier invoice files into the Cleo sandbox.
 type feeder struct {
 	w      *world.World
-	csim   *cleosim.Server
+	sb     chaosSandbox
 	rnd    *rand.Rand
 	pos    []domain.PurchaseOrder
 	n      int
@@ -278,8 +272,8 @@ type feeder struct {
 	files  map[string]bool
 }
 
-func newFeeder(w *world.World, csim *cleosim.Server, rnd *rand.Rand) *feeder {
-	f := &feeder{w: w, csim: csim, rnd: rnd, files: map[string]bool{}}
+func newFeeder(w *world.World, sb chaosSandbox, rnd *rand.Rand) *feeder {
+	f := &feeder{w: w, sb: sb, rnd: rnd, files: map[string]bool{}}
 	for _, po := range w.PurchaseOrders {
 		switch po.State {
 		case world.StateConfirmed, world.StateArrived, world.StateReceived, world.StateReleased:
@@ -336,9 +330,173 @@ func (f *feeder) file() int {
 		n = len(invs)
 	}
 	name := fmt.Sprintf("810_chaos_%05d.edi", f.n)
-	if _, err := f.csim.Inject(sup.Partner.Alias, name, raw, f.w.Today); err != nil {
+	if err := f.sb.inject(sup.Partner.Alias, name, raw); err != nil {
 		panic(err)
 	}
 	f.files[name] = true
 	return n
+}
+
+// chaosSandbox is what the chaos test needs from the two sandboxes: the
+// control operations, in-process or over the control API of the
+// "ml-connector sandbox" process.
+type chaosSandbox interface {
+	infoPath() string
+	inject(connection, name string, content []byte) error
+	sent() []cleosim.File
+	inbox() []cleosim.File
+	respond()
+	invoices() []domain.SupplierInvoice
+	po(no string) (domain.PurchaseOrder, bool)
+	touch(no string) error
+	loseWrites(n int)
+}
+
+// inProcess runs both sandboxes in this process (MLC_CHAOS_SANDBOX=inprocess).
+type inProcess struct {
+	info string
+	isim *ifssim.Server
+	csim *cleosim.Server
+	w    *world.World
+}
+
+func newInProcessSandbox(t *testing.T, w *world.World, dir string) *inProcess {
+	isim := ifssim.New(w, ifssim.Config{})
+	csim := cleosim.New(w, cleosim.Config{})
+	isrv := httptest.NewServer(isim)
+	csrv := httptest.NewServer(csim)
+	t.Cleanup(isrv.Close)
+	t.Cleanup(csrv.Close)
+	user, pass := csim.Credentials()
+	p := filepath.Join(dir, "info.json")
+	info, _ := json.Marshal(map[string]any{
+		"ifs": map[string]string{"url": isrv.URL, "token_url": isrv.URL + isim.TokenPath(), "realm": isim.Realm(),
+			"client_id": ifssim.DefaultClientID, "client_secret": ifssim.DefaultClientSecret, "company": w.Company.ID},
+		"cleo": map[string]string{"url": csrv.URL, "username": user, "password": pass},
+	})
+	os.WriteFile(p, info, 0o600)
+	return &inProcess{info: p, isim: isim, csim: csim, w: w}
+}
+
+func (s *inProcess) infoPath() string { return s.info }
+func (s *inProcess) inject(c, name string, content []byte) error {
+	_, err := s.csim.Inject(c, name, content, s.w.Today)
+	return err
+}
+func (s *inProcess) sent() []cleosim.File                      { return s.csim.Sent() }
+func (s *inProcess) inbox() []cleosim.File                     { return s.csim.Inbox() }
+func (s *inProcess) respond()                                  { s.csim.Respond() }
+func (s *inProcess) invoices() []domain.SupplierInvoice        { return s.isim.Invoices() }
+func (s *inProcess) po(no string) (domain.PurchaseOrder, bool) { return s.isim.PurchaseOrder(no) }
+func (s *inProcess) touch(no string) error                     { return s.isim.TouchPurchaseOrder(no) }
+func (s *inProcess) loseWrites(n int)                          { s.isim.LoseNextWrites(n, "") }
+
+// process is "ml-connector sandbox" run as its own process (the default),
+// driven through its control APIs.
+type process struct {
+	t       *testing.T
+	info    string
+	ifsCtl  string
+	cleoCtl string
+}
+
+func startSandboxProcess(t *testing.T, run func(context.Context, ...string) *exec.Cmd, dir string) *process {
+	p := &process{t: t, info: filepath.Join(dir, "info.json")}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := run(ctx, "sandbox", "--info", p.info, "--seed", "1", "--rate-limit", "0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cancel()
+		}
+	})
+	var info struct {
+		IFS struct {
+			ControlURL string `json:"control_url"`
+		} `json:"ifs"`
+		Cleo struct {
+			ControlURL string `json:"control_url"`
+		} `json:"cleo"`
+	}
+	for i := 0; i < 300; i++ {
+		if b, err := os.ReadFile(p.info); err == nil && json.Unmarshal(b, &info) == nil && info.Cleo.ControlURL != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if info.Cleo.ControlURL == "" || info.IFS.ControlURL == "" {
+		t.Fatalf("sandbox process wrote no usable info file:\n%s", out.String())
+	}
+	p.ifsCtl, p.cleoCtl = info.IFS.ControlURL, info.Cleo.ControlURL
+	return p
+}
+
+func (p *process) call(method, url string, body, dst any) error {
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
+	}
+	if dst != nil {
+		return json.NewDecoder(resp.Body).Decode(dst)
+	}
+	return nil
+}
+
+func (p *process) must(err error) {
+	if err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *process) infoPath() string { return p.info }
+func (p *process) inject(c, name string, content []byte) error {
+	return p.call("POST", p.cleoCtl+"/inject", map[string]any{"connection": c, "filename": name,
+		"content_base64": base64.StdEncoding.EncodeToString(content)}, nil)
+}
+func (p *process) sent() (out []cleosim.File) {
+	p.must(p.call("GET", p.cleoCtl+"/sent", nil, &out))
+	return out
+}
+func (p *process) inbox() (out []cleosim.File) {
+	p.must(p.call("GET", p.cleoCtl+"/inbox", nil, &out))
+	return out
+}
+func (p *process) respond() { p.must(p.call("POST", p.cleoCtl+"/respond", nil, nil)) }
+func (p *process) invoices() (out []domain.SupplierInvoice) {
+	p.must(p.call("GET", p.ifsCtl+"/invoices", nil, &out))
+	return out
+}
+func (p *process) po(no string) (po domain.PurchaseOrder, ok bool) {
+	return po, p.call("GET", p.ifsCtl+"/purchase-orders/"+no, nil, &po) == nil
+}
+func (p *process) touch(no string) error {
+	return p.call("POST", p.ifsCtl+"/purchase-orders/"+no, map[string]any{"touch": true}, nil)
+}
+func (p *process) loseWrites(n int) {
+	p.must(p.call("POST", p.ifsCtl+"/lose-next-writes", map[string]any{"count": n}, nil))
 }
