@@ -140,9 +140,6 @@ func OSUser() string {
 // (the scheduler's skip-if-still-running).
 var ErrBusy = errors.New("flow is already running")
 
-// ErrPaused is returned by scheduled runs while the engine is paused.
-var ErrPaused = errors.New("engine is paused")
-
 // RunResult summarises one flow run.
 type RunResult struct {
 	RunID   int64
