@@ -383,3 +383,26 @@ func (e *Engine) MappingHistory(ctx context.Context, limit int) ([]store.Event, 
 	}
 	return all, nil
 }
+
+// SettingSend997 is the settings key of the 997 switch ("false" = off).
+const SettingSend997 = "engine.send_997"
+
+// SetSend997 switches returning 997s on or off (off when Cleo generates
+// acknowledgments itself), effective from the next file; persisted and
+// audited.
+func (e *Engine) SetSend997(ctx context.Context, on bool) error {
+	if err := e.st.SetSetting(ctx, e.actor, SettingSend997, strconv.FormatBool(on)); err != nil {
+		return err
+	}
+	e.send97Mu.Lock()
+	e.send97 = on
+	e.send97Mu.Unlock()
+	return nil
+}
+
+// Send997 reports whether 997s are returned.
+func (e *Engine) Send997() bool {
+	e.send97Mu.Lock()
+	defer e.send97Mu.Unlock()
+	return e.send97
+}

@@ -413,8 +413,9 @@ func TestExternalIDWriteBackAnd997Switch(t *testing.T) {
 	if _, ok := h.cleo.extIDs["c-acme"]; ok {
 		t.Fatal("unchanged external id rewritten")
 	}
-	off := false
-	h.eng.send97 = off
+	if err := h.eng.SetSend997(h.ctx, false); err != nil {
+		t.Fatal(err)
+	}
 	h.putFile("f", invoiceSet("ACME01", "N1", "PO1", cleanLines()...))
 	h.sync(FlowInvoices)
 	if n := len(h.docs(store.Type997, store.Outbound)); n != 0 || len(h.cleo.sentNames("997")) != 0 {

@@ -73,13 +73,14 @@ type Params struct {
 
 // Engine runs flows. It is safe for concurrent use; one run per flow at a time.
 type Engine struct {
-	p      Params
-	st     *store.Store
-	bus    *events.Bus
-	clock  Clock
-	log    *slog.Logger
-	actor  string
-	send97 bool
+	p        Params
+	st       *store.Store
+	bus      *events.Bus
+	clock    Clock
+	log      *slog.Logger
+	actor    string
+	send97   bool
+	send97Mu sync.Mutex
 
 	flowMu   map[string]*sync.Mutex
 	draining atomic.Bool

@@ -244,7 +244,7 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 				groups[gk] = append(groups[gk], s)
 			}
 		}
-		if e.send97 {
+		if e.Send997() {
 			for _, gk := range order {
 				if len(groups[gk]) == 0 {
 					continue

@@ -169,3 +169,9 @@ func (e *Engine) TestConnections(ctx context.Context) []domain.TestReport {
 	}
 	return []domain.TestReport{ifsRep, cleoRep}
 }
+
+// PurchaseOrder reads an order with its lines from IFS, for the detail
+// pane's side-by-side comparison (the GUI never calls IFS itself).
+func (e *Engine) PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error) {
+	return e.p.IFS.PurchaseOrder(ctx, orderNo)
+}
