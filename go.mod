@@ -73,7 +73,4 @@ require (
 	modernc.org/sqlite v1.62.0 // indirect
 )
 
-tool (
-	fyne.io/fyne/v2
-	fyne.io/tools/cmd/fyne
-)
+tool fyne.io/tools/cmd/fyne
