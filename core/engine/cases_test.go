@@ -422,3 +422,22 @@ func TestExternalIDWriteBackAnd997Switch(t *testing.T) {
 		t.Fatalf("997 sent while switched off: %d", n)
 	}
 }
+
+func TestTolerancesPerSupplier(t *testing.T) {
+	h := newHarness(t)
+	// 0.52 vs 0.50 is 4 %: over the 2 % default.
+	h.putFile("f", invoiceSet("ACME01", "T1", "PO1", InvoiceLine{LineNumber: "1", Quantity: d("10"), UnitPrice: d("0.52")}))
+	h.sync(FlowInvoices)
+	doc := h.only810()
+	if doc.Reason != string(ReasonPriceVariance) {
+		t.Fatalf("default tolerance: %s %s", doc.Status, doc.Reason)
+	}
+	// An absolute tolerance of 0.25 on the line (10 × 0.02 = 0.20) accepts it.
+	if err := h.eng.SetTolerance(h.ctx, "S100", Tolerance{PricePct: d("2"), QtyPct: d("0"), Absolute: d("0.25")}); err != nil {
+		t.Fatal(err)
+	}
+	exc, _ := h.st.OpenExceptionOf(h.ctx, doc.ID)
+	if r, err := h.eng.Replay(h.ctx, exc.ID); err != nil || r.Status != "posted" {
+		t.Fatalf("with supplier tolerance: %+v %v", r, err)
+	}
+}

@@ -15,6 +15,10 @@ import (
 type Tolerance struct {
 	PricePct money.Decimal `json:"price_pct"`
 	QtyPct   money.Decimal `json:"qty_pct"`
+	// Absolute accepts a price difference whose effect on the line amount
+	// is at most this much in the invoice currency (0: not used), so a
+	// 0.01 rounding on a cheap part is not a variance.
+	Absolute money.Decimal `json:"absolute"`
 }
 
 // DefaultTolerance is the company default when nothing is configured:
@@ -186,7 +190,8 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 							Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_qty": l.Quantity.String(), "po_qty": pl.Quantity.String()}}
 					}
 				}
-				if !within(price, pl.UnitPrice, tol.PricePct) {
+				lineDiff := price.Sub(pl.UnitPrice).Abs().Mul(qty).Round(2)
+				if !within(price, pl.UnitPrice, tol.PricePct) && !(tol.Absolute.Sign() > 0 && lineDiff.Cmp(tol.Absolute) <= 0) {
 					return out, &problem{Reason: ReasonPriceVariance, Fix: fixTolerance,
 						Message: fmt.Sprintf("Invoice %s line %s price %s differs from PO %s line %s price %s by more than %s%%", inv.Number, l.LineNumber, price, po.OrderNo, pl.LineNo, pl.UnitPrice, tol.PricePct),
 						Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_price": l.UnitPrice.String(), "po_price": pl.UnitPrice.String()}}
