@@ -90,9 +90,12 @@ test: lint test-unit test-process test-gui ## everything CI runs
 
 test-race: test-unit
 
-bench: ## benchmarks, compared against baselines measured in the same run
+bench: deps ## benchmarks, compared against baselines measured in the same run (results in $(ARTIFACTS))
 	mkdir -p $(ARTIFACTS)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./core/... ./ui/... | tee $(ARTIFACTS)/bench.txt
+	@# X12 throughput against the zero-copy tokenizer ceiling and the npm parsers, as a markdown table.
+	$(GO) run ./core/x12/cmd/x12bench -size 100 -runs 3 -npm testdata/npm -out $(ARTIFACTS)/bench-x12.md
+	@cat $(ARTIFACTS)/bench-x12.md
 
 fuzz: ## each fuzz target for $(FUZZTIME)
 	@for pkg in $$($(GO) list ./core/...); do \
