@@ -166,7 +166,12 @@ func (u *UI) build() {
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})
 	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc})
 	u.Mappings = mappings.New(ctx, u.p.Mappings, mappings.Params{Runner: u.p.Runner, Window: u.win, Loc: u.p.Loc, OnChanged: changed})
-	u.Connections = connections.New(ctx, u.p.Connections, connections.Params{Runner: u.p.Runner, Now: u.p.Now})
+	u.Connections = connections.New(ctx, u.p.Connections, connections.Params{Runner: u.p.Runner, Now: u.p.Now, OnTested: func(ok bool) {
+		if ok {
+			u.status.SetText("Connection tested.")
+			u.markDirty(ScreenDashboard, ScreenExceptions, ScreenSchedules)
+		}
+	}})
 	u.Schedules = schedules.New(ctx, u.p.Schedules, schedules.Params{Runner: u.p.Runner, Now: u.p.Now, Loc: u.p.Loc, OnChanged: func() { u.markDirty(ScreenDashboard) }})
 
 	u.tabs = container.NewAppTabs(

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -71,19 +73,27 @@ type runningApp struct {
 
 func startApp(t *testing.T, bin string, args ...string) *runningApp {
 	t.Helper()
+	return startAppCmd(t, []string{"DBUS_SESSION_BUS_ADDRESS=disabled:"}, bin, args...)
+}
+
+// startAppCmd starts name args with env added to this process's environment
+// and waits for the ml-connector window.
+func startAppCmd(t *testing.T, env []string, name string, args ...string) *runningApp {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	// No session bus: the keychain is reported missing at once instead of
-	// popping an unlock prompt over the window (the demo then keeps its
+	// By default no session bus ("disabled:"): the keychain is reported
+	// missing at once instead of D-Bus autolaunching a locked keyring whose
+	// unlock prompt grabs the keyboard and mouse (the demo then keeps its
 	// secrets in memory, labelled as such).
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "FYNE_THEME=dark")
+	cmd.Env = append(append(os.Environ(), "FYNE_THEME=dark"), env...)
+	// Its own process group, so stopping it also stops what it started
+	// (dbus-run-session's bus and keyring daemon).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -226,4 +236,144 @@ func TestXvfbDemoDashboardAndQueue(t *testing.T) {
 	waitExceptions(t, bin, dir2, 5)
 	time.Sleep(4 * time.Second)
 	saveForReadme(t, b.screenshot("demo-exceptions.png"), "exceptions.png")
+}
+
+// xdo runs one xdotool command.
+func xdo(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %v: %v\n%s", args, err, out)
+	}
+}
+
+// typeInto clicks a field at (x, y) of the 1280×740 window and types text.
+func typeInto(t *testing.T, x, y int, text string) {
+	t.Helper()
+	xdo(t, "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
+	time.Sleep(300 * time.Millisecond)
+	xdo(t, "key", "ctrl+a")
+	xdo(t, "type", "--delay", "20", text)
+	time.Sleep(200 * time.Millisecond)
+}
+
+// The clerk's journey, keyboard only, in the real binary: find the unknown
+// partner's invoice, map the partner to a supplier from its exception and
+// replay it. The seeded invoice then stops at the next problem (its PO does
+// not exist in IFS), which the test checks through the headless CLI.
+func TestXvfbClerkMapsUnknownPartnerAndReplays(t *testing.T) {
+	xvfbOnly(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	a := startApp(t, bin, "demo", "--data-dir", dir, "--open", "exceptions")
+	waitExceptions(t, bin, dir, 5)
+	time.Sleep(3 * time.Second)
+	xdo(t, "key", "ctrl+f")
+	xdo(t, "type", "--delay", "30", "ORPHAN")
+	time.Sleep(2 * time.Second)
+	xdo(t, "key", "ctrl+Down") // open the first (only) exception
+	time.Sleep(2 * time.Second)
+	a.screenshot("clerk-1-unmapped-partner.png")
+	xdo(t, "key", "ctrl+m") // the "map to supplier" field
+	xdo(t, "key", "ctrl+a")
+	xdo(t, "type", "--delay", "30", "SUP1001")
+	xdo(t, "key", "Return") // map and replay
+	deadline := time.Now().Add(60 * time.Second)
+	var doc map[string]any
+	for time.Now().Before(deadline) {
+		doc = findDocument(t, bin, dir, "UX-88213")
+		if doc != nil && doc["reason"] != "PARTNER_NOT_MAPPED" {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if doc == nil || doc["supplier_id"] != "SUP1001" || doc["reason"] == "PARTNER_NOT_MAPPED" {
+		t.Fatalf("after mapping and replay: %v", doc)
+	}
+	t.Logf("UX-88213 after the clerk's fix: status %v, reason %v", doc["status"], doc["reason"])
+	time.Sleep(time.Second)
+	a.screenshot("clerk-2-mapped-and-replayed.png")
+}
+
+func findDocument(t *testing.T, bin, dir, key string) map[string]any {
+	out, err := exec.Command(bin, "documents", "--json", "--data-dir", dir).Output()
+	if err != nil {
+		return nil
+	}
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(line, &m) == nil && m["business_key"] == key {
+			return m
+		}
+	}
+	return nil
+}
+
+// The admin's journey in the real binary: a fresh data dir, the sandboxes as
+// a separate process, credentials typed into the Connections screen (secrets
+// into a real, unlocked gnome-keyring on a private session bus), both
+// connections tested; the engine then starts and the queue fills.
+func TestXvfbAdminEntersCredentialsAndTestsBoth(t *testing.T) {
+	xvfbOnly(t)
+	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing (apt-get install dbus-x11 gnome-keyring)", tool)
+		}
+	}
+	bin := buildBinary(t)
+	tmp := t.TempDir()
+	infoPath := filepath.Join(tmp, "sandbox.json")
+	sbCtx, stopSandbox := context.WithCancel(context.Background())
+	sb := exec.CommandContext(sbCtx, bin, "sandbox", "--info", infoPath)
+	if err := sb.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopSandbox(); _ = sb.Wait() })
+	var info struct {
+		IFS struct {
+			URL, Realm, Company string
+			ClientID            string `json:"client_id"`
+			ClientSecret        string `json:"client_secret"`
+		} `json:"ifs"`
+		Cleo struct{ URL, Username, Password string } `json:"cleo"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile(infoPath)
+		if err == nil && json.Unmarshal(b, &info) == nil && info.Cleo.URL != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sandbox wrote no info file")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	home := filepath.Join(tmp, "home")
+	if err := os.MkdirAll(filepath.Join(home, ".local", "share"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(tmp, "data")
+	script := `echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$0" gui --data-dir "$1"`
+	a := startAppCmd(t, []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share")},
+		"dbus-run-session", "--", "bash", "-c", script, bin, dataDir)
+	time.Sleep(3 * time.Second) // the app opens on Connections when nothing is set up
+	a.screenshot("admin-1-empty-connections.png")
+
+	// Field positions in the 1280×740 window (dark theme, Fyne 2.7.1).
+	typeInto(t, 460, 143, info.IFS.URL)
+	typeInto(t, 460, 182, info.IFS.Realm)
+	typeInto(t, 460, 221, info.IFS.ClientID)
+	typeInto(t, 440, 260, info.IFS.ClientSecret)
+	typeInto(t, 460, 299, info.IFS.Company)
+	typeInto(t, 1060, 182, info.Cleo.URL)
+	typeInto(t, 1060, 260, info.Cleo.Username)
+	typeInto(t, 1040, 299, info.Cleo.Password)
+	xdo(t, "mousemove", "395", "417", "click", "1") // Save and test IFS connection
+	time.Sleep(4 * time.Second)
+	a.screenshot("admin-2-ifs-tested.png")
+	xdo(t, "mousemove", "985", "475", "click", "1") // Save and test Cleo connection
+	time.Sleep(4 * time.Second)
+	a.screenshot("admin-3-both-tested.png")
+	// Both tests passing starts the engine and a first sync: the queue fills.
+	waitExceptions(t, bin, dataDir, 5)
 }

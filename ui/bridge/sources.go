@@ -630,10 +630,11 @@ func (s *connectionSource) SecretStore() string { return s.b.cfg.SecretLabel }
 // Test rebuilds the engine from what was just saved, then runs its
 // step-by-step connection test; a working engine starts its schedules.
 func (s *connectionSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
+	wasRunning := s.b.Configured()
 	if err := s.b.rebuild(ctx); err != nil {
 		return domain.TestReport{}, err
 	}
-	e, _, err := s.b.engine()
+	e, sched, err := s.b.engine()
 	if err != nil {
 		return domain.TestReport{}, err
 	}
@@ -643,6 +644,13 @@ func (s *connectionSource) Test(ctx context.Context, target string) (domain.Test
 	want := "IFS"
 	if target == connections.Cleo {
 		want = "Cleo"
+	}
+	allOK := true
+	for _, r := range reps {
+		allOK = allOK && r.OK()
+	}
+	if allOK && !wasRunning {
+		sched.SyncNow() // first working setup: show results now, not at the next cron tick
 	}
 	for _, r := range reps {
 		if strings.HasPrefix(r.Target, want) {

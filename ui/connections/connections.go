@@ -77,6 +77,9 @@ type Source interface {
 type Params struct {
 	Runner *uikit.Runner
 	Now    func() time.Time
+	// OnTested is called on the UI goroutine after a test, with its verdict
+	// (a passing test may have started the engine).
+	OnTested func(ok bool)
 }
 
 // Screen is the connections screen.
@@ -352,6 +355,9 @@ func (s *Screen) Test(target string) {
 			fyne.Do(func() {
 				btn.Enable()
 				showReport(box, rep, err)
+				if s.p.OnTested != nil {
+					s.p.OnTested(err == nil && rep.OK())
+				}
 				s.content.Refresh() // the report changed the scroll content's size
 			})
 		})
