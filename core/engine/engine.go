@@ -84,8 +84,10 @@ type Engine struct {
 
 	flowMu   map[string]*sync.Mutex
 	draining atomic.Bool
-	pausedMu sync.Mutex
-	paused   bool
+
+	reconcileOnce sync.Once
+	pausedMu      sync.Mutex
+	paused        bool
 }
 
 // New returns an engine. Store, IFS, Cleo and EDI are required.

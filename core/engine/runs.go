@@ -107,9 +107,13 @@ func (e *Engine) CheckHeartbeats(ctx context.Context, maxAge map[string]time.Dur
 // their queues, where the next flow run resumes them (an invoice in posting
 // is looked up in IFS before any create; an upload in sending is repeated
 // under the same name, which Cleo recognises).
+//
+// Only the first call of an engine does anything: later runs of the same
+// process must not close runs still going in other flows.
 func (e *Engine) Reconcile(ctx context.Context) error {
-	if _, err := e.st.AbandonRunningRuns(ctx, "the connector stopped during this run"); err != nil {
-		return err
-	}
-	return nil
+	var err error
+	e.reconcileOnce.Do(func() {
+		_, err = e.st.AbandonRunningRuns(ctx, "the connector stopped during this run")
+	})
+	return err
 }

@@ -79,3 +79,20 @@ func TestDrainStopsBetweenSteps(t *testing.T) {
 		t.Fatal("work started while draining")
 	}
 }
+
+func TestConcurrentFlowsKeepEachOthersRuns(t *testing.T) {
+	h := newHarness(t)
+	id, err := h.st.StartRun(h.ctx, "invoices") // a run in progress in this process
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.eng.Reconcile(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := h.st.Runs(h.ctx, "invoices", 10)
+	for _, r := range runs {
+		if r.ID == id && r.Status != store.RunRunning {
+			t.Fatalf("a later reconcile closed a live run: %+v", r)
+		}
+	}
+}
