@@ -69,6 +69,8 @@ type Screen struct {
 
 	detail      *fyne.Container
 	emptyDetail fyne.CanvasObject
+	emptyTitle  *widget.Label
+	emptyBody   *widget.Label
 	titleLbl    *widget.Label
 	messageLbl  *widget.Label
 	fixLbl      *widget.Label
@@ -238,7 +240,11 @@ func (s *Screen) buildDetail() {
 		s.previewBox, s.resultLbl, s.detailErr,
 	)
 	s.body = container.NewBorder(s.head, nil, nil, nil, s.tabs)
-	s.emptyDetail = uikit.Empty("No exception selected", "Pick a row (arrow keys and Space, or a click) to see why it failed and how to fix it.")
+	s.emptyTitle = widget.NewLabelWithStyle("No exception selected", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	s.emptyBody = widget.NewLabel("Pick a row (arrow keys and Space, or a click) to see why it failed and how to fix it.")
+	s.emptyBody.Alignment = fyne.TextAlignCenter
+	s.emptyBody.Wrapping = fyne.TextWrapWord
+	s.emptyDetail = container.NewCenter(container.NewVBox(container.NewCenter(widget.NewIcon(theme.InfoIcon())), s.emptyTitle, s.emptyBody))
 	s.detail = container.NewStack(s.emptyDetail, s.body)
 	s.body.Hide()
 }
@@ -313,6 +319,18 @@ func (s *Screen) SortBy(k SortKey) {
 func (s *Screen) onLoaded() {
 	s.listErr.SetError("", nil)
 	s.countLbl.SetText(fmt.Sprintf("%d open", s.pager.count))
+	if s.pager.count == 0 && s.cur == nil {
+		if f := s.pager.filter; f.Text == "" && f.Reason == "" {
+			s.emptyTitle.SetText("No open exceptions")
+			s.emptyBody.SetText("Every document reached its final state. New problems appear here, with the fix they need.")
+		} else {
+			s.emptyTitle.SetText("Nothing matches the filter")
+			s.emptyBody.SetText("Clear the filter to see every open exception.")
+		}
+	} else if s.cur == nil {
+		s.emptyTitle.SetText("No exception selected")
+		s.emptyBody.SetText("Pick a row (arrow keys and Space, or a click) to see why it failed and how to fix it.")
+	}
 	s.table.Refresh()
 	// The clerk's home opens on the first exception, so the pane is never
 	// empty while there is work.

@@ -178,3 +178,13 @@ func BenchmarkScrollPage100k(b *testing.B) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestEmptyQueueIsHonest(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(0)
+	s, _ := newScreen(t, src)
+	w := test.NewTempWindow(t, s)
+	if m := test.RenderToMarkup(w.Canvas()); !strings.Contains(m, "No open exceptions") {
+		t.Fatal("the empty queue does not say so")
+	}
+}
