@@ -51,9 +51,13 @@ func artifacts(t *testing.T) string {
 	return t.TempDir()
 }
 
-// buildBinary builds cmd/ml-connector as a user would get it.
+// buildBinary returns $MLC_BINARY (the Makefile's build) or builds
+// cmd/ml-connector as a user would get it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	if b := os.Getenv("MLC_BINARY"); b != "" {
+		return b
+	}
 	bin := filepath.Join(t.TempDir(), "ml-connector")
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
