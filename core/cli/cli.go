@@ -45,8 +45,11 @@ type Env struct {
 	Stderr io.Writer
 	// DataDir holds the SQLite file, logs and exports (see core/locations).
 	DataDir string
-	// Logger is set up by Main for the data dir; commands may replace it.
+	// Logger is set up by Main for stderr, and pointed at the data dir's log
+	// file too by StartLogging.
 	Logger *slog.Logger
+
+	logStop func() // closes the log file; set by StartLogging, run by Main
 }
 
 // Flags returns a FlagSet for the named subcommand that already knows the
@@ -77,7 +80,13 @@ func (e *Env) Locations() (locations.Locations, error) {
 // (info and up) and at stderr (warnings and up), both behind the
 // secret-redacting handler. Commands that touch the data dir call it; pure
 // tools such as "edi parse" do not, so they leave no files behind.
+//
+// It is idempotent: a second call returns the first call's stop function.
+// Main closes the file when the command returns.
 func (e *Env) StartLogging(verbose bool) (stop func(), err error) {
+	if e.logStop != nil {
+		return e.logStop, nil
+	}
 	l, err := e.Locations()
 	if err != nil {
 		return func() {}, err
@@ -93,7 +102,9 @@ func (e *Env) StartLogging(verbose bool) (stop func(), err error) {
 		return func() {}, err
 	}
 	e.Logger = logger
-	return func() { closer.Close() }, nil
+	var once sync.Once
+	e.logStop = func() { once.Do(func() { closer.Close() }) }
+	return e.logStop, nil
 }
 
 // Parse parses args into fs and maps the outcome to an exit code: ok is false
@@ -195,7 +206,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		env.Logger = slog.New(logging.NewRedactingHandler(
 			slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), logging.Default))
 	}
-	return c.Run(ctx, env, rest)
+	code := c.Run(ctx, env, rest)
+	if env.logStop != nil {
+		env.logStop()
+	}
+	return code
 }
 
 func usage(w io.Writer, cmds map[string]Command) {

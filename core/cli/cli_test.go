@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -52,5 +54,19 @@ func TestHelpListsCommands(t *testing.T) {
 	code, out, _ := run(t, "help")
 	if code != ExitOK || !strings.Contains(out, "version") {
 		t.Fatalf("help: %d %q", code, out)
+	}
+}
+
+func TestStoreCommandsLogToDataDir(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := run(t, "--data-dir", dir, "documents"); code != ExitOK {
+		t.Fatalf("documents: %d %s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "logs", "ml-connector.log"))
+	if err != nil {
+		t.Fatalf("no log file in the data dir: %v", err)
+	}
+	if !strings.Contains(string(b), `"msg":"store opened"`) {
+		t.Fatalf("log file lacks the store line:\n%s", b)
 	}
 }

@@ -44,8 +44,17 @@ func openStore(ctx context.Context, env *Env) (*store.Store, locations.Locations
 	if err := loc.Ensure(); err != nil {
 		return nil, loc, err
 	}
+	// Every command that opens the store also logs to the data dir's
+	// rotating, redacted log file.
+	if _, err := env.StartLogging(false); err != nil {
+		return nil, loc, err
+	}
 	st, err := store.Open(ctx, loc.Get(locations.Database))
-	return st, loc, err
+	if err != nil {
+		return nil, loc, err
+	}
+	env.Logger.Info("store opened", "path", loc.Get(locations.Database), "version", Version)
+	return st, loc, nil
 }
 
 // secretStore is where the CLI reads credentials: $CREDENTIALS_DIRECTORY
