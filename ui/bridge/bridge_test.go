@@ -2,12 +2,12 @@ package bridge_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/bridge"
@@ -33,7 +33,11 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(sb.Close)
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "mlc.db"))
+	loc, err := locations.New(dir) // where the CLI code (evidence export) looks too
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, loc.Get(locations.Database))
 	if err != nil {
 		t.Fatal(err)
 	}

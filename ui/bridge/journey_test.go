@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/ui"
 	"github.com/ml-connector/ifs-cleo/ui/connections"
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 	"github.com/ml-connector/ifs-cleo/ui/uikit"
 )
 
@@ -106,6 +108,27 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	}
 	if doc[0].Reason == "PARTNER_NOT_MAPPED" {
 		t.Fatalf("still unmapped after the fix: %+v", doc[0])
+	}
+	// The other screens over the same engine: dashboard figures, the
+	// replay-all preview (which changes nothing), the evidence pack.
+	snap, err := e.b.Params().Dashboard.Snapshot(e.ctx)
+	if err != nil || len(snap.Flows) != 3 || snap.Today.Received == 0 || len(snap.ByReason) == 0 {
+		t.Fatalf("dashboard %+v %v", snap, err)
+	}
+	before, _ := e.b.Params().Exceptions.Count(e.ctx, exceptions.Filter{})
+	pv, err := e.b.Params().Exceptions.PreviewReplayAll(e.ctx, "GL_UNMAPPED")
+	if err != nil || len(pv.Items) == 0 {
+		t.Fatalf("preview %+v %v", pv, err)
+	}
+	if after, _ := e.b.Params().Exceptions.Count(e.ctx, exceptions.Filter{}); after != before {
+		t.Fatalf("the preview changed the queue: %d → %d", before, after)
+	}
+	path, err := e.b.Params().Documents.ExportEvidence(e.ctx, doc[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Fatalf("evidence pack %q: %v", path, err)
 	}
 	if doc[0].Status != "posted" {
 		t.Logf("not posted: %s %s (the sandbox's seeded invoice %s refers to a PO IFS does not have)", doc[0].Status, doc[0].Reason, d.BusinessKey)

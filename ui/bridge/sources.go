@@ -473,11 +473,7 @@ func (s *documentSource) ExportEvidence(ctx context.Context, id int64) (string, 
 	if code != cli.ExitOK {
 		return "", errors.New(strings.TrimSpace(errb.String()))
 	}
-	msg := strings.TrimSpace(out.String())
-	if i := strings.LastIndex(msg, " "); i >= 0 && strings.HasSuffix(msg, ".zip") {
-		return msg[i+1:], nil
-	}
-	return msg, nil
+	return strings.TrimSpace(out.String()), nil // the command prints the pack's path
 }
 
 // ---- mappings
