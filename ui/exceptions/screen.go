@@ -66,6 +66,8 @@ type Screen struct {
 	selRow int
 	cur    *Detail
 	opened bool // the first exception was shown once the queue loaded
+	picked bool // the clerk chose a row: stop opening the first one for them
+	auto   bool // the current selection is the automatic one
 
 	detail      *fyne.Container
 	emptyDetail fyne.CanvasObject
@@ -120,6 +122,9 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 			s.table.UnselectAll()
 		}
 		s.selRow = -1
+		if !s.picked {
+			s.opened = false // reopen the (new) first row after the reload
+		}
 	}
 	s.pager.onError = func(err error) { s.listErr.SetError("load exceptions", err) }
 	s.build()
@@ -157,7 +162,12 @@ func (s *Screen) build() {
 	for i, c := range columns {
 		s.table.SetColumnWidth(i, c.width)
 	}
-	s.table.OnSelected = func(id widget.TableCellID) { s.selectRow(id.Row) }
+	s.table.OnSelected = func(id widget.TableCellID) {
+		if !s.auto {
+			s.picked = true
+		}
+		s.selectRow(id.Row)
+	}
 
 	s.reasonSel.OnChanged = func(string) { s.applyFilter() }
 	s.search.OnChanged = func(string) { s.applyFilter() }
@@ -337,7 +347,9 @@ func (s *Screen) onLoaded() {
 	if !s.opened && s.selRow < 0 && s.pager.count > 0 {
 		if _, ok := s.pager.row(0); ok {
 			s.opened = true
+			s.auto = true
 			s.Select(0)
+			s.auto = false
 			return
 		}
 	}
@@ -410,6 +422,9 @@ func (s *Screen) Count() int {
 
 // Select selects table row i (as a click or Space would).
 func (s *Screen) Select(i int) {
+	if !s.auto {
+		s.picked = true
+	}
 	s.table.Select(widget.TableCellID{Row: i, Col: 0})
 }
 
@@ -525,6 +540,7 @@ func (s *Screen) done(what string, msg string, err error) {
 		return
 	}
 	s.setDetailErr("", nil)
+	s.picked = true // keep the outcome in view: no automatic reopening
 	s.resultLbl.SetText(msg)
 	s.resultLbl.Show()
 	s.table.UnselectAll()
