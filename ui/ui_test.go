@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/ml-connector/ifs-cleo/assets"
 	"github.com/ml-connector/ifs-cleo/core/events"
@@ -190,5 +191,20 @@ func TestKeyboard(t *testing.T) {
 	run.Drain()
 	if ctl.syncs != 1 {
 		t.Fatal("Ctrl+Shift+S did not sync")
+	}
+}
+
+// The app follows the desktop's light or dark variant; both must render.
+func TestLightAndDarkVariants(t *testing.T) {
+	for _, v := range []struct {
+		name string
+		th   fyne.Theme
+	}{{"light", theme.LightTheme()}, {"dark", theme.DarkTheme()}} { //nolint:staticcheck // fixed variants on purpose
+		t.Run(v.name, func(t *testing.T) {
+			u, _, w, _, _, _ := newUI(t, true)
+			test.ApplyTheme(t, v.th)
+			u.Show(ui.ScreenExceptions)
+			uitest.AssertImage(t, "exceptions_"+v.name+".png", w.Canvas().Capture())
+		})
 	}
 }

@@ -426,6 +426,7 @@ func (s *Screen) Select(i int) {
 		s.picked = true
 	}
 	s.table.Select(widget.TableCellID{Row: i, Col: 0})
+	s.table.ScrollToLeading() // the reason column first, whatever the selection scrolled
 }
 
 func (s *Screen) selectRow(i int) {
