@@ -193,7 +193,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			m.it1(g, &inv.pool, line)
 		case "PID":
 			if line != nil {
-				if d := m.fields(g).trimmed(5); d != "" {
+				if d := element5(g.raw, len(g.ID), g.sep); d != "" {
 					if line.Description == "" {
 						line.Description = d
 					} else {
@@ -250,7 +250,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 	}
 	if tds >= 0 {
 		t := s.Segment(tds)
-		checkTotal(&m, &t, inv)
+		checkTotal(&m, &t, inv, m.lineSum)
 	}
 	inv.Errors, inv.Warnings, inv.ends = m.errs, m.warns, m.ends[:0]
 	if len(m.errs) > 0 {
@@ -259,13 +259,22 @@ func parseInvoice(s *Set, inv *Invoice) error {
 	return nil
 }
 
-// it1 fills l (a zero line in place, so the large struct is not copied).
+// it1 fills l in place, field by field: a whole-struct assignment of the
+// 272-byte line is a typed copy whose bulk write barrier dominated the
+// mapping while the collector is marking. The segment is split once (m.fields)
+// and the product ID pairs go straight into the invoice's pool.
 func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
-	// Keep the capacity of a reused line's slices, nothing else.
-	*l = InvoiceLine{References: l.References[:0], Dates: l.Dates[:0], Taxes: l.Taxes[:0], Charges: l.Charges[:0]}
 	f := m.fields(g)
-	l.LineNumber, l.UOM, l.PriceBasis, l.Position = f.trimmed(1), f.trimmed(3), f.trimmed(5), g.Pos
 	q, u, p := f.at(2), f.at(3), f.at(4)
+	setStr(&l.LineNumber, f.trimmed(1))
+	setStr(&l.UOM, trimRight(u))
+	setStr(&l.PriceBasis, f.trimmed(5))
+	setStr(&l.Description, "")
+	l.Position = g.Pos
+	// Keep the capacity of a reused line's slices (a reslice of the same
+	// variable needs no write barrier).
+	l.References, l.Dates, l.Taxes, l.Charges = l.References[:0], l.Dates[:0], l.Taxes[:0], l.Charges[:0]
+	l.Quantity, l.UnitPrice = money.Zero, money.Zero
 	var ok bool
 	if q != "" {
 		if l.Quantity, ok = parseR(q); !ok {
@@ -284,13 +293,86 @@ func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
 			}
 		}
 	}
-	start := len(*pool)
-	*pool = m.productIDs(g, 6, *pool)
-	l.ProductIDs = (*pool)[start:len(*pool):len(*pool)]
-	if len(l.ProductIDs) == 0 {
-		l.ProductIDs = nil
+	// Product ID pairs from IT106 on, and the buyer, vendor and UPC picks
+	// (pickParts' rule) in the same pass.
+	ids := *pool
+	start := len(ids)
+	var buyer, vendor, upc string
+	for i := 6; i+1 < len(f.ends); i += 2 {
+		qual, id := f.trimmed(i), f.trimmed(i+1)
+		if qual == "" && id == "" {
+			continue
+		}
+		ids = append(ids, ProductID{Qualifier: qual, ID: id})
+		if len(qual) != 2 {
+			continue
+		}
+		switch uint16(qual[0])<<8 | uint16(qual[1]) {
+		case 'B'<<8 | 'P', 'I'<<8 | 'N':
+			if buyer == "" {
+				buyer = id
+			}
+		case 'V'<<8 | 'P', 'V'<<8 | 'N', 'V'<<8 | 'A', 'M'<<8 | 'G':
+			if vendor == "" {
+				vendor = id
+			}
+		case 'U'<<8 | 'P', 'U'<<8 | 'K', 'U'<<8 | 'A', 'E'<<8 | 'N':
+			if upc == "" {
+				upc = id
+			}
+		}
 	}
-	l.BuyerPart, l.VendorPart, l.UPC = pickParts(l.ProductIDs)
+	*pool = ids
+	if len(ids) == start {
+		if l.ProductIDs != nil {
+			l.ProductIDs = nil
+		}
+	} else {
+		l.ProductIDs = ids[start:len(ids):len(ids)]
+	}
+	setStr(&l.BuyerPart, buyer)
+	setStr(&l.VendorPart, vendor)
+	setStr(&l.UPC, upc)
+	m.lineSum = m.lineSum.Add(l.Quantity.Mul(l.UnitPrice))
+}
+
+// setStr stores v unless both are empty: a fresh line's empty fields then
+// cost no write barrier.
+func setStr(dst *string, v string) {
+	if v != "" || *dst != "" {
+		*dst = v
+	}
+}
+
+// trimRight removes trailing spaces.
+func trimRight(v string) string {
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// element5 is element 5 of a segment (PID05), trimmed, without splitting
+// the rest.
+func element5(raw string, idLen int, sep byte) string {
+	k, n := idLen, 0
+	for ; k < len(raw); k++ {
+		if raw[k] == sep {
+			n++
+			if n == 5 {
+				break
+			}
+		}
+	}
+	if n < 5 {
+		return ""
+	}
+	k++
+	e := k
+	for e < len(raw) && raw[e] != sep {
+		e++
+	}
+	return trimRight(raw[k:e])
 }
 
 // totalParts computes what TDS01 should be the way translators do: line
@@ -302,6 +384,11 @@ func (inv *Invoice) totalParts() (lines, charges, tax, want money.Decimal) {
 	for _, l := range inv.Lines {
 		lines = lines.Add(l.Extension())
 	}
+	return inv.totalPartsWith(lines)
+}
+
+// totalPartsWith is totalParts with the line sum already known.
+func (inv *Invoice) totalPartsWith(lines money.Decimal) (_, charges, tax, want money.Decimal) {
 	charges = money.Zero
 	taxInSAC := false
 	for _, c := range inv.Charges {
@@ -311,8 +398,8 @@ func (inv *Invoice) totalParts() (lines, charges, tax, want money.Decimal) {
 		}
 	}
 	if len(inv.Charges) == 0 {
-		for _, l := range inv.Lines {
-			for _, c := range l.Charges {
+		for i := range inv.Lines {
+			for _, c := range inv.Lines[i].Charges {
 				charges = charges.Add(c.Signed())
 			}
 		}
@@ -327,8 +414,10 @@ func (inv *Invoice) totalParts() (lines, charges, tax, want money.Decimal) {
 }
 
 // checkTotal warns with both figures when TDS01 disagrees with totalParts.
-func checkTotal(m *mapper, tds *Segment, inv *Invoice) {
-	sum, charges, tax, want := inv.totalParts()
+// lineSum is the sum of the line extensions, accumulated while mapping (the
+// same additions in the same order as totalParts makes).
+func checkTotal(m *mapper, tds *Segment, inv *Invoice, lineSum money.Decimal) {
+	sum, charges, tax, want := inv.totalPartsWith(lineSum)
 	if !want.Valid() || !inv.Total.Valid() {
 		return
 	}

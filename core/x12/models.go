@@ -108,6 +108,7 @@ type mapper struct {
 	errs     []Issue
 	warns    []Issue
 	dateErrs int
+	lineSum  money.Decimal // 810: sum of the line extensions so far
 }
 
 func newMapper(s *Set) *mapper {
