@@ -34,7 +34,6 @@ type Invoice struct {
 	Errors        []Issue       `json:"-"`
 	Warnings      []Issue       `json:"-"`
 	pool          []ProductID   // backing store of the lines' ProductIDs
-	ends          []int32       // the mapper's split buffer, kept for reuse
 }
 
 // InvoiceLine is an IT1 loop.
@@ -92,12 +91,8 @@ func ParseInvoiceInto(s *Set, inv *Invoice) error {
 }
 
 func parseInvoice(s *Set, inv *Invoice) error {
-	// The mapper stays on the stack; its split buffer lives in the invoice
-	// so ParseInvoiceInto reuses it.
-	m := mapper{set: s, ends: inv.ends[:0]}
-	if cap(m.ends) < 32 {
-		m.ends = make([]int32, 0, 32)
-	}
+	// The mapper, with its split buffer, stays on the stack.
+	m := mapper{set: s}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	lo, hi := s.bodyRange()
@@ -117,7 +112,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 	if charges == nil {
 		charges = []Charge{}
 	}
-	*inv = Invoice{Lines: lines, Charges: charges, pool: pool, ends: m.ends,
+	*inv = Invoice{Lines: lines, Charges: charges, pool: pool,
 		References: inv.References[:0], Parties: inv.Parties[:0], Terms: inv.Terms[:0], Dates: inv.Dates[:0],
 		Taxes: inv.Taxes[:0], Shipped: inv.Shipped[:0]}
 	const (
@@ -252,7 +247,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 		t := s.Segment(tds)
 		checkTotal(&m, &t, inv, m.lineSum)
 	}
-	inv.Errors, inv.Warnings, inv.ends = m.errs, m.warns, m.ends[:0]
+	inv.Errors, inv.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
 		return Issues(m.errs)
 	}
@@ -264,11 +259,11 @@ func parseInvoice(s *Set, inv *Invoice) error {
 // mapping while the collector is marking. The segment is split once (m.fields)
 // and the product ID pairs go straight into the invoice's pool.
 func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
-	f := m.fields(g)
-	q, u, p := f.at(2), f.at(3), f.at(4)
-	setStr(&l.LineNumber, f.trimmed(1))
+	raw, e := g.raw, m.endsOf(g)
+	q, u, p := elemAt(raw, e, 2), elemAt(raw, e, 3), elemAt(raw, e, 4)
+	setStr(&l.LineNumber, elemTrimmed(raw, e, 1))
 	setStr(&l.UOM, trimRight(u))
-	setStr(&l.PriceBasis, f.trimmed(5))
+	setStr(&l.PriceBasis, elemTrimmed(raw, e, 5))
 	setStr(&l.Description, "")
 	l.Position = g.Pos
 	// Keep the capacity of a reused line's slices (a reslice of the same
@@ -298,8 +293,8 @@ func (m *mapper) it1(g *Segment, pool *[]ProductID, l *InvoiceLine) {
 	ids := *pool
 	start := len(ids)
 	var buyer, vendor, upc string
-	for i := 6; i+1 < len(f.ends); i += 2 {
-		qual, id := f.trimmed(i), f.trimmed(i+1)
+	for i := 6; i+1 < len(e); i += 2 {
+		qual, id := elemTrimmed(raw, e, i), elemTrimmed(raw, e, i+1)
 		if qual == "" && id == "" {
 			continue
 		}

@@ -101,18 +101,27 @@ type Tax struct {
 // mapper turns a set's segments into a typed document, collecting
 // positioned problems.
 type mapper struct {
-	set      *Set
-	curPos   int // Pos of the segment split into ends (0: none)
-	curRaw   string
-	ends     []int32
+	set    *Set
+	curPos int // Pos of the segment split into the ends (0: none)
+	// The element ends of the current segment live in an array inside the
+	// mapper (on the stack for the 810), so splitting stores no pointers
+	// and costs no write barriers; only segments longer than shortSeg bytes
+	// use the slice.
+	n        int
+	arr      [shortSeg + 4]int32
+	long     bool
+	ext      []int32
 	errs     []Issue
 	warns    []Issue
 	dateErrs int
 	lineSum  money.Decimal // 810: sum of the line extensions so far
 }
 
+// shortSeg is the longest segment split into the mapper's array.
+const shortSeg = 256
+
 func newMapper(s *Set) *mapper {
-	m := &mapper{set: s, ends: make([]int32, 0, 32)}
+	m := &mapper{set: s}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	return m
@@ -130,35 +139,47 @@ func (m *mapper) warnf(g *Segment, elem int, format string, args ...any) {
 	}
 }
 
-// el is element i of g; the mapper splits each segment once, into offsets
-// (no pointers, so no GC write barriers on the hot path).
+// ends are the element ends of the segment split last: element i is
+// raw[ends[i-1]+1 : ends[i]].
+func (m *mapper) ends() []int32 {
+	if m.long {
+		return m.ext
+	}
+	return m.arr[:m.n]
+}
+
+// el is element i of g; the mapper splits each segment once, into offsets.
 func (m *mapper) el(g *Segment, i int) string {
 	if m.curPos != g.Pos { // a mapper serves one set, where Pos is unique
 		m.split(g)
 	}
-	e := m.ends
+	e := m.ends()
 	if i <= 0 || i >= len(e) {
 		return ""
 	}
-	return m.curRaw[e[i-1]+1 : e[i]]
+	return g.raw[e[i-1]+1 : e[i]]
 }
 
 func (m *mapper) split(g *Segment) {
-	m.curPos, m.curRaw = g.Pos, g.raw
-	ends := m.ends[:0]
+	m.curPos = g.Pos
 	raw, sep := g.raw, g.sep
 	start := len(g.ID)
-	ends = append(ends, int32(start))
-	if len(raw) <= 256 {
+	if len(raw) <= shortSeg {
 		// Short segments (nearly all): one pass over the bytes, eight at a
 		// time, beats a call to IndexByte per element.
+		m.long = false
+		m.arr[0] = int32(start)
+		n := 1
 		if start < len(raw) {
-			ends = splitShort(raw, start+1, sep, ends)
-			ends = append(ends, int32(len(raw)))
+			n = splitShort(raw, start+1, sep, &m.arr, n)
+			m.arr[n] = int32(len(raw))
+			n++
 		}
-		m.ends = ends
+		m.n = n
 		return
 	}
+	m.long = true
+	ends := append(m.ext[:0], int32(start))
 	for start < len(raw) {
 		j := strings.IndexByte(raw[start+1:], sep)
 		if j < 0 {
@@ -168,7 +189,7 @@ func (m *mapper) split(g *Segment) {
 		}
 		ends = append(ends, int32(start))
 	}
-	m.ends = ends
+	m.ext = ends
 }
 
 const (
@@ -176,11 +197,12 @@ const (
 	hi8 = 0x8080808080808080
 )
 
-// splitShort appends the position of every sep in raw[k:] to ends. It tests
-// eight bytes per step for a byte equal to sep (the classic "has zero byte"
-// test on raw XOR sep), then confirms each candidate, since the test can
-// flag a byte right after a real match.
-func splitShort(raw string, k int, sep byte, ends []int32) []int32 {
+// splitShort stores the position of every sep in raw[k:] in ends from
+// index n on and returns the new count (raw is at most shortSeg bytes, so
+// the array has room). It tests eight bytes per step for a byte equal to
+// sep (the classic "has zero byte" test on raw XOR sep), then confirms each
+// candidate, since the test can flag a byte right after a real match.
+func splitShort(raw string, k int, sep byte, ends *[shortSeg + 4]int32, n int) int {
 	b := unsafe.Slice(unsafe.StringData(raw), len(raw))
 	pat := uint64(sep) * lo8
 	for ; k+8 <= len(b); k += 8 {
@@ -189,54 +211,49 @@ func splitShort(raw string, k int, sep byte, ends []int32) []int32 {
 		for t != 0 {
 			i := k + bits.TrailingZeros64(t)>>3
 			if b[i] == sep {
-				ends = append(ends, int32(i))
+				ends[n] = int32(i)
+				n++
 			}
 			t &= t - 1
 		}
 	}
 	for ; k < len(b); k++ {
 		if b[k] == sep {
-			ends = append(ends, int32(k))
+			ends[n] = int32(k)
+			n++
 		}
 	}
-	return ends
+	return n
 }
 
-// fields is a split segment, for code that reads many of its elements.
-type fields struct {
-	raw  string
-	ends []int32
-}
-
-// at is element i, "" when absent.
-func (f fields) at(i int) string {
-	if i <= 0 || i >= len(f.ends) {
+// elemAt is element i of a segment split into ends, "" when absent. The
+// text and the ends are separate arguments so that escape analysis sees the
+// result come from raw only, and the mapper holding the ends stays on the
+// stack.
+func elemAt(raw string, ends []int32, i int) string {
+	if i <= 0 || i >= len(ends) {
 		return ""
 	}
-	return f.raw[f.ends[i-1]+1 : f.ends[i]]
+	return raw[ends[i-1]+1 : ends[i]]
 }
 
-// trimmed is element i without trailing spaces.
-func (f fields) trimmed(i int) string {
-	v := f.at(i)
-	for len(v) > 0 && v[len(v)-1] == ' ' {
-		v = v[:len(v)-1]
-	}
-	return v
+// elemTrimmed is elemAt without trailing spaces.
+func elemTrimmed(raw string, ends []int32, i int) string {
+	return trimRight(elemAt(raw, ends, i))
 }
 
-// fields splits g (once) and returns its elements.
-func (m *mapper) fields(g *Segment) fields {
+// endsOf splits g (once) and returns its element ends.
+func (m *mapper) endsOf(g *Segment) []int32 {
 	if m.curPos != g.Pos {
 		m.split(g)
 	}
-	return fields{m.curRaw, m.ends}
+	return m.ends()
 }
 
 // nel is the number of elements of g plus one (so elements are 1..nel-1).
 func (m *mapper) nel(g *Segment) int {
 	m.el(g, 0)
-	return len(m.ends)
+	return len(m.ends())
 }
 
 // str is element i with trailing spaces removed (X12 AN values should not
@@ -463,9 +480,9 @@ func (m *mapper) partySegment(p *Party, g *Segment) bool {
 
 // productIDs reads qualifier/ID pairs from element first onwards.
 func (m *mapper) productIDs(g *Segment, first int, pool []ProductID) []ProductID {
-	f := m.fields(g)
-	for i := first; i+1 < len(f.ends); i += 2 {
-		q, id := f.trimmed(i), f.trimmed(i+1)
+	raw, e := g.raw, m.endsOf(g)
+	for i := first; i+1 < len(e); i += 2 {
+		q, id := elemTrimmed(raw, e, i), elemTrimmed(raw, e, i+1)
 		if q == "" && id == "" {
 			continue
 		}
