@@ -130,6 +130,24 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
 		t.Fatalf("evidence pack %q: %v", path, err)
 	}
+	// "Fix the mapping right there" for a GL rule: the clerk codes the
+	// special-handling charge to freight and the invoice posts.
+	x.SetReason("GL_UNMAPPED")
+	run.Drain()
+	x.Select(0)
+	run.Drain()
+	g := x.Current()
+	if g == nil || g.GLFix == nil || g.GLFix.ChargeCode == "NONPO" {
+		t.Fatalf("no GL fix offered: %+v", g)
+	}
+	x.SetGLCoding("4050", "400")
+	x.AddGLRuleAndReplay()
+	run.Drain()
+	res, errText = x.Status()
+	t.Logf("GL fix: %s %s", res, errText)
+	if errText != "" || !strings.Contains(res, "GL rule added") || !strings.Contains(res, "posted") {
+		t.Fatalf("after the GL rule: %q %q", res, errText)
+	}
 	if doc[0].Status != "posted" {
 		t.Logf("not posted: %s %s (the sandbox's seeded invoice %s refers to a PO IFS does not have)", doc[0].Status, doc[0].Reason, d.BusinessKey)
 	}

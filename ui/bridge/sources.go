@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,6 +253,12 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 		d.Lines = []exceptions.LineDiff{{Line: fmt.Sprintf("PO %v line %v", c["po"], c["po_line"]),
 			Cells: []exceptions.Compare{{Label: "Quantity", Invoice: fmt.Sprint(iq), PO: fmt.Sprint(c["po_qty"]), Differs: true}}}}
 	}
+	if x.Reason == string(engine.ReasonGLUnmapped) && x.SupplierID != "" {
+		d.GLFix = &exceptions.GLFix{SupplierID: x.SupplierID, ChargeCode: "NONPO"}
+		if m := chargeRe.FindStringSubmatch(x.Message); m != nil {
+			d.GLFix.ChargeCode = m[1]
+		}
+	}
 	if x.Reason == string(engine.ReasonPartnerNotMapped) {
 		d.PartnerKey = x.Partner
 		if p, ok := c["partner"].(string); ok && p != "" {
@@ -415,6 +422,18 @@ func (s *exceptionSource) MapPartner(ctx context.Context, partnerKey, supplierID
 		return err
 	}
 	return e.SetPartnerSupplier(ctx, partnerKey, supplierID)
+}
+
+// chargeRe finds the charge code in the engine's GL_UNMAPPED message
+// ("Charge H090 (Special handling) on invoice …").
+var chargeRe = regexp.MustCompile(`^Charge (\S+) `)
+
+func (s *exceptionSource) AddGLRule(ctx context.Context, supplierID, charge, account, costCentre string) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.SetGLRule(ctx, supplierID, charge, domain.CodeString{Account: account, CodeB: costCentre})
 }
 
 // ---- documents

@@ -81,6 +81,10 @@ type Screen struct {
 	replayBtn   *widget.Button
 	replayAll   *widget.Button
 	mapBox      *fyne.Container
+	glBox       *fyne.Container
+	glLbl       *widget.Label
+	glAccount   *uikit.ShortcutEntry
+	glCost      *uikit.ShortcutEntry
 	mapSel      *widget.Select
 	mapEntry    *uikit.ShortcutEntry
 	mapBtn      *widget.Button
@@ -216,6 +220,17 @@ func (s *Screen) buildDetail() {
 	)
 	s.mapBox.Hide()
 
+	s.glLbl = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.glAccount = uikit.NewShortcutEntry(s.Shortcuts)
+	s.glAccount.SetPlaceHolder("account")
+	s.glCost = uikit.NewShortcutEntry(s.Shortcuts)
+	s.glCost.SetPlaceHolder("cost centre")
+	s.glCost.OnSubmitted = func(string) { s.AddGLRuleAndReplay() }
+	glBtn := widget.NewButtonWithIcon("Add rule and replay", theme.ConfirmIcon(), s.AddGLRuleAndReplay)
+	glBtn.Importance = widget.HighImportance
+	s.glBox = container.NewVBox(s.glLbl, container.NewBorder(nil, nil, nil, glBtn, container.NewGridWithColumns(2, s.glAccount, s.glCost)))
+	s.glBox.Hide()
+
 	s.ignoreEntry = uikit.NewShortcutEntry(s.Shortcuts)
 	s.ignoreEntry.SetPlaceHolder("Why ignore it? (required, audited) (Ctrl+I)")
 	s.ignoreEntry.OnSubmitted = func(string) { s.Ignore() }
@@ -244,7 +259,7 @@ func (s *Screen) buildDetail() {
 
 	s.head = container.NewVBox(
 		s.titleLbl, s.messageLbl, s.fixLbl,
-		s.mapBox,
+		s.mapBox, s.glBox,
 		container.NewHBox(s.replayBtn, s.replayAll),
 		container.NewBorder(nil, nil, nil, s.ignoreBtn, s.ignoreEntry),
 		s.previewBox, s.resultLbl, s.detailErr,
@@ -476,6 +491,14 @@ func (s *Screen) showDetail(d *Detail) {
 	} else {
 		s.mapBox.Hide()
 	}
+	if d.GLFix != nil {
+		s.glLbl.SetText(fmt.Sprintf("Add a GL rule here: supplier %s, charge %s", d.GLFix.SupplierID, d.GLFix.ChargeCode))
+		s.glAccount.SetText("")
+		s.glCost.SetText("")
+		s.glBox.Show()
+	} else {
+		s.glBox.Hide()
+	}
 	s.ignoreEntry.SetText("")
 
 	s.parsedBox.Objects = nil
@@ -650,6 +673,38 @@ func (s *Screen) MapAndReplay() {
 			s.done("replay "+d.BusinessKey, fmt.Sprintf("Mapped %s to supplier %s. %s: %s", d.PartnerKey, sup, d.BusinessKey, out), err)
 		})
 	})
+}
+
+// AddGLRuleAndReplay adds the GL rule typed in the detail pane, then replays
+// the exception (use "replay all like this" for the others it fixes).
+func (s *Screen) AddGLRuleAndReplay() {
+	d := s.cur
+	if d == nil || d.GLFix == nil {
+		return
+	}
+	acct, cc := strings.TrimSpace(s.glAccount.Text), strings.TrimSpace(s.glCost.Text)
+	if acct == "" {
+		s.setDetailErr("add the GL rule", fmt.Errorf("enter the account to code charge %s to", d.GLFix.ChargeCode))
+		return
+	}
+	fix := *d.GLFix
+	s.p.Runner.Go(func() {
+		err := s.src.AddGLRule(s.ctx, fix.SupplierID, fix.ChargeCode, acct, cc)
+		if err != nil {
+			fyne.Do(func() { s.setDetailErr("add the GL rule", err) })
+			return
+		}
+		out, err := s.src.Replay(s.ctx, d.ID)
+		fyne.Do(func() {
+			s.done("replay "+d.BusinessKey, fmt.Sprintf("GL rule added: %s %s → %s %s. %s: %s", fix.SupplierID, fix.ChargeCode, acct, cc, d.BusinessKey, out), err)
+		})
+	})
+}
+
+// SetGLCoding types the account and cost centre of the GL fix.
+func (s *Screen) SetGLCoding(account, costCentre string) {
+	s.glAccount.SetText(account)
+	s.glCost.SetText(costCentre)
 }
 
 func (s *Screen) focus(o fyne.Focusable) {

@@ -188,3 +188,28 @@ func TestEmptyQueueIsHonest(t *testing.T) {
 		t.Fatal("the empty queue does not say so")
 	}
 }
+
+func TestAddGLRuleAndReplay(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(20)
+	s, run := newScreen(t, src)
+	s.SetReason("gl_unmapped")
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	d := s.Current()
+	if d == nil || d.GLFix == nil {
+		t.Fatalf("no GL fix offered: %+v", d)
+	}
+	s.AddGLRuleAndReplay()
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "enter the account") {
+		t.Fatalf("error %q", e)
+	}
+	s.SetGLCoding("6400", "100")
+	s.AddGLRuleAndReplay()
+	run.Drain()
+	if res, e := s.Status(); e != "" || !strings.Contains(res, "GL rule added") || !strings.Contains(res, "posted to IFS") {
+		t.Fatalf("result %q error %q", res, e)
+	}
+}

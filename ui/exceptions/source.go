@@ -93,6 +93,15 @@ type Detail struct {
 	// clerk can make right here; Suggestions are the engine's best guesses.
 	PartnerKey  string
 	Suggestions []Suggestion
+	// GLFix is set when the fix is a GL coding rule, which the clerk can add
+	// right here.
+	GLFix *GLFix
+}
+
+// GLFix names the GL coding rule an exception lacks.
+type GLFix struct {
+	SupplierID string
+	ChargeCode string // the charge (SAC) code, or "NONPO" for lines without a PO
 }
 
 // PreviewItem says what a replay would do to one exception.
@@ -123,4 +132,7 @@ type Source interface {
 	Ignore(ctx context.Context, id int64, comment string) error
 	// MapPartner maps an EDI partner to an IFS supplier (an audited mapping change).
 	MapPartner(ctx context.Context, partnerKey, supplierID string) error
+	// AddGLRule codes a supplier's charge to an account and cost centre (an
+	// audited mapping change).
+	AddGLRule(ctx context.Context, supplierID, chargeCode, account, costCentre string) error
 }

@@ -34,6 +34,7 @@ type Exceptions struct {
 	mu       sync.Mutex
 	rows     []exceptions.Row
 	mapped   map[string]string
+	gl       map[string]string // supplier/charge → account
 	served   int
 	pages    int
 	view     []exceptions.Row
@@ -45,7 +46,7 @@ type Exceptions struct {
 
 // NewExceptions returns n deterministic exceptions.
 func NewExceptions(n int) *Exceptions {
-	f := &Exceptions{mapped: map[string]string{}, Failures: map[string]error{}}
+	f := &Exceptions{mapped: map[string]string{}, gl: map[string]string{}, Failures: map[string]error{}}
 	f.rows = make([]exceptions.Row, n)
 	for i := range f.rows {
 		r := reasonLabels[i%len(reasonLabels)]
@@ -212,6 +213,8 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 			{SupplierID: "S1001", Name: r.Partner + " Corp", Why: "same ISA id in the supplier's external id"},
 			{SupplierID: "S1077", Name: r.Partner + " Holdings", Why: "name 81 % similar"},
 		}
+	case "gl_unmapped":
+		d.GLFix = &exceptions.GLFix{SupplierID: r.Supplier, ChargeCode: "FRT"}
 	case "price_mismatch":
 		d.Lines = []exceptions.LineDiff{{Line: "PO1001 line 1", Cells: []exceptions.Compare{
 			{Label: "Quantity", Invoice: "10 EA", PO: "10 EA"},
@@ -236,7 +239,7 @@ func (f *Exceptions) Replay(_ context.Context, id int64) (string, error) {
 	}
 	r := f.rows[i]
 	f.Log = append(f.Log, fmt.Sprintf("replay %d", id))
-	if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
+	if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" || r.Reason == "gl_unmapped" && f.gl[r.Supplier+"/FRT"] != "" {
 		f.rows = append(f.rows[:i], f.rows[i+1:]...)
 		f.viewOK = false
 		return "posted to IFS", nil
@@ -306,6 +309,15 @@ func (f *Exceptions) MapPartner(_ context.Context, partner, supplier string) err
 	}
 	f.mapped[partner] = supplier
 	f.Log = append(f.Log, fmt.Sprintf("map %s %s", partner, supplier))
+	return nil
+}
+
+// AddGLRule implements exceptions.Source.
+func (f *Exceptions) AddGLRule(_ context.Context, supplier, charge, account, cc string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gl[supplier+"/"+charge] = account
+	f.Log = append(f.Log, fmt.Sprintf("gl %s %s %s %s", supplier, charge, account, cc))
 	return nil
 }
 
