@@ -24,7 +24,7 @@ func demoCommand() cli.Command {
 }
 
 func runDemo(ctx context.Context, env *cli.Env, args []string) int {
-	fs := env.Flags("demo", "demo [--data-dir DIR] [--seed N] [--open SCREEN]")
+	fs := env.Flags("demo", "demo [--data-dir DIR (default: a new temporary dir, removed at exit)] [--seed N] [--open SCREEN]")
 	seed := fs.Int64("seed", 1, "seed of the sandboxes' world")
 	open := fs.String("open", "", "screen to open on: "+strings.Join(screenNames, ", "))
 	if code, ok := cli.Parse(fs, args); !ok {
