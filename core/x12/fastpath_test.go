@@ -1,6 +1,67 @@
 package x12
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ml-connector/ifs-cleo/core/money"
+)
+
+// parseRRef is parseR without its fast path: the rule it must agree with.
+func parseRRef(s string) (money.Decimal, bool) {
+	if len(s) > 0 && s[0] == '+' {
+		return money.Decimal{}, false
+	}
+	d, err := money.Parse(s)
+	return d, err == nil && d.Valid()
+}
+
+// TestParseRFastPath compares parseR with money.Parse over edge cases and
+// random strings of digits, points, signs and junk.
+func TestParseRFastPath(t *testing.T) {
+	cases := []string{"", "0", "1", "-1", "+1", ".", "..", "1.", ".5", "1.2.3", "12.50", "0000", "999999999999999999",
+		"9999999999999999999", "123456789012345678", "1.234567890123", "1.2345678901234", "0.0000000000001", "1e5", " 1", "1 ", "-", "--1", "\u0661"}
+	rng := rand.New(rand.NewPCG(7, 9))
+	const alphabet = "0123456789.-+ e9"
+	for range 20000 {
+		b := make([]byte, rng.IntN(22))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		got, gok := parseR(s)
+		want, wok := parseRRef(s)
+		if gok != wok || got != want {
+			t.Fatalf("parseR(%q) = %v, %v; want %v, %v", s, got, gok, want, wok)
+		}
+	}
+}
+
+// TestSegKey checks that the dispatch keys are distinct and match segKey.
+func TestSegKey(t *testing.T) {
+	keys := map[string]uint32{"BIG": keyBIG, "CUR": keyCUR, "REF": keyREF, "ITD": keyITD, "DTM": keyDTM, "IT1": keyIT1, "PID": keyPID,
+		"SAC": keySAC, "TXI": keyTXI, "TDS": keyTDS, "ISS": keyISS, "CTT": keyCTT, "PER": keyPER, "DMG": keyDMG,
+		"N1": keyN1, "N2": keyN2, "N3": keyN3, "N4": keyN4}
+	seen := map[uint32]string{}
+	for id, k := range keys {
+		if segKey(id) != k {
+			t.Errorf("segKey(%q) = %#x, want %#x", id, segKey(id), k)
+		}
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s and %s share key %#x", id, other, k)
+		}
+		seen[k] = id
+	}
+	for _, id := range []string{"", "N", "N1\x00", "BIGG", "N1 "} {
+		if k := segKey(id); k != 0 && keys[id] != k {
+			if _, ok := seen[k]; ok {
+				t.Errorf("segKey(%q) = %#x collides with %s", id, k, seen[k])
+			}
+		}
+	}
+}
 
 // TestElement5 compares the PID05 shortcut with the full split.
 func TestElement5(t *testing.T) {

@@ -125,22 +125,31 @@ func parseInvoice(s *Set, inv *Invoice) error {
 	var line *InvoiceLine
 	inLineN1 := false           // inside an N1 loop of a line: its N2-N4/REF/PER are skipped
 	big, tds, ctt := -1, -1, -1 // indexes of those segments
+	idx, data := s.idx, s.data
 	for i := lo; i < hi; i++ {
-		seg := s.Segment(i)
+		// s.Segment(i), with the set's fields hoisted out of the loop.
+		x := idx[i]
+		end := len(data)
+		if i+1 < len(idx) {
+			end = int(idx[i+1].start)
+		}
+		raw := data[x.start:end]
+		seg := Segment{ID: raw[:x.idEnd], Pos: i + 1, Offset: x.off, raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
 		g := &seg
+		key := segKey(seg.ID)
 		if party != nil && area == heading && m.partySegment(party, g) {
 			continue
 		}
 		if inLineN1 {
-			switch g.ID {
-			case "N2", "N3", "N4", "REF", "PER", "DMG":
+			switch key {
+			case keyN2, keyN3, keyN4, keyREF, keyPER, keyDMG:
 				continue
 			}
 			inLineN1 = false
 		}
 		party = nil
-		switch g.ID {
-		case "BIG":
+		switch key {
+		case keyBIG:
 			if big >= 0 {
 				m.errorf(g, 0, LevelSegment, "5", "", "BIG appears more than once")
 				continue
@@ -155,30 +164,30 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			inv.PONumber, inv.Release = m.str(g, 4), m.str(g, 5)
 			inv.Type, inv.Purpose = m.str(g, 7), m.str(g, 8)
 			inv.CreditMemo = inv.Type == "CR" || inv.Type == "CN"
-		case "CUR":
+		case keyCUR:
 			inv.Currency = m.str(g, 2)
-		case "REF":
+		case keyREF:
 			if line != nil {
 				line.References = append(line.References, m.ref(g))
 			} else {
 				inv.References = append(inv.References, m.ref(g))
 			}
-		case "N1":
+		case keyN1:
 			if area == heading {
 				inv.Parties = append(inv.Parties, m.party(g))
 				party = &inv.Parties[len(inv.Parties)-1]
 			} else {
 				inLineN1 = true
 			}
-		case "ITD":
+		case keyITD:
 			inv.Terms = append(inv.Terms, m.terms(g))
-		case "DTM":
+		case keyDTM:
 			if line != nil {
 				line.Dates = append(line.Dates, m.dtm(g))
 			} else {
 				inv.Dates = append(inv.Dates, m.dtm(g))
 			}
-		case "IT1":
+		case keyIT1:
 			if area == summary {
 				m.errorf(g, 0, LevelSegment, "7", "", "IT1 after TDS is out of sequence")
 			}
@@ -186,7 +195,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			inv.Lines = inv.Lines[:len(inv.Lines)+1]
 			line = &inv.Lines[len(inv.Lines)-1]
 			m.it1(g, &inv.pool, line)
-		case "PID":
+		case keyPID:
 			if line != nil {
 				if d := element5(g.raw, len(g.ID), g.sep); d != "" {
 					if line.Description == "" {
@@ -196,21 +205,21 @@ func parseInvoice(s *Set, inv *Invoice) error {
 					}
 				}
 			}
-		case "SAC":
+		case keySAC:
 			c := m.charge(g)
 			if area == detail && line != nil {
 				line.Charges = append(line.Charges, c)
 			} else {
 				inv.Charges = append(inv.Charges, c)
 			}
-		case "TXI":
+		case keyTXI:
 			t := m.tax(g)
 			if area == detail && line != nil {
 				line.Taxes = append(line.Taxes, t)
 			} else {
 				inv.Taxes = append(inv.Taxes, t)
 			}
-		case "TDS":
+		case keyTDS:
 			if tds >= 0 {
 				m.errorf(g, 0, LevelSegment, "5", "", "TDS appears more than once")
 				continue
@@ -224,10 +233,10 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			inv.SubjectToDisc = m.implied(g, 2, "amount subject to terms discount", 2)
 			inv.DiscountedDue = m.implied(g, 3, "discounted amount due", 2)
 			inv.TermsDiscount = m.implied(g, 4, "terms discount amount", 2)
-		case "ISS":
+		case keyISS:
 			inv.Shipped = append(inv.Shipped, Shipped{Units: m.dec(g, 1, "units shipped"), UOM: m.str(g, 2),
 				Weight: m.dec(g, 3, "weight"), WeightUOM: m.str(g, 4)})
-		case "CTT":
+		case keyCTT:
 			ctt = i
 			inv.LineCount = m.integer(g, 1, "number of line items")
 		}
@@ -252,6 +261,41 @@ func parseInvoice(s *Set, inv *Invoice) error {
 		return Issues(m.errs)
 	}
 	return nil
+}
+
+// Segment IDs as segKey computes them, for the 810 mapper's dispatch.
+const (
+	keyBIG = 1<<24 | 'B'<<16 | 'I'<<8 | 'G'
+	keyCUR = 1<<24 | 'C'<<16 | 'U'<<8 | 'R'
+	keyREF = 1<<24 | 'R'<<16 | 'E'<<8 | 'F'
+	keyITD = 1<<24 | 'I'<<16 | 'T'<<8 | 'D'
+	keyDTM = 1<<24 | 'D'<<16 | 'T'<<8 | 'M'
+	keyIT1 = 1<<24 | 'I'<<16 | 'T'<<8 | '1'
+	keyPID = 1<<24 | 'P'<<16 | 'I'<<8 | 'D'
+	keySAC = 1<<24 | 'S'<<16 | 'A'<<8 | 'C'
+	keyTXI = 1<<24 | 'T'<<16 | 'X'<<8 | 'I'
+	keyTDS = 1<<24 | 'T'<<16 | 'D'<<8 | 'S'
+	keyISS = 1<<24 | 'I'<<16 | 'S'<<8 | 'S'
+	keyCTT = 1<<24 | 'C'<<16 | 'T'<<8 | 'T'
+	keyPER = 1<<24 | 'P'<<16 | 'E'<<8 | 'R'
+	keyDMG = 1<<24 | 'D'<<16 | 'M'<<8 | 'G'
+	keyN1  = 'N'<<16 | '1'<<8
+	keyN2  = 'N'<<16 | '2'<<8
+	keyN3  = 'N'<<16 | '3'<<8
+	keyN4  = 'N'<<16 | '4'<<8
+)
+
+// segKey packs a two- or three-character segment ID into one integer (the
+// length is part of it), so the mapper dispatches with an integer switch;
+// any other length is 0, which matches no case.
+func segKey(id string) uint32 {
+	switch len(id) {
+	case 2:
+		return uint32(id[0])<<16 | uint32(id[1])<<8
+	case 3:
+		return 1<<24 | uint32(id[0])<<16 | uint32(id[1])<<8 | uint32(id[2])
+	}
+	return 0
 }
 
 // it1 fills l in place, field by field: a whole-struct assignment of the

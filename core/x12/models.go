@@ -327,6 +327,32 @@ func (m *mapper) date(g *Segment, i int, what string) Date {
 
 // parseR parses an X12 R value: optional sign, digits, optional point.
 func parseR(s string) (money.Decimal, bool) {
+	// Fast path for what nearly every amount and quantity is: up to 18
+	// digits (no overflow possible) with at most one point, parsed inline.
+	// Anything else, and every error, goes through money.Parse.
+	if n := len(s); n > 0 && n <= 18 {
+		var c int64
+		scale, digits := -1, 0
+		for i := 0; i < n; i++ {
+			b := s[i]
+			switch {
+			case b-'0' <= 9:
+				c = c*10 + int64(b-'0')
+				digits++
+				if scale >= 0 {
+					scale++
+				}
+			case b == '.' && scale < 0:
+				scale = 0
+			default:
+				goto slow
+			}
+		}
+		if digits > 0 && scale <= money.MaxScale {
+			return money.New(c, max(scale, 0)), true
+		}
+	}
+slow:
 	if len(s) > 0 && s[0] == '+' {
 		return money.Decimal{}, false
 	}
