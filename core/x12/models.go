@@ -161,9 +161,14 @@ func (m *mapper) el(g *Segment, i int) string {
 }
 
 func (m *mapper) split(g *Segment) {
-	m.curPos = g.Pos
-	raw, sep := g.raw, g.sep
-	start := len(g.ID)
+	m.splitRaw(g.raw, len(g.ID), g.Pos, g.sep)
+}
+
+// splitRaw splits the segment at position pos whose text is raw and whose ID
+// is idLen bytes long, and returns its element ends.
+func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
+	m.curPos = pos
+	start := idLen
 	if len(raw) <= shortSeg {
 		// Short segments (nearly all): one pass over the bytes, eight at a
 		// time, beats a call to IndexByte per element.
@@ -176,7 +181,7 @@ func (m *mapper) split(g *Segment) {
 			n++
 		}
 		m.n = n
-		return
+		return m.arr[:n]
 	}
 	m.long = true
 	ends := append(m.ext[:0], int32(start))
@@ -190,6 +195,7 @@ func (m *mapper) split(g *Segment) {
 		ends = append(ends, int32(start))
 	}
 	m.ext = ends
+	return ends
 }
 
 const (
