@@ -4,35 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/connector"
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/events"
-	"github.com/ml-connector/ifs-cleo/core/ifs"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
-// Settings keys of the connections (never secrets: those are in the secret store).
+// Settings keys, kept here as aliases of core/connector's (the one owner)
+// for the code that still names them through cli.
 const (
-	SettingIFSURL      = "ifs.url"
-	SettingIFSTokenURL = "ifs.token_url"
-	SettingIFSRealm    = "ifs.realm"
-	SettingIFSClientID = "ifs.client_id"
-	SettingIFSCompany  = "ifs.company"
-	SettingCleoURL     = "cleo.url"
-	SettingCleoUser    = "cleo.username"
-	SettingOurQual     = "edi.our_qualifier"
-	SettingOurID       = "edi.our_id"
-	SettingSend997     = "engine.send_997"
-	SecretIFSClient    = "ifs.client_secret"
-	SecretCleoPassword = "cleo.password"
+	SettingIFSURL      = connector.SettingIFSURL
+	SettingIFSTokenURL = connector.SettingIFSTokenURL
+	SettingIFSRealm    = connector.SettingIFSRealm
+	SettingIFSClientID = connector.SettingIFSClientID
+	SettingIFSCompany  = connector.SettingIFSCompany
+	SettingCleoURL     = connector.SettingCleoURL
+	SettingCleoUser    = connector.SettingCleoUser
+	SettingOurQual     = connector.SettingOurQual
+	SettingOurID       = connector.SettingOurID
+	SettingSend997     = connector.SettingSend997
+	SecretIFSClient    = connector.SecretIFSClient
+	SecretCleoPassword = connector.SecretCleoPassword
 )
 
 // openStore opens the database of the data dir, creating the folders.
@@ -127,85 +124,15 @@ func openEngine(ctx context.Context, env *Env, secretsDir string, bus *events.Bu
 	if err != nil {
 		return nil, err
 	}
-	a := &app{st: st, loc: loc, close: func() { st.Close() }}
-	set, err := st.Settings(ctx)
+	c, err := connector.Open(ctx, connector.Options{Store: st, Secrets: secretStore(loc, secretsDir), Logger: env.Logger, Bus: bus})
 	if err != nil {
-		a.close()
+		st.Close()
+		if errors.Is(err, connector.ErrNotConfigured) {
+			return nil, fmt.Errorf("%w: run 'ml-connector connect' first", err)
+		}
 		return nil, err
 	}
-	need := []string{SettingIFSURL, SettingIFSClientID, SettingIFSCompany, SettingCleoURL, SettingCleoUser}
-	var missing []string
-	for _, k := range need {
-		if set[k] == "" {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		a.close()
-		return nil, fmt.Errorf("connections are not configured (missing %s): run 'ml-connector connect' first", strings.Join(missing, ", "))
-	}
-	sec := secretStore(loc, secretsDir)
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	ifsSecret, err := sec.Get(sctx, SecretIFSClient)
-	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("IFS client secret: %w", err)
-	}
-	cleoPass, err := sec.Get(sctx, SecretCleoPassword)
-	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("Cleo password: %w", err)
-	}
-	logger := env.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	ic, err := ifs.New(ifs.Config{BaseURL: set[SettingIFSURL], TokenURL: set[SettingIFSTokenURL], Realm: set[SettingIFSRealm],
-		ClientID: set[SettingIFSClientID], ClientSecret: ifsSecret, Company: set[SettingIFSCompany], Logger: logger})
-	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("IFS connection: %w", err)
-	}
-	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[SettingCleoURL], Username: set[SettingCleoUser], Password: cleoPass})
-	if err != nil {
-		a.close()
-		return nil, fmt.Errorf("Cleo connection: %w", err)
-	}
-	send997 := set[SettingSend997] != "false"
-	ourQual, ourID := set[SettingOurQual], set[SettingOurID]
-	if ourID == "" {
-		// Partners carry the receiver id they expect from us.
-		if ps, err := st.Partners(ctx); err == nil {
-			for _, p := range ps {
-				if p.OurID != "" {
-					ourQual, ourID = p.OurQualifier, p.OurID
-					break
-				}
-			}
-		}
-	}
-	eng, err := engine.New(engine.Params{Store: st, IFS: &engine.IFSClient{C: ic, Company: set[SettingIFSCompany]},
-		Cleo: engine.CleoTransport{T: cc}, EDI: engine.X12Codec{}, Bus: bus, Logger: logger, Company: set[SettingIFSCompany],
-		Us:      engine.Identity{Qualifier: firstSet(ourQual, "ZZ"), ID: ourID},
-		Send997: &send997})
-	if err != nil {
-		a.close()
-		return nil, err
-	}
-	a.eng = eng
-	prev := a.close
-	a.close = func() { cc.Close(); prev() }
-	return a, nil
-}
-
-func firstSet(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
+	return &app{st: st, loc: loc, eng: c.Engine, close: func() { c.Close(); st.Close() }}, nil
 }
 
 func init() {
