@@ -123,10 +123,15 @@ func TestE2ESeededCases(t *testing.T) {
 			}
 		}
 		switch {
-		case k == "UX-88213":
+		case k == cleosim.UnknownPartnerInvoice:
 			found["unknown"] = true
 			if d.Reason != string(ReasonPartnerNotMapped) {
 				t.Errorf("unknown partner: %s %s", d.Status, d.Reason)
+			}
+		case k == cleosim.MissingPOInvoice:
+			found["missing PO"] = true
+			if d.Status != store.StatusException || d.Reason != string(ReasonPONotFound) {
+				t.Errorf("missing PO: %s %s", d.Status, d.Reason)
 			}
 		case strings.HasPrefix(k, "CM-"):
 			found["credit"] = true
@@ -140,7 +145,7 @@ func TestE2ESeededCases(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"-PV", "-QO", "-SH", "-M", "unknown", "credit", "resend"} {
+	for _, k := range []string{"-PV", "-QO", "-SH", "-M", "unknown", "missing PO", "credit", "resend"} {
 		if !found[k] {
 			t.Errorf("seeded case %s not seen", k)
 		}
@@ -198,4 +203,45 @@ func TestE2ESeededCases(t *testing.T) {
 		t.Fatalf("audit chain %+v %v", rep, err)
 	}
 	_ = time.Second
+}
+
+// The clerk's fix for the unknown partner: it is a supplier's new mailbox,
+// so mapping it to that supplier and replaying its exception posts the
+// invoice in IFS, against the supplier's open order.
+func TestE2EUnknownPartnerMappedAndReplayedPosts(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync()
+	sup, po, ok := cleosim.UnknownPartnerSupplier(s.w)
+	if !ok {
+		t.Fatal("the world has no supplier behind the unknown partner")
+	}
+	excs, _, err := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonPartnerNotMapped)}, Limit: 10})
+	if err != nil || len(excs) != 1 {
+		t.Fatalf("PARTNER_NOT_MAPPED exceptions: %d %v", len(excs), err)
+	}
+	key := s.w.UnknownPartner.ISAQualifier + ":" + s.w.UnknownPartner.ISAID
+	before := len(s.isim.Invoices())
+	// Replaying before the fix changes nothing.
+	if res, err := s.eng.Replay(s.ctx, excs[0].ID); err != nil || res.Status != string(store.StatusException) {
+		t.Fatalf("replay before mapping: %+v %v", res, err)
+	}
+	excs, _, _ = s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonPartnerNotMapped)}, Limit: 10})
+	if len(excs) != 1 {
+		t.Fatalf("after a replay without the fix: %d exceptions", len(excs))
+	}
+	if err := s.eng.SetPartnerSupplier(s.ctx, key, sup.SupplierID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.eng.Replay(s.ctx, excs[0].ID)
+	if err != nil || res.Status != string(store.StatusPosted) {
+		t.Fatalf("replay after mapping %s to %s: %+v %v", key, sup.SupplierID, res, err)
+	}
+	d := s.invoiceDocs()[cleosim.UnknownPartnerInvoice]
+	if d.Status != store.StatusPosted || d.SupplierID != sup.SupplierID || d.IFSInvoiceID == 0 {
+		t.Fatalf("%s: %s %s supplier %s IFS id %d", d.BusinessKey, d.Status, d.Reason, d.SupplierID, d.IFSInvoiceID)
+	}
+	if n := len(s.isim.Invoices()); n != before+1 {
+		t.Fatalf("IFS invoices %d → %d", before, n)
+	}
+	t.Logf("%s from %s posted as supplier %s (%s) against %s, IFS invoice %d", d.BusinessKey, key, sup.SupplierID, sup.Name, po.OrderNo, d.IFSInvoiceID)
 }

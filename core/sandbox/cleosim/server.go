@@ -47,6 +47,9 @@ type Server struct {
 	pending      []*reply
 	controlSeq   int
 	stats        Stats
+	// billedByMailbox is the order the unknown partner's seeded invoice
+	// bills: its supplier does not bill it again when its 850 arrives.
+	billedByMailbox string
 }
 
 // Stats counts what the sandbox served, for tests and the demo.
@@ -147,6 +150,7 @@ func (s *Server) reset() {
 	s.refresh = map[string]bool{}
 	s.conns, s.transfers, s.transactions, s.pending = nil, nil, nil, nil
 	s.failures, s.lockedUntil, s.controlSeq, s.stats = 0, time.Time{}, 0, Stats{}
+	s.billedByMailbox = ""
 	for i := range s.world.Suppliers {
 		sup := &s.world.Suppliers[i]
 		typ := "as2"

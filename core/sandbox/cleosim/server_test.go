@@ -615,9 +615,14 @@ func TestSeededMix(t *testing.T) {
 	r := newRig(t, cleosim.Config{})
 	w := r.sim.World()
 	var (
-		clean, priceVar, qtyOver, unknown, unmapped, credit, multi, malformed, ack997A, ack997R int
-		numbers                                                                                 = map[string]int{}
+		clean, priceVar, qtyOver, unknown, missingPO, unmapped, credit, multi, malformed, ack997A, ack997R int
+		numbers                                                                                            = map[string]int{}
 	)
+	billedBy := map[string]string{} // PO → connection of the invoice billing it
+	orphanSup, orphanPO, ok := cleosim.UnknownPartnerSupplier(w)
+	if !ok {
+		t.Fatal("no supplier behind the unknown partner")
+	}
 	for _, f := range r.sim.Inbox() {
 		rd := x12.NewReader(bytes.NewReader(f.Content))
 		var sets []*x12.Set
@@ -666,15 +671,29 @@ func TestSeededMix(t *testing.T) {
 				}
 				po, ok := w.PurchaseOrder(inv.PONumber)
 				if !ok {
-					if f.Connection != w.UnknownPartner.Alias {
-						t.Errorf("%s bills unknown PO %s", f.Filename, inv.PONumber)
+					if f.Connection == w.UnknownPartner.Alias || inv.PONumber != cleosim.MissingPONumber || inv.Number != cleosim.MissingPOInvoice {
+						t.Errorf("%s from %s bills unknown PO %s", f.Filename, f.Connection, inv.PONumber)
 					}
+					missingPO++
 					continue
 				}
 				sup, _ := w.SupplierByID(po.SupplierID)
-				if sup.Partner.Alias != f.Connection {
+				if f.Connection == w.UnknownPartner.Alias {
+					// A supplier's new, unmapped mailbox billing an open order of that supplier.
+					if po.SupplierID != orphanSup.SupplierID || po.OrderNo != orphanPO.OrderNo || inv.Number != cleosim.UnknownPartnerInvoice ||
+						(po.State != world.StateConfirmed && po.State != world.StateReleased) {
+						t.Errorf("%s bills %s (%s, %s), want the open order %s of %s", f.Filename, po.OrderNo, po.State, po.SupplierID, orphanPO.OrderNo, orphanSup.SupplierID)
+					}
+					if len(inv.Parties) == 0 || inv.Parties[0].ID != orphanSup.SupplierID || inv.Parties[0].Name != orphanSup.Name {
+						t.Errorf("%s does not name its supplier: %+v", f.Filename, inv.Parties)
+					}
+				} else if sup.Partner.Alias != f.Connection {
 					t.Errorf("%s: PO %s belongs to %s, file came from %s", f.Filename, po.OrderNo, sup.Partner.Alias, f.Connection)
 				}
+				if billedBy[po.OrderNo] != "" && (f.Connection == w.UnknownPartner.Alias || billedBy[po.OrderNo] == w.UnknownPartner.Alias) {
+					t.Errorf("PO %s billed by the unknown partner and by %s", po.OrderNo, billedBy[po.OrderNo]+f.Connection)
+				}
+				billedBy[po.OrderNo] = f.Connection
 				exact := len(inv.Lines) == len(po.Lines)
 				for i, l := range inv.Lines {
 					pl := po.Lines[i]
@@ -707,7 +726,7 @@ func TestSeededMix(t *testing.T) {
 			dups++
 		}
 	}
-	got := map[string]int{"clean": clean, "price variance": priceVar, "quantity over": qtyOver, "unknown partner": unknown,
+	got := map[string]int{"clean": clean, "price variance": priceVar, "quantity over": qtyOver, "unknown partner": unknown, "missing PO": missingPO,
 		"unmapped charge": unmapped, "credit memo": credit, "multi-invoice file": multi, "malformed": malformed,
 		"997 accepted": ack997A, "997 rejected": ack997R, "duplicate number": dups}
 	t.Logf("seeded mix: %v", got)

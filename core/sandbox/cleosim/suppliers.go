@@ -187,8 +187,8 @@ func (s *Server) answer(r *reply, now time.Time) []*file {
 		return out
 	}
 	for _, po := range r.pos {
-		if po.Purpose == "01" || !s.invoices(po.Number) {
-			continue // cancellations and orders this supplier does not bill yet
+		if po.Purpose == "01" || !s.invoices(po.Number) || po.Number == s.billedByMailbox {
+			continue // cancellations, orders this supplier does not bill yet or already billed
 		}
 		inv := &x12.Invoice{
 			Number: invoiceNo(r.conn.supplier, po.Number, s.nextControl()), Date: x12.DateOf(now.UTC()),
@@ -235,6 +235,14 @@ func (s *Server) inject(c *conn, name string, content []byte, created time.Time)
 	return f
 }
 
+// supplierOf is the supplier behind c; nil for nil or an unmapped conn.
+func (c *conn) supplierOf() *world.Supplier {
+	if c == nil {
+		return nil
+	}
+	return c.supplier
+}
+
 func (s *Server) connByAlias(alias string) *conn {
 	for _, c := range s.conns {
 		if c.alias == alias || c.id == alias {
@@ -242,6 +250,106 @@ func (s *Server) connByAlias(alias string) *conn {
 		}
 	}
 	return nil
+}
+
+// Seeded cases that tests, demos and the Xvfb journeys name.
+const (
+	// UnknownPartnerInvoice is the number of the invoice the world's
+	// UnknownPartner sends. That partner is a supplier's new EDI mailbox
+	// nobody has mapped yet (see UnknownPartnerSupplier): once the partner
+	// is mapped to that supplier, a replay posts the invoice.
+	UnknownPartnerInvoice = "UX-88213"
+	// MissingPONumber is the PO number a mapped supplier quotes on its
+	// seeded invoice MissingPOInvoice although IFS has no such order
+	// (the PO_NOT_FOUND case).
+	MissingPONumber = "X-4471"
+	// MissingPOInvoice is the number of that invoice.
+	MissingPOInvoice = "INV-X-4471"
+)
+
+// Positions in billableOrders (modulo its length) the seeded cases bill.
+const (
+	pickClean1    = 0 // also the duplicate and the credit memo
+	pickBatch     = 1 // its supplier sends the multi-invoice file
+	pickAckOK     = 2 // its partner sends the accepted 997
+	pickClean2    = 3
+	pickAckBad    = 4 // its partner sends the rejected 997
+	pickPriceVar  = 5
+	pickQtyOver   = 7
+	pickCharge    = 9
+	pickMalformed = 11
+	pickMissingPO = 13
+)
+
+// minBillable is the smallest order book the seeded mix is built from.
+const minBillable = 10
+
+// billableOrders are the orders a supplier would bill: goods on the way or
+// received, in OrderNo order.
+func billableOrders(w *world.World) []domain.PurchaseOrder {
+	var out []domain.PurchaseOrder
+	for _, po := range w.PurchaseOrders {
+		switch po.State {
+		case world.StateConfirmed, world.StateArrived, world.StateReceived:
+			if len(po.Lines) > 0 {
+				out = append(out, po)
+			}
+		}
+	}
+	return out
+}
+
+// batchOrders are the (up to three) orders of pickBatch's supplier billed
+// in the one multi-invoice file; never the first clean invoice's order.
+func batchOrders(billable []domain.PurchaseOrder) []domain.PurchaseOrder {
+	sup, skip := billable[pickBatch%len(billable)].SupplierID, billable[pickClean1%len(billable)].OrderNo
+	var out []domain.PurchaseOrder
+	for _, po := range billable {
+		if po.SupplierID == sup && po.OrderNo != skip && len(out) < 3 {
+			out = append(out, po)
+		}
+	}
+	return out
+}
+
+// UnknownPartnerSupplier returns the supplier whose new, unmapped EDI
+// mailbox the world's UnknownPartner is, and the open order (Confirmed,
+// else Released) that its invoice UnknownPartnerInvoice bills line for line
+// at the PO's quantities and prices. The order is one no other seeded case
+// bills, preferably of a supplier no other seeded case involves, so mapping
+// the partner to this supplier and replaying posts the invoice. It is a
+// pure function of w; ok is false when w is too small for the seeded mix.
+func UnknownPartnerSupplier(w *world.World) (sup world.Supplier, po domain.PurchaseOrder, ok bool) {
+	billable := billableOrders(w)
+	if len(billable) < minBillable {
+		return world.Supplier{}, domain.PurchaseOrder{}, false
+	}
+	usedPO, usedSup := map[string]bool{}, map[string]bool{}
+	for _, i := range []int{pickClean1, pickBatch, pickAckOK, pickClean2, pickAckBad, pickPriceVar, pickQtyOver, pickCharge, pickMalformed, pickMissingPO} {
+		o := billable[i%len(billable)]
+		usedSup[o.SupplierID] = true
+		if i != pickBatch && i != pickAckOK && i != pickAckBad {
+			usedPO[o.OrderNo] = true
+		}
+	}
+	for _, o := range batchOrders(billable) {
+		usedPO[o.OrderNo] = true
+	}
+	// Best first: a Confirmed order of an uninvolved supplier, then any
+	// unused Confirmed order, then the same for Released ones.
+	for _, state := range []string{world.StateConfirmed, world.StateReleased} {
+		for _, freshSupplier := range []bool{true, false} {
+			for _, o := range w.PurchaseOrders {
+				if o.State != state || len(o.Lines) == 0 || usedPO[o.OrderNo] || freshSupplier && usedSup[o.SupplierID] {
+					continue
+				}
+				if s, found := w.SupplierByID(o.SupplierID); found {
+					return s, o, true
+				}
+			}
+		}
+	}
+	return world.Supplier{}, domain.PurchaseOrder{}, false
 }
 
 // seedInbound puts the realistic inbound mix in the inboxes, dated in the
@@ -252,17 +360,8 @@ func (s *Server) seedInbound() {
 	step := 0
 	at := func() time.Time { step++; return base.Add(time.Duration(step) * 97 * time.Minute) }
 
-	// Orders a supplier would bill: goods on the way or received.
-	var billable []domain.PurchaseOrder
-	for _, po := range w.PurchaseOrders {
-		switch po.State {
-		case world.StateConfirmed, world.StateArrived, world.StateReceived:
-			if len(po.Lines) > 0 {
-				billable = append(billable, po)
-			}
-		}
-	}
-	if len(billable) < 10 {
+	billable := billableOrders(w)
+	if len(billable) < minBillable {
 		return // a world too small for the mix; tests use EmptyInbox anyway
 	}
 	pick := func(i int) (domain.PurchaseOrder, *conn) {
@@ -278,23 +377,23 @@ func (s *Server) seedInbound() {
 	}
 
 	// Clean invoices.
-	po1, c1 := pick(0)
-	inv1 := invoiceFor(po1, c1, "INV-"+po1.OrderNo, w.Today.Add(-5*24*time.Hour))
+	po1, c1 := pick(pickClean1)
+	inv1 := invoiceFor(po1, c1.supplierOf(), "INV-"+po1.OrderNo, w.Today.Add(-5*24*time.Hour))
 	write(c1, "810_"+inv1.Number+".edi", inv1)
-	po2, c2 := pick(3)
-	inv2 := invoiceFor(po2, c2, "INV-"+po2.OrderNo, w.Today.Add(-5*24*time.Hour))
+	po2, c2 := pick(pickClean2)
+	inv2 := invoiceFor(po2, c2.supplierOf(), "INV-"+po2.OrderNo, w.Today.Add(-5*24*time.Hour))
 	write(c2, "810_"+inv2.Number+".edi", inv2)
 
 	// Price variance: line 1 billed 7.5 % above the PO price.
-	po3, c3 := pick(5)
-	inv3 := invoiceFor(po3, c3, "INV-"+po3.OrderNo+"-PV", w.Today.Add(-4*24*time.Hour))
+	po3, c3 := pick(pickPriceVar)
+	inv3 := invoiceFor(po3, c3.supplierOf(), "INV-"+po3.OrderNo+"-PV", w.Today.Add(-4*24*time.Hour))
 	inv3.Lines[0].UnitPrice = inv3.Lines[0].UnitPrice.Mul(money.MustParse("1.075")).Round(2)
 	inv3.Total = inv3.ComputeTotal()
 	write(c3, "810_"+inv3.Number+".edi", inv3)
 
 	// Quantity over the PO: line 1 billed for 20 % more (at least one more).
-	po4, c4 := pick(7)
-	inv4 := invoiceFor(po4, c4, "INV-"+po4.OrderNo+"-QO", w.Today.Add(-4*24*time.Hour))
+	po4, c4 := pick(pickQtyOver)
+	inv4 := invoiceFor(po4, c4.supplierOf(), "INV-"+po4.OrderNo+"-QO", w.Today.Add(-4*24*time.Hour))
 	extra := inv4.Lines[0].Quantity.Mul(money.MustParse("0.2")).Round(0)
 	if extra.Cmp(money.MustParse("1")) < 0 {
 		extra = money.MustParse("1")
@@ -303,15 +402,26 @@ func (s *Server) seedInbound() {
 	inv4.Total = inv4.ComputeTotal()
 	write(c4, "810_"+inv4.Number+".edi", inv4)
 
-	// Unknown partner: a sender no supplier maps to.
-	cu := s.connByAlias(w.UnknownPartner.Alias)
-	invU := invoiceFor(po1, cu, "UX-88213", w.Today.Add(-3*24*time.Hour))
-	invU.PONumber = "X-4471"
-	write(cu, "810_UX-88213.edi", invU)
+	// Unknown partner: a supplier's new EDI mailbox that no one has mapped
+	// yet. Its invoice is a clean one for an open order of that supplier and
+	// names the supplier in N1*RE, as its billing system always does.
+	if sup, po, ok := UnknownPartnerSupplier(w); ok {
+		cu := s.connByAlias(w.UnknownPartner.Alias)
+		invU := invoiceFor(po, &sup, UnknownPartnerInvoice, w.Today.Add(-3*24*time.Hour))
+		write(cu, "810_"+UnknownPartnerInvoice+".edi", invU)
+		s.billedByMailbox = po.OrderNo
+	}
+
+	// A PO that IFS does not have: a mapped supplier quotes its own
+	// reference where the PO number belongs.
+	poN, cN := pick(pickMissingPO)
+	invN := invoiceFor(poN, cN.supplierOf(), MissingPOInvoice, w.Today.Add(-3*24*time.Hour))
+	invN.PONumber = MissingPONumber
+	write(cN, "810_"+MissingPOInvoice+".edi", invN)
 
 	// A charge no GL rule covers (special handling).
-	po5, c5 := pick(9)
-	inv5 := invoiceFor(po5, c5, "INV-"+po5.OrderNo+"-SH", w.Today.Add(-3*24*time.Hour))
+	po5, c5 := pick(pickCharge)
+	inv5 := invoiceFor(po5, c5.supplierOf(), "INV-"+po5.OrderNo+"-SH", w.Today.Add(-3*24*time.Hour))
 	inv5.Charges = []x12.Charge{{Indicator: "C", Code: "H090", Amount: money.MustParse("45.00"), Description: "Special handling"}}
 	inv5.Total = inv5.ComputeTotal()
 	write(c5, "810_"+inv5.Number+".edi", inv5)
@@ -320,7 +430,7 @@ func (s *Server) seedInbound() {
 	write(c1, "810_"+inv1.Number+"_resend.edi", inv1)
 
 	// Credit memo for one unit of the first line of the first order.
-	cm := invoiceFor(po1, c1, "CM-"+po1.OrderNo, w.Today.Add(-2*24*time.Hour))
+	cm := invoiceFor(po1, c1.supplierOf(), "CM-"+po1.OrderNo, w.Today.Add(-2*24*time.Hour))
 	cm.Type, cm.CreditMemo = "CR", true
 	cm.Lines = cm.Lines[:1]
 	cm.Lines[0].Quantity = money.MustParse("1")
@@ -328,20 +438,18 @@ func (s *Server) seedInbound() {
 	write(c1, "810_"+cm.Number+".edi", cm)
 
 	// One file, several invoices (one supplier, up to three of its orders).
-	_, c6 := pick(1)
+	_, c6 := pick(pickBatch)
 	var multi []*x12.Invoice
-	for _, po := range billable {
-		if c := s.connByAlias(mustSupplier(w, po.SupplierID).Partner.Alias); c == c6 && po.OrderNo != po1.OrderNo && len(multi) < 3 {
-			multi = append(multi, invoiceFor(po, c6, "INV-"+po.OrderNo+"-M", w.Today.Add(-2*24*time.Hour)))
-		}
+	for _, po := range batchOrders(billable) {
+		multi = append(multi, invoiceFor(po, c6.supplierOf(), "INV-"+po.OrderNo+"-M", w.Today.Add(-2*24*time.Hour)))
 	}
 	if len(multi) > 0 {
 		write(c6, fmt.Sprintf("810_batch_%s.edi", strings.ToLower(c6.alias)), multi...)
 	}
 
 	// A malformed file: an 810 cut off mid-transmission, with a garbled amount.
-	po7, c7 := pick(11)
-	inv7 := invoiceFor(po7, c7, "INV-"+po7.OrderNo+"-BAD", w.Today.Add(-1*24*time.Hour))
+	po7, c7 := pick(pickMalformed)
+	inv7 := invoiceFor(po7, c7.supplierOf(), "INV-"+po7.OrderNo+"-BAD", w.Today.Add(-1*24*time.Hour))
 	var b bytes.Buffer
 	if x12.Write810(&b, s.envelopeFrom(c7, base), inv7) == nil {
 		raw := b.String()
@@ -358,7 +466,7 @@ func (s *Server) seedInbound() {
 			Segments: []x12.SegmentError{{SegmentID: "PO1", Position: 7, Code: "8", Elements: []x12.ElementError{{Position: 4, Code: "6", Value: "12,50"}}}}}},
 		Errors: []x12.AckCode{{Code: "5"}}}
 	for i, a := range []*x12.Ack{ok, bad} {
-		_, c := pick(2 + i*2)
+		_, c := pick([]int{pickAckOK, pickAckBad}[i])
 		env := s.envelopeFrom(c, base)
 		var ab bytes.Buffer
 		if x12.Write997(&ab, env, a) == nil {
@@ -367,17 +475,13 @@ func (s *Server) seedInbound() {
 	}
 }
 
-func mustSupplier(w *world.World, id string) world.Supplier {
-	sup, _ := w.SupplierByID(id)
-	return sup
-}
-
 // invoiceFor bills every line of po at its ordered quantity and price.
-func invoiceFor(po domain.PurchaseOrder, c *conn, number string, date time.Time) *x12.Invoice {
+// The invoicing supplier (nil: none) names itself in N1*RE.
+func invoiceFor(po domain.PurchaseOrder, sup *world.Supplier, number string, date time.Time) *x12.Invoice {
 	inv := &x12.Invoice{Number: number, Date: x12.DateOf(date), PONumber: po.OrderNo, PODate: x12.DateOf(po.OrderDate),
 		Type: "DI", Currency: po.Currency}
-	if c != nil && c.supplier != nil {
-		inv.Parties = []x12.Party{{Code: "RE", Name: c.supplier.Name, IDQualifier: "92", ID: c.supplier.SupplierID}}
+	if sup != nil {
+		inv.Parties = []x12.Party{{Code: "RE", Name: sup.Name, IDQualifier: "92", ID: sup.SupplierID}}
 	}
 	for _, l := range po.Lines {
 		inv.Lines = append(inv.Lines, x12.InvoiceLine{LineNumber: l.LineNo, Quantity: l.Quantity, UOM: x12UOM(l.Unit),
