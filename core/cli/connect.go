@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/connector"
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 )
@@ -35,19 +38,40 @@ type sandboxInfo struct {
 	} `json:"cleo"`
 }
 
+// cleoFlags are the connect flags of the file transports (sftp, folder).
+type cleoFlags struct {
+	transport, host, hostKey, knownHosts, root, partners, ourID string
+	perPartner                                                  bool
+	keyFile, passphraseFile                                     string
+}
+
 func runConnect(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("connect", "connect --sandbox INFO.json | connect --ifs-url U --ifs-client-id C --ifs-company X --ifs-secret-file F --cleo-url U --cleo-username N --cleo-password-file F [--secrets-dir DIR] [--no-test]")
+	fs := env.Flags("connect", "connect --sandbox INFO.json | connect --ifs-url U --ifs-client-id C --ifs-company X --ifs-secret-file F "+
+		"[--cleo-transport rest] --cleo-url U --cleo-username N --cleo-password-file F | "+
+		"... --cleo-transport sftp --cleo-host H:P --cleo-username N (--cleo-password-file F | --cleo-key-file K) (--cleo-host-key SHA256:… | --cleo-known-hosts F) [--cleo-root DIR] [--cleo-partners ALIAS=QUAL:ID,…] | "+
+		"... --cleo-transport folder --cleo-root DIR [--cleo-partners …] [--secrets-dir DIR] [--no-test]")
 	infoPath := fs.String("sandbox", "", "sandbox --info file to take both connections from")
 	var manual sandboxInfo
+	var cf cleoFlags
 	fs.StringVar(&manual.IFS.URL, "ifs-url", "", "IFS host root, e.g. https://acme.ifs.cloud")
 	fs.StringVar(&manual.IFS.TokenURL, "ifs-token-url", "", "IFS token endpoint (default from --ifs-realm)")
 	fs.StringVar(&manual.IFS.Realm, "ifs-realm", "", "IFS IAM realm")
 	fs.StringVar(&manual.IFS.ClientID, "ifs-client-id", "", "IFS IAM client id")
 	fs.StringVar(&manual.IFS.Company, "ifs-company", "", "IFS company invoices are posted in")
 	ifsSecretFile := fs.String("ifs-secret-file", "", "file holding the IFS client secret (never give secrets on the command line)")
+	fs.StringVar(&cf.transport, "cleo-transport", connector.TransportREST, "how Cleo is reached: rest, sftp (mailbox) or folder (local or mounted mailbox)")
 	fs.StringVar(&manual.Cleo.URL, "cleo-url", "", "Cleo REST host root")
-	fs.StringVar(&manual.Cleo.Username, "cleo-username", "", "Cleo API user")
-	cleoPassFile := fs.String("cleo-password-file", "", "file holding the Cleo password")
+	fs.StringVar(&manual.Cleo.Username, "cleo-username", "", "Cleo API or SFTP user")
+	cleoPassFile := fs.String("cleo-password-file", "", "file holding the Cleo REST or SFTP password")
+	fs.StringVar(&cf.keyFile, "cleo-key-file", "", "sftp: private key (PEM) to log in with; stored as a secret")
+	fs.StringVar(&cf.passphraseFile, "cleo-key-passphrase-file", "", "sftp: file holding the private key's passphrase")
+	fs.StringVar(&cf.host, "cleo-host", "", "sftp: server host:port")
+	fs.StringVar(&cf.hostKey, "cleo-host-key", "", "sftp: the server's host-key fingerprint, SHA256:… as ssh-keygen -lf prints it")
+	fs.StringVar(&cf.knownHosts, "cleo-known-hosts", "", "sftp: known_hosts file pinning the server's key (instead of --cleo-host-key)")
+	fs.StringVar(&cf.root, "cleo-root", "", "sftp: mailbox folder on the server; folder: the mailbox folder")
+	fs.BoolVar(&cf.perPartner, "cleo-per-partner", false, "sftp/folder: one subfolder per partner alias (inbox/ACME/…)")
+	fs.StringVar(&cf.partners, "cleo-partners", "", "sftp/folder: the mailbox's partners, ALIAS=QUAL:ID[@IFS_SUPPLIER] separated by commas")
+	fs.StringVar(&cf.ourID, "our-id", "", "our X12 id as QUAL:ID (read from the Cleo partners when the REST transport is used)")
 	secDir := fs.String("secrets-dir", "", "store secrets as files in this folder instead of the OS keychain")
 	noTest := fs.Bool("no-test", false, "do not test the connections")
 	if code, ok := Parse(fs, args); !ok {
@@ -58,6 +82,7 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 		return ExitUsage
 	}
 	var info sandboxInfo
+	secretsOut := map[string]string{}
 	if *infoPath != "" {
 		b, err := os.ReadFile(*infoPath)
 		if err != nil {
@@ -68,27 +93,73 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "connect: %s is not a sandbox info file: %v\n", *infoPath, err)
 			return ExitUsage
 		}
+		cf = cleoFlags{transport: connector.TransportREST}
 	} else {
 		info = manual
-		for _, f := range []struct {
-			path string
-			dst  *string
-			what string
-		}{{*ifsSecretFile, &info.IFS.ClientSecret, "--ifs-secret-file"}, {*cleoPassFile, &info.Cleo.Password, "--cleo-password-file"}} {
+		files := []struct {
+			path     string
+			key      string
+			what     string
+			required bool
+		}{{*ifsSecretFile, connector.SecretIFSClient, "--ifs-secret-file", true},
+			{*cleoPassFile, connector.SecretCleoPassword, "--cleo-password-file", cf.transport == connector.TransportREST},
+			{cf.keyFile, connector.SecretCleoKey, "--cleo-key-file", false},
+			{cf.passphraseFile, connector.SecretCleoKeyPassphrase, "--cleo-key-passphrase-file", false}}
+		for _, f := range files {
 			if f.path == "" {
-				fmt.Fprintf(env.Stderr, "connect: %s is required\n", f.what)
-				return ExitUsage
+				if f.required {
+					fmt.Fprintf(env.Stderr, "connect: %s is required\n", f.what)
+					return ExitUsage
+				}
+				continue
 			}
 			b, err := os.ReadFile(f.path)
 			if err != nil {
 				fmt.Fprintf(env.Stderr, "connect: %s: %v\n", f.what, err)
 				return ExitUsage
 			}
-			*f.dst = strings.TrimRight(string(b), "\r\n")
+			v := string(b)
+			if f.key != connector.SecretCleoKey {
+				v = strings.TrimRight(v, "\r\n")
+			}
+			secretsOut[f.key] = v
+		}
+		if cf.transport == connector.TransportSFTP && *cleoPassFile == "" && cf.keyFile == "" {
+			fmt.Fprintln(env.Stderr, "connect: sftp needs --cleo-password-file or --cleo-key-file")
+			return ExitUsage
 		}
 	}
-	if info.IFS.URL == "" || info.IFS.ClientID == "" || info.IFS.Company == "" || info.Cleo.URL == "" || info.Cleo.Username == "" {
-		fmt.Fprintln(env.Stderr, "connect: the IFS url, client id and company and the Cleo url and username are all required")
+	if info.IFS.ClientSecret != "" {
+		secretsOut[connector.SecretIFSClient] = info.IFS.ClientSecret
+	}
+	if info.Cleo.Password != "" {
+		secretsOut[connector.SecretCleoPassword] = info.Cleo.Password
+	}
+	settings := map[string]string{connector.SettingIFSURL: info.IFS.URL, connector.SettingIFSTokenURL: info.IFS.TokenURL,
+		connector.SettingIFSRealm: info.IFS.Realm, connector.SettingIFSClientID: info.IFS.ClientID, connector.SettingIFSCompany: info.IFS.Company,
+		connector.SettingCleoTransport: cf.transport, connector.SettingCleoURL: info.Cleo.URL, connector.SettingCleoUser: info.Cleo.Username,
+		connector.SettingCleoHost: cf.host, connector.SettingCleoHostKey: cf.hostKey, connector.SettingCleoKnownHost: cf.knownHosts,
+		connector.SettingCleoRoot: cf.root, connector.SettingCleoPartners: cf.partners, connector.SettingCleoPerPartner: strconv.FormatBool(cf.perPartner)}
+	if cf.ourID != "" {
+		q, id, ok := strings.Cut(cf.ourID, ":")
+		if !ok || q == "" || id == "" {
+			fmt.Fprintln(env.Stderr, "connect: --our-id must be QUAL:ID, e.g. ZZ:OURCO")
+			return ExitUsage
+		}
+		settings[connector.SettingOurQual], settings[connector.SettingOurID] = q, id
+	}
+	switch cf.transport {
+	case connector.TransportREST, connector.TransportSFTP, connector.TransportFolder:
+	default:
+		fmt.Fprintf(env.Stderr, "connect: unknown --cleo-transport %q (want rest, sftp or folder)\n", cf.transport)
+		return ExitUsage
+	}
+	if err := connector.Check(settings); err != nil {
+		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
+		return ExitUsage
+	}
+	if _, err := connector.ParsePartners(cf.partners, "", ""); err != nil {
+		fmt.Fprintf(env.Stderr, "connect: --cleo-partners: %v\n", err)
 		return ExitUsage
 	}
 	st, loc, err := openStore(ctx, env)
@@ -97,9 +168,6 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	actor := osUser()
-	settings := map[string]string{SettingIFSURL: info.IFS.URL, SettingIFSTokenURL: info.IFS.TokenURL, SettingIFSRealm: info.IFS.Realm,
-		SettingIFSClientID: info.IFS.ClientID, SettingIFSCompany: info.IFS.Company, SettingCleoURL: info.Cleo.URL,
-		SettingCleoUser: info.Cleo.Username}
 	for k, v := range settings {
 		if err := st.SetSetting(ctx, actor, k, v); err != nil {
 			st.Close()
@@ -107,42 +175,42 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			return ExitFailure
 		}
 	}
-	// Our X12 id: what the partners expect as receiver.
-	if cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: info.Cleo.URL, Username: info.Cleo.Username, Password: info.Cleo.Password}); err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		if ps, err := cc.Partners(pctx); err == nil {
-			for _, p := range ps {
-				if p.OurID != "" {
-					_ = st.SetSetting(ctx, actor, SettingOurQual, p.OurQualifier)
-					_ = st.SetSetting(ctx, actor, SettingOurID, p.OurID)
-					break
+	// Our X12 id: what the partners expect as receiver (only the REST API
+	// knows it; file mailboxes take --our-id).
+	if cf.transport == connector.TransportREST && cf.ourID == "" {
+		if cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: info.Cleo.URL, Username: info.Cleo.Username, Password: secretsOut[connector.SecretCleoPassword]}); err == nil {
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if ps, err := cc.Partners(pctx); err == nil {
+				for _, p := range ps {
+					if p.OurID != "" {
+						_ = st.SetSetting(ctx, actor, connector.SettingOurQual, p.OurQualifier)
+						_ = st.SetSetting(ctx, actor, connector.SettingOurID, p.OurID)
+						break
+					}
 				}
 			}
+			cancel()
+			cc.Close()
 		}
-		cancel()
-		cc.Close()
 	}
-	st.Close()
-	where, err := storeSecrets(ctx, loc, *secDir, map[string]string{SecretIFSClient: info.IFS.ClientSecret, SecretCleoPassword: info.Cleo.Password})
+	where, err := storeSecrets(ctx, loc, *secDir, secretsOut)
 	if err != nil {
+		st.Close()
 		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
 		return ExitFailure
 	}
 	fmt.Fprintf(env.Stdout, "connections saved; secrets in %s\n", where)
+	defer st.Close()
 	if *noTest {
 		return ExitOK
 	}
-	a, err := openEngine(ctx, env, *secDir, nil)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
-		return ExitFailure
-	}
-	defer a.close()
-	code := ExitOK
+	// Each connection is tested on its own, so a broken Cleo setup still
+	// shows whether IFS works.
+	o := connector.Options{Store: st, Secrets: secretStore(loc, *secDir), Logger: env.Logger}
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	reports := a.eng.TestConnections(tctx)
-	for _, r := range reports {
+	code := ExitOK
+	for _, r := range []domain.TestReport{connector.TestIFS(tctx, o), connector.TestCleo(tctx, o)} {
 		for _, s := range r.Steps {
 			mark := "ok  "
 			if !s.OK {

@@ -48,7 +48,8 @@ const (
 	// partner alias.
 	SettingCleoPerPartner = "cleo.per_partner"
 	// SettingCleoPartners lists a file mailbox's partners, which a file system
-	// cannot tell: "ALIAS=QUAL:ID" entries separated by commas or new lines.
+	// cannot tell: "ALIAS=QUAL:ID[@SUPPLIER]" entries separated by commas or
+	// new lines (see ParsePartners).
 	SettingCleoPartners = "cleo.partners"
 
 	SettingOurQual  = "edi.our_qualifier"
@@ -177,6 +178,8 @@ func BuildIFS(ctx context.Context, o Options, set map[string]string) (*ifs.Clien
 
 // ParsePartners reads SettingCleoPartners: "ALIAS=QUAL:ID" entries separated
 // by commas or new lines; ALIAS alone is allowed for a per-partner mailbox.
+// "ALIAS=QUAL:ID@SUPPLIER" also names the partner's IFS supplier (the
+// external id the REST API would carry), so it needs no manual mapping.
 // Our own qualifier and id fill every partner's receiver id.
 func ParsePartners(s, ourQual, ourID string) ([]domain.Partner, error) {
 	var out []domain.Partner
@@ -191,6 +194,9 @@ func ParsePartners(s, ourQual, ourID string) ([]domain.Partner, error) {
 			return nil, fmt.Errorf("partner %q: no alias (want ALIAS=QUAL:ID)", f)
 		}
 		p := domain.Partner{ID: alias, Alias: alias, OurQualifier: ourQual, OurID: ourID, Enabled: true, Transport: "mailbox"}
+		if i := strings.LastIndexByte(isa, '@'); i >= 0 {
+			isa, p.ExternalID = isa[:i], strings.TrimSpace(isa[i+1:])
+		}
 		if isa = strings.TrimSpace(isa); isa != "" {
 			q, id, ok := strings.Cut(isa, ":")
 			if !ok || strings.TrimSpace(q) == "" || strings.TrimSpace(id) == "" {
@@ -342,14 +348,9 @@ func (c *Connector) Close() error {
 	return c.Cleo.Close()
 }
 
-// Open builds both connections and the engine. A *MissingError (matching
-// ErrNotConfigured) names the settings still to fill in.
-func Open(ctx context.Context, o Options) (*Connector, error) {
-	set, err := o.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Report every missing key of both connections at once.
+// Check reports the plain settings (not secrets) both connections still
+// miss, as one *MissingError; nil when none.
+func Check(set map[string]string) error {
 	var keys []string
 	for _, e := range []error{missingIFS(set), missingCleo(set)} {
 		var me *MissingError
@@ -358,7 +359,21 @@ func Open(ctx context.Context, o Options) (*Connector, error) {
 		}
 	}
 	if len(keys) > 0 {
-		return nil, &MissingError{Connection: "IFS and Cleo", Keys: keys}
+		return &MissingError{Connection: "IFS and Cleo", Keys: keys}
+	}
+	return nil
+}
+
+// Open builds both connections and the engine. A *MissingError (matching
+// ErrNotConfigured) names the settings still to fill in.
+func Open(ctx context.Context, o Options) (*Connector, error) {
+	set, err := o.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Report every missing key of both connections at once.
+	if err := Check(set); err != nil {
+		return nil, err
 	}
 	ic, err := BuildIFS(ctx, o, set)
 	if err != nil {
@@ -411,7 +426,16 @@ func missingCleo(set map[string]string) error {
 	case "", TransportREST:
 		return missing("Cleo", set, SettingCleoURL, SettingCleoUser)
 	case TransportSFTP:
-		return missing("Cleo", set, SettingCleoHost, SettingCleoUser)
+		err := missing("Cleo", set, SettingCleoHost, SettingCleoUser)
+		if set[SettingCleoHostKey] == "" && set[SettingCleoKnownHost] == "" {
+			var me *MissingError
+			if !errors.As(err, &me) {
+				me = &MissingError{Connection: "Cleo"}
+			}
+			me.Keys = append(me.Keys, SettingCleoHostKey+" or "+SettingCleoKnownHost)
+			return me
+		}
+		return err
 	case TransportFolder:
 		if firstSet(set[SettingCleoRoot], set[SettingCleoURL]) == "" {
 			return &MissingError{Connection: "Cleo", Keys: []string{SettingCleoRoot}}

@@ -57,7 +57,7 @@ func TestOpen(t *testing.T) {
 		{name: "rest", set: with(map[string]string{SettingCleoURL: "http://127.0.0.1:1", SettingCleoUser: "u"}), secrets: allSecrets,
 			wantType: &cleo.REST{}},
 		{name: "sftp without host", set: with(map[string]string{SettingCleoTransport: "sftp", SettingCleoUser: "u"}), secrets: allSecrets,
-			missing: []string{SettingCleoHost}},
+			missing: []string{SettingCleoHost, SettingCleoHostKey + " or " + SettingCleoKnownHost}},
 		{name: "sftp without host key", set: with(map[string]string{SettingCleoTransport: "sftp", SettingCleoHost: "127.0.0.1:22", SettingCleoUser: "u"}),
 			secrets: allSecrets, missing: []string{SettingCleoHostKey + " or " + SettingCleoKnownHost}},
 		{name: "sftp without password or key", set: with(map[string]string{SettingCleoTransport: "sftp", SettingCleoHost: "127.0.0.1:22",
@@ -123,7 +123,7 @@ func TestFolderPartners(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	for k, v := range map[string]string{SettingCleoTransport: "folder", SettingCleoRoot: t.TempDir(),
-		SettingCleoPartners: "ACME=ZZ:ACME01\nBETA=01:123456789", SettingOurID: "OURCO"} {
+		SettingCleoPartners: "ACME=ZZ:ACME01\nBETA=01:123456789@S1002", SettingOurID: "OURCO"} {
 		st.SetSetting(ctx, "test", k, v)
 	}
 	set, _ := Options{Store: st}.Settings(ctx)
@@ -132,7 +132,7 @@ func TestFolderPartners(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps, _ := tr.Partners(ctx)
-	if len(ps) != 2 || ps[1].ISAQualifier != "01" || ps[1].ISAID != "123456789" || ps[0].OurID != "OURCO" || ps[0].OurQualifier != "ZZ" || !ps[0].Enabled {
+	if len(ps) != 2 || ps[1].ISAQualifier != "01" || ps[1].ISAID != "123456789" || ps[1].ExternalID != "S1002" || ps[0].ExternalID != "" || ps[0].OurID != "OURCO" || ps[0].OurQualifier != "ZZ" || !ps[0].Enabled {
 		t.Fatalf("partners %+v", ps)
 	}
 }
