@@ -77,3 +77,37 @@ func TestElement5(t *testing.T) {
 		}
 	}
 }
+
+// TestAddExtension compares the inline line-extension sum with money's
+// Mul and Add over random coefficients, scales and overflow edges.
+func TestAddExtension(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	coef := func() int64 {
+		switch rng.IntN(4) {
+		case 0:
+			return rng.Int64N(1000) - 500
+		case 1:
+			return rng.Int64N(1<<32) - 1<<31
+		case 2:
+			return rng.Int64() - 1<<62
+		}
+		return []int64{0, 1, -1, 1<<31 - 1, -(1<<31 - 1), 1 << 31, -(1 << 31), 1<<62 - 1, -(1<<62 - 1), 1 << 62}[rng.IntN(10)]
+	}
+	dec := func() money.Decimal {
+		d := money.New(coef(), rng.IntN(money.MaxScale+1))
+		if rng.IntN(50) == 0 {
+			d = money.New(1, money.MaxScale+1) // invalid
+		}
+		return d
+	}
+	for range 200000 {
+		sum, q, p := dec(), dec(), dec()
+		if rng.IntN(2) == 0 { // the common case: the sum already at the product's scale
+			sum = money.New(coef(), min(q.Scale()+p.Scale(), money.MaxScale))
+		}
+		got, want := addExtension(sum, q, p), sum.Add(q.Mul(p))
+		if got != want {
+			t.Fatalf("addExtension(%v, %v, %v) = %v (%d, %d), want %v (%d, %d)", sum, q, p, got, got.Coef(), got.Scale(), want, want.Coef(), want.Scale())
+		}
+	}
+}

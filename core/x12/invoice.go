@@ -382,7 +382,23 @@ func (m *mapper) it1(raw string, idLen, pos int, pool *[]ProductID, l *InvoiceLi
 	setStr(&l.BuyerPart, buyer)
 	setStr(&l.VendorPart, vendor)
 	setStr(&l.UPC, upc)
-	m.lineSum = m.lineSum.Add(l.Quantity.Mul(l.UnitPrice))
+	m.lineSum = addExtension(m.lineSum, l.Quantity, l.UnitPrice)
+}
+
+// addExtension is sum.Add(q.Mul(p)) with the common case inline: both
+// coefficients below 2^31 (so the product fits), a product scale of at
+// most money.MaxScale (so Mul does not round) and the sum already at that
+// scale with room to add (so Add neither aligns nor overflows). Anything
+// else goes through money, so the result is always the same.
+func addExtension(sum, q, p money.Decimal) money.Decimal {
+	const small = 1 << 31
+	qc, pc, sc := q.Coef(), p.Coef(), sum.Coef()
+	scale := q.Scale() + p.Scale()
+	if q.Valid() && p.Valid() && sum.Valid() && scale <= money.MaxScale && sum.Scale() == scale &&
+		-small < qc && qc < small && -small < pc && pc < small && -(1<<62) < sc && sc < 1<<62 {
+		return money.New(sc+qc*pc, scale)
+	}
+	return sum.Add(q.Mul(p))
 }
 
 // addDescription appends a PID05 to the line's description, space-separated.
