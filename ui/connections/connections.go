@@ -32,8 +32,15 @@ const (
 	SecretCleoKey      = "cleo.private_key"
 )
 
+// Cleo transport kinds, the values of CleoSettings.Transport.
+const (
+	TransportREST   = "rest"
+	TransportSFTP   = "sftp"
+	TransportFolder = "folder"
+)
+
 // Cleo transports offered.
-var Transports = []string{"rest", "sftp", "folder"}
+var Transports = []string{TransportREST, TransportSFTP, TransportFolder}
 
 // IFSSettings are the non-secret IFS Cloud connection settings.
 type IFSSettings struct {
@@ -43,10 +50,19 @@ type IFSSettings struct {
 // CleoSettings are the non-secret Cleo connection settings.
 type CleoSettings struct {
 	Transport          string // one of Transports
-	URL                string // REST base URL, or the folder path
+	URL                string // REST base URL
 	Host               string // SFTP host:port
-	User               string
+	User               string // REST or SFTP user
 	HostKeyFingerprint string // SFTP: "SHA256:…"
+	KnownHostsFile     string // SFTP: known_hosts pinning the key, instead of the fingerprint
+	// Root is the mailbox folder: on the SFTP server, or the local (or
+	// mounted) folder of the folder transport.
+	Root string
+	// PerPartner: the mailbox has one subfolder per partner alias.
+	PerPartner bool
+	// Partners of a file mailbox, "ALIAS=QUAL:ID[@IFS supplier]" per line
+	// (a file system has no partner list of its own).
+	Partners string
 }
 
 // Settings are both connections' settings.
@@ -96,6 +112,8 @@ type Screen struct {
 	ifsSecret                                           *widget.Entry
 	transport                                           *widget.Select
 	cleoURL, cleoHost, cleoUser, cleoFP                 *widget.Entry
+	cleoKnownHosts, cleoRoot, cleoPartners              *widget.Entry
+	cleoPerPartner                                      *widget.Check
 	cleoPassword, cleoKey                               *widget.Entry
 	ifsExpiry, cleoExpiry                               *widget.Label
 	ifsReport, cleoReport                               *fyne.Container
@@ -155,7 +173,7 @@ func (s *Screen) build() {
 	)
 
 	s.transport = widget.NewSelect(Transports, func(string) { s.transportChanged() })
-	s.cleoURL = entry("https://api.cleo.com … or a folder")
+	s.cleoURL = entry("https://api.cleo.com")
 	s.cleoHost = entry("sftp host:port")
 	s.cleoUser = entry("user")
 	s.cleoPassword = widget.NewPasswordEntry()
@@ -164,18 +182,28 @@ func (s *Screen) build() {
 	s.cleoKey.SetMinRowsVisible(2)
 	s.cleoKey.Password = true
 	s.cleoFP = entry("SHA256:… host-key fingerprint")
+	s.cleoKnownHosts = entry("or a known_hosts file")
+	s.cleoRoot = entry("mailbox folder (SFTP path or local folder)")
+	s.cleoPerPartner = widget.NewCheck("One subfolder per partner", nil)
+	s.cleoPartners = widget.NewMultiLineEntry()
+	s.cleoPartners.SetPlaceHolder("ACME=ZZ:ACME01@S1001, one partner per line")
+	s.cleoPartners.SetMinRowsVisible(2)
 	s.cleoExpiry = widget.NewLabel("")
 	s.cleoExpiry.Wrapping = fyne.TextWrapWord
 	s.cleoReport = container.NewVBox()
 	s.testCleo = widget.NewButtonWithIcon("Save and test Cleo connection", theme.MediaPlayIcon(), func() { s.Test(Cleo) })
 	cleoForm := widget.NewForm(
 		widget.NewFormItem("Transport", s.transport),
-		widget.NewFormItem("URL or folder", s.cleoURL),
+		widget.NewFormItem("URL", s.cleoURL),
 		widget.NewFormItem("Host", s.cleoHost),
 		widget.NewFormItem("User", s.cleoUser),
 		widget.NewFormItem("Password", s.cleoPassword),
 		widget.NewFormItem("Private key", s.cleoKey),
 		widget.NewFormItem("Host-key fingerprint", s.cleoFP),
+		widget.NewFormItem("Known hosts", s.cleoKnownHosts),
+		widget.NewFormItem("Mailbox folder", s.cleoRoot),
+		widget.NewFormItem("", s.cleoPerPartner),
+		widget.NewFormItem("Partners", s.cleoPartners),
 	)
 
 	s.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save(nil) })
@@ -194,16 +222,23 @@ func (s *Screen) build() {
 	)
 }
 
+// transportChanged enables the fields the chosen transport reads.
 func (s *Screen) transportChanged() {
-	switch s.transport.Selected {
-	case "sftp":
-		s.cleoHost.Enable()
-		s.cleoFP.Enable()
-		s.cleoKey.Enable()
-	default:
-		s.cleoHost.Disable()
-		s.cleoFP.Disable()
-		s.cleoKey.Disable()
+	t := s.transport.Selected
+	rest, sftp, file := t == TransportREST || t == "", t == TransportSFTP, t == TransportSFTP || t == TransportFolder
+	for _, f := range []struct {
+		w  fyne.Disableable
+		on bool
+	}{
+		{s.cleoURL, rest}, {s.cleoUser, rest || sftp}, {s.cleoPassword, rest || sftp},
+		{s.cleoHost, sftp}, {s.cleoFP, sftp}, {s.cleoKey, sftp}, {s.cleoKnownHosts, sftp},
+		{s.cleoRoot, file}, {s.cleoPerPartner, file}, {s.cleoPartners, file},
+	} {
+		if f.on {
+			f.w.Enable()
+		} else {
+			f.w.Disable()
+		}
 	}
 }
 
@@ -245,6 +280,10 @@ func (s *Screen) show(st Settings) {
 	s.cleoHost.SetText(st.Cleo.Host)
 	s.cleoUser.SetText(st.Cleo.User)
 	s.cleoFP.SetText(st.Cleo.HostKeyFingerprint)
+	s.cleoKnownHosts.SetText(st.Cleo.KnownHostsFile)
+	s.cleoRoot.SetText(st.Cleo.Root)
+	s.cleoPerPartner.SetChecked(st.Cleo.PerPartner)
+	s.cleoPartners.SetText(st.Cleo.Partners)
 }
 
 func (s *Screen) showSecrets(sec map[string]SecretState) {
@@ -291,7 +330,8 @@ func (s *Screen) settings() Settings {
 	return Settings{
 		IFS: IFSSettings{URL: tr(s.ifsURL), Realm: tr(s.ifsRealm), ClientID: tr(s.ifsClient), Company: tr(s.ifsCompany), ResourceProfile: tr(s.ifsProfile)},
 		Cleo: CleoSettings{Transport: s.transport.Selected, URL: tr(s.cleoURL), Host: tr(s.cleoHost), User: tr(s.cleoUser),
-			HostKeyFingerprint: tr(s.cleoFP)},
+			HostKeyFingerprint: tr(s.cleoFP), KnownHostsFile: tr(s.cleoKnownHosts), Root: tr(s.cleoRoot),
+			PerPartner: s.cleoPerPartner.Checked, Partners: strings.TrimSpace(s.cleoPartners.Text)},
 	}
 }
 
