@@ -237,10 +237,19 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 		return exceptions.Detail{}, err
 	}
 	d := exceptions.Detail{Row: row(x), Message: x.Message, Fix: x.Fix}
+	var inv *engine.Invoice
 	if x.DocumentID != 0 {
 		if doc, err := st.Document(ctx, x.DocumentID); err == nil {
 			d.RawEDI = string(doc.RawEDI)
 			d.Parsed = flatten(doc.Parsed)
+			inv = parsedInvoice(doc.Parsed)
+		}
+	}
+	if inv != nil && inv.PONumber != "" && poMismatch[engine.Reason(x.Reason)] {
+		d.ComparePO = inv.PONumber
+		for _, l := range inv.Lines {
+			d.InvoiceLines = append(d.InvoiceLines, exceptions.InvoiceLine{LineNo: l.LineNumber, BuyerPart: l.BuyerPart,
+				VendorPart: l.VendorPart, Description: l.Description, Qty: l.Quantity, Unit: l.UOM, Price: l.UnitPrice})
 		}
 	}
 	var c map[string]any
@@ -272,6 +281,37 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 		}
 	}
 	return d, nil
+}
+
+// poMismatch are the reasons whose fix needs the IFS PO beside the invoice.
+var poMismatch = map[engine.Reason]bool{
+	engine.ReasonPriceVariance: true, engine.ReasonQuantityOver: true, engine.ReasonPOLineNotFound: true,
+	engine.ReasonCurrency: true, engine.ReasonPOSupplier: true, engine.ReasonPONotOpen: true,
+}
+
+// parsedInvoice reads the 810 out of the engine's parsed form (its
+// "invoice" member is an engine.Invoice), nil when there is none.
+func parsedInvoice(raw json.RawMessage) *engine.Invoice {
+	var pf struct {
+		Invoice *engine.Invoice `json:"invoice"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &pf) != nil {
+		return nil
+	}
+	return pf.Invoice
+}
+
+// PurchaseOrder reads the PO through the engine (the GUI never calls IFS itself).
+func (s *exceptionSource) PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return domain.PurchaseOrder{}, err
+	}
+	po, err := e.PurchaseOrder(ctx, orderNo)
+	if err != nil {
+		return domain.PurchaseOrder{}, fmt.Errorf("read purchase order %s: %w", orderNo, err)
+	}
+	return po, nil
 }
 
 // flatten shows the engine's parsed JSON as labelled fields: nested objects

@@ -97,6 +97,9 @@ type Screen struct {
 	parsedBox   *fyne.Container
 	rawLbl      *widget.Label
 	linesBox    *fyne.Container
+	poMsg       *widget.Label // the comparison's state line: loading, IFS unreachable, summary
+	poSeq       int           // bumped per opened exception: late PO answers are dropped
+	poRows      []LineMatch   // the comparison shown, for tests
 	tabs        *container.AppTabs
 	head        *fyne.Container
 	body        *fyne.Container
@@ -512,30 +515,20 @@ func (s *Screen) showDetail(d *Detail) {
 	s.rawLbl.SetText(segmentLines(d.RawEDI))
 
 	s.linesBox.Objects = nil
-	if len(d.Lines) == 0 {
+	s.poSeq++
+	switch {
+	case d.ComparePO != "":
+		s.poMsg = widget.NewLabel("Reading purchase order " + d.ComparePO + " from IFS…")
+		s.poMsg.Wrapping = fyne.TextWrapWord
+		s.linesBox.Add(s.poMsg)
+		s.fetchPO(d, s.poSeq)
+	case len(d.Lines) == 0:
 		s.linesBox.Add(widget.NewLabel("No IFS purchase order lines to compare for this exception."))
-	} else {
-		grid := container.NewGridWithColumns(4,
-			bold("Line"), bold("Field"), bold("Invoice"), bold("IFS PO"))
-		for _, ln := range d.Lines {
-			for _, c := range ln.Cells {
-				inv, po := widget.NewLabel(c.Invoice), widget.NewLabel(c.PO)
-				field := widget.NewLabel(c.Label)
-				if c.Differs {
-					inv.Importance, po.Importance = widget.DangerImportance, widget.DangerImportance
-					inv.TextStyle.Bold, po.TextStyle.Bold = true, true
-					field.SetText(c.Label + " ≠")
-				}
-				grid.Add(widget.NewLabel(ln.Line))
-				grid.Add(field)
-				grid.Add(inv)
-				grid.Add(po)
-			}
-		}
-		s.linesBox.Add(grid)
+	default:
+		s.linesBox.Add(contextGrid(d.Lines))
 	}
 	s.linesBox.Refresh()
-	if len(d.Lines) > 0 {
+	if d.ComparePO != "" || len(d.Lines) > 0 {
 		s.tabs.SelectIndex(1)
 	} else {
 		s.tabs.SelectIndex(0)

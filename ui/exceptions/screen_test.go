@@ -3,12 +3,15 @@ package exceptions_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
 
 	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
@@ -211,5 +214,75 @@ func TestAddGLRuleAndReplay(t *testing.T) {
 	run.Drain()
 	if res, e := s.Status(); e != "" || !strings.Contains(res, "GL rule added") || !strings.Contains(res, "posted to IFS") {
 		t.Fatalf("result %q error %q", res, e)
+	}
+}
+
+type kindErr domain.ErrorKind
+
+func (k kindErr) Error() string               { return "dial tcp 127.0.0.1:1: connection refused" }
+func (k kindErr) ErrorKind() domain.ErrorKind { return domain.ErrorKind(k) }
+
+func openPriceMismatch(t *testing.T, src *uifake.Exceptions) (*exceptions.Screen, *uikit.Runner) {
+	t.Helper()
+	s, run := newScreen(t, src)
+	if !s.SetReason("price_mismatch") {
+		t.Fatal("reason price_mismatch not offered")
+	}
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	return s, run
+}
+
+// The IFS PO beside the invoice: one row per invoice line matched to its PO
+// line, differences flagged, PO lines not invoiced and invoice lines without
+// a PO line marked.
+func TestPOSideBySide(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	s, _ := openPriceMismatch(t, uifake.NewExceptions(40))
+	rows := s.Comparison()
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%d %s/%s q%v u%v p%v", r.State, r.Invoice.LineNo, r.PO.LineNo, r.QtyDiffers, r.UnitDiffers, r.PriceDiffers))
+	}
+	want := []string{
+		"0 1/1 qfalse ufalse ptrue", // billed at 12.50, ordered at 11.00
+		"0 2/2 qtrue ufalse pfalse", // 120 billed, 100 ordered
+		"1 9/ qfalse ufalse pfalse", // no PO line
+		"2 /3 qfalse ufalse pfalse", // not invoiced
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m := s.ComparisonMessage(); !strings.Contains(m, "PO1001") || !strings.Contains(m, "4 lines differ") {
+		t.Fatalf("summary %q", m)
+	}
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	uitest.AssertMarkup(t, "po_side_by_side.xml", w)
+}
+
+// IFS unreachable: the pane says so in place with plain advice, keeps the
+// engine's recorded difference, and opens no dialog.
+func TestPOUnreachableInPlace(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(40)
+	src.Failures["PurchaseOrder"] = kindErr(domain.KindTransient)
+	s, _ := openPriceMismatch(t, src)
+	m := s.ComparisonMessage()
+	if !strings.Contains(m, "Could not read purchase order PO1001") || !strings.Contains(m, "cannot be reached right now") {
+		t.Fatalf("message %q", m)
+	}
+	if s.Comparison() != nil {
+		t.Fatalf("rows shown without a PO: %v", s.Comparison())
+	}
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	if w.Canvas().Overlays().Top() != nil {
+		t.Fatal("a dialog or popup opened")
+	}
+	if mk := test.RenderToMarkup(w.Canvas()); !strings.Contains(mk, "What the engine recorded") {
+		t.Fatal("the engine's recorded difference is not shown as a fallback")
 	}
 }

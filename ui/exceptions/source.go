@@ -10,6 +10,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
 
@@ -88,7 +89,12 @@ type Detail struct {
 	Fix     string // plain-language next step
 	RawEDI  string
 	Parsed  []Field
-	Lines   []LineDiff // PO mismatches: invoice vs IFS PO lines
+	Lines   []LineDiff // PO mismatches: the failing attribute, from the exception's context
+	// ComparePO is the IFS purchase order to show side by side with the
+	// invoice lines; set only for PO mismatches. The screen reads it with
+	// Source.PurchaseOrder when the exception opens.
+	ComparePO    string
+	InvoiceLines []InvoiceLine
 	// PartnerKey is set when the fix is a partner ↔ supplier mapping, which the
 	// clerk can make right here; Suggestions are the engine's best guesses.
 	PartnerKey  string
@@ -135,4 +141,7 @@ type Source interface {
 	// AddGLRule codes a supplier's charge to an account and cost centre (an
 	// audited mapping change).
 	AddGLRule(ctx context.Context, supplierID, chargeCode, account, costCentre string) error
+	// PurchaseOrder reads an IFS purchase order with its lines; errors are
+	// classified (domain.KindOf) so the pane can say what to do.
+	PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 )
@@ -221,6 +222,12 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 			{Label: "Unit price", Invoice: "12.50", PO: "11.00", Differs: true},
 			{Label: "Item", Invoice: "WIDGET-A", PO: "WIDGET-A"},
 		}}}
+		d.ComparePO = "PO1001"
+		d.InvoiceLines = []exceptions.InvoiceLine{
+			{LineNo: "1", BuyerPart: "WIDGET-A", Description: "Widget, type A", Qty: money.FromInt(10), Unit: "EA", Price: money.MustParse("12.50")},
+			{LineNo: "2", BuyerPart: "BOLT-M8", Description: "Bolt M8 x 40", Qty: money.FromInt(120), Unit: "EA", Price: money.MustParse("0.20")},
+			{LineNo: "9", VendorPart: "FRT-EXP", Description: "Express handling", Qty: money.FromInt(1), Unit: "EA", Price: money.MustParse("25.00")},
+		}
 	}
 	return d, nil
 }
@@ -320,5 +327,34 @@ func (f *Exceptions) AddGLRule(_ context.Context, supplier, charge, account, cc 
 	f.Log = append(f.Log, fmt.Sprintf("gl %s %s %s %s", supplier, charge, account, cc))
 	return nil
 }
+
+// PurchaseOrder implements exceptions.Source: PO1001 has a line billed at
+// the wrong price, one over-billed and one not invoiced; other numbers are
+// not found. Failures["PurchaseOrder"] simulates IFS being unreachable.
+func (f *Exceptions) PurchaseOrder(_ context.Context, no string) (domain.PurchaseOrder, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("PurchaseOrder"); err != nil {
+		return domain.PurchaseOrder{}, fmt.Errorf("read purchase order %s: %w", no, err)
+	}
+	if no != "PO1001" {
+		return domain.PurchaseOrder{}, fmt.Errorf("read purchase order %s: %w", no, notFound{})
+	}
+	line := func(n, part, desc string, qty int64, price string) domain.PurchaseOrderLine {
+		return domain.PurchaseOrderLine{OrderNo: no, LineNo: n, ReleaseNo: "1", PartNo: part, Description: desc,
+			Quantity: money.FromInt(qty), Unit: "EA", UnitPrice: money.MustParse(price), Currency: "USD", State: "Released"}
+	}
+	return domain.PurchaseOrder{OrderNo: no, Company: "10", SupplierID: "S1001", Currency: "USD", State: "Released",
+		Lines: []domain.PurchaseOrderLine{
+			line("1", "WIDGET-A", "Widget, type A", 10, "11.00"),
+			line("2", "BOLT-M8", "Bolt M8 x 40", 100, "0.20"),
+			line("3", "NUT-M8", "Nut M8", 100, "0.05"),
+		}}, nil
+}
+
+type notFound struct{}
+
+func (notFound) Error() string               { return "not found in IFS" }
+func (notFound) ErrorKind() domain.ErrorKind { return domain.KindNotFound }
 
 var _ exceptions.Source = (*Exceptions)(nil)
