@@ -17,6 +17,11 @@ type PartnerInfo struct {
 	ISAID        string
 	GSID         string
 	ExternalID   string // IFS supplier id stored at Cleo
+	// OurQualifier and OurID are the X12 identity the partner expects us
+	// to use (Cleo's receiver ids for the connection); the fallback when
+	// no identity of our own is configured.
+	OurQualifier string
+	OurID        string
 	Mode         string // "live" or "test"
 	AckDeadline  time.Duration
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,22 +14,47 @@ import (
 )
 
 // ourKey is our X12 identity as a control-number sender/receiver key.
-func (e *Engine) ourKey() string { return e.p.Us.Qualifier + ":" + e.p.Us.ID }
+func ourKey(us Identity) string { return us.Qualifier + ":" + us.ID }
+
+// us is the identity we send under to one partner: the configured one, or,
+// when none is configured, what the partner itself names as its receiver
+// (Cleo's connection ids for an 850, the received ISA07/08 for a 997), so
+// an admin who never filled in "our X12 id" still sends valid envelopes.
+func (e *Engine) us(fallback Identity) (Identity, error) {
+	if e.p.Us.ID != "" && e.p.Us.Qualifier != "" {
+		return e.p.Us, nil
+	}
+	us := Identity{Qualifier: strings.ToUpper(strings.TrimSpace(fallback.Qualifier)), ID: strings.TrimSpace(fallback.ID), GSID: strings.TrimSpace(fallback.GSID)}
+	if us.ID == "" || us.Qualifier == "" {
+		return us, errNoIdentity
+	}
+	if us.GSID == "" {
+		us.GSID = us.ID
+	}
+	return us, nil
+}
+
+// errNoIdentity means neither the settings nor the partner say who we are in X12.
+var errNoIdentity = errors.New("our X12 identity is not set (settings edi.our_qualifier and edi.our_id) and the partner names none: set it under Connections")
 
 // envelope allocates the three control numbers for one outbound interchange
 // to partner ("QUAL:ID") inside tx, so they are never reused once committed.
-func (e *Engine) envelope(tx *store.Tx, partnerKey, gsReceiver string, test bool) (Envelope, error) {
+// fallback is our identity as the partner knows it (see us).
+func (e *Engine) envelope(tx *store.Tx, partnerKey, gsReceiver string, test bool, fallback Identity) (Envelope, error) {
+	me, err := e.us(fallback)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("envelope for %s: %w", partnerKey, err)
+	}
 	q, id, _ := strings.Cut(partnerKey, ":")
-	env := Envelope{SenderQual: e.p.Us.Qualifier, SenderID: e.p.Us.ID, ReceiverQual: q, ReceiverID: id,
-		GSSender: e.p.Us.GSID, GSReceiver: firstNonEmpty(gsReceiver, id), Test: test, Time: e.clock.Now()}
-	var err error
-	if env.ISAControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlISA); err != nil {
+	env := Envelope{SenderQual: me.Qualifier, SenderID: me.ID, ReceiverQual: q, ReceiverID: id,
+		GSSender: me.GSID, GSReceiver: firstNonEmpty(gsReceiver, id), Test: test, Time: e.clock.Now()}
+	if env.ISAControl, err = tx.NextControlNumber(ourKey(me), partnerKey, store.ControlISA); err != nil {
 		return env, err
 	}
-	if env.GSControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlGS); err != nil {
+	if env.GSControl, err = tx.NextControlNumber(ourKey(me), partnerKey, store.ControlGS); err != nil {
 		return env, err
 	}
-	if env.STControl, err = tx.NextControlNumber(e.ourKey(), partnerKey, store.ControlST); err != nil {
+	if env.STControl, err = tx.NextControlNumber(ourKey(me), partnerKey, store.ControlST); err != nil {
 		return env, err
 	}
 	return env, nil
@@ -41,7 +67,7 @@ func (e *Engine) build997(ctx context.Context, tx *store.Tx, cfg *config, f stor
 	s0 := group[0]
 	p := cfg.partnerByKey(s0.Partner())
 	test := p != nil && p.Mode == "test"
-	env, err := e.envelope(tx, s0.Partner(), s0.GSSender, test)
+	env, err := e.envelope(tx, s0.Partner(), s0.GSSender, test, Identity{Qualifier: s0.ReceiverQual, ID: s0.ReceiverID, GSID: s0.GSReceiver})
 	if err != nil {
 		return store.Document{}, err
 	}
@@ -285,7 +311,7 @@ func (e *Engine) buildPO(ctx context.Context, cfg *config, po domain.PurchaseOrd
 		} else {
 			key := partner.Key()
 			test := partner.Mode == "test"
-			env, err := e.envelope(tx, key, partner.GSID, test)
+			env, err := e.envelope(tx, key, partner.GSID, test, Identity{Qualifier: partner.OurQualifier, ID: partner.OurID})
 			if err != nil {
 				return err
 			}
