@@ -251,9 +251,22 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: database schema version %d is newer than this program (%d): upgrade ml-connector", cur, len(ms))
 	}
 	for _, m := range ms[cur:] {
+		// The write connection begins IMMEDIATE, so this transaction holds
+		// the write lock; re-reading the version inside it makes two opens
+		// of one file (the GUI and a CLI command, or the demo's two stores)
+		// apply each migration exactly once.
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		var now int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&now); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if now >= m.version {
+			_ = tx.Rollback()
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			_ = tx.Rollback()
