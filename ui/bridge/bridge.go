@@ -14,18 +14,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/ml-connector/ifs-cleo/core/cleo"
-	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/connector"
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/events"
-	"github.com/ml-connector/ifs-cleo/core/ifs"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui"
+	"github.com/ml-connector/ifs-cleo/ui/connections"
 )
 
 // ErrNotConfigured is what actions return before the connections are complete.
@@ -148,64 +149,111 @@ func (b *Bridge) rebuild(ctx context.Context) error {
 	return nil
 }
 
-// build makes the engine from the stored settings and secrets, as the CLI's
-// sync and run commands do.
+// options are what core/connector builds from.
+func (b *Bridge) options() connector.Options {
+	return connector.Options{Store: b.cfg.Store, Secrets: b.cfg.Secrets, Logger: b.cfg.Logger, Bus: b.cfg.Bus, SecretTimeout: 10 * time.Second}
+}
+
+// build makes the engine from the stored settings and secrets, exactly as
+// the CLI's sync and run commands do (core/connector).
 func (b *Bridge) build(ctx context.Context) (*engine.Engine, func(), error) {
-	st := b.cfg.Store
-	set, err := st.Settings(ctx)
+	c, err := connector.Open(ctx, b.options())
 	if err != nil {
+		if errors.Is(err, connector.ErrNotConfigured) {
+			return nil, nil, fmt.Errorf("%w (%v)", ErrNotConfigured, err)
+		}
 		return nil, nil, err
 	}
-	for _, k := range []string{cli.SettingIFSURL, cli.SettingIFSClientID, cli.SettingIFSCompany, cli.SettingCleoURL, cli.SettingCleoUser} {
-		if set[k] == "" {
-			return nil, nil, fmt.Errorf("%w (%s is empty)", ErrNotConfigured, k)
+	return c.Engine, func() { c.Close() }, nil
+}
+
+// connSource is the Connections screen's source: every setting of the three
+// Cleo transports, stored under core/connector's keys, and a test per
+// connection (IFS can be checked before Cleo is filled in). Secrets are
+// handled by the embedded connectionSource.
+type connSource struct{ *connectionSource }
+
+// Load implements connections.Source.
+func (s *connSource) Load(ctx context.Context) (connections.Settings, error) {
+	set, err := s.b.cfg.Store.Settings(ctx)
+	if err != nil {
+		return connections.Settings{}, err
+	}
+	c := connections.Settings{
+		IFS: connections.IFSSettings{URL: set[connector.SettingIFSURL], Realm: set[connector.SettingIFSRealm],
+			ClientID: set[connector.SettingIFSClientID], Company: set[connector.SettingIFSCompany], ResourceProfile: set[connector.SettingIFSProfile]},
+		Cleo: connections.CleoSettings{Transport: set[connector.SettingCleoTransport], URL: set[connector.SettingCleoURL],
+			Host: set[connector.SettingCleoHost], User: set[connector.SettingCleoUser], HostKeyFingerprint: set[connector.SettingCleoHostKey],
+			KnownHostsFile: set[connector.SettingCleoKnownHost], Root: set[connector.SettingCleoRoot],
+			PerPartner: set[connector.SettingCleoPerPartner] == "true", Partners: set[connector.SettingCleoPartners]},
+	}
+	if c.Cleo.Transport == connector.TransportFolder && c.Cleo.Root == "" {
+		c.Cleo.Root = c.Cleo.URL // the screen once took the folder in the URL field
+	}
+	return c, nil
+}
+
+// Save implements connections.Source; it checks the partner list first so
+// a typo is reported in place, not at the next sync.
+func (s *connSource) Save(ctx context.Context, c connections.Settings) error {
+	if _, err := connector.ParsePartners(c.Cleo.Partners, "", ""); err != nil {
+		return fmt.Errorf("partners: %w", err)
+	}
+	actor := engine.OSUser()
+	for k, v := range map[string]string{
+		connector.SettingIFSURL: c.IFS.URL, connector.SettingIFSRealm: c.IFS.Realm, connector.SettingIFSClientID: c.IFS.ClientID,
+		connector.SettingIFSCompany: c.IFS.Company, connector.SettingIFSProfile: c.IFS.ResourceProfile,
+		connector.SettingCleoTransport: c.Cleo.Transport, connector.SettingCleoURL: c.Cleo.URL, connector.SettingCleoHost: c.Cleo.Host,
+		connector.SettingCleoUser: c.Cleo.User, connector.SettingCleoHostKey: c.Cleo.HostKeyFingerprint,
+		connector.SettingCleoKnownHost: c.Cleo.KnownHostsFile, connector.SettingCleoRoot: c.Cleo.Root,
+		connector.SettingCleoPerPartner: strconv.FormatBool(c.Cleo.PerPartner), connector.SettingCleoPartners: c.Cleo.Partners,
+	} {
+		if err := s.b.cfg.Store.SetSetting(ctx, actor, k, v); err != nil {
+			return fmt.Errorf("save %s: %w", k, err)
 		}
 	}
-	if t := set[SettingCleoTransport]; t != "" && t != "rest" {
-		return nil, nil, fmt.Errorf("the Cleo transport %q is not available in the desktop app yet: use rest", t)
-	}
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	return nil
+}
+
+// Test checks one connection on its own. When it passes, the engine is
+// rebuilt from the saved settings if the other connection is complete too
+// (a working engine starts its schedules, and a first setup syncs at once).
+func (s *connSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	ifsSecret, err := b.cfg.Secrets.Get(sctx, cli.SecretIFSClient)
-	if err != nil {
-		return nil, nil, fmt.Errorf("IFS client secret: %w", err)
+	o := s.b.options()
+	var rep domain.TestReport
+	if target == connections.Cleo {
+		rep = connector.TestCleo(tctx, o)
+	} else {
+		rep = connector.TestIFS(tctx, o)
 	}
-	cleoPass, err := b.cfg.Secrets.Get(sctx, cli.SecretCleoPassword)
-	if err != nil {
-		return nil, nil, fmt.Errorf("Cleo password: %w", err)
+	detail := "ok"
+	if !rep.OK() {
+		detail = "failed"
 	}
-	ic, err := ifs.New(ifs.Config{BaseURL: set[cli.SettingIFSURL], TokenURL: set[cli.SettingIFSTokenURL], Realm: set[cli.SettingIFSRealm],
-		ClientID: set[cli.SettingIFSClientID], ClientSecret: ifsSecret, Company: set[cli.SettingIFSCompany], Logger: b.cfg.Logger})
-	if err != nil {
-		return nil, nil, fmt.Errorf("IFS connection: %w", err)
+	s.b.cfg.Bus.Publish(events.ConnectionStatus, events.ConnectionData{Connection: rep.Target, OK: rep.OK(), Detail: detail})
+	if !rep.OK() {
+		return rep, nil
 	}
-	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[cli.SettingCleoURL], Username: set[cli.SettingCleoUser], Password: cleoPass})
-	if err != nil {
-		return nil, nil, fmt.Errorf("Cleo connection: %w", err)
+	wasRunning := s.b.Configured()
+	if err := s.b.rebuild(ctx); err != nil {
+		// The other connection is not ready: its own test says why.
+		s.b.cfg.Logger.Info("engine not started after a connection test", "target", target, "err", err)
+		return rep, nil
 	}
-	send997 := set[cli.SettingSend997] != "false"
-	ourQual, ourID := set[cli.SettingOurQual], set[cli.SettingOurID]
-	if ourID == "" {
-		if ps, err := st.Partners(ctx); err == nil {
-			for _, p := range ps {
-				if p.OurID != "" {
-					ourQual, ourID = p.OurQualifier, p.OurID
-					break
-				}
+	if !wasRunning {
+		other := connector.TestIFS
+		if target != connections.Cleo {
+			other = connector.TestCleo
+		}
+		if other(tctx, o).OK() {
+			if _, sched, err := s.b.engine(); err == nil {
+				sched.SyncNow() // first working setup: show results now, not at the next cron tick
 			}
 		}
 	}
-	if ourQual == "" {
-		ourQual = "ZZ"
-	}
-	eng, err := engine.New(engine.Params{Store: st, IFS: &engine.IFSClient{C: ic, Company: set[cli.SettingIFSCompany]},
-		Cleo: engine.CleoTransport{T: cc}, EDI: engine.X12Codec{}, Bus: b.cfg.Bus, Logger: b.cfg.Logger,
-		Company: set[cli.SettingIFSCompany], Us: engine.Identity{Qualifier: ourQual, ID: ourID}, Send997: &send997})
-	if err != nil {
-		cc.Close()
-		return nil, nil, err
-	}
-	return eng, func() { cc.Close() }, nil
+	return rep, nil
 }
 
 // Params returns the desktop app's sources, all backed by this bridge.
@@ -215,7 +263,7 @@ func (b *Bridge) Params() ui.Params {
 		Exceptions:  &exceptionSource{b},
 		Documents:   &documentSource{b},
 		Mappings:    &mappingSource{b},
-		Connections: &connectionSource{b},
+		Connections: &connSource{&connectionSource{b}},
 		Schedules:   &scheduleSource{b},
 		Control:     &control{b},
 		Events:      b.cfg.Bus,
