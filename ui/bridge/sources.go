@@ -305,7 +305,7 @@ func parsedInvoice(raw json.RawMessage) *engine.Invoice {
 func (s *exceptionSource) PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error) {
 	e, _, err := s.b.engine()
 	if err != nil {
-		return domain.PurchaseOrder{}, err
+		return domain.PurchaseOrder{}, configErr{err} // the pane points to Connections
 	}
 	po, err := e.PurchaseOrder(ctx, orderNo)
 	if err != nil {
@@ -313,6 +313,12 @@ func (s *exceptionSource) PurchaseOrder(ctx context.Context, orderNo string) (do
 	}
 	return po, nil
 }
+
+// configErr classifies "no engine yet" as local configuration.
+type configErr struct{ error }
+
+func (e configErr) ErrorKind() domain.ErrorKind { return domain.KindConfig }
+func (e configErr) Unwrap() error               { return e.error }
 
 // flatten shows the engine's parsed JSON as labelled fields: nested objects
 // become dotted names ("invoice.PONumber"), arrays of objects one line per

@@ -286,3 +286,42 @@ func TestPOUnreachableInPlace(t *testing.T) {
 		t.Fatal("the engine's recorded difference is not shown as a fallback")
 	}
 }
+
+// slowIFS answers the first PO read only after the clerk moved on (onFirst
+// runs the clerk's next steps while the read is in flight), with an error.
+type slowIFS struct {
+	*uifake.Exceptions
+	onFirst func()
+	calls   int
+}
+
+func (s *slowIFS) PurchaseOrder(ctx context.Context, no string) (domain.PurchaseOrder, error) {
+	s.calls++
+	if s.calls == 1 {
+		s.onFirst()
+		return domain.PurchaseOrder{}, kindErr(domain.KindTransient)
+	}
+	return s.Exceptions.PurchaseOrder(ctx, no)
+}
+
+// A PO answer arriving after the clerk opened another exception is dropped,
+// not shown against the wrong one.
+func TestPOLateAnswerDropped(t *testing.T) {
+	test.NewTempApp(t)
+	src := &slowIFS{Exceptions: uifake.NewExceptions(40)}
+	s, run := newScreen(t, src)
+	var second *exceptions.Detail
+	src.onFirst = func() {
+		s.Select(1)
+		run.Drain() // the second exception and its PO load while the first read hangs
+		second = s.Current()
+	}
+	s.SetReason("price_mismatch")
+	run.Drain()
+	if src.calls != 2 || second == nil {
+		t.Fatalf("PO reads %d, second exception %v", src.calls, second)
+	}
+	if s.Current() != second || s.Comparison() == nil || strings.Contains(s.ComparisonMessage(), "Could not") {
+		t.Fatalf("the late failure of the first read replaced the second exception's comparison: %q", s.ComparisonMessage())
+	}
+}
