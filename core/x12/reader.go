@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -47,6 +48,7 @@ type Reader struct {
 	grpSets    int
 	grpIssues  []Issue
 	grpControl map[string]struct{}
+	grpCtlSeq  []uint64 // all-digit ST02s that rose above every earlier one: value<<4 | length, ascending
 
 	// current set being built
 	inSet     bool
@@ -402,7 +404,7 @@ func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 		r.icGroups++
 		r.grpSets = 0
 		r.grpIssues = nil
-		r.grpControl = nil
+		r.grpControl, r.grpCtlSeq = nil, r.grpCtlSeq[:0]
 		r.inGroup = true
 		r.grpIssues = append(r.grpIssues, Issue{Interchange: r.ic.ControlNumber, Offset: off, Level: LevelSet, Code: "18",
 			SegmentID: "ST", Message: "transaction set is not in a functional group (GS missing)"})
@@ -426,14 +428,65 @@ func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 	if len(st02) < 4 || len(st02) > 9 {
 		r.setError(st, 2, LevelSet, "7", string(clip(st02)), fmt.Sprintf("ST02 control number %q must be 4 to 9 characters", clip(st02)))
 	}
+	if r.seenControl(st02) {
+		r.setError(st, 2, LevelSet, "23", string(clip(st02)), fmt.Sprintf("ST02 control number %q is not unique within the group", clip(st02)))
+	} else {
+		r.rememberControl(st02)
+	}
+}
+
+// ctlKey packs an ST02 of one to nine digits as value<<4 | length: two such
+// control numbers are the same string exactly when their keys are equal.
+func ctlKey(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v<<4 | uint64(len(b)), true
+}
+
+// seenControl reports whether the group already had this ST02. Control
+// numbers usually count up, so an all-digit one above every earlier one is
+// new without a lookup (the map holds only values at or below that maximum,
+// and strings that are not all digits); others are searched in the
+// ascending list and the map.
+func (r *Reader) seenControl(st02 []byte) bool {
+	if k, ok := ctlKey(st02); ok {
+		n := len(r.grpCtlSeq)
+		if n == 0 || k>>4 > r.grpCtlSeq[n-1]>>4 {
+			return false
+		}
+		if _, found := slices.BinarySearch(r.grpCtlSeq, k); found {
+			return true
+		}
+	}
+	_, dup := r.grpControl[string(st02)]
+	return dup
+}
+
+// rememberControl records a new ST02 (up to maxControlSeen per group): in
+// the ascending list when it rises above every earlier all-digit one, else
+// in the map.
+func (r *Reader) rememberControl(st02 []byte) {
+	if len(r.grpControl)+len(r.grpCtlSeq) >= maxControlSeen {
+		return
+	}
+	if k, ok := ctlKey(st02); ok {
+		if n := len(r.grpCtlSeq); n == 0 || k>>4 > r.grpCtlSeq[n-1]>>4 {
+			r.grpCtlSeq = append(r.grpCtlSeq, k)
+			return
+		}
+	}
 	if r.grpControl == nil {
 		r.grpControl = map[string]struct{}{}
 	}
-	if _, dup := r.grpControl[string(st02)]; dup {
-		r.setError(st, 2, LevelSet, "23", string(clip(st02)), fmt.Sprintf("ST02 control number %q is not unique within the group", clip(st02)))
-	} else if len(r.grpControl) < maxControlSeen {
-		r.grpControl[string(st02)] = struct{}{}
-	}
+	r.grpControl[string(st02)] = struct{}{}
 }
 
 func (r *Reader) endSet() {
@@ -605,7 +658,7 @@ func (r *Reader) startGroup(seg []byte, off int64) {
 	r.icGroups++
 	r.inGroup = true
 	r.grpSets = 0
-	r.grpControl = nil
+	r.grpControl, r.grpCtlSeq = nil, r.grpCtlSeq[:0]
 	r.grp = Group{Index: r.icGroups, FunctionalID: el(1), SenderCode: el(2), ReceiverCode: el(3), Date: el(4), Time: el(5),
 		ControlNumber: el(6), Agency: el(7), Version: el(8), Offset: off}
 	g := r.grp
