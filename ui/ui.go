@@ -67,6 +67,10 @@ type Params struct {
 	// NotifyAfter batches new-exception notifications: one notification per
 	// window rather than one per document. Default 15 s.
 	NotifyAfter time.Duration
+	// NoTray skips the system tray, for desktops without a session bus:
+	// there the tray cannot show, and Fyne's tray crashes on quit. Closing
+	// the window then quits, since nothing else could bring it back.
+	NoTray bool
 }
 
 // Screen indices, in navigation order.
@@ -222,7 +226,7 @@ func (u *UI) buildTray() {
 	}
 	u.menu = fyne.NewMenu("ml-connector", open, u.syncItem, u.pauseItem, fyne.NewMenuItemSeparator(), quit)
 	desk, ok := u.app.(desktop.App)
-	if !ok {
+	if !ok || u.p.NoTray {
 		return // no tray: closing the window quits, or the app would be unreachable
 	}
 	u.desk = desk

@@ -102,6 +102,7 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	w.Resize(fyne.NewSize(1280, 740))
 	p := b.Params()
 	p.Demo = opt.demo
+	p.NoTray = !sessionBusAvailable()
 	u := ui.New(a, w, p)
 	for i, n := range screenNames {
 		if n == opt.open {
