@@ -98,7 +98,7 @@ func parseInvoice(s *Set, inv *Invoice) error {
 	lo, hi := s.bodyRange()
 	nLines := 0
 	for i := lo; i < hi; i++ {
-		if x := s.idx[i]; x.idEnd == 3 && s.data[x.start:x.start+3] == "IT1" {
+		if r := s.rawAt(i); len(r) >= 3 && r[:3] == "IT1" && idLen(r, s.sep) == 3 {
 			nLines++
 		}
 	}
@@ -134,7 +134,8 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			end = int(idx[i+1].start)
 		}
 		raw := data[x.start:end]
-		key := segKey(raw[:x.idEnd])
+		idEnd := idLen(raw, s.sep)
+		key := segKey(raw[:idEnd])
 		// The two segments of every line (IT1, PID) skip building a Segment
 		// value: it is a tenth of the mapping time. Neither belongs to an
 		// N1 loop, so the open loops close as they would below.
@@ -142,17 +143,17 @@ func parseInvoice(s *Set, inv *Invoice) error {
 			party, inLineN1, area = nil, false, detail
 			inv.Lines = inv.Lines[:len(inv.Lines)+1]
 			line = &inv.Lines[len(inv.Lines)-1]
-			m.it1(raw, int(x.idEnd), i+1, &inv.pool, line)
+			m.it1(raw, idEnd, i+1, &inv.pool, line)
 			continue
 		}
 		if key == keyPID {
 			party, inLineN1 = nil, false
 			if line != nil {
-				line.addDescription(element5(raw, int(x.idEnd), s.sep))
+				line.addDescription(element5(raw, idEnd, s.sep))
 			}
 			continue
 		}
-		seg := Segment{ID: raw[:x.idEnd], Pos: i + 1, Offset: x.off, raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
+		seg := Segment{ID: raw[:idEnd], Pos: i + 1, Offset: s.offset(x), raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
 		g := &seg
 		if party != nil && area == heading && m.partySegment(party, g) {
 			continue

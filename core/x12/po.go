@@ -61,7 +61,7 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 	lo, hi := s.bodyRange()
 	n := 0
 	for i := lo; i < hi; i++ {
-		if x := s.idx[i]; x.idEnd == 3 && s.data[x.start:x.start+3] == "PO1" {
+		if r := s.rawAt(i); len(r) >= 3 && r[:3] == "PO1" && idLen(r, s.sep) == 3 {
 			n++
 		}
 	}

@@ -519,11 +519,19 @@ func (r *Reader) closeSet() {
 		r.islab = make([]segIndex, 0, max(indexSlab, len(r.metas)))
 	}
 	i0 := len(r.islab)
+	var base int64
+	if len(r.metas) > 0 {
+		base = r.metas[0].off
+	}
 	for _, m := range r.metas {
-		r.islab = append(r.islab, segIndex{start: m.start, idEnd: m.idEnd, off: m.off})
+		rel := uint32(relUnknown)
+		if d := m.off - base; d >= 0 && d < relUnknown {
+			rel = uint32(d)
+		}
+		r.islab = append(r.islab, segIndex{start: m.start, rel: rel})
 	}
 	idx := r.islab[i0:len(r.islab):len(r.islab)]
-	s := &Set{Interchange: r.icP, Group: r.grpP, Index: r.grpSets, data: data, idx: idx, sep: r.elem, comp: r.comp, rep: r.rep}
+	s := &Set{Interchange: r.icP, Group: r.grpP, Index: r.grpSets, data: data, idx: idx, base: base, sep: r.elem, comp: r.comp, rep: r.rep}
 	if len(idx) > 0 {
 		st := s.Segment(0)
 		s.ID, s.ControlNumber, s.Convention = st.Element(1), st.Element(2), st.Element(3)

@@ -195,17 +195,51 @@ type Set struct {
 	Warnings      []Issue      `json:"warnings"`
 	data          string       // arena: every segment's text, concatenated
 	idx           []segIndex   // where each segment is in data (no pointers: cheap for the GC)
+	base          int64        // input offset of the first segment; idx offsets are relative to it
 	sep           byte
 	comp          byte
 	rep           byte
 }
 
 // segIndex locates one segment in a set's arena; it ends where the next
-// one starts.
+// one starts. Eight bytes a segment, as the index is a third of what the
+// reader allocates: the ID ends at the first element separator (idLen), and
+// the input offset is kept relative to the set's first segment.
 type segIndex struct {
-	start int32 // in data
-	idEnd int32 // length of the segment ID
-	off   int64 // byte offset in the input
+	start int32  // in data
+	rel   uint32 // byte offset in the input minus Set.base; relUnknown when it does not fit
+}
+
+// relUnknown marks an offset too far from the set's start to store (the
+// segment's Offset is then -1, unknown).
+const relUnknown = 1<<32 - 1
+
+// offset is the input offset of the segment x.
+func (s *Set) offset(x segIndex) int64 {
+	if x.rel == relUnknown {
+		return -1
+	}
+	return s.base + int64(x.rel)
+}
+
+// rawAt is the text of segment i (in range).
+func (s *Set) rawAt(i int) string {
+	end := len(s.data)
+	if i+1 < len(s.idx) {
+		end = int(s.idx[i+1].start)
+	}
+	return s.data[s.idx[i].start:end]
+}
+
+// idLen is the length of the segment ID at the start of raw: up to the
+// first element separator, or all of raw (as the reader splits it).
+func idLen(raw string, sep byte) int {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == sep {
+			return i
+		}
+	}
+	return len(raw)
 }
 
 // Len is the number of segments, ST through SE inclusive.
@@ -223,7 +257,7 @@ func (s *Set) Segment(i int) Segment {
 		end = int(s.idx[i+1].start)
 	}
 	raw := s.data[x.start:end]
-	return Segment{ID: raw[:x.idEnd], Pos: i + 1, Offset: x.off, raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
+	return Segment{ID: raw[:idLen(raw, s.sep)], Pos: i + 1, Offset: s.offset(x), raw: raw, sep: s.sep, comp: s.comp, rep: s.rep}
 }
 
 // Segments iterates over every segment, ST through SE (SE is absent when
