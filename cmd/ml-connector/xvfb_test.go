@@ -24,6 +24,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
 func xvfbOnly(t *testing.T) {
@@ -265,10 +268,15 @@ func typeInto(t *testing.T, x, y int, text string) {
 
 // The clerk's journey, keyboard only, in the real binary: find the unknown
 // partner's invoice, map the partner to a supplier from its exception and
-// replay it. The seeded invoice then stops at the next problem (its PO does
-// not exist in IFS), which the test checks through the headless CLI.
+// replay it until it is posted. The partner is a supplier's new EDI mailbox
+// (cleosim.UnknownPartnerSupplier of the demo's seed-1 world); the test
+// checks the outcome through the headless CLI.
 func TestXvfbClerkMapsUnknownPartnerAndReplays(t *testing.T) {
 	xvfbOnly(t)
+	sup, po, ok := cleosim.UnknownPartnerSupplier(world.New(1)) // the demo's default seed
+	if !ok {
+		t.Fatal("the demo world has no supplier behind the unknown partner")
+	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	a := startApp(t, bin, "demo", "--data-dir", dir, "--open", "exceptions")
@@ -282,22 +290,22 @@ func TestXvfbClerkMapsUnknownPartnerAndReplays(t *testing.T) {
 	a.screenshot("clerk-1-unmapped-partner.png")
 	xdo(t, "key", "ctrl+m") // the "map to supplier" field
 	xdo(t, "key", "ctrl+a")
-	xdo(t, "type", "--delay", "30", "SUP1001")
+	xdo(t, "type", "--delay", "30", sup.SupplierID)
 	xdo(t, "key", "Return") // map and replay
 	deadline := time.Now().Add(60 * time.Second)
 	var doc map[string]any
 	for time.Now().Before(deadline) {
-		doc = findDocument(t, bin, dir, "UX-88213")
+		doc = findDocument(t, bin, dir, cleosim.UnknownPartnerInvoice)
 		settled := doc != nil && (doc["status"] == "posted" || doc["status"] == "exception")
 		if settled && doc["reason"] != "PARTNER_NOT_MAPPED" {
 			break
 		}
 		time.Sleep(time.Second)
 	}
-	if doc == nil || doc["supplier_id"] != "SUP1001" || doc["reason"] == "PARTNER_NOT_MAPPED" {
-		t.Fatalf("after mapping and replay: %v", doc)
+	if doc == nil || doc["status"] != "posted" || doc["supplier_id"] != sup.SupplierID {
+		t.Fatalf("after mapping to %s (%s) and replay, want posted against %s: %v", sup.SupplierID, sup.Name, po.OrderNo, doc)
 	}
-	t.Logf("UX-88213 after the clerk's fix: status %v, reason %v", doc["status"], doc["reason"])
+	t.Logf("%s after the clerk's fix: status %v, supplier %v, PO %s", cleosim.UnknownPartnerInvoice, doc["status"], doc["supplier_id"], po.OrderNo)
 	time.Sleep(time.Second)
 	a.screenshot("clerk-2-mapped-and-replayed.png")
 }
