@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -361,7 +363,7 @@ func (e *Engine) Suggestions(ctx context.Context) ([]Suggestion, error) {
 		if _, ok := c.Maps.PartnerSupplier[p.Key()]; ok {
 			continue
 		}
-		out = append(out, c.suggest(p.Key(), p)...)
+		out = append(out, mergeSuggestions(c.suggest(p.Key(), p), e.poSuggestions(ctx, c, p.Key()))...)
 	}
 	return out, nil
 }
@@ -405,4 +407,79 @@ func (e *Engine) Send997() bool {
 	e.send97Mu.Lock()
 	defer e.send97Mu.Unlock()
 	return e.send97
+}
+
+// poSuggestions proposes the suppliers whose purchase orders an unmapped
+// partner's invoices quote: a new mailbox of a known supplier bills that
+// supplier's POs, which is a stronger hint than any name. The PO's supplier
+// comes from the 850 we sent for it, else from IFS (bounded, best effort:
+// a suggestion must never fail the mappings screen).
+func (e *Engine) poSuggestions(ctx context.Context, c *config, key string) []Suggestion {
+	docs, err := e.st.Documents(ctx, store.DocumentQuery{Partner: key, Type: store.Type810, Direction: store.Inbound, Limit: 5})
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []Suggestion
+	for _, d := range docs {
+		full, err := e.st.Document(ctx, d.ID)
+		if err != nil {
+			continue
+		}
+		var pf parsedForm
+		if json.Unmarshal(full.Parsed, &pf) != nil || pf.Invoice == nil || pf.Invoice.PONumber == "" || seen[pf.Invoice.PONumber] {
+			continue
+		}
+		po := pf.Invoice.PONumber
+		seen[po] = true
+		supplier := ""
+		if sent, err := e.st.Documents(ctx, store.DocumentQuery{Type: store.Type850, Direction: store.Outbound, BusinessKey: po, Limit: 5}); err == nil {
+			for _, s := range sent {
+				if strings.EqualFold(s.BusinessKey, po) && s.SupplierID != "" {
+					supplier = s.SupplierID
+					break
+				}
+			}
+		}
+		if supplier == "" && e.p.IFS != nil {
+			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if order, err := e.p.IFS.PurchaseOrder(qctx, po); err == nil {
+				supplier = order.SupplierID
+			}
+			cancel()
+		}
+		s, ok := c.Ref.Suppliers[supplier]
+		if !ok {
+			continue
+		}
+		out = append(out, Suggestion{PartnerKey: key, SupplierID: s.SupplierID, SupplierName: s.Name, Score: 0.95,
+			Why: fmt.Sprintf("its invoice %s quotes PO %s of this supplier", pf.Invoice.Number, po)})
+	}
+	return out
+}
+
+// mergeSuggestions keeps each supplier once, at its best score, best first, at most three.
+func mergeSuggestions(lists ...[]Suggestion) []Suggestion {
+	best := map[string]Suggestion{}
+	for _, l := range lists {
+		for _, s := range l {
+			if have, ok := best[s.SupplierID]; !ok || s.Score > have.Score {
+				best[s.SupplierID] = s
+			}
+		}
+	}
+	out := make([]Suggestion, 0, len(best))
+	for _, s := range best {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].SupplierID < out[j].SupplierID
+	})
+	if len(out) > 3 {
+		out = out[:3]
+	}
+	return out
 }

@@ -229,6 +229,21 @@ func TestE2EUnknownPartnerMappedAndReplayedPosts(t *testing.T) {
 	if len(excs) != 1 {
 		t.Fatalf("after a replay without the fix: %d exceptions", len(excs))
 	}
+	// The engine proposes the right supplier first: the invoice quotes one of its POs.
+	sugg, err := s.eng.Suggestions(s.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top *Suggestion
+	for i := range sugg {
+		if sugg[i].PartnerKey == key {
+			top = &sugg[i]
+			break
+		}
+	}
+	if top == nil || top.SupplierID != sup.SupplierID || !strings.Contains(top.Why, po.OrderNo) {
+		t.Fatalf("top suggestion for %s = %+v, want %s because of PO %s (all: %+v)", key, top, sup.SupplierID, po.OrderNo, sugg)
+	}
 	if err := s.eng.SetPartnerSupplier(s.ctx, key, sup.SupplierID); err != nil {
 		t.Fatal(err)
 	}
