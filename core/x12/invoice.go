@@ -75,7 +75,7 @@ func ParseInvoice(s *Set) (*Invoice, error) {
 		return nil, fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
 	}
 	inv := &Invoice{}
-	return inv, parseInvoice(s, inv)
+	return inv, parseInvoice(s, inv, true)
 }
 
 // ParseInvoiceInto is ParseInvoice into an existing invoice, reusing the
@@ -87,34 +87,60 @@ func ParseInvoiceInto(s *Set, inv *Invoice) error {
 	if s.ID != "810" {
 		return fmt.Errorf("parse invoice: set %s is a %s, not an 810", s.ControlNumber, s.ID)
 	}
-	return parseInvoice(s, inv)
+	return parseInvoice(s, inv, false)
 }
 
-func parseInvoice(s *Set, inv *Invoice) error {
+// parseInvoice maps s into inv; fresh says inv is a new zero Invoice, which
+// then needs no reset (a whole-struct assignment of the Invoice is a typed
+// copy with a bulk write barrier).
+func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	// The mapper, with its split buffer, stays on the stack.
 	m := mapper{set: s}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	lo, hi := s.bodyRange()
-	nLines := 0
+	// Size the lines, their product IDs and the heading parties (N1 before
+	// the first IT1 or TDS) exactly, so none of them grows by copying.
+	nLines, nParties, inHeading := 0, 0, true
 	for i := lo; i < hi; i++ {
-		if r := s.rawAt(i); len(r) >= 3 && r[:3] == "IT1" && idLen(r, s.sep) == 3 {
-			nLines++
+		r := s.rawAt(i)
+		if len(r) < 2 {
+			continue
+		}
+		switch idLen(r, s.sep) {
+		case 3:
+			if r[:3] == "IT1" {
+				nLines++
+				inHeading = false
+			} else if r[:3] == "TDS" {
+				inHeading = false
+			}
+		case 2:
+			if inHeading && r[:2] == "N1" {
+				nParties++
+			}
 		}
 	}
-	lines, pool, charges := inv.Lines[:0], inv.pool[:0], inv.Charges[:0]
+	lines, pool, charges, parties := inv.Lines[:0], inv.pool[:0], inv.Charges[:0], inv.Parties[:0]
 	if cap(lines) < nLines {
 		lines = make([]InvoiceLine, 0, nLines)
 	}
 	if cap(pool) < 2*nLines {
 		pool = make([]ProductID, 0, 2*nLines)
 	}
+	if cap(parties) < nParties {
+		parties = make([]Party, 0, nParties)
+	}
 	if charges == nil {
 		charges = []Charge{}
 	}
-	*inv = Invoice{Lines: lines, Charges: charges, pool: pool,
-		References: inv.References[:0], Parties: inv.Parties[:0], Terms: inv.Terms[:0], Dates: inv.Dates[:0],
-		Taxes: inv.Taxes[:0], Shipped: inv.Shipped[:0]}
+	if fresh {
+		inv.Lines, inv.Charges, inv.pool, inv.Parties = lines, charges, pool, parties
+	} else {
+		*inv = Invoice{Lines: lines, Charges: charges, pool: pool, Parties: parties,
+			References: inv.References[:0], Terms: inv.Terms[:0], Dates: inv.Dates[:0],
+			Taxes: inv.Taxes[:0], Shipped: inv.Shipped[:0]}
+	}
 	const (
 		heading = iota
 		detail
