@@ -9,6 +9,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
@@ -186,12 +187,57 @@ type TestStep struct {
 	Detail   string        // what was seen ("42 suppliers", "HTTP 403 FORBIDDEN …")
 	Fix      string        // plain-language next step when it failed
 	Duration time.Duration //
+	// Warning marks a step that passed but needs attention soon (a
+	// certificate close to expiry); Fix then says what to do.
+	Warning bool
 }
 
 // TestReport is the step-by-step result of TestConnection.
 type TestReport struct {
 	Target string // "IFS Cloud" or "Cleo"
 	Steps  []TestStep
+	// Cert is the server's TLS certificate as the test saw it; zero when the
+	// connection did not use TLS (plain http sandbox, SFTP, folder).
+	Cert CertInfo
+}
+
+// CertWarnWithin is how long before a server certificate expires the
+// connection test starts warning: enough for a tenant admin to renew it.
+const CertWarnWithin = 30 * 24 * time.Hour
+
+// CertInfo is a server's TLS leaf certificate, as far as an admin needs it.
+type CertInfo struct {
+	Host     string    // host name the client connected to
+	Subject  string    // certificate subject, e.g. "CN=acme.ifs.cloud"
+	NotAfter time.Time // end of validity, UTC
+}
+
+// IsZero reports whether no certificate was seen.
+func (c CertInfo) IsZero() bool { return c.NotAfter.IsZero() }
+
+// CertStep is the test step describing c at now: it passes while c is valid,
+// passes with Warning inside warnWithin of its end (so the report stays OK
+// but the admin sees it), and fails once c has expired.
+func CertStep(c CertInfo, now time.Time, warnWithin time.Duration) TestStep {
+	end := c.NotAfter.UTC()
+	date := end.Format("2006-01-02")
+	left := end.Sub(now)
+	days := int(left / (24 * time.Hour))
+	s := TestStep{Name: "TLS certificate", OK: true,
+		Detail: fmt.Sprintf("TLS certificate for %s valid until %s (%d days)", c.Host, date, days)}
+	if c.Subject != "" {
+		s.Detail += ", subject " + c.Subject
+	}
+	switch {
+	case left <= 0:
+		s.OK = false
+		s.Detail = fmt.Sprintf("TLS certificate for %s expired on %s", c.Host, date)
+		s.Fix = "Renew the server certificate, or ask the tenant admin to: connections to " + c.Host + " fail until then."
+	case left <= warnWithin:
+		s.Warning = true
+		s.Fix = fmt.Sprintf("Renew the certificate or ask the tenant admin before %s.", date)
+	}
+	return s
 }
 
 // OK reports whether every step passed.
