@@ -47,6 +47,9 @@ type Config struct {
 
 	// TLS adds a private CA bundle; verification is always on.
 	TLS httpx.TLSOptions
+	// CertWarnWithin is how long before the server certificate expires
+	// TestConnection warns; default domain.CertWarnWithin (30 days).
+	CertWarnWithin time.Duration
 	// RequestsPerMinute caps the request rate to the tenant, token calls
 	// included (default 600; negative: no limit; IFS publishes none).
 	// Burst is the bucket size (default 10). To stay under a server limit
@@ -89,6 +92,7 @@ type Client struct {
 	lim    *httpx.Limiter
 	tokens *tokenCache
 	clock  httpx.Clock
+	certs  *peerCerts
 	// stateFilterRejected remembers that the tenant answered 400 to an
 	// Objstate filter, so later reads filter states on the client at once.
 	stateFilterRejected atomic.Bool
@@ -127,6 +131,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.SupplierDetailLimit == 0 {
 		cfg.SupplierDetailLimit = 100
 	}
+	if cfg.CertWarnWithin <= 0 {
+		cfg.CertWarnWithin = domain.CertWarnWithin
+	}
 	if cfg.MaxCreateAttempts <= 0 {
 		cfg.MaxCreateAttempts = 3
 	}
@@ -148,7 +155,9 @@ func New(cfg Config) (*Client, error) {
 		return nil, &Error{Op: "configure IFS", Kind: domain.KindConfig, Message: err.Error(), Err: err}
 	}
 	lim.SetAdaptive(cfg.AdaptiveRate)
-	c := &Client{cfg: cfg, prof: prof, base: base, hc: hc, lim: lim, clock: clock}
+	certs := &peerCerts{next: hc.Transport}
+	hc.Transport = certs
+	c := &Client{cfg: cfg, prof: prof, base: base, hc: hc, lim: lim, clock: clock, certs: certs}
 	c.tokens = &tokenCache{
 		cc: clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL,
 			Scopes: cfg.Scopes, AuthStyle: oauth2.AuthStyleInParams},
