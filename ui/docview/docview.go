@@ -1,0 +1,389 @@
+// Package docview shows a document's parsed form the way an AP clerk reads
+// it: an invoice as a header, a lines table and its charges; an
+// acknowledgement as "accepted / rejected" with its problems in words; a
+// purchase order as its number, purpose and lines. The exceptions and
+// documents screens both use it, so a document looks the same everywhere.
+//
+// The input is the engine's stored parsed form (JSON). Anything this package
+// does not recognise falls back to the generic labelled fields the caller
+// already has, so nothing the engine stored is ever hidden.
+package docview
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/x12"
+)
+
+// Field is one labelled value of the generic (fallback) view.
+type Field struct{ Name, Value string }
+
+// MaxLines is the most document lines the table shows; a larger document
+// says how many it left out (the raw EDI still has them all).
+const MaxLines = 500
+
+// form mirrors the engine's stored parsed form (core/engine parsedForm,
+// which is unexported); only the members shown here are read.
+type form struct {
+	Set struct {
+		ID           string `json:"id"`
+		SenderQual   string `json:"sender_qualifier"`
+		SenderID     string `json:"sender_id"`
+		GSControl    string `json:"gs_control"`
+		STControl    string `json:"st_control"`
+		GSFunctional string `json:"functional_id"`
+	} `json:"set"`
+	Errors    []string                `json:"errors"`
+	Warnings  []string                `json:"warnings"`
+	Invoice   *engine.Invoice         `json:"invoice"`
+	Ack       *engine.Ack             `json:"ack"`
+	Payload   *domain.SupplierInvoice `json:"ifs_payload"`
+	IFSResult *domain.SupplierInvoice `json:"ifs_result"`
+	PO        *engine.PO850           `json:"purchase_order"`
+}
+
+// Kind reports which readable view parsed gets: "810", "997", "850", or ""
+// for the generic fallback (empty, unparseable or unknown content).
+func Kind(parsed []byte) string {
+	f, ok := decode(parsed)
+	if !ok {
+		return ""
+	}
+	switch {
+	case f.Invoice != nil:
+		return "810"
+	case f.Ack != nil:
+		return "997"
+	case f.PO != nil:
+		return "850"
+	}
+	return ""
+}
+
+func decode(parsed []byte) (form, bool) {
+	var f form
+	if len(parsed) == 0 || json.Unmarshal(parsed, &f) != nil {
+		return f, false
+	}
+	return f, true
+}
+
+// View builds the readable view of parsed, or the generic form of fields
+// when parsed is not an 810, 997 or 850 the engine stored. Call it on the
+// UI goroutine (it creates widgets).
+func View(parsed []byte, fields []Field) fyne.CanvasObject {
+	f, ok := decode(parsed)
+	var parts []fyne.CanvasObject
+	switch {
+	case ok && f.Invoice != nil:
+		parts = invoiceView(f)
+	case ok && f.Ack != nil:
+		parts = ackView(f)
+	case ok && f.PO != nil:
+		parts = poView(f)
+	default:
+		return Generic(fields)
+	}
+	return container.NewVBox(parts...)
+}
+
+// Generic is the labelled-fields view: one bold name and its value per row.
+func Generic(fields []Field) fyne.CanvasObject {
+	box := container.New(layout.NewFormLayout())
+	for _, f := range fields {
+		v := widget.NewLabel(f.Value)
+		v.Wrapping = fyne.TextWrapWord
+		box.Add(widget.NewLabelWithStyle(f.Name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		box.Add(v)
+	}
+	return box
+}
+
+func heading(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// pairs lays out name/value pairs, skipping empty values.
+func pairs(kv ...string) *fyne.Container {
+	box := container.New(layout.NewFormLayout())
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		v := widget.NewLabel(kv[i+1])
+		v.Wrapping = fyne.TextWrapWord
+		box.Add(widget.NewLabelWithStyle(kv[i], fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		box.Add(v)
+	}
+	return box
+}
+
+// table lays out a header row and rows in equal columns; cells truncate,
+// the columns in right (amounts, quantities) align right.
+func table(head []string, right map[int]bool, rows [][]string) *fyne.Container {
+	align := func(i int) fyne.TextAlign {
+		if right[i] {
+			return fyne.TextAlignTrailing
+		}
+		return fyne.TextAlignLeading
+	}
+	g := container.NewGridWithColumns(len(head))
+	for i, h := range head {
+		g.Add(widget.NewLabelWithStyle(h, align(i), fyne.TextStyle{Bold: true}))
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			l := widget.NewLabelWithStyle(c, align(i), fyne.TextStyle{})
+			l.Truncation = fyne.TextTruncateEllipsis
+			g.Add(l)
+		}
+	}
+	return g
+}
+
+// lineHead are the columns of a document's lines; numbers align right.
+var (
+	lineHead  = []string{"Line", "Buyer part", "Vendor part", "Description", "Qty", "Unit", "Unit price", "Extension"}
+	lineRight = map[int]bool{4: true, 6: true, 7: true}
+)
+
+// problems lists the parser's errors and warnings, if any.
+func problems(f form) []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	for _, e := range f.Errors {
+		l := widget.NewLabel("Error: " + e)
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.DangerImportance
+		out = append(out, l)
+	}
+	for _, w := range f.Warnings {
+		l := widget.NewLabel("Warning: " + w)
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.WarningImportance
+		out = append(out, l)
+	}
+	return out
+}
+
+func amount(d money.Decimal, cur string) string {
+	if !d.Valid() {
+		return "invalid amount"
+	}
+	return strings.TrimSpace(d.String() + " " + cur)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// day is s, or "" when the date t was not sent.
+func day(t interface{ IsZero() bool }, s string) string {
+	if t.IsZero() {
+		return ""
+	}
+	return s
+}
+
+// Extension is quantity × unit price, exact, rounded to cents when the
+// product carries more places (prices with 4 decimals).
+func Extension(qty, price money.Decimal) money.Decimal {
+	e := qty.Mul(price)
+	if e.Valid() && e.Scale() > 2 {
+		e = e.Round(2)
+	}
+	return e
+}
+
+// ChargeText is a SAC code with its meaning, e.g. "D240 freight".
+func ChargeText(code, desc string) string {
+	w := x12.ChargeCodeText[strings.ToUpper(code)]
+	switch {
+	case w != "" && desc != "" && !strings.EqualFold(w, desc):
+		return code + " " + w + " (" + desc + ")"
+	case w != "":
+		return code + " " + w
+	case desc != "":
+		return code + " " + desc
+	}
+	return code
+}
+
+func invoiceView(f form) []fyne.CanvasObject {
+	inv := f.Invoice
+	title := "Invoice " + inv.Number
+	if inv.CreditMemo {
+		title = "Credit memo " + inv.Number
+	}
+	out := []fyne.CanvasObject{heading(title)}
+	out = append(out, problems(f)...)
+	out = append(out, container.NewGridWithColumns(2,
+		pairs(
+			"Invoice number", inv.Number,
+			"Invoice date", day(inv.Date, inv.Date.Format("2006-01-02")),
+			"PO number", inv.PONumber,
+			"Currency", inv.Currency),
+		pairs(
+			"Total", amount(inv.Total, inv.Currency),
+			"Tax", amount(inv.Tax, inv.Currency),
+			"Credit memo", yesNo(inv.CreditMemo))))
+	out = append(out, heading(fmt.Sprintf("Lines (%d)", len(inv.Lines))))
+	rows := make([][]string, 0, min(len(inv.Lines), MaxLines))
+	for i, l := range inv.Lines {
+		if i == MaxLines {
+			break
+		}
+		rows = append(rows, []string{l.LineNumber, l.BuyerPart, l.VendorPart, l.Description, l.Quantity.String(), l.UOM,
+			l.UnitPrice.String(), amount(Extension(l.Quantity, l.UnitPrice), "")})
+	}
+	out = append(out, table(lineHead, lineRight, rows))
+	if n := len(inv.Lines) - MaxLines; n > 0 {
+		out = append(out, widget.NewLabel(fmt.Sprintf("… and %d more lines (see the raw EDI)", n)))
+	}
+	if len(inv.Charges) > 0 {
+		out = append(out, heading("Charges and allowances"))
+		var rows [][]string
+		for _, c := range inv.Charges {
+			kind, sign := "charge", "+"
+			if c.Allowance {
+				kind, sign = "allowance", "−"
+			}
+			rows = append(rows, []string{ChargeText(c.Code, c.Description), kind, sign + amount(c.Amount.Abs(), inv.Currency)})
+		}
+		out = append(out, table([]string{"Code", "Kind", "Amount"}, map[int]bool{2: true}, rows))
+	}
+	if si := f.IFSResult; si != nil {
+		out = append(out, heading("Posted in IFS"), ifsPairs(si))
+	} else if si := f.Payload; si != nil {
+		out = append(out, heading("Would post to IFS"), ifsPairs(si))
+	}
+	return out
+}
+
+func ifsPairs(si *domain.SupplierInvoice) *fyne.Container {
+	id := ""
+	if si.InvoiceID != 0 {
+		id = fmt.Sprint(si.InvoiceID)
+	}
+	return pairs(
+		"IFS invoice id", id,
+		"Supplier", si.SupplierID,
+		"Company", si.Company,
+		"Invoice number", si.InvoiceNo,
+		"PO reference", si.PORef,
+		"Gross", amount(si.GrossAmount, si.Currency),
+		"State", si.State,
+	)
+}
+
+func ackView(f form) []fyne.CanvasObject {
+	a := f.Ack
+	out := []fyne.CanvasObject{heading("Acknowledgement (997)")}
+	out = append(out, problems(f)...)
+	status := widget.NewLabelWithStyle(capital(engine.AckStatusWords(a.Status)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	switch strings.ToUpper(a.Status) {
+	case "A":
+		status.Importance = widget.SuccessImportance
+	case "R":
+		status.Importance = widget.DangerImportance
+	default:
+		status.Importance = widget.WarningImportance
+	}
+	out = append(out, status, pairs(
+		"Acknowledges", functionalWords(a.FunctionalID),
+		"Group control number", a.GroupControlNumber,
+	))
+	if len(a.Sets) == 0 {
+		return out
+	}
+	out = append(out, heading(fmt.Sprintf("Transaction sets (%d)", len(a.Sets))))
+	for _, s := range a.Sets {
+		l := widget.NewLabel(fmt.Sprintf("Set %s: %s", s.ControlNumber, engine.AckStatusWords(s.Status)))
+		if strings.ToUpper(s.Status) == "R" {
+			l.Importance = widget.DangerImportance
+		}
+		out = append(out, l)
+		for _, p := range s.Problems {
+			pl := widget.NewLabel("    • " + engine.AckProblemWords(p))
+			pl.Wrapping = fyne.TextWrapWord
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// functionalWords names a GS01 functional id, e.g. "PO (purchase orders)".
+func functionalWords(id string) string {
+	w := map[string]string{"PO": "purchase orders", "IN": "invoices", "FA": "acknowledgements", "PR": "PO acknowledgements", "SH": "ship notices"}[strings.ToUpper(id)]
+	if w == "" {
+		return id
+	}
+	return id + " (" + w + ")"
+}
+
+// PurposeWords renders a BEG01 purpose code in plain words.
+func PurposeWords(code string) string {
+	switch code {
+	case "00":
+		return "original"
+	case "05":
+		return "replace"
+	case "01":
+		return "cancel"
+	case "":
+		return ""
+	}
+	return "code " + code
+}
+
+func poView(f form) []fyne.CanvasObject {
+	p := f.PO
+	o := p.Order
+	out := []fyne.CanvasObject{heading("Purchase order " + o.OrderNo)}
+	out = append(out, problems(f)...)
+	sup := o.SupplierID
+	if p.Supplier.Name != "" {
+		sup = strings.TrimSpace(o.SupplierID + " " + p.Supplier.Name)
+	}
+	out = append(out, pairs(
+		"PO number", o.OrderNo,
+		"Purpose", PurposeWords(p.Purpose),
+		"Order date", day(o.OrderDate, o.OrderDate.Format("2006-01-02")),
+		"Supplier", sup,
+		"Buyer", p.BuyerName,
+		"Currency", o.Currency,
+	))
+	out = append(out, heading(fmt.Sprintf("Lines (%d)", len(o.Lines))))
+	rows := make([][]string, 0, min(len(o.Lines), MaxLines))
+	for i, l := range o.Lines {
+		if i == MaxLines {
+			break
+		}
+		rows = append(rows, []string{l.LineNo, l.PartNo, l.VendorPartNo, l.Description, l.Quantity.String(), l.Unit,
+			l.UnitPrice.String(), amount(Extension(l.Quantity, l.UnitPrice), "")})
+	}
+	out = append(out, table(lineHead, lineRight, rows))
+	if n := len(o.Lines) - MaxLines; n > 0 {
+		out = append(out, widget.NewLabel(fmt.Sprintf("… and %d more lines (see the raw EDI)", n)))
+	}
+	return out
+}
