@@ -118,6 +118,9 @@ type RESTConfig struct {
 	MaxUpload int64
 	// Now is the clock for token expiry; default time.Now.
 	Now func() time.Time
+	// CertWarnWithin is how long before the server certificate expires
+	// TestConnection warns; default domain.CertWarnWithin (30 days).
+	CertWarnWithin time.Duration
 }
 
 // REST is the REST transport.
@@ -127,6 +130,7 @@ type REST struct {
 	paths RESTPaths
 	http  *http.Client
 	oauth oauth2.Config
+	certs *peerCerts
 
 	mu  sync.Mutex
 	tok *oauth2.Token
@@ -166,6 +170,9 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CertWarnWithin <= 0 {
+		cfg.CertWarnWithin = domain.CertWarnWithin
+	}
 	paths := cfg.Paths
 	def := DefaultRESTPaths
 	for _, p := range []struct {
@@ -193,7 +200,9 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 	if err != nil {
 		return nil, cerr("TLS settings", err)
 	}
-	r := &REST{cfg: cfg, base: u, paths: paths, http: hc}
+	certs := &peerCerts{next: hc.Transport}
+	hc.Transport = certs
+	r := &REST{cfg: cfg, base: u, paths: paths, http: hc, certs: certs}
 	r.oauth = oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: u.String() + paths.Auth, AuthStyle: oauth2.AuthStyleInParams}}
 	return r, nil
 }
@@ -664,6 +673,11 @@ func (r *REST) TestConnection(ctx context.Context) domain.TestReport {
 		}
 		return fmt.Sprintf("%d files waiting", len(fs)), nil
 	}, func(err error) string { return r.fix(err, "inbound") })
+	// Last, so the steps above keep their places in the report.
+	if cert := r.certs.soonest(); !cert.IsZero() {
+		rep.Cert = cert
+		rep.Steps = append(rep.Steps, domain.CertStep(cert, r.cfg.Now(), r.cfg.CertWarnWithin))
+	}
 	return rep
 }
 
