@@ -32,6 +32,14 @@ const (
 	SecretCleoKey      = "cleo.private_key"
 )
 
+// Keys of the Secrets map that describe the servers' TLS certificates as the
+// last connection test saw them (Set when one was seen, Host naming the
+// server). They are not secrets, but expire the same way.
+const (
+	CertIFS  = "ifs.tls_certificate"
+	CertCleo = "cleo.tls_certificate"
+)
+
 // Cleo transport kinds, the values of CleoSettings.Transport.
 const (
 	TransportREST   = "rest"
@@ -75,6 +83,7 @@ type Settings struct {
 type SecretState struct {
 	Set     bool
 	Expires time.Time // zero when unknown
+	Host    string    // for a certificate: the server it belongs to
 }
 
 // Source is what the screen needs from the engine. Every method runs off the UI goroutine.
@@ -116,6 +125,7 @@ type Screen struct {
 	cleoPerPartner                                      *widget.Check
 	cleoPassword, cleoKey                               *widget.Entry
 	ifsExpiry, cleoExpiry                               *widget.Label
+	ifsCert, cleoCert                                   *widget.Label
 	ifsReport, cleoReport                               *fyne.Container
 	testIFS, testCleo, saveBtn                          *widget.Button
 }
@@ -161,6 +171,7 @@ func (s *Screen) build() {
 	s.ifsProfile = entry("resource profile")
 	s.ifsExpiry = widget.NewLabel("")
 	s.ifsExpiry.Wrapping = fyne.TextWrapWord
+	s.ifsCert = certLabel()
 	s.ifsReport = container.NewVBox()
 	s.testIFS = widget.NewButtonWithIcon("Save and test IFS connection", theme.MediaPlayIcon(), func() { s.Test(IFS) })
 	ifsForm := widget.NewForm(
@@ -190,6 +201,7 @@ func (s *Screen) build() {
 	s.cleoPartners.SetMinRowsVisible(2)
 	s.cleoExpiry = widget.NewLabel("")
 	s.cleoExpiry.Wrapping = fyne.TextWrapWord
+	s.cleoCert = certLabel()
 	s.cleoReport = container.NewVBox()
 	s.testCleo = widget.NewButtonWithIcon("Save and test Cleo connection", theme.MediaPlayIcon(), func() { s.Test(Cleo) })
 	cleoForm := widget.NewForm(
@@ -213,8 +225,8 @@ func (s *Screen) build() {
 	if strings.Contains(strings.ToLower(s.src.SecretStore()), "demo") {
 		store.Importance = widget.WarningImportance
 	}
-	ifs := widget.NewCard("IFS Cloud", "OAuth2 client credentials", container.NewVBox(ifsForm, s.ifsExpiry, s.testIFS, s.ifsReport))
-	cleo := widget.NewCard("Cleo Integration Cloud", "EDI network", container.NewVBox(cleoForm, s.cleoExpiry, s.testCleo, s.cleoReport))
+	ifs := widget.NewCard("IFS Cloud", "OAuth2 client credentials", container.NewVBox(ifsForm, s.ifsExpiry, s.ifsCert, s.testIFS, s.ifsReport))
+	cleo := widget.NewCard("Cleo Integration Cloud", "EDI network", container.NewVBox(cleoForm, s.cleoExpiry, s.cleoCert, s.testCleo, s.cleoReport))
 	s.content = container.NewBorder(
 		container.NewVBox(store, s.errLbl),
 		container.NewBorder(nil, nil, s.saveBtn, nil, s.savedLbl), nil, nil,
@@ -299,6 +311,45 @@ func (s *Screen) showSecrets(sec map[string]SecretState) {
 	ph(s.cleoKey, sec[SecretCleoKey])
 	expiry(s.ifsExpiry, s.p.Now(), "IFS client secret", sec[SecretIFSClient])
 	expiry(s.cleoExpiry, s.p.Now(), "Cleo password", sec[SecretCleoPassword])
+	certExpiry(s.ifsCert, s.p.Now(), sec[CertIFS])
+	certExpiry(s.cleoCert, s.p.Now(), sec[CertCleo])
+}
+
+// certLabel is a certificate warning, hidden (taking no room) until a test
+// has seen a certificate.
+func certLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+// certExpiry shows a server certificate's validity with the same thresholds
+// as the secrets; the fix names who can renew it and by when.
+func certExpiry(l *widget.Label, now time.Time, st SecretState) {
+	if !st.Set || st.Expires.IsZero() {
+		l.SetText("")
+		l.Hide()
+		return
+	}
+	date := st.Expires.UTC().Format("2006-01-02")
+	what := "TLS certificate for " + st.Host
+	l.Importance = widget.MediumImportance
+	switch left := st.Expires.Sub(now); {
+	case left <= 0:
+		l.SetText(fmt.Sprintf("%s expired on %s: renew the certificate or ask the tenant admin; connections fail until then.", what, date))
+		l.Importance = widget.DangerImportance
+	case left <= domain.CertWarnWithin:
+		l.SetText(fmt.Sprintf("%s expires in %s (on %s): renew the certificate or ask the tenant admin before %s.", what, uikit.Duration(left), date, date))
+		l.Importance = widget.WarningImportance
+		if left <= 7*24*time.Hour {
+			l.Importance = widget.DangerImportance
+		}
+	default:
+		l.SetText(fmt.Sprintf("%s valid until %s.", what, date))
+	}
+	l.Show()
+	l.Refresh()
 }
 
 // expiry warns 30 days ahead, loudly from 7 days.
@@ -382,9 +433,9 @@ func (s *Screen) Save(then func()) {
 
 // Test saves, then tests one connection and shows every step.
 func (s *Screen) Test(target string) {
-	box, btn := s.ifsReport, s.testIFS
+	box, btn, cert := s.ifsReport, s.testIFS, s.ifsCert
 	if target == Cleo {
-		box, btn = s.cleoReport, s.testCleo
+		box, btn, cert = s.cleoReport, s.testCleo, s.cleoCert
 	}
 	s.Save(func() {
 		btn.Disable()
@@ -395,6 +446,9 @@ func (s *Screen) Test(target string) {
 			fyne.Do(func() {
 				btn.Enable()
 				showReport(box, rep, err)
+				if err == nil {
+					certExpiry(cert, s.p.Now(), SecretState{Set: !rep.Cert.IsZero(), Expires: rep.Cert.NotAfter, Host: rep.Cert.Host})
+				}
 				if s.p.OnTested != nil {
 					s.p.OnTested(err == nil && rep.OK())
 				}
@@ -413,7 +467,9 @@ func showReport(box *fyne.Container, rep domain.TestReport, err error) {
 		box.Refresh()
 		return
 	}
+	warned := false
 	for _, st := range rep.Steps {
+		warned = warned || (st.OK && st.Warning)
 		icon := theme.ConfirmIcon()
 		imp := widget.SuccessImportance
 		switch {
@@ -421,6 +477,8 @@ func showReport(box *fyne.Container, rep domain.TestReport, err error) {
 			icon, imp = theme.MediaSkipNextIcon(), widget.LowImportance
 		case !st.OK:
 			icon, imp = theme.ErrorIcon(), widget.DangerImportance
+		case st.Warning:
+			icon, imp = theme.WarningIcon(), widget.WarningImportance
 		}
 		name := widget.NewLabel(st.Name)
 		name.Importance = imp
@@ -431,7 +489,7 @@ func showReport(box *fyne.Container, rep domain.TestReport, err error) {
 		if st.Detail != "" {
 			box.Add(detail)
 		}
-		if !st.OK && !st.Skipped && st.Fix != "" {
+		if (!st.OK || st.Warning) && !st.Skipped && st.Fix != "" {
 			fix := widget.NewLabel("Fix: " + st.Fix)
 			fix.Wrapping = fyne.TextWrapWord
 			fix.Importance = widget.WarningImportance
@@ -443,6 +501,9 @@ func showReport(box *fyne.Container, rep domain.TestReport, err error) {
 	if !rep.OK() {
 		sum.SetText(rep.Target + ": failed, see the fix above")
 		sum.Importance = widget.DangerImportance
+	} else if warned {
+		sum.SetText(rep.Target + ": all steps passed, with a warning above")
+		sum.Importance = widget.WarningImportance
 	}
 	box.Add(sum)
 	box.Refresh()
