@@ -54,6 +54,12 @@ type Bridge struct {
 	release func()
 	runCtx  context.Context
 	cancel  context.CancelFunc
+
+	// certs holds the server certificate each connection's last test saw
+	// (by connections.IFS / connections.Cleo), for the expiry warnings.
+	// In memory: a restart forgets it until the next test.
+	certMu sync.Mutex
+	certs  map[string]domain.CertInfo
 }
 
 // New returns a bridge; call Start to build the engine when configured.
@@ -228,6 +234,7 @@ func (s *connSource) Test(ctx context.Context, target string) (domain.TestReport
 	} else {
 		rep = connector.TestIFS(tctx, o)
 	}
+	s.b.noteCert(target, rep)
 	detail := "ok"
 	if !rep.OK() {
 		detail = "failed"
@@ -254,6 +261,41 @@ func (s *connSource) Test(ctx context.Context, target string) (domain.TestReport
 		}
 	}
 	return rep, nil
+}
+
+// Secrets implements connections.Source: the stored secrets' states, plus
+// the server certificates the last tests saw (connections.CertIFS and
+// CertCleo), which the screen warns about before they expire.
+func (s *connSource) Secrets(ctx context.Context) (map[string]connections.SecretState, error) {
+	out, err := s.connectionSource.Secrets(ctx)
+	if err != nil {
+		return out, err
+	}
+	s.b.certMu.Lock()
+	defer s.b.certMu.Unlock()
+	for target, key := range map[string]string{connections.IFS: connections.CertIFS, connections.Cleo: connections.CertCleo} {
+		if c, ok := s.b.certs[target]; ok {
+			out[key] = connections.SecretState{Set: true, Expires: c.NotAfter, Host: c.Host}
+		}
+	}
+	return out, nil
+}
+
+// noteCert remembers the certificate a test saw. A passing test without
+// one (plain http, SFTP, a folder) forgets the old one; a failing test
+// that never reached TLS keeps it.
+func (b *Bridge) noteCert(target string, rep domain.TestReport) {
+	b.certMu.Lock()
+	defer b.certMu.Unlock()
+	switch {
+	case !rep.Cert.IsZero():
+		if b.certs == nil {
+			b.certs = map[string]domain.CertInfo{}
+		}
+		b.certs[target] = rep.Cert
+	case rep.OK():
+		delete(b.certs, target)
+	}
 }
 
 // Params returns the desktop app's sources, all backed by this bridge.
