@@ -242,6 +242,7 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 		if doc, err := st.Document(ctx, x.DocumentID); err == nil {
 			d.RawEDI = string(doc.RawEDI)
 			d.Parsed = flatten(doc.Parsed)
+			d.ParsedJSON = doc.Parsed
 			inv = parsedInvoice(doc.Parsed)
 		}
 	}
@@ -513,7 +514,7 @@ func (s *documentSource) Document(ctx context.Context, id int64) (documents.Deta
 	if err != nil {
 		return documents.Detail{}, err
 	}
-	out := documents.Detail{Row: docRow(d), RawEDI: string(d.RawEDI)}
+	out := documents.Detail{Row: docRow(d), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
 	for _, f := range flatten(d.Parsed) {
 		out.Parsed = append(out.Parsed, documents.Field{Name: f.Name, Value: f.Value})
 	}

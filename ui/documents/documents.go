@@ -12,10 +12,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ml-connector/ifs-cleo/ui/docview"
 	"github.com/ml-connector/ifs-cleo/ui/uikit"
 )
 
@@ -52,10 +52,12 @@ type Event struct {
 // Detail is one document with its audit trail.
 type Detail struct {
 	Row
-	RawEDI   string
-	Parsed   []Field
-	Timeline []Event
-	ChainOK  bool // the audit hash chain verifies
+	RawEDI string
+	Parsed []Field // the generic view, shown when ParsedJSON is not a document docview knows
+	// ParsedJSON is the engine's stored parsed form, shown readably (ui/docview).
+	ParsedJSON []byte
+	Timeline   []Event
+	ChainOK    bool // the audit hash chain verifies
 }
 
 // Source is what the screen needs from the engine (called off the UI goroutine).
@@ -167,7 +169,7 @@ func (s *Screen) build() {
 	s.detailErr = uikit.NewErrorLabel()
 	export := widget.NewButtonWithIcon("Export evidence pack", theme.DownloadIcon(), s.Export)
 	s.timeline = container.NewVBox()
-	s.parsed = container.New(layout.NewFormLayout())
+	s.parsed = container.NewStack()
 	s.raw = widget.NewLabel("")
 	s.raw.TextStyle.Monospace = true
 	tabs := container.NewAppTabs(
@@ -308,10 +310,11 @@ func (s *Screen) show(d *Detail) {
 		s.timeline.Add(l)
 	}
 	s.timeline.Refresh()
-	s.parsed.Objects = nil
-	for _, f := range d.Parsed {
-		s.parsed.Objects = append(s.parsed.Objects, widget.NewLabelWithStyle(f.Name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}), widget.NewLabel(f.Value))
+	fields := make([]docview.Field, len(d.Parsed))
+	for i, f := range d.Parsed {
+		fields[i] = docview.Field{Name: f.Name, Value: f.Value}
 	}
+	s.parsed.Objects = []fyne.CanvasObject{docview.View(d.ParsedJSON, fields)}
 	s.parsed.Refresh()
 	raw := d.RawEDI
 	if !strings.Contains(raw, "\n") && strings.Contains(raw, "~") {

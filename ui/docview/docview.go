@@ -120,35 +120,83 @@ func pairs(kv ...string) *fyne.Container {
 		if kv[i+1] == "" {
 			continue
 		}
+		// Not wrapped: values are short, and a wrapped label in a narrow
+		// form column breaks "INV-100004" one letter per line.
 		v := widget.NewLabel(kv[i+1])
-		v.Wrapping = fyne.TextWrapWord
 		box.Add(widget.NewLabelWithStyle(kv[i], fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 		box.Add(v)
 	}
 	return box
 }
 
-// table lays out a header row and rows in equal columns; cells truncate,
-// the columns in right (amounts, quantities) align right.
-func table(head []string, right map[int]bool, rows [][]string) *fyne.Container {
+// table lays out a header row and rows in columns as wide as their widest
+// cell, inside a horizontal scroll: a narrow pane scrolls the table instead
+// of widening the screen or truncating every cell to "…". The columns in
+// right (amounts, quantities) align right.
+func table(head []string, right map[int]bool, grow int, rows [][]string) fyne.CanvasObject {
 	align := func(i int) fyne.TextAlign {
 		if right[i] {
 			return fyne.TextAlignTrailing
 		}
 		return fyne.TextAlignLeading
 	}
-	g := container.NewGridWithColumns(len(head))
+	g := container.New(&columns{n: len(head), grow: grow})
 	for i, h := range head {
 		g.Add(widget.NewLabelWithStyle(h, align(i), fyne.TextStyle{Bold: true}))
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			l := widget.NewLabelWithStyle(c, align(i), fyne.TextStyle{})
-			l.Truncation = fyne.TextTruncateEllipsis
-			g.Add(l)
+			g.Add(widget.NewLabelWithStyle(c, align(i), fyne.TextStyle{}))
 		}
 	}
-	return g
+	return container.NewHScroll(g)
+}
+
+// columns is a grid whose columns are as wide as their widest cell; spare
+// width goes to column grow (the free text) so the table spans the pane.
+type columns struct{ n, grow int }
+
+func (c *columns) widths(objs []fyne.CanvasObject) ([]float32, []float32) {
+	w := make([]float32, c.n)
+	h := make([]float32, (len(objs)+c.n-1)/c.n)
+	for i, o := range objs {
+		m := o.MinSize()
+		w[i%c.n] = max(w[i%c.n], m.Width)
+		h[i/c.n] = max(h[i/c.n], m.Height)
+	}
+	return w, h
+}
+
+// MinSize implements fyne.Layout.
+func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	w, h := c.widths(objs)
+	var s fyne.Size
+	for _, x := range w {
+		s.Width += x
+	}
+	for _, y := range h {
+		s.Height += y
+	}
+	return s
+}
+
+// Layout implements fyne.Layout.
+func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	w, h := c.widths(objs)
+	if extra := size.Width - c.MinSize(objs).Width; extra > 0 && c.grow < c.n {
+		w[c.grow] += extra
+	}
+	var y float32
+	for r, rh := range h {
+		var x float32
+		for col := 0; col < c.n && r*c.n+col < len(objs); col++ {
+			o := objs[r*c.n+col]
+			o.Move(fyne.NewPos(x, y))
+			o.Resize(fyne.NewSize(w[col], rh))
+			x += w[col]
+		}
+		y += rh
+	}
 }
 
 // lineHead are the columns of a document's lines; numbers align right.
@@ -229,16 +277,14 @@ func invoiceView(f form) []fyne.CanvasObject {
 	}
 	out := []fyne.CanvasObject{heading(title)}
 	out = append(out, problems(f)...)
-	out = append(out, container.NewGridWithColumns(2,
-		pairs(
-			"Invoice number", inv.Number,
-			"Invoice date", day(inv.Date, inv.Date.Format("2006-01-02")),
-			"PO number", inv.PONumber,
-			"Currency", inv.Currency),
-		pairs(
-			"Total", amount(inv.Total, inv.Currency),
-			"Tax", amount(inv.Tax, inv.Currency),
-			"Credit memo", yesNo(inv.CreditMemo))))
+	out = append(out, pairs(
+		"Invoice number", inv.Number,
+		"Invoice date", day(inv.Date, inv.Date.Format("2006-01-02")),
+		"PO number", inv.PONumber,
+		"Currency", inv.Currency,
+		"Total", amount(inv.Total, inv.Currency),
+		"Tax", amount(inv.Tax, inv.Currency),
+		"Credit memo", yesNo(inv.CreditMemo)))
 	out = append(out, heading(fmt.Sprintf("Lines (%d)", len(inv.Lines))))
 	rows := make([][]string, 0, min(len(inv.Lines), MaxLines))
 	for i, l := range inv.Lines {
@@ -248,7 +294,7 @@ func invoiceView(f form) []fyne.CanvasObject {
 		rows = append(rows, []string{l.LineNumber, l.BuyerPart, l.VendorPart, l.Description, l.Quantity.String(), l.UOM,
 			l.UnitPrice.String(), amount(Extension(l.Quantity, l.UnitPrice), "")})
 	}
-	out = append(out, table(lineHead, lineRight, rows))
+	out = append(out, table(lineHead, lineRight, 3, rows))
 	if n := len(inv.Lines) - MaxLines; n > 0 {
 		out = append(out, widget.NewLabel(fmt.Sprintf("… and %d more lines (see the raw EDI)", n)))
 	}
@@ -262,7 +308,7 @@ func invoiceView(f form) []fyne.CanvasObject {
 			}
 			rows = append(rows, []string{ChargeText(c.Code, c.Description), kind, sign + amount(c.Amount.Abs(), inv.Currency)})
 		}
-		out = append(out, table([]string{"Code", "Kind", "Amount"}, map[int]bool{2: true}, rows))
+		out = append(out, table([]string{"Code", "Kind", "Amount"}, map[int]bool{2: true}, 0, rows))
 	}
 	if si := f.IFSResult; si != nil {
 		out = append(out, heading("Posted in IFS"), ifsPairs(si))
@@ -381,7 +427,7 @@ func poView(f form) []fyne.CanvasObject {
 		rows = append(rows, []string{l.LineNo, l.PartNo, l.VendorPartNo, l.Description, l.Quantity.String(), l.Unit,
 			l.UnitPrice.String(), amount(Extension(l.Quantity, l.UnitPrice), "")})
 	}
-	out = append(out, table(lineHead, lineRight, rows))
+	out = append(out, table(lineHead, lineRight, 3, rows))
 	if n := len(o.Lines) - MaxLines; n > 0 {
 		out = append(out, widget.NewLabel(fmt.Sprintf("… and %d more lines (see the raw EDI)", n)))
 	}

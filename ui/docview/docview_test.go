@@ -61,6 +61,8 @@ func texts(o fyne.CanvasObject) []string {
 			for _, c := range x.Objects {
 				walk(c)
 			}
+		case *container.Scroll:
+			walk(x.Content)
 		}
 	}
 	walk(o)
@@ -201,6 +203,16 @@ func TestExtensionExact(t *testing.T) {
 	} {
 		if got := docview.Extension(money.MustParse(c.q), money.MustParse(c.p)).String(); got != c.want {
 			t.Errorf("%s × %s = %s, want %s", c.q, c.p, got, c.want)
+		}
+	}
+}
+
+// TestNarrow: the view must fit a narrow detail pane, never widen the screen.
+func TestNarrow(t *testing.T) {
+	test.NewTempApp(t)
+	for name, raw := range map[string][]byte{"810": parsed(t, invoice810())} {
+		if w := docview.View(raw, nil).MinSize().Width; w > 500 {
+			t.Errorf("%s: min width %v, want ≤ 500", name, w)
 		}
 	}
 }

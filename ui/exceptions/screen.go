@@ -9,10 +9,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ml-connector/ifs-cleo/ui/docview"
 	"github.com/ml-connector/ifs-cleo/ui/uikit"
 )
 
@@ -249,7 +249,7 @@ func (s *Screen) buildDetail() {
 	s.previewBox = container.NewVBox(s.previewLbl, s.previewList, container.NewHBox(s.confirmBtn, cancel))
 	s.previewBox.Hide()
 
-	s.parsedBox = container.New(layout.NewFormLayout())
+	s.parsedBox = container.NewStack()
 	s.rawLbl = widget.NewLabel("")
 	s.rawLbl.TextStyle = fyne.TextStyle{Monospace: true}
 	side := container.NewHSplit(container.NewVScroll(s.parsedBox), container.NewScroll(s.rawLbl))
@@ -504,13 +504,11 @@ func (s *Screen) showDetail(d *Detail) {
 	}
 	s.ignoreEntry.SetText("")
 
-	s.parsedBox.Objects = nil
-	for _, f := range d.Parsed {
-		k := widget.NewLabelWithStyle(f.Name, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-		v := widget.NewLabel(f.Value)
-		v.Wrapping = fyne.TextWrapWord
-		s.parsedBox.Objects = append(s.parsedBox.Objects, k, v)
+	fields := make([]docview.Field, len(d.Parsed))
+	for i, f := range d.Parsed {
+		fields[i] = docview.Field{Name: f.Name, Value: f.Value}
 	}
+	s.parsedBox.Objects = []fyne.CanvasObject{docview.View(d.ParsedJSON, fields)}
 	s.parsedBox.Refresh()
 	s.rawLbl.SetText(segmentLines(d.RawEDI))
 

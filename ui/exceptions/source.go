@@ -88,8 +88,11 @@ type Detail struct {
 	Message string // plain-language reason
 	Fix     string // plain-language next step
 	RawEDI  string
-	Parsed  []Field
-	Lines   []LineDiff // PO mismatches: the failing attribute, from the exception's context
+	Parsed  []Field // the generic view, shown when ParsedJSON is not a document docview knows
+	// ParsedJSON is the engine's stored parsed form, which the pane shows
+	// readably (ui/docview); nil when the exception has no document.
+	ParsedJSON []byte
+	Lines      []LineDiff // PO mismatches: the failing attribute, from the exception's context
 	// ComparePO is the IFS purchase order to show side by side with the
 	// invoice lines; set only for PO mismatches. The screen reads it with
 	// Source.PurchaseOrder when the exception opens.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/ui/documents"
 )
 
@@ -69,7 +70,16 @@ func (d *Documents) Document(_ context.Context, id int64) (documents.Detail, err
 	defer d.mu.Unlock()
 	for _, r := range d.Rows {
 		if r.ID == id {
-			return documents.Detail{Row: r, ChainOK: true,
+			var parsed []byte
+			switch r.Type {
+			case "810":
+				parsed = invoiceJSON(r.BusinessKey, r.Partner, money.MustParse("125.00"), "USD")
+			case "850":
+				parsed = purchaseOrderJSON(r.BusinessKey, r.Partner)
+			case "997":
+				parsed = ackJSON(strings.TrimPrefix(r.BusinessKey, "ACK "))
+			}
+			return documents.Detail{Row: r, ChainOK: true, ParsedJSON: parsed,
 				RawEDI: "ISA*00*~GS*IN*" + r.Partner + "~ST*" + r.Type + "*0001~SE*2*0001~GE*1*1~IEA*1*1~",
 				Parsed: []documents.Field{{Name: "Number", Value: r.BusinessKey}, {Name: "Partner", Value: r.Partner}},
 				Timeline: []documents.Event{

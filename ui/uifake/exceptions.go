@@ -201,6 +201,7 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 	}
 	d.RawEDI = fmt.Sprintf("ISA*00*          *00*          *ZZ*%-15s*ZZ*MLCONNECTOR    *261127*0930*U*00401*000000101*0*P*>~GS*IN*%s*MLCONNECTOR*20261127*0930*101*X*004010~ST*810*0001~BIG*20261127*%s**PO1001~IT1*1*10*EA*12.50**VP*WIDGET-A~TDS*%s~SE*5*0001~GE*1*101~IEA*1*000000101~",
 		r.Partner, r.Partner, r.BusinessKey, strings.ReplaceAll(r.Amount.String(), ".", ""))
+	d.ParsedJSON = invoiceJSON(r.BusinessKey, r.Partner, r.Amount, r.Currency)
 	d.Parsed = []exceptions.Field{
 		{Name: "Invoice", Value: r.BusinessKey},
 		{Name: "Partner", Value: "ZZ:" + r.Partner},
