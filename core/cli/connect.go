@@ -213,6 +213,9 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 	for _, r := range []domain.TestReport{connector.TestIFS(tctx, o), connector.TestCleo(tctx, o)} {
 		for _, s := range r.Steps {
 			mark := "ok  "
+			if s.OK && s.Warning {
+				mark = "WARN"
+			}
 			if !s.OK {
 				mark = "FAIL"
 				if s.Skipped {
@@ -220,7 +223,7 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 				}
 			}
 			fmt.Fprintf(env.Stdout, "%s %-10s %s: %s\n", mark, r.Target, s.Name, s.Detail)
-			if !s.OK && s.Fix != "" {
+			if (!s.OK || s.Warning) && s.Fix != "" {
 				fmt.Fprintf(env.Stdout, "     fix: %s\n", s.Fix)
 			}
 		}
