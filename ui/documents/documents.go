@@ -105,6 +105,7 @@ type Screen struct {
 	raw       *widget.Label
 	head      *fyne.Container
 	body      *fyne.Container
+	tabs      *container.AppTabs
 }
 
 // New builds the screen; call Reload to run the first search.
@@ -172,13 +173,13 @@ func (s *Screen) build() {
 	s.parsed = container.NewStack()
 	s.raw = widget.NewLabel("")
 	s.raw.TextStyle.Monospace = true
-	tabs := container.NewAppTabs(
+	s.tabs = container.NewAppTabs(
 		container.NewTabItem("Audit timeline", container.NewVScroll(s.timeline)),
 		container.NewTabItem("Parsed", container.NewVScroll(s.parsed)),
 		container.NewTabItem("Raw EDI", container.NewScroll(s.raw)),
 	)
 	s.head = container.NewVBox(s.title, s.status, container.NewHBox(export), s.exportLbl, s.detailErr)
-	s.body = container.NewBorder(s.head, nil, nil, nil, tabs)
+	s.body = container.NewBorder(s.head, nil, nil, nil, s.tabs)
 	s.empty = uikit.Empty("No document selected", "Search, then pick a document to see its audit timeline.")
 	s.detail = container.NewStack(s.empty, s.body)
 	s.body.Hide()
@@ -322,6 +323,13 @@ func (s *Screen) show(d *Detail) {
 	}
 	s.raw.SetText(raw)
 	s.body.Refresh()
+}
+
+// ShowParsed brings the shown document's parsed (readable) form to the front.
+func (s *Screen) ShowParsed() {
+	if s.tabs != nil {
+		s.tabs.SelectIndex(1)
+	}
 }
 
 // Current is the document shown, or nil.

@@ -67,3 +67,36 @@ func TestSearchTimelineExport(t *testing.T) {
 		t.Fatalf("error %q", e)
 	}
 }
+
+// TestParsedViews: the Parsed tab shows each document kind readably (ui/docview), not as dotted keys.
+func TestParsedViews(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	src := uifake.NewDocuments(3) // one 810, one 850, one 997
+	run := uikit.NewManualRunner()
+	s := documents.New(context.Background(), src, documents.Params{Runner: run, Loc: time.UTC})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	want := map[string][]string{
+		"810": {"Invoice INV-100000", "Invoice number", "PO1001", "125.00 USD", "Extension", "125.00", "WIDGET-A"},
+		"850": {"Purchase order PO1001", "original", "S1001 GLOBEX", "Unit price", "125.00"},
+		"997": {"Acknowledgement (997)", "Accepted", "PO (purchase orders)", "Set 0001: accepted"},
+	}
+	for i, r := range s.Rows() {
+		s.Open(i)
+		run.Drain()
+		s.ShowParsed()
+		m := test.RenderToMarkup(w.Canvas())
+		for _, text := range want[r.Type] {
+			if !strings.Contains(m, ">"+text+"<") {
+				t.Errorf("%s: parsed tab has no %q", r.Type, text)
+			}
+		}
+		if strings.Contains(m, "invoice.Lines") || strings.Contains(m, "set.gs_control") {
+			t.Errorf("%s: parsed tab still shows flattened keys", r.Type)
+		}
+		uitest.AssertImage(t, "parsed_"+r.Type+".png", w.Canvas().Capture())
+	}
+}

@@ -325,3 +325,46 @@ func TestPOLateAnswerDropped(t *testing.T) {
 		t.Fatalf("the late failure of the first read replaced the second exception's comparison: %q", s.ComparisonMessage())
 	}
 }
+
+// noJSON is a source whose details carry no parsed JSON (a poller problem,
+// or a document stored before the engine kept one).
+type noJSON struct{ *uifake.Exceptions }
+
+func (s noJSON) Detail(ctx context.Context, id int64) (exceptions.Detail, error) {
+	d, err := s.Exceptions.Detail(ctx, id)
+	d.ParsedJSON = nil
+	return d, err
+}
+
+// TestParsedView: the "Invoice ⇄ raw EDI" side shows the invoice readably
+// (ui/docview), and the generic fields when there is no parsed form.
+func TestParsedView(t *testing.T) {
+	test.NewTempApp(t)
+	test.ApplyTheme(t, test.Theme())
+	s, run := newScreen(t, uifake.NewExceptions(40))
+	if !s.SetReason("gl_unmapped") {
+		t.Fatal("reason gl_unmapped not offered")
+	}
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	m := test.RenderToMarkup(w.Canvas())
+	for _, text := range []string{"Invoice number", "PO number", "Extension", "125.00", "WIDGET-A", "Credit memo"} {
+		if !strings.Contains(m, ">"+text+"<") {
+			t.Errorf("parsed side has no %q", text)
+		}
+	}
+	uitest.AssertImage(t, "parsed_invoice.png", w.Canvas().Capture())
+
+	g, run := newScreen(t, noJSON{uifake.NewExceptions(40)})
+	g.Select(0)
+	run.Drain()
+	w2 := test.NewTempWindow(t, g)
+	w2.Resize(uitest.Size)
+	m = test.RenderToMarkup(w2.Canvas())
+	if !strings.Contains(m, ">Partner<") || strings.Contains(m, ">Extension<") {
+		t.Errorf("without parsed JSON the side must show the generic fields")
+	}
+}
