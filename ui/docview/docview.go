@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -237,12 +238,13 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// day is s, or "" when the date t was not sent.
-func day(t interface{ IsZero() bool }, s string) string {
+// day is t as a calendar date, or "" when it was not sent. Document dates
+// are dates, not instants: no zone conversion.
+func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return s
+	return t.Format("2006-01-02")
 }
 
 // Extension is quantity × unit price, exact, rounded to cents when the
@@ -279,7 +281,7 @@ func invoiceView(f form) []fyne.CanvasObject {
 	out = append(out, problems(f)...)
 	out = append(out, pairs(
 		"Invoice number", inv.Number,
-		"Invoice date", day(inv.Date, inv.Date.Format("2006-01-02")),
+		"Invoice date", day(inv.Date),
 		"PO number", inv.PONumber,
 		"Currency", inv.Currency,
 		"Total", amount(inv.Total, inv.Currency),
@@ -338,7 +340,11 @@ func ackView(f form) []fyne.CanvasObject {
 	a := f.Ack
 	out := []fyne.CanvasObject{heading("Acknowledgement (997)")}
 	out = append(out, problems(f)...)
-	status := widget.NewLabelWithStyle(capital(engine.AckStatusWords(a.Status)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	words := "No status given (AK9 missing)"
+	if a.Status != "" {
+		words = capital(engine.AckStatusWords(a.Status))
+	}
+	status := widget.NewLabelWithStyle(words, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	switch strings.ToUpper(a.Status) {
 	case "A":
 		status.Importance = widget.SuccessImportance
@@ -413,7 +419,7 @@ func poView(f form) []fyne.CanvasObject {
 	out = append(out, pairs(
 		"PO number", o.OrderNo,
 		"Purpose", PurposeWords(p.Purpose),
-		"Order date", day(o.OrderDate, o.OrderDate.Format("2006-01-02")),
+		"Order date", day(o.OrderDate),
 		"Supplier", sup,
 		"Buyer", p.BuyerName,
 		"Currency", o.Currency,

@@ -125,16 +125,7 @@ func TestCreditMemoPayloadOnly(t *testing.T) {
 func TestAck(t *testing.T) {
 	test.NewTempApp(t)
 	test.ApplyTheme(t, test.Theme())
-	raw := parsed(t, map[string]any{
-		"set": map[string]any{"id": "997"},
-		"ack": engine.Ack{GroupControlNumber: "4521", FunctionalID: "PO", Status: "E", Sets: []engine.AckSet{
-			{ControlNumber: "0001", Status: "A"},
-			{ControlNumber: "0002", Status: "R", Problems: []engine.AckProblem{
-				{Segment: "PO1", Position: 7, SegmentCode: "8", Element: 4, ElementCode: "7", Data: "9.99X"},
-				{Segment: "N1", Position: 3, SegmentCode: "3"},
-			}},
-		}},
-	})
+	raw := parsed(t, ack997())
 	if k := docview.Kind(raw); k != "997" {
 		t.Fatalf("kind %q", k)
 	}
@@ -153,13 +144,7 @@ func TestAck(t *testing.T) {
 func TestPurchaseOrder(t *testing.T) {
 	test.NewTempApp(t)
 	test.ApplyTheme(t, test.Theme())
-	raw := parsed(t, map[string]any{
-		"set": map[string]any{"id": "850"},
-		"purchase_order": engine.PO850{Purpose: "05", BuyerName: "ML Manufacturing",
-			Supplier: domain.Supplier{SupplierID: "S1001", Name: "Acme Corp"},
-			Order: domain.PurchaseOrder{OrderNo: "PO1001", SupplierID: "S1001", Currency: "EUR", OrderDate: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
-				Lines: []domain.PurchaseOrderLine{{LineNo: "1", PartNo: "BP-100", VendorPartNo: "WIDGET-A", Description: "Widget", Quantity: money.MustParse("100"), Unit: "pcs", UnitPrice: money.MustParse("4.25")}}}},
-	})
+	raw := parsed(t, po850())
 	if k := docview.Kind(raw); k != "850" {
 		t.Fatalf("kind %q", k)
 	}
@@ -210,9 +195,37 @@ func TestExtensionExact(t *testing.T) {
 // TestNarrow: the view must fit a narrow detail pane, never widen the screen.
 func TestNarrow(t *testing.T) {
 	test.NewTempApp(t)
-	for name, raw := range map[string][]byte{"810": parsed(t, invoice810())} {
+	for name, raw := range map[string][]byte{"810": parsed(t, invoice810()), "997": parsed(t, ack997()), "850": parsed(t, po850())} {
 		if w := docview.View(raw, nil).MinSize().Width; w > 500 {
 			t.Errorf("%s: min width %v, want ≤ 500", name, w)
 		}
 	}
+}
+
+func ack997() map[string]any {
+	return map[string]any{
+		"set": map[string]any{"id": "997"},
+		"ack": engine.Ack{GroupControlNumber: "4521", FunctionalID: "PO", Status: "E", Sets: []engine.AckSet{
+			{ControlNumber: "0001", Status: "A"},
+			{ControlNumber: "0002", Status: "R", Problems: []engine.AckProblem{
+				{Segment: "PO1", Position: 7, SegmentCode: "8", Element: 4, ElementCode: "7", Data: "9.99X"},
+				{Segment: "N1", Position: 3, SegmentCode: "3"},
+			}},
+		}},
+	}
+}
+
+func po850() map[string]any {
+	return map[string]any{
+		"set": map[string]any{"id": "850"},
+		"purchase_order": engine.PO850{Purpose: "05", BuyerName: "ML Manufacturing",
+			Supplier: domain.Supplier{SupplierID: "S1001", Name: "Acme Corp"},
+			Order: domain.PurchaseOrder{OrderNo: "PO1001", SupplierID: "S1001", Currency: "EUR", OrderDate: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+				Lines: []domain.PurchaseOrderLine{{LineNo: "1", PartNo: "BP-100", VendorPartNo: "WIDGET-A", Description: "Widget", Quantity: money.MustParse("100"), Unit: "pcs", UnitPrice: money.MustParse("4.25")}}}},
+	}
+}
+
+func TestAckWithoutStatus(t *testing.T) {
+	test.NewTempApp(t)
+	has(t, texts(docview.View(parsed(t, map[string]any{"ack": engine.Ack{GroupControlNumber: "7"}}), nil)), "No status given (AK9 missing)", "7")
 }
