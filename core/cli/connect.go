@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,9 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 	fs.StringVar(&manual.IFS.ClientID, "ifs-client-id", "", "IFS IAM client id")
 	fs.StringVar(&manual.IFS.Company, "ifs-company", "", "IFS company invoices are posted in")
 	ifsSecretFile := fs.String("ifs-secret-file", "", "file holding the IFS client secret (never give secrets on the command line)")
+	ifsProfile := fs.String("ifs-profile", "", "IFS resource profile (JSON) naming the tenant's projections and fields; default: the built-in one")
+	ifsCA := fs.String("ifs-ca-file", "", "PEM CA bundle to trust for IFS besides the system roots (private certificates)")
+	cleoCA := fs.String("cleo-ca-file", "", "PEM CA bundle to trust for Cleo REST besides the system roots")
 	fs.StringVar(&cf.transport, "cleo-transport", connector.TransportREST, "how Cleo is reached: rest, sftp (mailbox) or folder (local or mounted mailbox)")
 	fs.StringVar(&manual.Cleo.URL, "cleo-url", "", "Cleo REST host root")
 	fs.StringVar(&manual.Cleo.Username, "cleo-username", "", "Cleo API or SFTP user")
@@ -140,6 +144,21 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 		connector.SettingCleoTransport: cf.transport, connector.SettingCleoURL: info.Cleo.URL, connector.SettingCleoUser: info.Cleo.Username,
 		connector.SettingCleoHost: cf.host, connector.SettingCleoHostKey: cf.hostKey, connector.SettingCleoKnownHost: cf.knownHosts,
 		connector.SettingCleoRoot: cf.root, connector.SettingCleoPartners: cf.partners, connector.SettingCleoPerPartner: strconv.FormatBool(cf.perPartner)}
+	// Paths are stored absolute, so the daemon finds them whatever its working directory.
+	for key, path := range map[string]string{connector.SettingIFSProfile: *ifsProfile, connector.SettingIFSCAFile: *ifsCA, connector.SettingCleoCAFile: *cleoCA} {
+		if path == "" {
+			continue
+		}
+		abs, err := filepath.Abs(path)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "connect: %s: %v\n", key, err)
+			return ExitUsage
+		}
+		settings[key] = abs
+	}
 	if cf.ourID != "" {
 		q, id, ok := strings.Cut(cf.ourID, ":")
 		if !ok || q == "" || id == "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/httpx"
 	"github.com/ml-connector/ifs-cleo/core/ifs"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
@@ -33,6 +34,11 @@ const (
 	SettingIFSClientID = "ifs.client_id"
 	SettingIFSCompany  = "ifs.company"
 	SettingIFSProfile  = "ifs.resource_profile"
+	// SettingIFSCAFile and SettingCleoCAFile name PEM CA bundles trusted
+	// besides the system roots, for tenants with private certificates.
+	// Verification itself can never be switched off.
+	SettingIFSCAFile  = "ifs.ca_file"
+	SettingCleoCAFile = "cleo.ca_file"
 
 	// SettingCleoTransport is rest (default when empty), sftp or folder.
 	SettingCleoTransport = "cleo.transport"
@@ -168,8 +174,19 @@ func BuildIFS(ctx context.Context, o Options, set map[string]string) (*ifs.Clien
 		}
 		return nil, fmt.Errorf("IFS client secret: %w", err)
 	}
-	c, err := ifs.New(ifs.Config{BaseURL: set[SettingIFSURL], TokenURL: set[SettingIFSTokenURL], Realm: set[SettingIFSRealm],
-		ClientID: set[SettingIFSClientID], ClientSecret: sec, Company: set[SettingIFSCompany], Logger: o.logger()})
+	cfg := ifs.Config{BaseURL: set[SettingIFSURL], TokenURL: set[SettingIFSTokenURL], Realm: set[SettingIFSRealm],
+		ClientID: set[SettingIFSClientID], ClientSecret: sec, Company: set[SettingIFSCompany], Logger: o.logger(),
+		TLS: httpx.TLSOptions{CAFile: strings.TrimSpace(set[SettingIFSCAFile])}}
+	// The resource profile adapts projection, entity-set and field names to
+	// the tenant; the embedded default applies when none is set.
+	if path := strings.TrimSpace(set[SettingIFSProfile]); path != "" {
+		prof, err := ifs.LoadProfile(path)
+		if err != nil {
+			return nil, fmt.Errorf("IFS resource profile %s (setting %s): %w", path, SettingIFSProfile, err)
+		}
+		cfg.Profile = prof
+	}
+	c, err := ifs.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("IFS connection: %w", err)
 	}
@@ -234,7 +251,8 @@ func BuildCleo(ctx context.Context, o Options, set map[string]string) (cleo.Tran
 			}
 			return nil, fmt.Errorf("Cleo password: %w", err)
 		}
-		c, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[SettingCleoURL], Username: set[SettingCleoUser], Password: pass})
+		c, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[SettingCleoURL], Username: set[SettingCleoUser], Password: pass,
+			TLS: httpx.TLSOptions{CAFile: strings.TrimSpace(set[SettingCleoCAFile])}})
 		if err != nil {
 			return nil, fmt.Errorf("Cleo connection: %w", err)
 		}
