@@ -130,7 +130,7 @@ type REST struct {
 	paths RESTPaths
 	http  *http.Client
 	oauth oauth2.Config
-	certs *peerCerts
+	certs *httpx.PeerCerts
 
 	mu  sync.Mutex
 	tok *oauth2.Token
@@ -200,7 +200,7 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 	if err != nil {
 		return nil, cerr("TLS settings", err)
 	}
-	certs := &peerCerts{next: hc.Transport}
+	certs := &httpx.PeerCerts{Next: hc.Transport}
 	hc.Transport = certs
 	r := &REST{cfg: cfg, base: u, paths: paths, http: hc, certs: certs}
 	r.oauth = oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: u.String() + paths.Auth, AuthStyle: oauth2.AuthStyleInParams}}
@@ -674,7 +674,7 @@ func (r *REST) TestConnection(ctx context.Context) domain.TestReport {
 		return fmt.Sprintf("%d files waiting", len(fs)), nil
 	}, func(err error) string { return r.fix(err, "inbound") })
 	// Last, so the steps above keep their places in the report.
-	if cert := r.certs.soonest(); !cert.IsZero() {
+	if cert := r.certs.Soonest(); !cert.IsZero() {
 		rep.Cert = cert
 		rep.Steps = append(rep.Steps, domain.CertStep(cert, r.cfg.Now(), r.cfg.CertWarnWithin))
 	}

@@ -92,7 +92,7 @@ type Client struct {
 	lim    *httpx.Limiter
 	tokens *tokenCache
 	clock  httpx.Clock
-	certs  *peerCerts
+	certs  *httpx.PeerCerts
 	// stateFilterRejected remembers that the tenant answered 400 to an
 	// Objstate filter, so later reads filter states on the client at once.
 	stateFilterRejected atomic.Bool
@@ -155,7 +155,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, &Error{Op: "configure IFS", Kind: domain.KindConfig, Message: err.Error(), Err: err}
 	}
 	lim.SetAdaptive(cfg.AdaptiveRate)
-	certs := &peerCerts{next: hc.Transport}
+	certs := &httpx.PeerCerts{Next: hc.Transport}
 	hc.Transport = certs
 	c := &Client{cfg: cfg, prof: prof, base: base, hc: hc, lim: lim, clock: clock, certs: certs}
 	c.tokens = &tokenCache{

@@ -81,7 +81,7 @@ func (c *Client) TestConnection(ctx context.Context) domain.TestReport {
 		step(ch.name, ch.fn)
 	}
 	// Last, so the steps above keep their places in the report.
-	if cert := c.certs.soonest(); !cert.IsZero() {
+	if cert := c.certs.Soonest(); !cert.IsZero() {
 		rep.Cert = cert
 		rep.Steps = append(rep.Steps, domain.CertStep(cert, c.clock.Now(), c.cfg.CertWarnWithin))
 	}

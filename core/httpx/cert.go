@@ -1,4 +1,4 @@
-package cleo
+package httpx
 
 import (
 	"net/http"
@@ -7,19 +7,19 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/domain"
 )
 
-// peerCerts records the TLS leaf certificate of every host the client
-// reached, so TestConnection can warn before the server certificate
-// expires. It wraps the whole pipeline: the response it sees is the one
-// the caller gets, after retries.
-type peerCerts struct {
-	next  http.RoundTripper
+// PeerCerts records the TLS leaf certificate of every host a client reached,
+// so a connection test can warn before a tenant's certificate expires. Wrap
+// the whole pipeline with it: the response it sees is the one the caller
+// gets, after retries.
+type PeerCerts struct {
+	Next  http.RoundTripper
 	mu    sync.Mutex
 	certs map[string]domain.CertInfo
 }
 
 // RoundTrip implements http.RoundTripper.
-func (p *peerCerts) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := p.next.RoundTrip(req)
+func (p *PeerCerts) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := p.Next.RoundTrip(req)
 	if err == nil && resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		leaf := resp.TLS.PeerCertificates[0]
 		p.mu.Lock()
@@ -33,15 +33,15 @@ func (p *peerCerts) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the transport.
-func (p *peerCerts) CloseIdleConnections() {
-	if c, ok := p.next.(interface{ CloseIdleConnections() }); ok {
+func (p *PeerCerts) CloseIdleConnections() {
+	if c, ok := p.Next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
 
-// soonest returns the certificate seen that expires first (the token host
-// and the API host may differ); zero when none was seen.
-func (p *peerCerts) soonest() domain.CertInfo {
+// Soonest returns the certificate seen that expires first (a token host and
+// an API host may differ); zero when none was seen.
+func (p *PeerCerts) Soonest() domain.CertInfo {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out domain.CertInfo
