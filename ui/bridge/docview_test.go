@@ -3,7 +3,6 @@ package bridge_test
 import (
 	"testing"
 
-	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/ui"
 	"github.com/ml-connector/ifs-cleo/ui/docview"
 )
@@ -12,19 +11,7 @@ import (
 // docview recognises it (so the clerk never falls back to dotted keys for
 // documents the engine parsed).
 func TestRealParsedFormsAreReadable(t *testing.T) {
-	e := newEnv(t)
-	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
-		t.Fatal(err)
-	}
-	sub := e.bus.Subscribe(events.RunFinished, 0)
-	defer sub.Unsubscribe()
-	if err := e.b.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, run := newUI(t, e)
-	u.SyncNow()
-	run.Drain()
-	waitRuns(t, sub, "reference", "pos", "invoices")
+	_, u, run := syncedUI(t)
 
 	u.Show(ui.ScreenExceptions)
 	run.Drain()

@@ -34,6 +34,27 @@ func newUI(t *testing.T, e *env) (*ui.UI, *uikit.Runner) {
 	return u, run
 }
 
+// syncedUI is the start of every journey over the real engine: both
+// sandbox connections configured, the engine started and one sync of every
+// flow finished, with the shell built on top.
+func syncedUI(t *testing.T) (*env, *ui.UI, *uikit.Runner) {
+	t.Helper()
+	e := newEnv(t)
+	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
+		t.Fatal(err)
+	}
+	sub := e.bus.Subscribe(events.RunFinished, 0)
+	defer sub.Unsubscribe()
+	if err := e.b.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, run := newUI(t, e)
+	u.SyncNow()
+	run.Drain()
+	waitRuns(t, sub, "reference", "pos", "invoices")
+	return e, u, run
+}
+
 func TestJourneyAdminEntersCredentialsAndTestsBothConnections(t *testing.T) {
 	e := newEnv(t)
 	if err := e.b.Start(e.ctx); err != nil {
@@ -67,19 +88,7 @@ func TestJourneyAdminEntersCredentialsAndTestsBothConnections(t *testing.T) {
 }
 
 func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) {
-	e := newEnv(t)
-	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
-		t.Fatal(err)
-	}
-	sub := e.bus.Subscribe(events.RunFinished, 0)
-	defer sub.Unsubscribe()
-	if err := e.b.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, run := newUI(t, e)
-	u.SyncNow()
-	run.Drain()
-	waitRuns(t, sub, "reference", "pos", "invoices")
+	e, u, run := syncedUI(t)
 	u.Show(ui.ScreenExceptions)
 	run.Drain()
 	x := u.Exceptions

@@ -3,7 +3,6 @@ package bridge_test
 import (
 	"testing"
 
-	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/ui"
 	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 )
@@ -11,19 +10,7 @@ import (
 // A seeded price variance opens with the IFS PO read through the engine and
 // the billed price flagged against its PO line.
 func TestPriceVarianceShowsIFSPOSideBySide(t *testing.T) {
-	e := newEnv(t)
-	if err := e.sb.Configure(e.ctx, e.st, e.sec); err != nil {
-		t.Fatal(err)
-	}
-	sub := e.bus.Subscribe(events.RunFinished, 0)
-	defer sub.Unsubscribe()
-	if err := e.b.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	u, run := newUI(t, e)
-	u.SyncNow()
-	run.Drain()
-	waitRuns(t, sub, "reference", "pos", "invoices")
+	_, u, run := syncedUI(t)
 	u.Show(ui.ScreenExceptions)
 	run.Drain()
 	x := u.Exceptions
