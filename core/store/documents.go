@@ -72,8 +72,11 @@ type DocumentPatch struct {
 	TestMode     *bool
 	RelatedID    *int64
 	DueAt        *time.Time
-	RawEDI       []byte          // nil: unchanged
-	Parsed       json.RawMessage // nil: unchanged
+	// Billed, when not nil, replaces what the document bills against PO
+	// lines (see BilledLine); an empty slice removes it.
+	Billed *[]BilledLine
+	RawEDI []byte          // nil: unchanged
+	Parsed json.RawMessage // nil: unchanged
 }
 
 // Transition moves a document to a new status and records it in the audit
@@ -359,6 +362,13 @@ func (t *Tx) Transition(id int64, tr Transition) (Document, error) {
 				return cur, fmt.Errorf("transition document %d body: %w", id, err)
 			}
 		}
+	}
+
+	if tr.Patch.Billed != nil {
+		if err := t.setBilledLines(id, *tr.Patch.Billed); err != nil {
+			return cur, fmt.Errorf("transition document %d: %w", id, err)
+		}
+		changed = append(changed, "billed_lines")
 	}
 
 	detail := map[string]any{"from": from, "to": tr.To}

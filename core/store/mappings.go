@@ -124,13 +124,30 @@ type Tolerance struct {
 	PricePct   money.Decimal `json:"price_pct"` // unit price, percent of the PO price
 	QtyPct     money.Decimal `json:"qty_pct"`   // quantity, percent of the PO quantity
 	Absolute   money.Decimal `json:"absolute"`  // line amount, in the invoice currency
+	// Match is MatchTwoWay (invoice against the PO, the default when empty)
+	// or MatchThreeWay (also never more than IFS reports as received).
+	Match string `json:"match,omitempty"`
 }
+
+// The per-supplier matching modes of Tolerance.Match.
+const (
+	MatchTwoWay   = "two_way"
+	MatchThreeWay = "three_way"
+)
 
 // Key returns the mapping key (the supplier id).
 func (t Tolerance) Key() string { return strings.TrimSpace(t.SupplierID) }
 
 func (t *Tolerance) normalize() error {
 	t.SupplierID = strings.TrimSpace(t.SupplierID)
+	switch m := strings.ToLower(strings.TrimSpace(strings.NewReplacer("-", "_", " ", "_").Replace(t.Match))); m {
+	case "", MatchTwoWay, "2_way", "2":
+		t.Match = ""
+	case MatchThreeWay, "3_way", "3":
+		t.Match = MatchThreeWay
+	default:
+		return fmt.Errorf("tolerance %q: match %q must be %s or %s: %w", t.SupplierID, t.Match, MatchTwoWay, MatchThreeWay, ErrInvalid)
+	}
 	for name, v := range map[string]money.Decimal{"price %": t.PricePct, "quantity %": t.QtyPct, "absolute": t.Absolute} {
 		if !v.Valid() || v.Sign() < 0 {
 			return fmt.Errorf("tolerance %q: %s %s must be zero or more: %w", t.SupplierID, name, v, ErrInvalid)

@@ -87,16 +87,17 @@ var csvCodecs = map[MappingKind]csvCodec{
 		},
 	},
 	MappingTolerances: {
-		header: []string{"supplier_id", "price_pct", "qty_pct", "absolute"},
+		header: []string{"supplier_id", "price_pct", "qty_pct", "absolute", "match"},
 		toRow: func(b []byte) ([]string, error) {
 			var t Tolerance
 			err := json.Unmarshal(b, &t)
-			return []string{t.SupplierID, t.PricePct.String(), t.QtyPct.String(), t.Absolute.String()}, err
+			return []string{t.SupplierID, t.PricePct.String(), t.QtyPct.String(), t.Absolute.String(), firstNonEmptyStr(t.Match, MatchTwoWay)}, err
 		},
 		fromRow: func(r map[string]string) (string, any, error) {
 			var t Tolerance
 			var err error
 			t.SupplierID = r["supplier_id"]
+			t.Match = r["match"]
 			if t.PricePct, err = dec(r["price_pct"]); err != nil {
 				return "", nil, fmt.Errorf("price_pct %q: %w", r["price_pct"], ErrInvalid)
 			}
@@ -284,4 +285,13 @@ func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor s
 		return ImportResult{}, fmt.Errorf("import %s mappings: %w", kind, err)
 	}
 	return res, nil
+}
+
+func firstNonEmptyStr(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }
