@@ -50,6 +50,13 @@ type PurchaseOrderLine struct {
 	// the engine uses it to code invoice lines that match this PO line.
 	CodeString CodeString
 	ETag       string
+	// InvoicedQty is what IFS reports as already invoiced on the line
+	// (invoices matched inside IFS), in the line's unit; nil when the
+	// tenant's resource profile names no such field or the row lacks it.
+	InvoicedQty *money.Decimal `json:",omitempty"`
+	// ReceivedQty is what IFS reports as received on the line, for
+	// three-way matching; nil when the tenant does not expose it.
+	ReceivedQty *money.Decimal `json:",omitempty"`
 }
 
 // CodeString is an IFS accounting code string: code part A (the account) and

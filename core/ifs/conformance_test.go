@@ -214,6 +214,20 @@ func runConformance(t *testing.T, newSB newSandbox) {
 				!l.NetAmount.Equal(wl.NetAmount) || l.CodeString != wl.CodeString || l.PartNo != wl.PartNo || l.Unit != wl.Unit {
 				t.Errorf("line %d: got %+v\nwant %+v", i, l, wl)
 			}
+			// Receipts and IFS-side invoicing, for three-way matching.
+			if l.ReceivedQty == nil || l.InvoicedQty == nil || !l.ReceivedQty.Equal(*wl.ReceivedQty) || !l.InvoicedQty.Equal(*wl.InvoicedQty) {
+				t.Errorf("line %d: received %v invoiced %v, want %v %v", i, l.ReceivedQty, l.InvoicedQty, *wl.ReceivedQty, *wl.InvoicedQty)
+			}
+		}
+		// A tenant whose profile maps the quantities to "-" reports them unknown, not zero.
+		prof, err := ifs.ParseProfile([]byte(`{"purchase_order_lines": {"fields": {"Account": "CodeA", "QtyReceived": "-", "QtyInvoiced": "-"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, _ := client(t, env, func(cfg *ifs.Config) { cfg.Profile = prof })
+		po2, err := c2.PurchaseOrder(ctx, want.OrderNo)
+		if err != nil || len(po2.Lines) == 0 || po2.Lines[0].ReceivedQty != nil || po2.Lines[0].InvoicedQty != nil {
+			t.Fatalf("unmapped quantities: %v %+v", err, po2)
 		}
 		_, err = c.PurchaseOrder(ctx, "NOPE'1")
 		if domain.KindOf(err) != domain.KindNotFound {

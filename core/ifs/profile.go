@@ -82,7 +82,10 @@ var logicalFields = map[string][]string{
 	ResPurchaseOrders: {"OrderNo", "Company", "Contract", "VendorNo", "OrderDate", "WantedReceiptDate",
 		"CurrencyCode", "BuyerCode", "AuthorizeCode", "Objstate"},
 	ResPurchaseOrderLines: append([]string{"OrderNo", "LineNo", "ReleaseNo", "PartNo", "VendorPartNo", "Description",
-		"BuyQtyDue", "BuyUnitMeas", "BuyUnitPrice", "NetAmtCurr", "CurrencyCode", "WantedDeliveryDate", "Objstate"}, codeFields...),
+		"BuyQtyDue", "BuyUnitMeas", "BuyUnitPrice", "NetAmtCurr", "CurrencyCode", "WantedDeliveryDate", "Objstate",
+		// Optional [I]: quantities received and invoiced in IFS; a tenant
+		// without them maps them to "-" (or its rows simply lack them).
+		"QtyReceived", "QtyInvoiced"}, codeFields...),
 	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate", "Company"},
 	ResCodeParts: {"Company", "CodePart", "Value", "Description", "ValidFrom", "ValidUntil"},
 	ResSupplierInvoices: {"Company", "InvoiceId", "InvoiceNo", "Identity", "PartyType", "InvoiceDate", "DueDate",

@@ -140,7 +140,27 @@ func decodePOLine(p *Profile, row Row) domain.PurchaseOrderLine {
 		State:              row.str(f.n("Objstate")),
 		CodeString:         decodeCode(res, row),
 		ETag:               row.str("@odata.etag"),
+		InvoicedQty:        row.decOpt(f.n("QtyInvoiced")),
+		ReceivedQty:        row.decOpt(f.n("QtyReceived")),
 	}
+}
+
+// decOpt is a decimal that may be absent: nil when the field is not mapped,
+// not in the row, null, or not a number (OData JSON Format §7.1: a property
+// may be omitted from a response, and null is its absence of a value).
+func (r Row) decOpt(name string) *money.Decimal {
+	if name == "" {
+		return nil
+	}
+	raw, ok := r[name]
+	if !ok || len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var d money.Decimal
+	if err := d.UnmarshalJSON(raw); err != nil || !d.Valid() {
+		return nil
+	}
+	return &d
 }
 
 func decodeSupplier(p *Profile, row Row) domain.Supplier {

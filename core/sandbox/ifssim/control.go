@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
@@ -32,7 +33,9 @@ import (
 //	                                    an IFS user would (404 unknown, 409 not allowed from its state)
 //	GET  /_sandbox/purchase-orders/{no} the order as domain.PurchaseOrder
 //	POST /_sandbox/purchase-orders/{no} {"state":"Released"} and/or {"touch":true}:
-//	                                    change an order as an IFS user would
+//	                                    change an order as an IFS user would;
+//	                                    {"line":"1","received":"30","invoiced":"0"}: a goods
+//	                                    receipt or an IFS-side invoice match on a line
 
 // LoseNextWrites makes the answers of the next n committed writes get lost
 // (added to any still pending), leaving the other faults as they are; mode
@@ -153,6 +156,7 @@ func (s *Server) PurchaseOrder(no string) (domain.PurchaseOrder, bool) {
 			Unit: l.str("BuyUnitMeas"), UnitPrice: l.dec("BuyUnitPrice"), NetAmount: l.dec("NetAmtCurr"),
 			Currency: l.str("CurrencyCode"), WantedDeliveryDate: l.date("WantedDeliveryDate"), State: l.str("Objstate"),
 			CodeString: domain.CodeString{Account: l.str("CodeA"), CodeB: l.str("CodeB")}, ETag: c.etag(l),
+			ReceivedQty: new(l.dec("QtyReceived")), InvoicedQty: new(l.dec("QtyInvoiced")),
 		})
 	}
 	return po, true
@@ -244,6 +248,32 @@ func (s *Server) SetPurchaseOrderState(no, state string) error {
 			s.logHistory(s.st, s.model.types[tabPOLine], l, "IFSBUYER", change)
 		}
 	}
+	return nil
+}
+
+// SetLineQuantities records goods received and/or invoices matched in IFS
+// on one order line (nil leaves a quantity as it is), as a goods receipt or
+// an IFS-side invoice match would, and gives the line a new ETag.
+func (s *Server) SetLineQuantities(no, lineNo, releaseNo string, received, invoiced *money.Decimal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if releaseNo == "" {
+		releaseNo = "1"
+	}
+	l := findRow(s.st, tabPOLine, map[string]any{"OrderNo": no, "LineNo": lineNo, "ReleaseNo": releaseNo})
+	if l == nil {
+		return fmt.Errorf("set quantities of %s line %s/%s: no such order line", no, lineNo, releaseNo)
+	}
+	for name, v := range map[string]*money.Decimal{"QtyReceived": received, "QtyInvoiced": invoiced} {
+		if v == nil {
+			continue
+		}
+		if !v.Valid() || v.Sign() < 0 {
+			return fmt.Errorf("set quantities of %s line %s: %s %s must be zero or more", no, lineNo, name, v)
+		}
+		l.v[name] = *v
+	}
+	s.st.touch(l)
 	return nil
 }
 
@@ -369,6 +399,12 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			var body struct {
 				State string `json:"state"`
 				Touch bool   `json:"touch"`
+				// Line, with Received and/or Invoiced, records quantities
+				// on that line (release Release, default "1").
+				Line     string         `json:"line"`
+				Release  string         `json:"release"`
+				Received *money.Decimal `json:"received"`
+				Invoiced *money.Decimal `json:"invoiced"`
 			}
 			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
 				fail(400, "bad JSON: "+err.Error())
@@ -379,6 +415,9 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 				err = s.SetPurchaseOrderState(no, body.State)
 			} else if body.Touch {
 				err = s.TouchPurchaseOrder(no)
+			}
+			if err == nil && body.Line != "" {
+				err = s.SetLineQuantities(no, body.Line, body.Release, body.Received, body.Invoiced)
 			}
 			if err != nil {
 				status := 400

@@ -63,7 +63,10 @@ func buildModel(n Names) *model {
 			d("FbuyUnitPrice"), s("PriceUnitMeas"), ro(d("NetAmtCurr")), ro(d("GrossAmtCurr")), s("CurrencyCode"),
 			s("Contract"), s("VendorNo"), date("WantedDeliveryDate"), date("PlannedReceiptDate"), s("ProjectId"),
 			// Pre-posting code string of the line [I]: sandbox names.
-			s("CodeA"), s("CodeB")},
+			s("CodeA"), s("CodeB"),
+			// Quantities received and invoiced in IFS [I]: sandbox names,
+			// read-only like every derived quantity.
+			ro(d("QtyReceived")), ro(d("QtyInvoiced"))},
 		update: true,
 	}
 	partLine := *line
@@ -411,6 +414,7 @@ func load(w *world.World) *store {
 				"Contract": po.Site, "VendorNo": po.SupplierID, "WantedDeliveryDate": dateOrNil(l.WantedDeliveryDate),
 				"PlannedReceiptDate": dateOrNil(l.WantedDeliveryDate), "ProjectId": nil,
 				"CodeA": nilIfEmpty(l.CodeString.Account), "CodeB": nilIfEmpty(l.CodeString.CodeB),
+				"QtyReceived": decOrZero(l.ReceivedQty), "QtyInvoiced": decOrZero(l.InvoicedQty),
 			})
 		}
 	}
@@ -640,4 +644,11 @@ func histValue(v any) string {
 		return fmt.Sprint(x)
 	}
 	return fmt.Sprint(v)
+}
+
+func decOrZero(d *money.Decimal) money.Decimal {
+	if d == nil {
+		return money.Zero
+	}
+	return *d
 }

@@ -600,9 +600,22 @@ func lines(r *rand.Rand, w *World, sup Supplier, site Site, po domain.PurchaseOr
 			WantedDeliveryDate: day(po.WantedReceiptDate, r.IntN(3)*7),
 			State:              st,
 			CodeString:         domain.CodeString{Account: p.account, CodeB: cc},
+			// Goods of arrived and received lines are in; nothing is
+			// invoiced in IFS itself (the connector's invoices are
+			// manual supplier invoices, which IFS does not match).
+			ReceivedQty: receivedQty(st, qty),
+			InvoicedQty: new(money.Zero),
 		})
 	}
 	return out
+}
+
+// receivedQty is what IFS shows as received on a line in state st.
+func receivedQty(st string, qty money.Decimal) *money.Decimal {
+	if st == StateArrived || st == StateReceived || st == StateClosed {
+		return new(qty)
+	}
+	return new(money.Zero)
 }
 
 // vendorPart is the supplier's own number for our part; no-part lines have none.
