@@ -115,9 +115,15 @@ type SupplierInvoice struct {
 	InvoiceID   int64 // assigned by IFS on create; 0 before
 	InvoiceNo   string
 	SupplierID  string // IFS "Identity"
-	InvoiceDate time.Time
-	DueDate     time.Time
-	Currency    string
+	InvoiceDate time.Time `json:",omitzero"`
+	// DueDate is zero when the invoice says nothing: IFS then computes it
+	// from PayTermID. A zero date is never sent.
+	DueDate time.Time `json:",omitzero"`
+	// DiscountDate and DiscountPercent are the early-payment discount of
+	// the invoice's terms, kept with the posting (zero when none).
+	DiscountDate    time.Time     `json:",omitzero"`
+	DiscountPercent money.Decimal `json:",omitzero"`
+	Currency        string
 	PayTermID   string
 	PORef       string // IFS "PoRefNumber"
 	GrossAmount money.Decimal

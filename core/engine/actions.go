@@ -305,7 +305,7 @@ func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.D
 
 // SetTolerance sets a supplier's tolerance ("*" = company default).
 func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Tolerance) error {
-	_, err := e.st.SetTolerance(ctx, e.actor, store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute})
+	_, err := e.st.SetTolerance(ctx, e.actor, store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute, Match: t.Match})
 	return err
 }
 

@@ -161,7 +161,11 @@ func TestDuplicates(t *testing.T) {
 	}
 	// An invoice already in IFS (e.g. keyed by hand) with the same amount is skipped too.
 	h.ifs.invoices = append(h.ifs.invoices, domain.SupplierInvoice{Company: "MLC01", SupplierID: "S100", InvoiceNo: "HAND-1", GrossAmount: d("60"), InvoiceID: 5})
-	h.putFile("f4", invoiceSet("ACME01", "HAND-1", "PO1", cleanLines()...))
+	// (On an order of its own: INV-7 has billed PO1's lines already.)
+	po3 := h.ifs.orders["PO1"]
+	po3.OrderNo = "PO3"
+	h.ifs.orders["PO3"] = po3
+	h.putFile("f4", invoiceSet("ACME01", "HAND-1", "PO3", cleanLines()...))
 	h.sync(FlowInvoices)
 	ds = h.docs(store.Type810, store.Inbound)
 	if ds[3].Status != store.StatusSkippedDuplicate || len(h.ifs.invoices) != 2 {
@@ -340,8 +344,9 @@ func TestUnitConversionFixesQuantity(t *testing.T) {
 	h.putFile("f", invoiceSet("ACME01", "U1", "PO1", InvoiceLine{LineNumber: "1", Quantity: d("10"), UOM: "BX", UnitPrice: d("5.00")}))
 	h.sync(FlowInvoices)
 	doc := h.only810()
-	if doc.Reason != string(ReasonPriceVariance) && doc.Reason != string(ReasonQuantityOver) {
-		t.Fatalf("without conversion: %s %s", doc.Status, doc.Reason)
+	// Without a conversion, 10 BX against a line in pcs is not compared as numbers.
+	if doc.Reason != string(ReasonUnitMismatch) || !strings.Contains(doc.Message, "bills in BX but PO PO1 line 1 is in pcs") {
+		t.Fatalf("without conversion: %s %s %s", doc.Status, doc.Reason, doc.Message)
 	}
 	if _, err := h.st.SetUnitConversion(h.ctx, "clerk1", store.UnitConversion{SupplierID: "S100", X12Unit: "BX", IFSUnit: "pcs", Factor: d("10")}); err != nil {
 		t.Fatal(err)

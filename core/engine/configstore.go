@@ -27,7 +27,7 @@ func (e *Engine) loadConfig(ctx context.Context) (*config, error) {
 		return nil, err
 	}
 	for _, t := range tols {
-		c.Maps.Tolerances[firstNonEmpty(t.SupplierID, "*")] = Tolerance{PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute}
+		c.Maps.Tolerances[firstNonEmpty(t.SupplierID, "*")] = Tolerance{PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute, Match: t.Match}
 	}
 	rules, err := e.st.GLRules(ctx)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
@@ -361,6 +362,7 @@ type invoicePlan struct {
 	supplierID string
 	testMode   bool
 	pf         parsedForm
+	billed     []store.BilledLine // what it bills per PO line, recorded with the intent
 }
 
 // planInvoice runs every check that needs no write: parse errors, partner
@@ -431,46 +433,89 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 		pl.problem = newProblem(ReasonPOMissing, fixCheckPO, "Invoice %s from supplier %s has no PO number", inv.Number, supplierID)
 		return pl, nil
 	}
-	payload, prob := buildInvoice(e.p.Company, supplierID, inv, po, cfg.Maps, cfg.Ref, e.clock.Now())
+	// De-duplication comes before matching: an exact re-send of a posted
+	// invoice bills its lines a second time by definition, and must be
+	// skipped as a re-send, not reported as a billing problem.
+	gross := invoiceGross(inv)
+	fp := store.Fingerprint(supplierID, inv.Number, gross)
+	if d.Status != store.StatusPosting {
+		same, err := e.st.FindByFingerprint(ctx, fp)
+		if err != nil {
+			return pl, err
+		}
+		for _, o := range same {
+			if o.ID != d.ID && o.Type == store.Type810 && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
+				pl.skipOf = o.ID
+				pl.skipMsg = fmt.Sprintf("Invoice %s was already posted (document %d); this exact re-send was skipped", inv.Number, o.ID)
+				pl.patch = store.DocumentPatch{SupplierID: &supplierID, Fingerprint: &fp, Amount: &gross, IFSCompany: &e.p.Company}
+				return pl, nil
+			}
+		}
+		prior, err := e.st.FindByBusinessKey(ctx, store.Inbound, store.Type810, supplierID, inv.Number)
+		if err != nil {
+			return pl, err
+		}
+		for _, o := range prior {
+			if o.ID != d.ID && o.Fingerprint != fp && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
+				pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
+					Message: fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
+						inv.Number, supplierID, o.ID, o.Amount, gross),
+					Context: map[string]any{"other_document": o.ID}}
+				return pl, nil
+			}
+		}
+	}
+	var billed map[string]store.BilledTotal
+	if po != nil {
+		var err error
+		if billed, err = e.st.BilledToDate(ctx, po.OrderNo, d.ID); err != nil {
+			return pl, err
+		}
+	}
+	payload, rows, prob := buildInvoice(e.p.Company, supplierID, inv, po, cfg.Maps, cfg.Ref, e.clock.Now(), billed)
 	if prob != nil {
 		pl.problem = prob
 		return pl, nil
 	}
-	fp := store.Fingerprint(supplierID, inv.Number, payload.GrossAmount)
+	if !payload.GrossAmount.Equal(gross) {
+		return pl, fmt.Errorf("invoice %s: gross %s differs from the de-duplication amount %s", inv.Number, payload.GrossAmount, gross)
+	}
+	if rows == nil {
+		rows = []store.BilledLine{}
+	}
+	pl.billed = rows
 	pf.Payload = &payload
 	pf.MappingVersion = cfg.Maps.Version
 	pl.pf = pf
 	pl.payload = payload
 	pl.patch = store.DocumentPatch{SupplierID: &supplierID, Fingerprint: &fp, Amount: &payload.GrossAmount,
 		Currency: &payload.Currency, IFSCompany: &e.p.Company, Parsed: mustJSON(pf), TestMode: &pl.testMode}
-	if d.Status == store.StatusPosting {
-		return pl, nil // our own intent: IFS decides (reconcile)
-	}
-	same, err := e.st.FindByFingerprint(ctx, fp)
-	if err != nil {
-		return pl, err
-	}
-	for _, o := range same {
-		if o.ID != d.ID && o.Type == store.Type810 && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
-			pl.skipOf = o.ID
-			pl.skipMsg = fmt.Sprintf("Invoice %s was already posted (document %d); this exact re-send was skipped", inv.Number, o.ID)
-			return pl, nil
-		}
-	}
-	prior, err := e.st.FindByBusinessKey(ctx, store.Inbound, store.Type810, supplierID, inv.Number)
-	if err != nil {
-		return pl, err
-	}
-	for _, o := range prior {
-		if o.ID != d.ID && o.Fingerprint != fp && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
-			pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
-				Message: fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
-					inv.Number, supplierID, o.ID, o.Amount, payload.GrossAmount),
-				Context: map[string]any{"other_document": o.ID}}
-			return pl, nil
-		}
-	}
 	return pl, nil
+}
+
+// invoiceGross is the invoice's gross amount as posted: the supplier's
+// total (TDS01) when it has one, else lines, charges and tax; negative for
+// a credit memo. buildInvoice arrives at the same figure.
+func invoiceGross(inv *Invoice) money.Decimal {
+	sign := money.FromInt(1)
+	if inv.CreditMemo {
+		sign = money.FromInt(-1)
+	}
+	if !inv.Total.IsZero() {
+		return inv.Total.Abs().Mul(sign)
+	}
+	net := money.Zero
+	for _, l := range inv.Lines {
+		net = net.Add(l.Quantity.Mul(l.UnitPrice).Round(2).Abs().Mul(sign))
+	}
+	for _, c := range inv.Charges {
+		amt := c.Amount.Abs()
+		if c.Allowance {
+			amt = amt.Neg()
+		}
+		net = net.Add(amt.Mul(sign))
+	}
+	return net.Add(inv.Tax.Abs().Mul(sign))
 }
 
 // processInvoice takes one 810 from received (or posting, after a crash) to
@@ -507,6 +552,10 @@ func (e *Engine) processInvoice(ctx context.Context, id int64, cfg *config) (sto
 			Message: fmt.Sprintf("Test mode: invoice %s would be posted to IFS as shown; nothing was written", inv.Number), Patch: patch})
 	}
 	// Intent: recorded and committed before IFS is touched.
+	// The billed quantities are recorded with the intent, in the same
+	// transaction: from here on they count against the PO lines, so a
+	// second invoice for the same goods is refused even before IFS answers.
+	patch.Billed = &pl.billed
 	if d.Status != store.StatusPosting {
 		if d, err = e.transition(ctx, id, store.Transition{To: store.StatusPosting, IncAttempts: true,
 			Action: "invoice.post_intent", Detail: map[string]any{"request": payload}, Patch: patch}); err != nil {

@@ -110,6 +110,11 @@ type Invoice struct {
 	Tax        money.Decimal // sum of TXI amounts (zero when none)
 	Lines      []InvoiceLine
 	Charges    []Charge
+	// Terms are the ITD segments; ShipDate (DTM*011) and DeliveryDate
+	// (DTM*035) are the basis dates ITD02 may count from.
+	Terms        []PaymentTerms `json:",omitempty"`
+	ShipDate     time.Time      `json:",omitzero"`
+	DeliveryDate time.Time      `json:",omitzero"`
 }
 
 // InvoiceLine is one IT1.

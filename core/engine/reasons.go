@@ -36,6 +36,11 @@ const (
 	ReasonAckOverdue        Reason = "ACK_OVERDUE"              // no 997 before the deadline
 	ReasonAckUnmatched      Reason = "ACK_UNMATCHED"            // 997 for nothing we sent
 	ReasonHeartbeatStale    Reason = "HEARTBEAT_STALE"          // a poller has not succeeded for too long
+	ReasonAlreadyInvoiced   Reason = "PO_LINE_ALREADY_INVOICED" // the PO line is fully invoiced already: never a tolerance matter
+	ReasonAmountOver        Reason = "AMOUNT_OVER_PO"           // cumulative amount on a PO line above the PO value and tolerance
+	ReasonNotReceived       Reason = "QUANTITY_NOT_RECEIVED"    // three-way: more invoiced than received; waits, re-checked each run
+	ReasonReceiptUnknown    Reason = "RECEIPT_QTY_UNKNOWN"      // three-way supplier but IFS reports no received quantity
+	ReasonUnitMismatch      Reason = "UNIT_MISMATCH"            // invoice unit differs from the PO unit and nothing converts it
 )
 
 // problem is a failure on its way to becoming an exception record.
@@ -43,7 +48,7 @@ type problem struct {
 	Reason  Reason
 	Message string
 	Fix     string
-	Context map[string]any
+	Context any // JSON-encodable: a typed context (MatchContext) or a map
 }
 
 func (p *problem) Error() string { return string(p.Reason) + ": " + p.Message }
@@ -68,6 +73,12 @@ const (
 	fixAckOverdue   = "call the supplier to confirm they received the PO, or check the Cleo connection"
 	fixAckUnmatched = "no action usually needed; check it does not belong to a PO sent by another system"
 	fixHeartbeat    = "check the connection in Connections and the log; it clears itself on the next success"
+	// A line billed twice is a duplicate payment in waiting: no tolerance
+	// or override may post it.
+	fixAlreadyInvoiced = "ask the supplier whether this bills the same goods again; if the earlier invoice was wrong, its credit memo re-opens the quantity and a replay then posts this one; otherwise ignore it (or dispute it) with a comment"
+	fixNotReceived     = "nothing to do while the goods are on their way: it posts by itself once IFS shows them received; or switch the supplier to two-way matching in Mappings"
+	fixReceiptUnknown  = "name the received-quantity field in the IFS resource profile (purchase_order_lines QtyReceived), or switch the supplier to two-way matching in Mappings; then replay"
+	fixUnit            = "add a unit conversion for this supplier in Mappings (how many PO units one invoice unit is), then replay"
 )
 
 // ackCodeWords translates 997 codes into clerk language.

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/money"
@@ -15,6 +13,9 @@ import (
 type Tolerance struct {
 	PricePct money.Decimal `json:"price_pct"`
 	QtyPct   money.Decimal `json:"qty_pct"`
+	// Match is store.MatchThreeWay when invoices must also stay within the
+	// quantity IFS reports as received; empty is two-way (against the PO).
+	Match string `json:"match,omitempty"`
 	// Absolute accepts a price difference whose effect on the line amount
 	// is at most this much in the invoice currency (0: not used), so a
 	// 0.01 rounding on a cheap part is not a variance.
@@ -47,30 +48,6 @@ type Mappings struct {
 type UnitConversion struct {
 	IFSUnit string
 	Factor  money.Decimal
-}
-
-// convert expresses an invoice line in the PO line's unit when a conversion
-// is configured for its unit; ok is false when none applies.
-func (m Mappings) convert(supplier string, l InvoiceLine, poUnit string) (qty, price money.Decimal, ok bool) {
-	u := strings.ToUpper(strings.TrimSpace(l.UOM))
-	for _, k := range []string{supplier + "|" + u, "|" + u} {
-		c, found := m.Units[k]
-		if !found || !strings.EqualFold(c.IFSUnit, poUnit) || c.Factor.Sign() <= 0 {
-			continue
-		}
-		return l.Quantity.Mul(c.Factor), l.UnitPrice.Div(c.Factor, 6), true
-	}
-	return l.Quantity, l.UnitPrice, false
-}
-
-func (m Mappings) tolerance(supplier string) Tolerance {
-	if t, ok := m.Tolerances[supplier]; ok {
-		return t
-	}
-	if t, ok := m.Tolerances["*"]; ok {
-		return t
-	}
-	return DefaultTolerance
 }
 
 func (m Mappings) glRule(supplier, charge string) (domain.CodeString, bool) {
@@ -119,132 +96,6 @@ func matchPOLine(l InvoiceLine, po domain.PurchaseOrder) (domain.PurchaseOrderLi
 type Reference struct {
 	Suppliers map[string]domain.Supplier
 	Accounts  map[string]domain.CodePartValue // code part A by value; empty = not loaded, no check
-}
-
-// buildInvoice pre-flights an 810 against its PO and codes it: the result
-// is the exact payload for IFS. A problem says why it cannot be posted.
-func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseOrder, maps Mappings, ref Reference, today time.Time) (domain.SupplierInvoice, *problem) {
-	out := domain.SupplierInvoice{
-		Company: company, InvoiceNo: inv.Number, SupplierID: supplierID, InvoiceDate: inv.Date,
-		Currency: inv.Currency, PORef: inv.PONumber, CreditNote: inv.CreditMemo,
-	}
-	if s, ok := ref.Suppliers[supplierID]; ok {
-		if s.State != "" && !strings.EqualFold(s.State, "Active") {
-			return out, newProblem(ReasonSupplierInactive, "unblock the supplier in IFS, then replay",
-				"Supplier %s (%s) is %s in IFS", supplierID, s.Name, s.State)
-		}
-		out.PayTermID = s.PayTermID
-		if out.Currency == "" {
-			out.Currency = s.Currency
-		}
-	}
-	if po != nil {
-		if out.Currency == "" {
-			out.Currency = po.Currency
-		}
-		if inv.Currency != "" && po.Currency != "" && !strings.EqualFold(inv.Currency, po.Currency) {
-			return out, newProblem(ReasonCurrency, fixTolerance,
-				"Invoice %s is in %s but PO %s is in %s", inv.Number, inv.Currency, po.OrderNo, po.Currency)
-		}
-	}
-	tol := maps.tolerance(supplierID)
-	sign := money.FromInt(1)
-	if inv.CreditMemo {
-		sign = money.FromInt(-1)
-	}
-	net := money.FromInt(0)
-	addPosting := func(code domain.CodeString, amt money.Decimal, text string) *problem {
-		if len(ref.Accounts) > 0 {
-			acc, ok := ref.Accounts[code.Account]
-			if !ok || !acc.Valid(today) {
-				return newProblem(ReasonGLInvalid, "correct the coding rule or the PO line's code string, then replay",
-					"Account %q used for %s is not a valid IFS account today", code.Account, text)
-			}
-		}
-		out.Postings = append(out.Postings, domain.PostingLine{Code: code, Amount: amt, Text: text})
-		return nil
-	}
-	for i, l := range inv.Lines {
-		ext := l.Quantity.Mul(l.UnitPrice).Round(2).Abs().Mul(sign)
-		var code domain.CodeString
-		line := domain.SupplierInvoiceLine{NetAmount: ext, Text: l.Description}
-		if po != nil {
-			pl, ok := matchPOLine(l, *po)
-			if !ok {
-				c, hasRule := maps.glRule(supplierID, "NONPO")
-				if !hasRule {
-					return out, newProblem(ReasonPOLineNotFound, fixCheckPO,
-						"Invoice %s line %d (%s) matches no line of PO %s", inv.Number, i+1, firstNonEmpty(l.BuyerPart, l.VendorPart, l.Description, l.LineNumber), po.OrderNo)
-				}
-				code = c
-			} else {
-				qty, price, converted := maps.convert(supplierID, l, pl.Unit)
-				asPO := ""
-				if converted {
-					asPO = fmt.Sprintf(" (%s %s)", qty, pl.Unit)
-				}
-				if !inv.CreditMemo {
-					if qty.Cmp(pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))) > 0 {
-						return out, &problem{Reason: ReasonQuantityOver, Fix: fixTolerance,
-							Message: fmt.Sprintf("Invoice %s line %s bills %s %s%s but PO %s line %s has %s %s", inv.Number, l.LineNumber, l.Quantity, l.UOM, asPO, po.OrderNo, pl.LineNo, pl.Quantity, pl.Unit),
-							Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_qty": l.Quantity.String(), "po_qty": pl.Quantity.String()}}
-					}
-				}
-				lineDiff := price.Sub(pl.UnitPrice).Abs().Mul(qty).Round(2)
-				if !within(price, pl.UnitPrice, tol.PricePct) && !(tol.Absolute.Sign() > 0 && lineDiff.Cmp(tol.Absolute) <= 0) {
-					return out, &problem{Reason: ReasonPriceVariance, Fix: fixTolerance,
-						Message: fmt.Sprintf("Invoice %s line %s price %s differs from PO %s line %s price %s by more than %s%%", inv.Number, l.LineNumber, price, po.OrderNo, pl.LineNo, pl.UnitPrice, tol.PricePct),
-						Context: map[string]any{"po": po.OrderNo, "po_line": pl.LineNo, "invoiced_price": l.UnitPrice.String(), "po_price": pl.UnitPrice.String()}}
-				}
-				code = pl.CodeString
-				line.OrderNo, line.LineNo, line.ReleaseNo = po.OrderNo, pl.LineNo, pl.ReleaseNo
-			}
-		} else {
-			c, ok := maps.glRule(supplierID, "NONPO")
-			if !ok {
-				return out, newProblem(ReasonGLUnmapped, fixGLRule,
-					"Invoice %s has no PO and supplier %s has no coding rule for non-PO lines", inv.Number, supplierID)
-			}
-			code = c
-		}
-		if p := addPosting(code, ext, fmt.Sprintf("line %d", i+1)); p != nil {
-			return out, p
-		}
-		out.Lines = append(out.Lines, line)
-		net = net.Add(ext)
-	}
-	for _, c := range inv.Charges {
-		amt := c.Amount.Abs()
-		if c.Allowance {
-			amt = amt.Neg()
-		}
-		amt = amt.Mul(sign)
-		code, ok := maps.glRule(supplierID, c.Code)
-		if !ok {
-			return out, newProblem(ReasonGLUnmapped, fixGLRule,
-				"Charge %s (%s) on invoice %s has no GL coding rule for supplier %s", c.Code, firstNonEmpty(c.Description, "no description"), inv.Number, supplierID)
-		}
-		if p := addPosting(code, amt, "charge "+c.Code); p != nil {
-			return out, p
-		}
-		out.Lines = append(out.Lines, domain.SupplierInvoiceLine{NetAmount: amt, Text: firstNonEmpty(c.Description, c.Code)})
-		net = net.Add(amt)
-	}
-	tax := inv.Tax.Abs().Mul(sign)
-	out.NetAmount = net
-	out.TaxAmount = tax
-	out.GrossAmount = net.Add(tax)
-	if !inv.Total.IsZero() {
-		total := inv.Total.Abs().Mul(sign)
-		// The supplier's total wins; the difference (rounding, tax not
-		// itemised) is tax so the posting proposal balances the gross.
-		out.GrossAmount = total
-		out.TaxAmount = total.Sub(net)
-	}
-	if len(out.Lines) == 0 {
-		return out, newProblem(ReasonEDIInvalid, fixSupplierEDI, "Invoice %s has no lines", inv.Number)
-	}
-	return out, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -103,6 +103,26 @@ func invoiceOf(in *x12.Invoice) *Invoice {
 		tax = tax.Add(t.Amount)
 	}
 	out.Tax = tax
+	for _, t := range in.Terms {
+		pt := PaymentTerms{Type: t.Type, BasisDate: t.BasisDate, DiscountPercent: t.DiscountPercent, DiscountDays: t.DiscountDays,
+			NetDays: t.NetDays, Description: t.Description}
+		if !t.DiscountDueDate.IsZero() {
+			pt.DiscountDueDate = t.DiscountDueDate.In(time.UTC)
+		}
+		if !t.NetDueDate.IsZero() {
+			pt.NetDueDate = t.NetDueDate.In(time.UTC)
+		}
+		out.Terms = append(out.Terms, pt)
+	}
+	for _, dt := range in.Dates {
+		switch {
+		case dt.Date.IsZero():
+		case dt.Qualifier == "011" && out.ShipDate.IsZero():
+			out.ShipDate = dt.Date.In(time.UTC)
+		case dt.Qualifier == "035" && out.DeliveryDate.IsZero():
+			out.DeliveryDate = dt.Date.In(time.UTC)
+		}
+	}
 	for _, l := range in.Lines {
 		out.Lines = append(out.Lines, InvoiceLine{LineNumber: l.LineNumber, Quantity: l.Quantity, UOM: l.UOM, UnitPrice: l.UnitPrice,
 			BuyerPart: l.BuyerPart, VendorPart: l.VendorPart, Description: l.Description})
