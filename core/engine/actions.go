@@ -110,6 +110,12 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 // same checks and de-duplication as the first time. The action is audited
 // with the current user and the mapping version it ran with.
 func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) {
+	return e.replayAs(ctx, excID, e.actor)
+}
+
+// replayAs is Replay audited as actor (store.SystemActor for the engine's
+// own re-checks of waiting invoices).
+func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (ReplayResult, error) {
 	pv, err := e.PreviewReplay(ctx, excID)
 	res := ReplayResult{Preview: pv}
 	if err != nil {
@@ -134,10 +140,10 @@ func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) 
 		if err != nil {
 			return res, err
 		}
-		if _, err := e.st.CloseException(ctx, excID, store.ExceptionResolved, e.actor, "replayed"); err != nil {
+		if _, err := e.st.CloseException(ctx, excID, store.ExceptionResolved, actor, "replayed"); err != nil {
 			return res, err
 		}
-		_, _ = e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: e.actor, Action: "exception.replayed", Detail: audit})
+		_, _ = e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: actor, Action: "exception.replayed", Detail: audit})
 		if err := e.splitFile(ctx, f); err != nil {
 			return res, err
 		}
@@ -156,7 +162,7 @@ func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) 
 	case pv.Outcome == "rebuild":
 		// The 850 never got a partner: drop its ETag so the PO flow builds
 		// a fresh one now, and close this one as replaced.
-		if _, err := e.transition(ctx, d.ID, store.Transition{To: store.StatusIgnored, Actor: e.actor, Action: "replay",
+		if _, err := e.transition(ctx, d.ID, store.Transition{To: store.StatusIgnored, Actor: actor, Action: "replay",
 			Comment: "replaced by a rebuilt 850", Detail: audit}); err != nil {
 			return res, err
 		}
@@ -187,7 +193,7 @@ func (e *Engine) Replay(ctx context.Context, excID int64) (ReplayResult, error) 
 	default:
 		to = store.StatusBuilt
 	}
-	if _, err := e.transition(ctx, d.ID, store.Transition{From: []store.Status{store.StatusException}, To: to, Actor: e.actor,
+	if _, err := e.transition(ctx, d.ID, store.Transition{From: []store.Status{store.StatusException}, To: to, Actor: actor,
 		Action: "replay", Comment: "replayed", Detail: audit, Patch: patch}); err != nil {
 		return res, err
 	}

@@ -84,7 +84,52 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	if err := e.processInbound(ctx, r); err != nil {
 		return err
 	}
+	if err := e.recheckWaiting(ctx, r); err != nil {
+		return err
+	}
 	return e.sendOutbound(ctx, r, store.Type997)
+}
+
+// waitingReasons are exceptions that resolve themselves when IFS changes
+// (goods arrive): every invoice run checks them again without writing
+// anything, and replays those that would now post.
+var waitingReasons = []string{string(ReasonNotReceived)}
+
+// recheckWaiting replays the waiting invoices whose check now passes. A
+// check that still fails leaves no trace (no audit event per run); one
+// that passes is replayed as the system, audited like a clerk's replay.
+func (e *Engine) recheckWaiting(ctx context.Context, r *run) error {
+	excs, err := e.st.Exceptions(ctx, store.ExceptionQuery{Reasons: waitingReasons, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	for _, x := range excs {
+		if err := e.halt(ctx); err != nil {
+			return err
+		}
+		pv, err := e.PreviewReplay(ctx, x.ID)
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			continue
+		}
+		if pv.Outcome != "post" {
+			continue
+		}
+		res, err := e.replayAs(ctx, x.ID, store.SystemActor)
+		if err != nil {
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("re-check of a waiting invoice failed", "exception", x.ID, "err", err)
+			continue
+		}
+		if res.Status == string(store.StatusPosted) {
+			r.res.OK++
+		}
+	}
+	return nil
 }
 
 // fetchInbound downloads new files. The order is what makes it crash-safe:
