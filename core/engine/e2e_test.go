@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +34,26 @@ type sandboxes struct {
 	st   *store.Store
 	eng  *Engine
 	bus  *events.Bus
+	// ifsWrites are the bodies of every non-GET request IFS received.
+	ifsWrites *bodyLog
+}
+
+// bodyLog records request bodies.
+type bodyLog struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (l *bodyLog) add(what string, b []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bodies = append(l.bodies, what+"\n"+string(b))
+}
+
+func (l *bodyLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.bodies...)
 }
 
 func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
@@ -40,7 +65,17 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 	}
 	isim := ifssim.New(w, icfg)
 	csim := cleosim.New(w, ccfg)
-	isrv := httptest.NewServer(isim)
+	writes := &bodyLog{}
+	// Every write that reaches the IFS sandbox is kept, so a test can
+	// assert what IFS was sent, byte for byte.
+	isrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			writes.add(r.Method+" "+r.URL.Path, b)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		isim.ServeHTTP(w, r)
+	}))
 	csrv := httptest.NewServer(csim)
 	t.Cleanup(isrv.Close)
 	t.Cleanup(csrv.Close)
@@ -66,7 +101,7 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus}
+	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus, ifsWrites: writes}
 }
 
 func (s *sandboxes) sync(flows ...string) []RunResult {
@@ -259,4 +294,109 @@ func TestE2EUnknownPartnerMappedAndReplayedPosts(t *testing.T) {
 		t.Fatalf("IFS invoices %d → %d", before, n)
 	}
 	t.Logf("%s from %s posted as supplier %s (%s) against %s, IFS invoice %d", d.BusinessKey, key, sup.SupplierID, sup.Name, po.OrderNo, d.IFSInvoiceID)
+}
+
+// The demo's double billing, end to end over real X12 and both sandboxes:
+// one supplier bills the same PO line in its multi-invoice file (posted)
+// and again at a higher price (a price variance). Widening the supplier's
+// tolerance, exactly what the variance's fix suggests, must not post it.
+func TestE2ELineBilledTwiceStaysUnposted(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync()
+	docs := s.invoiceDocs()
+	var pv store.Document
+	for k, d := range docs {
+		if strings.HasSuffix(k, "-PV") {
+			pv = d
+		}
+	}
+	if pv.ID == 0 || pv.Reason != string(ReasonPriceVariance) {
+		t.Fatalf("price-variance invoice: %+v", pv)
+	}
+	_, pf, err := s.eng.loadParsed(s.ctx, pv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poNo := pf.Invoice.PONumber
+	m, ok := docs["INV-"+poNo+"-M"]
+	if !ok || m.Status != store.StatusPosted {
+		// The seeded world (seed 1) bills the variance's order in the
+		// supplier's batch file too; that is the case under test.
+		t.Fatalf("seeded world changed: no posted batch invoice for %s (%+v)", poNo, m)
+	}
+	countFor := func() int {
+		n := 0
+		for _, inv := range s.isim.Invoices() {
+			if inv.PORef == poNo {
+				n++
+			}
+		}
+		return n
+	}
+	if n := countFor(); n != 1 {
+		t.Fatalf("IFS invoices for %s: %d", poNo, n)
+	}
+	if err := s.eng.SetTolerance(s.ctx, pv.SupplierID, Tolerance{PricePct: d("50"), QtyPct: d("50"), Absolute: d("1000")}); err != nil {
+		t.Fatal(err)
+	}
+	exc, err := s.st.OpenExceptionOf(s.ctx, pv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.eng.Replay(s.ctx, exc.ID)
+	if err != nil || res.Status != string(store.StatusException) || res.NewReason != string(ReasonAlreadyInvoiced) {
+		t.Fatalf("replay after widening the tolerance: %+v %v", res, err)
+	}
+	if n := countFor(); n != 1 {
+		t.Fatalf("IFS invoices for %s after the replay: %d", poNo, n)
+	}
+	got, _ := s.st.Document(s.ctx, pv.ID)
+	if !strings.Contains(got.Message, "is already fully invoiced") || !strings.Contains(got.Message, fmt.Sprint(m.ID)) {
+		t.Fatalf("message %q does not name the posted invoice's document %d", got.Message, m.ID)
+	}
+}
+
+// Due dates reach IFS from the 810's ITD; nothing sent to IFS carries a
+// zero date.
+func TestE2EDueDatesAndNoZeroDates(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync()
+	docs := s.invoiceDocs()
+	found := false
+	for k, d := range docs {
+		if d.Status != store.StatusPosted {
+			continue
+		}
+		_, pf, err := s.eng.loadParsed(s.ctx, d.ID)
+		if err != nil || pf.Invoice == nil || len(pf.Invoice.Terms) == 0 {
+			continue
+		}
+		found = true
+		// ITD 2 % 10 net 30 from the invoice date (seeded on the first clean invoice).
+		want := pf.Invoice.Date.AddDate(0, 0, 30).Format("2006-01-02")
+		for _, inv := range s.isim.Invoices() {
+			if inv.InvoiceNo == k && inv.DueDate.Format("2006-01-02") != want {
+				t.Errorf("%s due %s in IFS, want %s", k, inv.DueDate.Format("2006-01-02"), want)
+			}
+		}
+		seen := false
+		for _, b := range s.ifsWrites.all() {
+			seen = seen || strings.Contains(b, `"`+k+`"`) && strings.Contains(b, `"DueDate":"`+want+`"`)
+		}
+		if !seen {
+			t.Errorf("no write to IFS carried %s with DueDate %s", k, want)
+		}
+	}
+	if !found {
+		t.Fatal("no posted invoice with ITD terms in the seeded mix")
+	}
+	writes := s.ifsWrites.all()
+	if len(writes) == 0 {
+		t.Fatal("no writes reached IFS")
+	}
+	for _, b := range writes {
+		if strings.Contains(b, "0001-01-01") {
+			t.Fatalf("a zero date was sent to IFS: %s", b)
+		}
+	}
 }

@@ -379,6 +379,10 @@ func (s *Server) seedInbound() {
 	// Clean invoices.
 	po1, c1 := pick(pickClean1)
 	inv1 := invoiceFor(po1, c1.supplierOf(), "INV-"+po1.OrderNo, w.Today.Add(-5*24*time.Hour))
+	// Its supplier states terms: 2 % 10, net 30 days from the invoice date
+	// (ITD01 08 basic discount offered, ITD02 3 invoice date).
+	inv1.Terms = []x12.Terms{{Type: "08", BasisDate: "3", DiscountPercent: money.MustParse("2"), DiscountDays: 10, NetDays: 30,
+		Description: "2% 10 NET 30"}}
 	write(c1, "810_"+inv1.Number+".edi", inv1)
 	po2, c2 := pick(pickClean2)
 	inv2 := invoiceFor(po2, c2.supplierOf(), "INV-"+po2.OrderNo, w.Today.Add(-5*24*time.Hour))
