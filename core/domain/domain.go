@@ -114,7 +114,7 @@ type SupplierInvoice struct {
 	Company     string
 	InvoiceID   int64 // assigned by IFS on create; 0 before
 	InvoiceNo   string
-	SupplierID  string // IFS "Identity"
+	SupplierID  string    // IFS "Identity"
 	InvoiceDate time.Time `json:",omitzero"`
 	// DueDate is zero when the invoice says nothing: IFS then computes it
 	// from PayTermID. A zero date is never sent.
@@ -124,16 +124,16 @@ type SupplierInvoice struct {
 	DiscountDate    time.Time     `json:",omitzero"`
 	DiscountPercent money.Decimal `json:",omitzero"`
 	Currency        string
-	PayTermID   string
-	PORef       string // IFS "PoRefNumber"
-	GrossAmount money.Decimal
-	NetAmount   money.Decimal
-	TaxAmount   money.Decimal
-	CreditNote  bool
-	State       string // Preliminary, Posted, … Cancelled
-	ETag        string
-	Lines       []SupplierInvoiceLine
-	Postings    []PostingLine
+	PayTermID       string
+	PORef           string // IFS "PoRefNumber"
+	GrossAmount     money.Decimal
+	NetAmount       money.Decimal
+	TaxAmount       money.Decimal
+	CreditNote      bool
+	State           string // Preliminary, Posted, … Cancelled
+	ETag            string
+	Lines           []SupplierInvoiceLine
+	Postings        []PostingLine
 }
 
 // SupplierInvoiceLine is one invoice item.
