@@ -280,11 +280,18 @@ func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID 
 	if supplierID == "" {
 		return e.st.DeletePartnerMapping(ctx, e.actor, q, id)
 	}
-	m := store.PartnerMapping{ISAQualifier: q, ISAID: id, SupplierID: supplierID}
+	m := store.PartnerMapping{ISAQualifier: q, ISAID: id, SupplierID: strings.TrimSpace(supplierID)}
+	ref, err := e.loadRefIndex(ctx)
+	if err != nil {
+		return fmt.Errorf("map %s: %w", partnerKey, err)
+	}
+	if err := ref.validateMapping(store.MappingPartners, &m); err != nil {
+		return fmt.Errorf("map %s to %s: %w", partnerKey, supplierID, err)
+	}
 	if p, err := e.st.PartnerByISA(ctx, q, id); err == nil {
 		m.PartnerID = p.ID
 	}
-	_, err := e.st.SetPartnerMapping(ctx, e.actor, m)
+	_, err = e.st.SetPartnerMapping(ctx, e.actor, m)
 	return err
 }
 
@@ -311,7 +318,20 @@ func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.D
 
 // SetTolerance sets a supplier's tolerance ("*" = company default).
 func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Tolerance) error {
-	_, err := e.st.SetTolerance(ctx, e.actor, store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute, Match: t.Match})
+	tol := store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute, Match: t.Match}
+	if supplierID == "*" {
+		tol.SupplierID = "" // the company default's key
+	}
+	if tol.SupplierID != "" {
+		ref, err := e.loadRefIndex(ctx)
+		if err != nil {
+			return fmt.Errorf("tolerance of %s: %w", supplierID, err)
+		}
+		if err := ref.supplier(tol.SupplierID); err != nil {
+			return fmt.Errorf("tolerance of %s: %w", supplierID, err)
+		}
+	}
+	_, err := e.st.SetTolerance(ctx, e.actor, tol)
 	return err
 }
 
@@ -322,7 +342,15 @@ func (e *Engine) SetGLRule(ctx context.Context, supplierID, charge string, code 
 	if code.Account == "" {
 		return e.st.DeleteGLRule(ctx, e.actor, supplierID, charge)
 	}
-	_, err := e.st.SetGLRule(ctx, e.actor, store.GLRule{SupplierID: supplierID, ChargeCode: charge, Code: code})
+	rule := store.GLRule{SupplierID: supplierID, ChargeCode: charge, Code: code}
+	ref, err := e.loadRefIndex(ctx)
+	if err != nil {
+		return fmt.Errorf("GL rule %s/%s: %w", supplierID, charge, err)
+	}
+	if err := ref.validateMapping(store.MappingGLRules, &rule); err != nil {
+		return fmt.Errorf("GL rule %s/%s: %w", supplierID, charge, err)
+	}
+	_, err = e.st.SetGLRule(ctx, e.actor, rule)
 	return err
 }
 

@@ -28,9 +28,11 @@ type fakeIFS struct {
 	orders    map[string]domain.PurchaseOrder
 	suppliers []domain.Supplier
 	accounts  []domain.CodePartValue
-	invoices  []domain.SupplierInvoice
-	nextID    int64
-	creates   int
+	// costCentres are code part B (nil: none, as a tenant without them).
+	costCentres []domain.CodePartValue
+	invoices    []domain.SupplierInvoice
+	nextID      int64
+	creates     int
 	// failCreate, when set, is returned by the next CreateSupplierInvoice calls (and decremented).
 	failCreate    error
 	failCreateN   int
@@ -64,8 +66,11 @@ func (f *fakeIFS) PurchaseOrder(ctx context.Context, no string) (domain.Purchase
 
 func (f *fakeIFS) Suppliers(ctx context.Context) ([]domain.Supplier, error) { return f.suppliers, nil }
 func (f *fakeIFS) CodePartValues(ctx context.Context, part string) ([]domain.CodePartValue, error) {
-	if part == "A" {
+	switch part {
+	case "A":
 		return f.accounts, nil
+	case "B":
+		return f.costCentres, nil
 	}
 	return nil, nil
 }

@@ -157,13 +157,44 @@ func (s *Store) ExportMappingsCSV(ctx context.Context, kind MappingKind, w io.Wr
 	return cw.Error()
 }
 
-// ImportResult counts what an import changed.
+// ImportResult says what an import did (or, for a dry run, would do).
 type ImportResult struct {
 	Created   int
 	Updated   int
 	Unchanged int
-	Deleted   int // only with replace
+	Deleted   int // only with Replace
+	// Changes lists every add, change and delete in file order, deletes
+	// last: what a preview shows before the user confirms.
+	Changes []PlannedChange
 }
+
+// PlannedChange is one row of an import plan.
+type PlannedChange struct {
+	Op   string // "add", "change", "delete"
+	Key  string // the mapping key
+	Line int    // CSV line; 0 for a delete
+}
+
+// ImportOptions say how ImportMappings applies a file.
+type ImportOptions struct {
+	// Replace deletes current mappings the file does not list.
+	Replace bool
+	// ConfirmDeletes is the number of deletions the user confirmed after
+	// a preview. An import that would delete a different number (none
+	// confirmed, or the table changed since the preview) is refused with
+	// ErrConfirmDeletes and writes nothing: a header-only file never
+	// silently empties a table.
+	ConfirmDeletes int
+	// DryRun plans without writing.
+	DryRun bool
+	// Validate, when set, checks each parsed row against reference data
+	// (the supplier exists, the account is valid today …); an error fails
+	// the import with a *RowError for its line.
+	Validate func(key string, value any) error
+}
+
+// ErrConfirmDeletes refuses an import whose deletions were not confirmed.
+var ErrConfirmDeletes = errors.New("the import deletes mappings that were not confirmed")
 
 // RowError is a CSV import failure on one line.
 type RowError struct {
@@ -174,13 +205,20 @@ type RowError struct {
 func (e *RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *RowError) Unwrap() error { return e.Err }
 
-// ImportMappingsCSV reads CSV (header row with the columns of CSVHeader, in
+// ImportMappingsCSV imports without deleting anything unconfirmed: with
+// replace, a file that would delete mappings is refused (ErrConfirmDeletes);
+// use ImportMappings with a preview and ConfirmDeletes for that.
+func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor string, r io.Reader, replace bool) (ImportResult, error) {
+	return s.ImportMappings(ctx, kind, actor, r, ImportOptions{Replace: replace})
+}
+
+// ImportMappings reads CSV (header row with the columns of CSVHeader, in
 // any order; unknown columns are an error, missing optional ones are empty)
 // and applies it as new mapping versions by actor, all or nothing: any bad
-// row fails the whole import with a *RowError naming the line. With replace,
-// current mappings absent from the file are deleted. Each key may appear
-// only once.
-func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor string, r io.Reader, replace bool) (ImportResult, error) {
+// row fails the whole import with a *RowError naming the line. Each key may
+// appear only once. See ImportOptions for deletions, dry runs and
+// validation.
+func (s *Store) ImportMappings(ctx context.Context, kind MappingKind, actor string, r io.Reader, o ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	c, ok := csvCodecs[kind]
 	if !ok {
@@ -242,9 +280,15 @@ func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor s
 			return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: line,
 				Err: fmt.Errorf("%s repeats line %d: %w", key, prev, ErrInvalid)})
 		}
+		if o.Validate != nil {
+			if err := o.Validate(key, v); err != nil {
+				return res, fmt.Errorf("import %s mappings: %w", kind, &RowError{Line: line, Err: err})
+			}
+		}
 		seen[key] = line
 		items = append(items, item{key, v})
 	}
+	errDryRun := errors.New("dry run")
 	err = s.Update(ctx, func(tx *Tx) error {
 		res = ImportResult{}
 		existing, err := tx.mappingKeys(kind)
@@ -265,26 +309,52 @@ func (s *Store) ImportMappingsCSV(ctx context.Context, kind MappingKind, actor s
 				res.Unchanged++
 			case had[it.key]:
 				res.Updated++
+				res.Changes = append(res.Changes, PlannedChange{Op: "change", Key: it.key, Line: seen[it.key]})
 			default:
 				res.Created++
+				res.Changes = append(res.Changes, PlannedChange{Op: "add", Key: it.key, Line: seen[it.key]})
 			}
 		}
-		if replace {
+		if o.Replace {
 			for _, k := range existing {
 				if _, ok := seen[k]; !ok {
 					if _, err := tx.writeMapping(kind, k, nil, true, actor); err != nil {
 						return err
 					}
 					res.Deleted++
+					res.Changes = append(res.Changes, PlannedChange{Op: "delete", Key: k})
 				}
 			}
 		}
+		if o.DryRun {
+			return errDryRun // roll back: the plan is all a dry run keeps
+		}
+		if res.Deleted != o.ConfirmDeletes && res.Deleted > 0 {
+			return fmt.Errorf("%w: it would delete %d (%s), %d confirmed", ErrConfirmDeletes, res.Deleted, deletedKeys(res.Changes), o.ConfirmDeletes)
+		}
 		return nil
 	})
+	if errors.Is(err, errDryRun) {
+		return res, nil
+	}
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import %s mappings: %w", kind, err)
 	}
 	return res, nil
+}
+
+func deletedKeys(cs []PlannedChange) string {
+	var ks []string
+	for _, c := range cs {
+		if c.Op == "delete" {
+			if len(ks) == 5 {
+				ks = append(ks, "…")
+				break
+			}
+			ks = append(ks, c.Key)
+		}
+	}
+	return strings.Join(ks, ", ")
 }
 
 func firstNonEmptyStr(s ...string) string {

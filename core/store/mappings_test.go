@@ -171,11 +171,28 @@ func TestMappingsCSVRoundTrip(t *testing.T) {
 			if err != nil || res.Unchanged != 2 || res.Created+res.Updated != 0 {
 				t.Fatalf("re-import: %+v %v", res, err)
 			}
-			// Replace with only the header row deletes everything.
+			// Replace with only the header row would delete everything:
+			// refused without a confirmation, and nothing is deleted.
 			header := strings.SplitN(out.String(), "\n", 2)[0] + "\n"
-			res, err = src.ImportMappingsCSV(ctx, kind, "alice", strings.NewReader(header), true)
+			if _, err = src.ImportMappingsCSV(ctx, kind, "alice", strings.NewReader(header), true); !errors.Is(err, ErrConfirmDeletes) {
+				t.Fatalf("unconfirmed replace: %v", err)
+			}
+			// A dry run shows the two deletions and writes nothing.
+			plan, err := src.ImportMappings(ctx, kind, "alice", strings.NewReader(header), ImportOptions{Replace: true, DryRun: true})
+			if err != nil || plan.Deleted != 2 || len(plan.Changes) != 2 || plan.Changes[0].Op != "delete" {
+				t.Fatalf("dry run: %+v %v", plan, err)
+			}
+			var still bytes.Buffer
+			if err := src.ExportMappingsCSV(ctx, kind, &still); err != nil || still.String() != out.String() {
+				t.Fatalf("after a refused and a dry-run import the table changed: %v\n%s", err, still.String())
+			}
+			// Confirming a different number is refused too; the right one deletes.
+			if _, err = src.ImportMappings(ctx, kind, "alice", strings.NewReader(header), ImportOptions{Replace: true, ConfirmDeletes: 1}); !errors.Is(err, ErrConfirmDeletes) {
+				t.Fatalf("wrong confirmation: %v", err)
+			}
+			res, err = src.ImportMappings(ctx, kind, "alice", strings.NewReader(header), ImportOptions{Replace: true, ConfirmDeletes: 2})
 			if err != nil || res.Deleted != 2 {
-				t.Fatalf("replace: %+v %v", res, err)
+				t.Fatalf("confirmed replace: %+v %v", res, err)
 			}
 		})
 	}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 
 	s := &Store{path: abs, w: w, now: o.now}
-	if err := s.migrate(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return s.migrate(ctx) }); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
@@ -164,6 +165,37 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.r = r
 	return s, nil
+}
+
+// isBusy reports SQLite's "database is locked" (SQLITE_BUSY and its
+// extended codes). SQLite answers it without calling the busy handler in
+// the cases where waiting could deadlock, and while a new file is switched
+// to WAL by another connection, which is what two processes opening one
+// new database at once (the tray app and a CLI command) run into.
+func isBusy(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+// retryBusy runs fn again while it fails with isBusy, with growing jittered
+// pauses, for up to 30 s: every step of fn (the migrations) is idempotent.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		pause := time.Duration(min(attempt, 20)) * (5*time.Millisecond + time.Duration(rand.IntN(10))*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
 }
 
 // Path returns the absolute path of the database file.
