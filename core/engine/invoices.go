@@ -31,6 +31,11 @@ type parsedForm struct {
 	PO             *PO850                  `json:"purchase_order,omitempty"`
 	ETag           string                  `json:"etag,omitempty"`
 	MappingVersion int64                   `json:"mapping_version,omitempty"`
+	// Override is an approver's acceptance of this invoice despite one
+	// match problem; OriginalPO is the PO the supplier quoted before a
+	// clerk re-referenced the invoice to another one.
+	Override   *Override `json:"override,omitempty"`
+	OriginalPO string    `json:"original_po,omitempty"`
 }
 
 type setInfo struct {
@@ -517,7 +522,11 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 			return pl, err
 		}
 	}
-	payload, rows, prob := buildInvoice(e.p.Company, supplierID, inv, po, cfg.Maps, cfg.Ref, e.clock.Now(), billed)
+	var waive Reason
+	if pf.Override != nil {
+		waive = pf.Override.Reason
+	}
+	payload, rows, prob := buildInvoice(e.p.Company, supplierID, inv, po, cfg.Maps, cfg.Ref, e.clock.Now(), billed, waive)
 	if prob != nil {
 		pl.problem = prob
 		return pl, nil

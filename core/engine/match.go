@@ -140,7 +140,11 @@ func pct(part, whole money.Decimal) money.Decimal {
 // whatever else is wrong, because no tolerance may turn it into a posting.
 // Credit memos reduce the invoiced-to-date figures and are not held to the
 // quantity checks.
-func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, billed map[string]store.BilledTotal, tol ToleranceInForce) *problem {
+//
+// waive is the one reason an approver's override accepts for this invoice
+// ("" for none). It can never be ReasonAlreadyInvoiced, and it waives a
+// quantity above the PO only on a line nothing else has billed yet.
+func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, billed map[string]store.BilledTotal, tol ToleranceInForce, waive Reason) *problem {
 	totals := map[string]*lineTotal{}
 	var order []string
 	for i := range lines {
@@ -204,7 +208,7 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 		pl := t.first.po
 		done, by := prior(t)
 		limit := pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))
-		if done.Add(t.qty).Cmp(limit) > 0 {
+		if done.Add(t.qty).Cmp(limit) > 0 && !(waive == ReasonQuantityOver && done.IsZero()) {
 			c := ctxOf(t)
 			c.RemainingQty = pl.Quantity.Sub(done).String()
 			already := ""
@@ -228,7 +232,7 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 					po.SupplierID, po.OrderNo, pl.LineNo)}
 		}
 		rlimit := pl.ReceivedQty.Add(pl.ReceivedQty.Mul(tol.QtyPct).Div(hundred, 6))
-		if done.Add(t.qty).Cmp(rlimit) > 0 {
+		if done.Add(t.qty).Cmp(rlimit) > 0 && waive != ReasonNotReceived {
 			c := ctxOf(t)
 			c.RemainingQty = pl.ReceivedQty.Sub(done).String()
 			return &problem{Reason: ReasonNotReceived, Fix: fixNotReceived, Context: c,
@@ -242,7 +246,7 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 		pl := ml.po
 		diff := ml.price.Sub(pl.UnitPrice)
 		lineDiff := diff.Abs().Mul(ml.qty).Round(2)
-		if within(ml.price, pl.UnitPrice, tol.PricePct) || tol.Absolute.Sign() > 0 && lineDiff.Cmp(tol.Absolute) <= 0 {
+		if within(ml.price, pl.UnitPrice, tol.PricePct) || tol.Absolute.Sign() > 0 && lineDiff.Cmp(tol.Absolute) <= 0 || waive == ReasonPriceVariance {
 			continue
 		}
 		dir := "above"
@@ -271,7 +275,7 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 		maxQty := pl.Quantity.Add(pl.Quantity.Mul(tol.QtyPct).Div(hundred, 6))
 		maxPrice := pl.UnitPrice.Add(pl.UnitPrice.Mul(tol.PricePct).Div(hundred, 6))
 		limit := maxQty.Mul(maxPrice).Round(2).Add(tol.Absolute)
-		if done.Add(t.amount).Cmp(limit) > 0 {
+		if done.Add(t.amount).Cmp(limit) > 0 && waive != ReasonAmountOver && waive != ReasonPriceVariance && waive != ReasonQuantityOver {
 			c := ctxOf(t)
 			c.VarianceAmount = done.Add(t.amount).Sub(limit).String()
 			return &problem{Reason: ReasonAmountOver, Fix: fixTolerance, Context: c,
@@ -295,7 +299,7 @@ func joinIDs(ids []int64) string {
 // be recorded with the posting intent). A problem says why it cannot be
 // posted. billed is what earlier invoices billed on the PO's lines.
 func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseOrder, maps Mappings, ref Reference,
-	today time.Time, billed map[string]store.BilledTotal) (domain.SupplierInvoice, []store.BilledLine, *problem) {
+	today time.Time, billed map[string]store.BilledTotal, waive Reason) (domain.SupplierInvoice, []store.BilledLine, *problem) {
 	out := domain.SupplierInvoice{
 		Company: company, InvoiceNo: inv.Number, SupplierID: supplierID, InvoiceDate: inv.Date,
 		Currency: inv.Currency, PORef: inv.PONumber, CreditNote: inv.CreditMemo,
@@ -355,7 +359,7 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 			all = append(all, matchedLine{index: i, line: l, po: pl, key: store.POLineKey(po.OrderNo, pl.LineNo, pl.ReleaseNo),
 				qty: qty.Abs(), price: price, ext: ext})
 		}
-		if p := checkPOMatch(inv, po, all, billed, tol); p != nil {
+		if p := checkPOMatch(inv, po, all, billed, tol, waive); p != nil {
 			return out, nil, p
 		}
 		for i := range all {

@@ -35,7 +35,21 @@ type Exception struct {
 	ResolvedAt  time.Time
 	ResolvedBy  string
 	Comment     string
+	// Decision is a clerk's decision on the open exception: DecisionHold
+	// (parked until HeldUntil) or DecisionDispute (the supplier was told
+	// DecisionNote); "" when none. It is kept while the reason stays the same.
+	Decision     string
+	DecisionBy   string
+	DecisionNote string
+	DecidedAt    time.Time
+	HeldUntil    time.Time
 }
+
+// The decisions of Exception.Decision.
+const (
+	DecisionHold    = "hold"
+	DecisionDispute = "dispute"
+)
 
 // Age is how long the exception has been (or was) open at now.
 func (e Exception) Age(now time.Time) time.Duration {
@@ -46,14 +60,15 @@ func (e Exception) Age(now time.Time) time.Duration {
 }
 
 const excColumns = `id, COALESCE(document_id, 0), subject, state, reason, message, fix, context, partner, supplier_id,
-	business_key, doc_type, amount, currency, created_at, resolved_at, resolved_by, comment`
+	business_key, doc_type, amount, currency, created_at, resolved_at, resolved_by, comment,
+	decision, decision_by, decision_note, decided_at, held_until`
 
 func scanException(sc rowScanner) (Exception, error) {
 	var e Exception
-	var ctxText, amount, created, resolved string
+	var ctxText, amount, created, resolved, decided, held string
 	err := sc.Scan(&e.ID, &e.DocumentID, &e.Subject, &e.State, &e.Reason, &e.Message, &e.Fix, &ctxText,
 		&e.Partner, &e.SupplierID, &e.BusinessKey, &e.DocType, &amount, &e.Currency, &created, &resolved,
-		&e.ResolvedBy, &e.Comment)
+		&e.ResolvedBy, &e.Comment, &e.Decision, &e.DecisionBy, &e.DecisionNote, &decided, &held)
 	if err != nil {
 		return e, err
 	}
@@ -65,7 +80,55 @@ func scanException(sc rowScanner) (Exception, error) {
 	}
 	e.CreatedAt = parseTime(created)
 	e.ResolvedAt = parseTime(resolved)
+	e.DecidedAt = parseTime(decided)
+	e.HeldUntil = parseTime(held)
 	return e, nil
+}
+
+// Decide records a clerk's decision on an open exception (DecisionHold with
+// until, or DecisionDispute), audited with actor and note in the same
+// transaction. A decision replaces an earlier one; note is required.
+func (s *Store) Decide(ctx context.Context, id int64, decision, actor, note string, until time.Time) (Exception, error) {
+	var out Exception
+	err := s.Update(ctx, func(tx *Tx) error {
+		e, err := scanException(tx.tx.QueryRow(`SELECT `+excColumns+` FROM exceptions WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("decide on exception %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("decide on exception %d: %w", id, err)
+		}
+		if e.State != ExceptionOpen {
+			return fmt.Errorf("decide on exception %d: it is already %s: %w", id, e.State, ErrConflict)
+		}
+		if strings.TrimSpace(note) == "" {
+			return fmt.Errorf("decide on exception %d: a note saying why is required: %w", id, ErrInvalid)
+		}
+		switch decision {
+		case DecisionHold:
+			if until.IsZero() {
+				return fmt.Errorf("hold exception %d: a follow-up date is required: %w", id, ErrInvalid)
+			}
+		case DecisionDispute:
+			until = time.Time{}
+		default:
+			return fmt.Errorf("decide on exception %d: decision %q: %w", id, decision, ErrInvalid)
+		}
+		if _, err := tx.tx.Exec(`UPDATE exceptions SET decision=?, decision_by=?, decision_note=?, decided_at=?, held_until=? WHERE id=?`,
+			decision, actorOr(actor), note, fmtTime(tx.now), fmtTime(until), id); err != nil {
+			return fmt.Errorf("decide on exception %d: %w", id, err)
+		}
+		detail := map[string]any{"exception_id": id, "reason": e.Reason, "decision": decision, "note": note}
+		if !until.IsZero() {
+			detail["held_until"] = until.UTC().Format("2006-01-02")
+		}
+		if _, err := tx.AppendEvent(Event{DocumentID: e.DocumentID, Subject: e.Subject, Actor: actor, Action: "decision." + decision, Detail: detail}); err != nil {
+			return err
+		}
+		out, err = scanException(tx.tx.QueryRow(`SELECT `+excColumns+` FROM exceptions WHERE id = ?`, id))
+		return err
+	})
+	return out, err
 }
 
 // openDocumentException opens (or refreshes) the exception of document d,
@@ -324,6 +387,10 @@ type ExceptionQuery struct {
 	MinAmount *money.Decimal
 	MaxAmount *money.Decimal
 	Text      string // case-insensitive substring of business key, partner, supplier, message, subject
+	// HideHeld leaves out exceptions on hold whose follow-up date is after Now.
+	HideHeld bool
+	// Decision keeps only exceptions with this decision ("hold", "dispute").
+	Decision string
 	Sort      ExceptionSort
 	Desc      bool
 	Limit     int // 0: 100
@@ -375,6 +442,12 @@ func (q ExceptionQuery) where() (string, []any) {
 	}
 	if q.MaxAmount != nil {
 		add("amount_e4 <= ?", amountE4(*q.MaxAmount, true))
+	}
+	if q.HideHeld {
+		add("NOT (decision = 'hold' AND held_until > ?)", fmtTime(now))
+	}
+	if q.Decision != "" {
+		add("decision = ?", q.Decision)
 	}
 	if q.Text != "" {
 		if ftsUsable(q.Text) {
