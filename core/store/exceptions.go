@@ -391,10 +391,10 @@ type ExceptionQuery struct {
 	HideHeld bool
 	// Decision keeps only exceptions with this decision ("hold", "dispute").
 	Decision string
-	Sort      ExceptionSort
-	Desc      bool
-	Limit     int // 0: 100
-	Offset    int
+	Sort     ExceptionSort
+	Desc     bool
+	Limit    int // 0: 100
+	Offset   int
 }
 
 func (q ExceptionQuery) where() (string, []any) {
