@@ -31,6 +31,14 @@ type exceptionJSON struct {
 	Amount      string    `json:"amount,omitempty"`
 	Currency    string    `json:"currency,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+	// A clerk's decision: "hold" (until HeldUntil) or "dispute", with who and why.
+	Decision     string     `json:"decision,omitempty"`
+	DecisionBy   string     `json:"decision_by,omitempty"`
+	DecisionNote string     `json:"decision_note,omitempty"`
+	HeldUntil    *time.Time `json:"held_until,omitempty"`
+	// Context is the typed context of the reason (PO line, quantities,
+	// tolerance in force … for match problems).
+	Context json.RawMessage `json:"context,omitempty"`
 }
 
 func runExceptions(ctx context.Context, env *Env, args []string) int {
@@ -66,7 +74,13 @@ func runExceptions(ctx context.Context, env *Env, args []string) int {
 		for _, x := range list {
 			j := exceptionJSON{ID: x.ID, DocumentID: x.DocumentID, Subject: x.Subject, Reason: x.Reason, Message: x.Message, Fix: x.Fix,
 				State: string(x.State), Partner: x.Partner, SupplierID: x.SupplierID, BusinessKey: x.BusinessKey, DocType: string(x.DocType),
-				Currency: x.Currency, CreatedAt: x.CreatedAt}
+				Currency: x.Currency, CreatedAt: x.CreatedAt, Decision: x.Decision, DecisionBy: x.DecisionBy, DecisionNote: x.DecisionNote}
+			if !x.HeldUntil.IsZero() {
+				j.HeldUntil = &x.HeldUntil
+			}
+			if len(x.Context) > 0 && string(x.Context) != "{}" && string(x.Context) != "null" {
+				j.Context = x.Context
+			}
 			if !x.Amount.IsZero() {
 				j.Amount = x.Amount.String()
 			}
@@ -77,9 +91,13 @@ func runExceptions(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tDOC\tREASON\tPARTNER\tKEY\tMESSAGE")
+	fmt.Fprintln(tw, "ID\tDOC\tREASON\tPARTNER\tKEY\tDECISION\tMESSAGE")
 	for _, x := range list {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\n", x.ID, x.DocumentID, x.Reason, x.Partner, x.BusinessKey, oneLine(x.Message))
+		dec := x.Decision
+		if dec == store.DecisionHold {
+			dec += " until " + x.HeldUntil.Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.DocumentID, x.Reason, x.Partner, x.BusinessKey, dec, oneLine(x.Message))
 	}
 	tw.Flush()
 	if len(list) == 0 {

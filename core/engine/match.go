@@ -178,7 +178,11 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 		q := b.Quantity
 		var words []string
 		if !b.Quantity.IsZero() {
-			words = append(words, fmt.Sprintf("%s by this connector (documents %s)", b.Quantity, joinIDs(b.Documents)))
+			doc := "document"
+			if len(b.Documents) > 1 {
+				doc = "documents"
+			}
+			words = append(words, fmt.Sprintf("%s by this connector in %s %s", b.Quantity, doc, joinIDs(b.Documents)))
 		}
 		if pl := t.first.po; pl.InvoicedQty != nil && !pl.InvoicedQty.IsZero() {
 			q = q.Add(*pl.InvoicedQty)
@@ -198,7 +202,7 @@ func checkPOMatch(inv *Invoice, po *domain.PurchaseOrder, lines []matchedLine, b
 			c := ctxOf(t)
 			c.RemainingQty = "0"
 			return &problem{Reason: ReasonAlreadyInvoiced, Fix: fixAlreadyInvoiced, Context: c,
-				Message: fmt.Sprintf("PO %s line %s (%s %s) is already fully invoiced: %s %s %s; invoice %s bills %s %s more. No tolerance allows billing a line twice",
+				Message: fmt.Sprintf("PO %s line %s (%s %s) is already fully invoiced (%s %s invoiced: %s); invoice %s bills %s %s more. No tolerance allows billing a line twice",
 					po.OrderNo, pl.LineNo, pl.Quantity, pl.Unit, done, pl.Unit, by, inv.Number, t.qty, pl.Unit)}
 		}
 	}

@@ -51,7 +51,7 @@ func TestLineBilledTwiceNeverPostsWhateverTheTolerance(t *testing.T) {
 	if b.Reason != string(ReasonAlreadyInvoiced) {
 		t.Fatalf("second invoice %s %s: %s", b.Status, b.Reason, b.Message)
 	}
-	for _, want := range []string{"PO PO1 line 1 (100 pcs) is already fully invoiced", "100 pcs 100 by this connector", "INV-B bills 100 pcs more"} {
+	for _, want := range []string{"PO PO1 line 1 (100 pcs) is already fully invoiced", "(100 pcs invoiced: 100 by this connector in document 1)", "INV-B bills 100 pcs more"} {
 		if !strings.Contains(b.Message, want) {
 			t.Errorf("message %q lacks %q", b.Message, want)
 		}
