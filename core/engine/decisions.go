@@ -155,6 +155,13 @@ type Override struct {
 // are not tolerances but facts.
 var overridable = map[Reason]bool{ReasonPriceVariance: true, ReasonQuantityOver: true, ReasonAmountOver: true, ReasonNotReceived: true}
 
+// Overridable reports whether an approver may accept an invoice despite
+// this reason (AcceptWithOverride).
+func Overridable(r Reason) bool { return overridable[r] }
+
+// CurrentRole is the role of the user this engine acts for.
+func (e *Engine) CurrentRole(ctx context.Context) (Role, error) { return e.RoleOf(ctx, e.actor) }
+
 // decisionTarget loads an open exception of an inbound invoice.
 func (e *Engine) decisionTarget(ctx context.Context, decision string, excID int64) (store.Exception, store.Document, parsedForm, error) {
 	exc, err := e.st.Exception(ctx, excID)

@@ -181,7 +181,7 @@ var sortKeys = map[exceptions.SortKey]store.ExceptionSort{
 }
 
 func query(f exceptions.Filter) store.ExceptionQuery {
-	q := store.ExceptionQuery{Text: f.Text, Sort: sortKeys[f.Sort], Desc: f.Desc}
+	q := store.ExceptionQuery{Text: f.Text, Sort: sortKeys[f.Sort], Desc: f.Desc, HideHeld: true, Now: time.Now()}
 	if f.Sort == exceptions.ByAge {
 		q.Desc = !f.Desc // "age ascending" is youngest first: created descending
 	}
@@ -255,14 +255,14 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 	}
 	var c map[string]any
 	_ = json.Unmarshal(x.Context, &c)
-	if ip, ok := c["invoiced_price"]; ok {
-		d.Lines = []exceptions.LineDiff{{Line: fmt.Sprintf("PO %v line %v", c["po"], c["po_line"]),
-			Cells: []exceptions.Compare{{Label: "Unit price", Invoice: fmt.Sprint(ip), PO: fmt.Sprint(c["po_price"]), Differs: true}}}}
+	if poMismatch[engine.Reason(x.Reason)] {
+		var mc engine.MatchContext
+		if json.Unmarshal(x.Context, &mc) == nil && mc.PO != "" {
+			d.Lines = matchLines(engine.Reason(x.Reason), mc)
+			d.Tolerance = toleranceText(mc)
+		}
 	}
-	if iq, ok := c["invoiced_qty"]; ok {
-		d.Lines = []exceptions.LineDiff{{Line: fmt.Sprintf("PO %v line %v", c["po"], c["po_line"]),
-			Cells: []exceptions.Compare{{Label: "Quantity", Invoice: fmt.Sprint(iq), PO: fmt.Sprint(c["po_qty"]), Differs: true}}}}
-	}
+	s.decisions(ctx, x, &d)
 	if x.Reason == string(engine.ReasonGLUnmapped) && x.SupplierID != "" {
 		d.GLFix = &exceptions.GLFix{SupplierID: x.SupplierID, ChargeCode: "NONPO"}
 		if m := chargeRe.FindStringSubmatch(x.Message); m != nil {
@@ -288,6 +288,134 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 var poMismatch = map[engine.Reason]bool{
 	engine.ReasonPriceVariance: true, engine.ReasonQuantityOver: true, engine.ReasonPOLineNotFound: true,
 	engine.ReasonCurrency: true, engine.ReasonPOSupplier: true, engine.ReasonPONotOpen: true,
+	engine.ReasonAlreadyInvoiced: true, engine.ReasonAmountOver: true, engine.ReasonNotReceived: true,
+	engine.ReasonReceiptUnknown: true, engine.ReasonUnitMismatch: true,
+}
+
+// poReference are the reasons a re-reference to another PO may fix.
+var poReference = map[engine.Reason]bool{
+	engine.ReasonPONotFound: true, engine.ReasonPONotOpen: true, engine.ReasonPOSupplier: true, engine.ReasonPOMissing: true,
+	engine.ReasonPOLineNotFound: true, engine.ReasonPriceVariance: true, engine.ReasonQuantityOver: true,
+	engine.ReasonAlreadyInvoiced: true, engine.ReasonAmountOver: true,
+}
+
+// matchLines is the comparison a match problem's typed context gives:
+// what this invoice says against the PO line, and what came before.
+func matchLines(r engine.Reason, mc engine.MatchContext) []exceptions.LineDiff {
+	unit := func(v, u string) string {
+		if v == "" {
+			return ""
+		}
+		return strings.TrimSpace(v + " " + u)
+	}
+	ld := exceptions.LineDiff{Line: fmt.Sprintf("PO %s line %s", mc.PO, mc.POLine)}
+	if mc.InvoicedPrice != "" {
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Unit price", Invoice: mc.InvoicedPrice, PO: mc.POPrice, Differs: r == engine.ReasonPriceVariance})
+	}
+	if mc.InvoicedQty != "" {
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Quantity", Invoice: unit(mc.InvoicedQty, mc.Unit), PO: unit(mc.POQty, mc.Unit),
+			Differs: r == engine.ReasonQuantityOver || r == engine.ReasonAlreadyInvoiced || r == engine.ReasonNotReceived})
+	}
+	if mc.InvoiceUnit != "" && r == engine.ReasonUnitMismatch {
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Unit", Invoice: mc.InvoiceUnit, PO: mc.Unit, Differs: true})
+	}
+	if mc.AlreadyInvoicedQty != "" || mc.IFSInvoicedQty != "" {
+		prior := unit(firstNonEmpty(mc.AlreadyInvoicedQty, "0"), mc.Unit) + " by this connector"
+		if mc.IFSInvoicedQty != "" {
+			prior += ", " + unit(mc.IFSInvoicedQty, mc.Unit) + " in IFS"
+		}
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Invoiced before", Invoice: "", PO: prior, Differs: r == engine.ReasonAlreadyInvoiced})
+	}
+	if mc.ReceivedQty != "" {
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Received", PO: unit(mc.ReceivedQty, mc.Unit), Differs: r == engine.ReasonNotReceived})
+	}
+	if mc.RemainingQty != "" {
+		ld.Cells = append(ld.Cells, exceptions.Compare{Label: "Still to invoice", PO: unit(mc.RemainingQty, mc.Unit)})
+	}
+	return []exceptions.LineDiff{ld}
+}
+
+// toleranceText explains the tolerance in force and the variance.
+func toleranceText(mc engine.MatchContext) string {
+	if mc.Tolerance == nil {
+		return ""
+	}
+	t := fmt.Sprintf("Tolerance in force: %s.", mc.Tolerance.String())
+	if mc.VariancePct != "" {
+		t += fmt.Sprintf(" This line differs by %s %% (%s).", mc.VariancePct, mc.VarianceAmount)
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// decisions fills the decisions the current user may take on x, and the
+// one already taken.
+func (s *exceptionSource) decisions(ctx context.Context, x store.Exception, d *exceptions.Detail) {
+	switch x.Decision {
+	case store.DecisionHold:
+		d.DecisionText = fmt.Sprintf("On hold until %s (%s): %s", x.HeldUntil.Local().Format("2006-01-02"), x.DecisionBy, x.DecisionNote)
+	case store.DecisionDispute:
+		d.DecisionText = fmt.Sprintf("Disputed with the supplier (%s, %s): %s", x.DecisionBy, x.DecidedAt.Local().Format("2006-01-02"), x.DecisionNote)
+	}
+	if x.DocumentID == 0 || x.DocType != store.Type810 || x.State != store.ExceptionOpen {
+		return
+	}
+	e, _, err := s.b.engine()
+	if err != nil {
+		return
+	}
+	r := engine.Reason(x.Reason)
+	if engine.Overridable(r) {
+		if role, err := e.CurrentRole(ctx); err == nil && (role == engine.RoleApprover || role == engine.RoleAdmin) {
+			d.Decisions = append(d.Decisions, exceptions.DecideOverride)
+		}
+	}
+	d.Decisions = append(d.Decisions, exceptions.DecideHold, exceptions.DecideDispute)
+	if poReference[r] {
+		d.Decisions = append(d.Decisions, exceptions.DecideReReference)
+	}
+}
+
+// Decide implements exceptions.Source over the engine's decisions.
+func (s *exceptionSource) Decide(ctx context.Context, id int64, dec exceptions.Decision) (string, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return "", err
+	}
+	outcome := func(r engine.ReplayResult) string {
+		if r.Status == string(store.StatusException) {
+			return fmt.Sprintf("%s: still not posted — %s", r.BusinessKey, r.Message)
+		}
+		return fmt.Sprintf("%s: %s", r.BusinessKey, r.Status)
+	}
+	switch dec.Kind {
+	case exceptions.DecideOverride:
+		r, err := e.AcceptWithOverride(ctx, id, dec.Comment)
+		return outcome(r), err
+	case exceptions.DecideReReference:
+		r, err := e.ReReference(ctx, id, dec.PO, dec.Comment)
+		return outcome(r), err
+	case exceptions.DecideHold:
+		if err := e.Hold(ctx, id, dec.Until, dec.Comment); err != nil {
+			return "", err
+		}
+		return "On hold until " + dec.Until.Format("2006-01-02") + "; it leaves the queue until then.", nil
+	case exceptions.DecideDispute:
+		dr, err := e.Dispute(ctx, id, dec.Comment)
+		if err != nil {
+			return "", err
+		}
+		return "Dispute recorded. Draft to " + dr.To + " — " + dr.Subject + ":\n\n" + dr.Body, nil
+	}
+	return "", fmt.Errorf("unknown decision %q", dec.Kind)
 }
 
 // parsedInvoice reads the 810 out of the engine's parsed form (its

@@ -90,6 +90,15 @@ type Screen struct {
 	mapBtn      *widget.Button
 	ignoreEntry *uikit.ShortcutEntry
 	ignoreBtn   *widget.Button
+	// The decisions on a mismatch: one comment, a follow-up date for a
+	// hold, another PO for a re-reference.
+	decideBox     *fyne.Container
+	decisionLbl   *widget.Label
+	toleranceLbl  *widget.Label
+	decideComment *uikit.ShortcutEntry
+	decideUntil   *uikit.ShortcutEntry
+	decidePO      *uikit.ShortcutEntry
+	decideBtns    map[string]*widget.Button
 	previewBox  *fyne.Container
 	previewLbl  *widget.Label
 	previewList *widget.Label
@@ -234,6 +243,8 @@ func (s *Screen) buildDetail() {
 	s.glBox = container.NewVBox(s.glLbl, container.NewBorder(nil, nil, nil, glBtn, container.NewGridWithColumns(2, s.glAccount, s.glCost)))
 	s.glBox.Hide()
 
+	s.buildDecisions()
+
 	s.ignoreEntry = uikit.NewShortcutEntry(s.Shortcuts)
 	s.ignoreEntry.SetPlaceHolder("Why ignore it? (required, audited) (Ctrl+I)")
 	s.ignoreEntry.OnSubmitted = func(string) { s.Ignore() }
@@ -264,6 +275,7 @@ func (s *Screen) buildDetail() {
 		s.titleLbl, s.messageLbl, s.fixLbl,
 		s.mapBox, s.glBox,
 		container.NewHBox(s.replayBtn, s.replayAll),
+		s.decideBox,
 		container.NewBorder(nil, nil, nil, s.ignoreBtn, s.ignoreEntry),
 		s.previewBox, s.resultLbl, s.detailErr,
 	)
@@ -503,6 +515,7 @@ func (s *Screen) showDetail(d *Detail) {
 		s.glBox.Hide()
 	}
 	s.ignoreEntry.SetText("")
+	s.showDecisions(d)
 
 	fields := make([]docview.Field, len(d.Parsed))
 	for i, f := range d.Parsed {

@@ -368,3 +368,53 @@ func TestParsedView(t *testing.T) {
 		t.Errorf("without parsed JSON the side must show the generic fields")
 	}
 }
+
+func TestDecisionsOnAMismatch(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(40)
+	s, run := newScreen(t, src)
+	if !s.SetReason("price_mismatch") {
+		t.Fatal("no price_mismatch filter")
+	}
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	if got := s.DecisionsShown(); len(got) != 4 {
+		t.Fatalf("decisions shown %v", got)
+	}
+	// Nothing without a why; a hold needs its date.
+	s.Decide(exceptions.DecideOverride)
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "write why first") || len(src.Log) != 0 {
+		t.Fatalf("override without comment: %q %v", e, src.Log)
+	}
+	s.SetDecision("buyer checks the delivery", "next week", "")
+	s.Decide(exceptions.DecideHold)
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "YYYY-MM-DD") {
+		t.Fatalf("hold without a date: %q", e)
+	}
+	s.SetDecision("buyer checks the delivery", "2026-12-09", "")
+	s.Decide(exceptions.DecideHold)
+	run.Drain()
+	if res, e := s.Status(); !strings.Contains(res, "held until 2026-12-09") || e != "" {
+		t.Fatalf("hold: %q %q", res, e)
+	}
+	// A refusal (a clerk overriding) is shown in place, the row stays.
+	n := s.Count()
+	s.Select(0)
+	run.Drain()
+	src.Failures["Decide"] = errors.New("frank is a clerk; only an approver may do this")
+	s.SetDecision("agreed by phone", "", "")
+	s.Decide(exceptions.DecideOverride)
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "only an approver") || s.Count() != n {
+		t.Fatalf("refused override: %q, %d rows (was %d)", e, s.Count(), n)
+	}
+	delete(src.Failures, "Decide")
+	s.Decide(exceptions.DecideOverride)
+	run.Drain()
+	if res, _ := s.Status(); !strings.Contains(res, "posted to IFS") || s.Count() != n-1 {
+		t.Fatalf("override: %q, %d rows", res, s.Count())
+	}
+}

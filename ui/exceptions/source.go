@@ -105,6 +105,31 @@ type Detail struct {
 	// GLFix is set when the fix is a GL coding rule, which the clerk can add
 	// right here.
 	GLFix *GLFix
+	// Decisions are the decisions the current user may take here (Decide*
+	// kinds); empty when none applies.
+	Decisions []string
+	// DecisionText describes a decision already taken ("On hold until
+	// 2026-12-09 (carol): …"), "" when none.
+	DecisionText string
+	// Tolerance is the tolerance in force and the variance, for PO
+	// mismatches ("supplier S100: price 2 %, quantity 0 %; this is 20 % above").
+	Tolerance string
+}
+
+// The decisions a clerk can take on a mismatch.
+const (
+	DecideOverride    = "override"     // accept this invoice despite the variance (approvers)
+	DecideHold        = "hold"         // park until a follow-up date
+	DecideDispute     = "dispute"      // tell the supplier; a draft is returned
+	DecideReReference = "re_reference" // point the invoice at another PO of the supplier
+)
+
+// Decision is what the clerk decided, with why.
+type Decision struct {
+	Kind    string
+	Comment string    // why (the dispute note for DecideDispute)
+	Until   time.Time // DecideHold
+	PO      string    // DecideReReference
 }
 
 // GLFix names the GL coding rule an exception lacks.
@@ -144,6 +169,9 @@ type Source interface {
 	// AddGLRule codes a supplier's charge to an account and cost centre (an
 	// audited mapping change).
 	AddGLRule(ctx context.Context, supplierID, chargeCode, account, costCentre string) error
+	// Decide takes a decision on one exception (audited, refused to a role
+	// that may not take it) and returns its outcome in plain words.
+	Decide(ctx context.Context, id int64, d Decision) (string, error)
 	// PurchaseOrder reads an IFS purchase order with its lines; errors are
 	// classified (domain.KindOf) so the pane can say what to do.
 	PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error)

@@ -41,6 +41,7 @@ type Exceptions struct {
 	view     []exceptions.Row
 	viewKey  exceptions.Filter
 	viewOK   bool
+	decided  map[int64]string // exception → decision text
 	Failures map[string]error // method name → error to return
 	Log      []string         // actions taken, for assertions
 }
@@ -224,6 +225,11 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 			{Label: "Item", Invoice: "WIDGET-A", PO: "WIDGET-A"},
 		}}}
 		d.ComparePO = "PO1001"
+		d.Tolerance = "Tolerance in force: company default, price 2 %, quantity 0 %, two-way. This line is 13.64 % (15.00 USD) above the PO price."
+		d.Decisions = []string{exceptions.DecideOverride, exceptions.DecideHold, exceptions.DecideDispute, exceptions.DecideReReference}
+		if dec, ok := f.decided[id]; ok {
+			d.DecisionText = dec
+		}
 		d.InvoiceLines = []exceptions.InvoiceLine{
 			{LineNo: "1", BuyerPart: "WIDGET-A", Description: "Widget, type A", Qty: money.FromInt(10), Unit: "EA", Price: money.MustParse("12.50")},
 			{LineNo: "2", BuyerPart: "BOLT-M8", Description: "Bolt M8 x 40", Qty: money.FromInt(120), Unit: "EA", Price: money.MustParse("0.20")},
@@ -318,6 +324,39 @@ func (f *Exceptions) MapPartner(_ context.Context, partner, supplier string) err
 	f.mapped[partner] = supplier
 	f.Log = append(f.Log, fmt.Sprintf("map %s %s", partner, supplier))
 	return nil
+}
+
+// Decide implements exceptions.Source: an override posts (and leaves the
+// queue); hold and dispute are recorded; a re-reference to PO1002 posts.
+// Failures["Decide"] simulates a refusal (a clerk's role, say).
+func (f *Exceptions) Decide(_ context.Context, id int64, d exceptions.Decision) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Decide"); err != nil {
+		return "", err
+	}
+	i, ok := f.find(id)
+	if !ok {
+		return "", fmt.Errorf("decide on %d: not found", id)
+	}
+	f.Log = append(f.Log, fmt.Sprintf("decide %d %s %q", id, d.Kind, d.Comment))
+	if f.decided == nil {
+		f.decided = map[int64]string{}
+	}
+	r := f.rows[i]
+	switch d.Kind {
+	case exceptions.DecideOverride, exceptions.DecideReReference:
+		f.rows = append(f.rows[:i], f.rows[i+1:]...)
+		f.viewOK = false
+		return r.BusinessKey + " posted to IFS", nil
+	case exceptions.DecideHold:
+		f.decided[id] = "On hold until " + d.Until.Format("2006-01-02") + ": " + d.Comment
+		return r.BusinessKey + " held until " + d.Until.Format("2006-01-02"), nil
+	case exceptions.DecideDispute:
+		f.decided[id] = "Disputed: " + d.Comment
+		return "Dispute recorded. Draft to the supplier:\n\nInvoice " + r.BusinessKey + " cannot be paid as sent.\n" + d.Comment, nil
+	}
+	return "", fmt.Errorf("unknown decision %q", d.Kind)
 }
 
 // AddGLRule implements exceptions.Source.
