@@ -127,4 +127,3 @@ func (s *Screen) DecisionsShown() []string {
 	}
 	return out
 }
-

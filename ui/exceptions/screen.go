@@ -99,19 +99,19 @@ type Screen struct {
 	decideUntil   *uikit.ShortcutEntry
 	decidePO      *uikit.ShortcutEntry
 	decideBtns    map[string]*widget.Button
-	previewBox  *fyne.Container
-	previewLbl  *widget.Label
-	previewList *widget.Label
-	confirmBtn  *widget.Button
-	parsedBox   *fyne.Container
-	rawLbl      *widget.Label
-	linesBox    *fyne.Container
-	poMsg       *widget.Label // the comparison's state line: loading, IFS unreachable, summary
-	poSeq       int           // bumped per opened exception: late PO answers are dropped
-	poRows      []LineMatch   // the comparison shown, for tests
-	tabs        *container.AppTabs
-	head        *fyne.Container
-	body        *fyne.Container
+	previewBox    *fyne.Container
+	previewLbl    *widget.Label
+	previewList   *widget.Label
+	confirmBtn    *widget.Button
+	parsedBox     *fyne.Container
+	rawLbl        *widget.Label
+	linesBox      *fyne.Container
+	poMsg         *widget.Label // the comparison's state line: loading, IFS unreachable, summary
+	poSeq         int           // bumped per opened exception: late PO answers are dropped
+	poRows        []LineMatch   // the comparison shown, for tests
+	tabs          *container.AppTabs
+	head          *fyne.Container
+	body          *fyne.Container
 }
 
 // New builds the screen; call Reload to fetch the first page. A nil src
