@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -123,5 +124,44 @@ func TestCSVImportValidatedPreviewedAndConfirmed(t *testing.T) {
 	}
 	if _, err := h.eng.ImportMappings(h.ctx, store.MappingTolerances, strings.NewReader("supplier_id,price_pct,qty_pct,absolute,match\nS999,1,0,0,three_way\n"), false, false, 0); err == nil {
 		t.Fatal("tolerance import for an unknown supplier accepted")
+	}
+}
+
+// A rule whose account IFS closed is reported with the rule it came from,
+// and fixed the same way as a missing rule.
+func TestClosedAccountOfARuleIsFixedInPlace(t *testing.T) {
+	h := codingHarness(t)
+	if err := h.eng.SetGLRule(h.ctx, "S100", "D240", domain.CodeString{Account: "6100"}); err != nil {
+		t.Fatal(err)
+	}
+	// IFS closes 6100 after the rule was saved.
+	for i := range h.ifs.accounts {
+		if h.ifs.accounts[i].Value == "6100" {
+			h.ifs.accounts[i].ValidUntil = time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
+		}
+	}
+	h.sync(FlowReference)
+	s := invoiceSet("ACME01", "G-1", "PO1", bolt("10", "0.50"))
+	s.Invoice.Charges = []Charge{{Code: "D240", Amount: d("12.50"), Description: "Freight"}}
+	s.Invoice.Total = s.Invoice.Total.Add(d("12.50"))
+	h.putFile("f", s)
+	h.sync(FlowInvoices)
+	doc := h.last810()
+	exc := h.excOf(doc.ID)
+	var cc CodingContext
+	if doc.Reason != string(ReasonGLInvalid) || json.Unmarshal(exc.Context, &cc) != nil || !cc.FromRule || cc.Charge != "D240" || cc.Account != "6100" ||
+		!strings.Contains(doc.Message, "from the GL rule for supplier S100, charge D240") {
+		t.Fatalf("%s %s %s", doc.Reason, doc.Message, exc.Context)
+	}
+	if err := h.eng.SetGLRule(h.ctx, "S100", "D240", domain.CodeString{Account: "4000"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.replayDoc(doc.ID); r.Status != string(store.StatusPosted) {
+		t.Fatalf("after the fix: %+v", r)
+	}
+	// 10 × 0.50 + 12.50 freight = 17.50, the freight on 4000.
+	got := h.ifs.invoices[0]
+	if !got.GrossAmount.Equal(d("17.50")) || got.Postings[1].Code.Account != "4000" || !got.Postings[1].Amount.Equal(d("12.50")) {
+		t.Fatalf("posted %+v", got)
 	}
 }

@@ -313,6 +313,9 @@ func (e *Engine) halt(ctx context.Context) error {
 	return nil
 }
 
+// Company is the IFS company the engine posts to.
+func (e *Engine) Company() string { return e.p.Company }
+
 // Identity returns our X12 identity as configured.
 func (e *Engine) Identity() Identity { return e.p.Us }
 

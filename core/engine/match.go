@@ -69,6 +69,15 @@ type MatchContext struct {
 	Tolerance          *ToleranceInForce `json:"tolerance,omitempty"`
 }
 
+// CodingContext is the exception context of a coding problem: the charge
+// code a GL rule is missing (or came from), and the account refused.
+type CodingContext struct {
+	Charge   string `json:"charge,omitempty"`   // SAC code, or NONPO
+	Account  string `json:"account,omitempty"`  // GL_ACCOUNT_INVALID: the account IFS does not accept today
+	UsedFor  string `json:"used_for,omitempty"` // "line 2", "charge D240"
+	FromRule bool   `json:"from_rule"`          // the code string came from a GL rule (fixable in Mappings)
+}
+
 // x12ToIFSUnit lists, for each X12 unit code (DE 355), the IFS unit codes
 // that are the same unit (factor 1). It is the inverse of x12Units, the
 // table the 850 writer uses, so a supplier echoing our own 850's unit is
@@ -371,13 +380,19 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 		}
 	}
 	net := money.FromInt(0)
-	addPosting := func(code domain.CodeString, amt money.Decimal, text string) *problem {
+	// charge is the rule's charge code ("" when the code string is the PO line's).
+	addPosting := func(code domain.CodeString, amt money.Decimal, text, charge string) *problem {
 		if len(ref.Accounts) > 0 {
 			acc, ok := ref.Accounts[code.Account]
 			if !ok || !acc.Valid(today) {
-				return &problem{Reason: ReasonGLInvalid, Fix: "correct the coding rule or the PO line's code string, then replay",
+				p := &problem{Reason: ReasonGLInvalid, Fix: "correct the PO line's code string in IFS, then replay",
 					Message: fmt.Sprintf("Account %q used for %s is not a valid IFS account today", code.Account, text),
-					Context: map[string]any{"account": code.Account, "used_for": text}}
+					Context: &CodingContext{Account: code.Account, UsedFor: text, Charge: charge, FromRule: charge != ""}}
+				if charge != "" {
+					p.Fix = "change the GL coding rule for this supplier and charge (here or in Mappings), then replay"
+					p.Message += fmt.Sprintf(" (from the GL rule for supplier %s, charge %s)", supplierID, charge)
+				}
+				return p
 			}
 		}
 		out.Postings = append(out.Postings, domain.PostingLine{Code: code, Amount: amt, Text: text})
@@ -387,6 +402,7 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 	for i, l := range inv.Lines {
 		ext := l.Quantity.Mul(l.UnitPrice).Round(2).Abs().Mul(sign)
 		var code domain.CodeString
+		charge := ""
 		line := domain.SupplierInvoiceLine{NetAmount: ext, Text: l.Description}
 		if ml := matched[i]; ml != nil {
 			code = ml.po.CodeString
@@ -396,12 +412,12 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 		} else {
 			c, ok := maps.glRule(supplierID, "NONPO")
 			if !ok {
-				return out, nil, newProblem(ReasonGLUnmapped, fixGLRule,
-					"Invoice %s has no PO and supplier %s has no coding rule for non-PO lines", inv.Number, supplierID)
+				return out, nil, &problem{Reason: ReasonGLUnmapped, Fix: fixGLRule, Context: &CodingContext{Charge: "NONPO"},
+					Message: fmt.Sprintf("Invoice %s has no PO and supplier %s has no coding rule for non-PO lines", inv.Number, supplierID)}
 			}
-			code = c
+			code, charge = c, "NONPO"
 		}
-		if p := addPosting(code, ext, fmt.Sprintf("line %d", i+1)); p != nil {
+		if p := addPosting(code, ext, fmt.Sprintf("line %d", i+1), charge); p != nil {
 			return out, nil, p
 		}
 		out.Lines = append(out.Lines, line)
@@ -415,10 +431,10 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 		amt = amt.Mul(sign)
 		code, ok := maps.glRule(supplierID, c.Code)
 		if !ok {
-			return out, nil, newProblem(ReasonGLUnmapped, fixGLRule,
-				"Charge %s (%s) on invoice %s has no GL coding rule for supplier %s", c.Code, firstNonEmpty(c.Description, "no description"), inv.Number, supplierID)
+			return out, nil, &problem{Reason: ReasonGLUnmapped, Fix: fixGLRule, Context: &CodingContext{Charge: strings.ToUpper(c.Code)},
+				Message: fmt.Sprintf("Charge %s (%s) on invoice %s has no GL coding rule for supplier %s", c.Code, firstNonEmpty(c.Description, "no description"), inv.Number, supplierID)}
 		}
-		if p := addPosting(code, amt, "charge "+c.Code); p != nil {
+		if p := addPosting(code, amt, "charge "+c.Code, strings.ToUpper(c.Code)); p != nil {
 			return out, nil, p
 		}
 		out.Lines = append(out.Lines, domain.SupplierInvoiceLine{NetAmount: amt, Text: firstNonEmpty(c.Description, c.Code)})

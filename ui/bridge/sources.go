@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/cli"
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/connections"
 	"github.com/ml-connector/ifs-cleo/ui/dashboard"
@@ -263,10 +263,12 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 		}
 	}
 	s.decisions(ctx, x, &d)
-	if x.Reason == string(engine.ReasonGLUnmapped) && x.SupplierID != "" {
-		d.GLFix = &exceptions.GLFix{SupplierID: x.SupplierID, ChargeCode: "NONPO"}
-		if m := chargeRe.FindStringSubmatch(x.Message); m != nil {
-			d.GLFix.ChargeCode = m[1]
+	if (x.Reason == string(engine.ReasonGLUnmapped) || x.Reason == string(engine.ReasonGLInvalid)) && x.SupplierID != "" {
+		var cc engine.CodingContext
+		if json.Unmarshal(x.Context, &cc) == nil && cc.Charge != "" && (x.Reason == string(engine.ReasonGLUnmapped) || cc.FromRule) {
+			// The same fix in place for a missing rule and for a rule whose
+			// account IFS refuses; a PO line's code string is fixed in IFS.
+			d.GLFix = &exceptions.GLFix{SupplierID: x.SupplierID, ChargeCode: cc.Charge}
 		}
 	}
 	if x.Reason == string(engine.ReasonPartnerNotMapped) {
@@ -599,10 +601,6 @@ func (s *exceptionSource) MapPartner(ctx context.Context, partnerKey, supplierID
 	return e.SetPartnerSupplier(ctx, partnerKey, supplierID)
 }
 
-// chargeRe finds the charge code in the engine's GL_UNMAPPED message
-// ("Charge H090 (Special handling) on invoice …").
-var chargeRe = regexp.MustCompile(`^Charge (\S+) `)
-
 func (s *exceptionSource) AddGLRule(ctx context.Context, supplierID, charge, account, costCentre string) error {
 	e, _, err := s.b.engine()
 	if err != nil {
@@ -742,13 +740,122 @@ func (s *mappingSource) Table(ctx context.Context, kind string) ([]string, [][]s
 	return recs[0], recs[1:], nil
 }
 
-func (s *mappingSource) ImportCSV(ctx context.Context, kind string, data []byte) (int, error) {
+func (s *mappingSource) PreviewCSV(ctx context.Context, kind string, data []byte) (mappings.ImportPlan, error) {
+	return s.importCSV(ctx, kind, data, true, 0)
+}
+
+func (s *mappingSource) ImportCSV(ctx context.Context, kind string, data []byte, confirmDeletes int) (int, error) {
+	p, err := s.importCSV(ctx, kind, data, false, confirmDeletes)
+	return len(p.Adds) + len(p.Changes) + p.Unchanged, err
+}
+
+// importCSV runs the engine's checked import (replacing the table) as a
+// dry run or for real.
+func (s *mappingSource) importCSV(ctx context.Context, kind string, data []byte, dryRun bool, confirmDeletes int) (mappings.ImportPlan, error) {
 	k, ok := kinds[kind]
 	if !ok {
-		return 0, fmt.Errorf("unknown mapping %q", kind)
+		return mappings.ImportPlan{}, fmt.Errorf("unknown mapping %q", kind)
 	}
-	res, err := s.b.cfg.Store.ImportMappingsCSV(ctx, k, engine.OSUser(), bytes.NewReader(data), true)
-	return res.Created + res.Updated + res.Unchanged, err
+	e, _, err := s.b.engine()
+	if err != nil {
+		return mappings.ImportPlan{}, err
+	}
+	res, err := e.ImportMappings(ctx, k, bytes.NewReader(data), true, dryRun, confirmDeletes)
+	if err != nil {
+		return mappings.ImportPlan{}, err
+	}
+	p := mappings.ImportPlan{Unchanged: res.Unchanged}
+	for _, c := range res.Changes {
+		switch c.Op {
+		case "add":
+			p.Adds = append(p.Adds, c.Key)
+		case "change":
+			p.Changes = append(p.Changes, c.Key)
+		case "delete":
+			p.Deletes = append(p.Deletes, c.Key)
+		}
+	}
+	return p, nil
+}
+
+func (s *mappingSource) Reference(ctx context.Context) (mappings.Reference, error) {
+	st := s.b.cfg.Store
+	var r mappings.Reference
+	sups, err := st.Suppliers(ctx)
+	if err != nil {
+		return r, err
+	}
+	for _, x := range sups {
+		if x.State != "" && !strings.EqualFold(x.State, "Active") {
+			continue
+		}
+		r.Suppliers = append(r.Suppliers, mappings.Option{Value: x.SupplierID, Label: x.SupplierID + " — " + x.Name})
+	}
+	company := ""
+	if e, _, err := s.b.engine(); err == nil {
+		company = e.Company()
+	}
+	now := time.Now()
+	for _, part := range []struct {
+		code string
+		dst  *[]mappings.Option
+	}{{"A", &r.Accounts}, {"B", &r.CostCentres}} {
+		vals, err := st.CodePartValues(ctx, company, part.code)
+		if err != nil {
+			return r, err
+		}
+		for _, v := range vals {
+			if v.Valid(now) {
+				*part.dst = append(*part.dst, mappings.Option{Value: v.Value, Label: v.Value + " — " + v.Description})
+			}
+		}
+	}
+	return r, nil
+}
+
+func (s *mappingSource) SaveGLRule(ctx context.Context, r mappings.GLRule) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Account) == "" {
+		return fmt.Errorf("a GL rule needs an account")
+	}
+	return e.SetGLRule(ctx, r.SupplierID, r.ChargeCode, domain.CodeString{Account: r.Account, CodeB: r.CostCentre})
+}
+
+func (s *mappingSource) DeleteGLRule(ctx context.Context, supplierID, chargeCode string) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.SetGLRule(ctx, supplierID, chargeCode, domain.CodeString{}) // an empty account deletes
+}
+
+func (s *mappingSource) SaveTolerance(ctx context.Context, t mappings.Tolerance) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	var tol engine.Tolerance
+	for _, f := range []struct {
+		name string
+		in   string
+		dst  *money.Decimal
+	}{{"price %", t.PricePct, &tol.PricePct}, {"quantity %", t.QtyPct, &tol.QtyPct}, {"amount per line", t.Absolute, &tol.Absolute}} {
+		if strings.TrimSpace(f.in) == "" {
+			continue
+		}
+		v, err := money.Parse(strings.TrimSpace(f.in))
+		if err != nil || v.Sign() < 0 {
+			return fmt.Errorf("%s %q is not a number of zero or more", f.name, f.in)
+		}
+		*f.dst = v
+	}
+	if t.ThreeWay {
+		tol.Match = store.MatchThreeWay
+	}
+	return e.SetTolerance(ctx, t.SupplierID, tol)
 }
 
 func (s *mappingSource) History(ctx context.Context) ([]mappings.Change, error) {

@@ -58,9 +58,61 @@ type Source interface {
 	// Table returns a tabular mapping (GL, UoM or Tolerances) with its header.
 	Table(ctx context.Context, kind string) (header []string, rows [][]string, err error)
 	ExportCSV(ctx context.Context, kind string) ([]byte, error)
-	// ImportCSV validates and replaces a tabular mapping; it returns the rows imported.
-	ImportCSV(ctx context.Context, kind string, data []byte) (int, error)
+	// PreviewCSV checks a CSV file against the IFS reference data and says
+	// what importing it (replacing the table) would add, change and
+	// delete; nothing is written.
+	PreviewCSV(ctx context.Context, kind string, data []byte) (ImportPlan, error)
+	// ImportCSV applies a previewed file, replacing the table; it deletes
+	// only when confirmDeletes is the number of deletions the preview showed.
+	// It returns the rows imported.
+	ImportCSV(ctx context.Context, kind string, data []byte, confirmDeletes int) (int, error)
 	History(ctx context.Context) ([]Change, error)
+	// Reference lists the IFS suppliers, accounts and cost centres valid
+	// today, for the pickers of the inline editors.
+	Reference(ctx context.Context) (Reference, error)
+	// SaveGLRule adds or changes one GL coding rule (checked against IFS).
+	SaveGLRule(ctx context.Context, r GLRule) error
+	// DeleteGLRule removes one GL coding rule.
+	DeleteGLRule(ctx context.Context, supplierID, chargeCode string) error
+	// SaveTolerance sets a supplier's (or the company default's) tolerance
+	// and its two- or three-way matching.
+	SaveTolerance(ctx context.Context, t Tolerance) error
+}
+
+// Option is one choice of a picker: the IFS value and its label with the IFS name.
+type Option struct {
+	Value string // "S100", "6100"
+	Label string // "S100 — Acme Fasteners"
+}
+
+// Reference holds the pickers' choices.
+type Reference struct {
+	Suppliers   []Option
+	Accounts    []Option
+	CostCentres []Option
+}
+
+// GLRule is one coding rule as the inline editor edits it.
+type GLRule struct {
+	SupplierID string // "*" for every supplier
+	ChargeCode string // SAC code, or NONPO for lines without a PO line
+	Account    string
+	CostCentre string
+}
+
+// Tolerance is a supplier's tolerance as the inline editor edits it.
+type Tolerance struct {
+	SupplierID string // "*" for the company default
+	PricePct   string
+	QtyPct     string
+	Absolute   string
+	ThreeWay   bool // never invoice more than IFS shows received
+}
+
+// ImportPlan is what an import would do.
+type ImportPlan struct {
+	Adds, Changes, Deletes []string // mapping keys
+	Unchanged              int
 }
 
 // Params are the screen's collaborators besides its Source.
@@ -90,6 +142,21 @@ type Screen struct {
 	hscroll  *container.Scroll
 	entries  map[string]*widget.Entry
 	top      *fyne.Container
+
+	ref      Reference
+	gl       *glEditor
+	tol      *tolEditor
+	preview  *fyne.Container
+	prevLbl  *widget.Label
+	applyBtn *widget.Button
+	pending  *pendingImport
+}
+
+// pendingImport is a previewed CSV file waiting for the user's Apply.
+type pendingImport struct {
+	kind string
+	data []byte
+	plan ImportPlan
 }
 
 type tableView struct {
@@ -125,7 +192,8 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		tabs.Append(container.NewTabItem(kindTitles[k], s.tableTab(k)))
 	}
 	tabs.Append(container.NewTabItem("History", s.hscroll))
-	s.top = container.NewVBox(s.errLbl, s.okLbl)
+	s.buildPreview()
+	s.top = container.NewVBox(s.errLbl, s.okLbl, s.preview)
 	s.content = container.NewBorder(s.top, nil, nil, nil, tabs)
 	return s
 }
@@ -158,9 +226,18 @@ func (s *Screen) tableTab(kind string) fyne.CanvasObject {
 		exp.Disable()
 		imp.Disable()
 	}
-	help := widget.NewLabel("Edit in a spreadsheet: export, change, import. An import is validated as a whole and recorded in the history.")
+	help := widget.NewLabel("Edit here, or in a spreadsheet: export, change, import. An import is checked against IFS, previewed, and recorded in the history.")
 	help.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(container.NewVBox(help, container.NewHBox(exp, imp)), nil, nil, nil, tv.table)
+	top := container.NewVBox(help, container.NewHBox(exp, imp))
+	switch kind {
+	case GL:
+		s.gl = s.newGLEditor(tv)
+		top.Add(s.gl.box)
+	case Tolerances:
+		s.tol = s.newTolEditor(tv)
+		top.Add(s.tol.box)
+	}
+	return container.NewBorder(top, nil, nil, nil, tv.table)
 }
 
 // Reload fetches every mapping.
@@ -187,12 +264,19 @@ func (s *Screen) Reload() {
 		if err == nil {
 			hist, err = s.src.History(s.ctx)
 		}
+		var ref Reference
+		if err == nil {
+			ref, err = s.src.Reference(s.ctx)
+		}
 		fyne.Do(func() {
 			if err != nil {
 				s.setErr("load the mappings", err)
 				return
 			}
 			s.setErr("", nil)
+			s.ref = ref
+			s.gl.setReference(ref)
+			s.tol.setReference(ref)
 			s.showPartners(ps)
 			for k, t := range tabs {
 				tv := s.tables[k]
@@ -304,7 +388,8 @@ func (s *Screen) MapPartner(partnerKey, supplierID string) {
 	})
 }
 
-// Import reads CSV from r into a tabular mapping.
+// Import reads CSV from r, checks it and shows what it would change; the
+// user applies it with ApplyImport (deletions need that confirmation).
 func (s *Screen) Import(kind string, r io.Reader) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -312,18 +397,14 @@ func (s *Screen) Import(kind string, r io.Reader) {
 		return
 	}
 	s.p.Runner.Go(func() {
-		n, err := s.src.ImportCSV(s.ctx, kind, data)
+		plan, err := s.src.PreviewCSV(s.ctx, kind, data)
 		fyne.Do(func() {
 			if err != nil {
 				s.setErr("import "+kindTitles[kind], err)
 				return
 			}
 			s.setErr("", nil)
-			s.setOK(fmt.Sprintf("Imported %d rows into %s.", n, kindTitles[kind]))
-			s.Reload()
-			if s.p.OnChanged != nil {
-				s.p.OnChanged()
-			}
+			s.showPreview(&pendingImport{kind: kind, data: data, plan: plan})
 		})
 	})
 }
