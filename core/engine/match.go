@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -112,6 +113,39 @@ func (m Mappings) normaliseUnit(supplier string, l InvoiceLine, poUnit string) (
 		}
 	}
 	return l.Quantity, l.UnitPrice, false
+}
+
+// UnitEquivalent says that one InvoiceUnit (X12) is Factor POUnit (IFS).
+type UnitEquivalent struct {
+	InvoiceUnit string
+	POUnit      string
+	Factor      money.Decimal
+}
+
+// UnitEquivalents lists the unit conversions the engine applies for a
+// supplier's invoices: its own table, everyone's, then the built-in X12
+// equivalents (factor 1), first match first. The exception screen uses
+// them so its side-by-side comparison agrees with the engine's.
+func (e *Engine) UnitEquivalents(ctx context.Context, supplierID string) ([]UnitEquivalent, error) {
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnitEquivalent
+	for _, prefix := range []string{supplierID + "|", "|"} {
+		for _, k := range sortedKeys(cfg.Maps.Units) {
+			if rest, ok := strings.CutPrefix(k, prefix); ok && !strings.Contains(rest, "|") {
+				c := cfg.Maps.Units[k]
+				out = append(out, UnitEquivalent{InvoiceUnit: rest, POUnit: c.IFSUnit, Factor: c.Factor})
+			}
+		}
+	}
+	for _, x := range sortedKeys(x12ToIFSUnit) {
+		for _, u := range x12ToIFSUnit[x] {
+			out = append(out, UnitEquivalent{InvoiceUnit: x, POUnit: u, Factor: money.FromInt(1)})
+		}
+	}
+	return out, nil
 }
 
 // matchedLine is an invoice line matched to a PO line, in the PO's unit.

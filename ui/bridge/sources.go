@@ -248,6 +248,13 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 	}
 	if inv != nil && inv.PONumber != "" && poMismatch[engine.Reason(x.Reason)] {
 		d.ComparePO = inv.PONumber
+		if e, _, err := s.b.engine(); err == nil {
+			if us, err := e.UnitEquivalents(ctx, x.SupplierID); err == nil {
+				for _, u := range us {
+					d.Units = append(d.Units, exceptions.UnitEquivalent{InvoiceUnit: u.InvoiceUnit, POUnit: u.POUnit, Factor: u.Factor})
+				}
+			}
+		}
 		for _, l := range inv.Lines {
 			d.InvoiceLines = append(d.InvoiceLines, exceptions.InvoiceLine{LineNo: l.LineNumber, BuyerPart: l.BuyerPart,
 				VendorPart: l.VendorPart, Description: l.Description, Qty: l.Quantity, Unit: l.UOM, Price: l.UnitPrice})

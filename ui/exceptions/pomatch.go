@@ -43,12 +43,42 @@ func (m LineMatch) Differs() bool {
 	return m.State != Matched || m.QtyDiffers || m.UnitDiffers || m.PriceDiffers
 }
 
+// UnitEquivalent says that one InvoiceUnit is Factor POUnit, as the engine
+// converts (the supplier's table, then built-in X12 ↔ IFS equivalents).
+type UnitEquivalent struct {
+	InvoiceUnit string
+	POUnit      string
+	Factor      money.Decimal
+}
+
+// normalise expresses an invoice line in the PO line's unit when an
+// equivalent applies; the line is unchanged otherwise.
+func normalise(l InvoiceLine, poUnit string, units []UnitEquivalent) InvoiceLine {
+	if strings.EqualFold(strings.TrimSpace(l.Unit), strings.TrimSpace(poUnit)) {
+		return l
+	}
+	for _, u := range units {
+		if strings.EqualFold(u.InvoiceUnit, strings.TrimSpace(l.Unit)) && strings.EqualFold(u.POUnit, strings.TrimSpace(poUnit)) && u.Factor.Sign() > 0 {
+			out := l
+			out.Qty = l.Qty.Mul(u.Factor).Normalize()
+			out.Price = l.Price.Div(u.Factor, 6).Normalize()
+			out.Unit = poUnit
+			return out
+		}
+	}
+	return l
+}
+
 // MatchPO pairs invoice lines with the PO's lines the way the engine does
 // (line number first, then buyer part, then vendor part) so the table agrees
 // with the engine's verdict, flags every exact difference, and appends the PO
 // lines no invoice line bills. Tolerances are deliberately not applied: the
 // clerk sees every difference, the message above says which one failed.
-func MatchPO(inv []InvoiceLine, po domain.PurchaseOrder) []LineMatch {
+//
+// Units are normalised first with units (the engine's equivalents), so a
+// difference shows only where the normalised values differ; the row keeps
+// the invoice line as the supplier sent it.
+func MatchPO(inv []InvoiceLine, po domain.PurchaseOrder, units []UnitEquivalent) []LineMatch {
 	out := make([]LineMatch, 0, len(inv)+len(po.Lines))
 	used := make([]bool, len(po.Lines))
 	for _, l := range inv {
@@ -59,11 +89,12 @@ func MatchPO(inv []InvoiceLine, po domain.PurchaseOrder) []LineMatch {
 		}
 		used[i] = true
 		pl := po.Lines[i]
+		n := normalise(l, pl.Unit, units)
 		out = append(out, LineMatch{
 			State: Matched, Invoice: l, PO: pl,
-			QtyDiffers:   l.Qty.Cmp(pl.Quantity) != 0,
-			UnitDiffers:  !strings.EqualFold(strings.TrimSpace(l.Unit), strings.TrimSpace(pl.Unit)),
-			PriceDiffers: l.Price.Cmp(pl.UnitPrice) != 0,
+			QtyDiffers:   n.Qty.Cmp(pl.Quantity) != 0,
+			UnitDiffers:  !strings.EqualFold(strings.TrimSpace(n.Unit), strings.TrimSpace(pl.Unit)),
+			PriceDiffers: n.Price.Cmp(pl.UnitPrice) != 0,
 		})
 	}
 	for i, pl := range po.Lines {

@@ -75,7 +75,7 @@ func TestMatchPO(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows := MatchPO(tt.inv, po)
+			rows := MatchPO(tt.inv, po, nil)
 			if got := summary(rows); got != tt.want {
 				t.Fatalf("MatchPO = %s, want %s", got, tt.want)
 			}
@@ -110,5 +110,31 @@ func TestAdviceByKind(t *testing.T) {
 		if got := advice(tt.err); !strings.Contains(got, tt.want) {
 			t.Errorf("advice(%v) = %q, want it to contain %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// A box of 12 invoiced as 2 BX at 24.00 is 24 pcs at 2.00: no difference
+// once normalised; 3 BX is a quantity difference, not a unit one.
+func TestMatchPONormalisesUnits(t *testing.T) {
+	po := domain.PurchaseOrder{OrderNo: "P1", Lines: []domain.PurchaseOrderLine{
+		{LineNo: "1", Quantity: money.FromInt(24), Unit: "pcs", UnitPrice: money.MustParse("2.00")},
+		{LineNo: "2", Quantity: money.FromInt(5), Unit: "pcs", UnitPrice: money.MustParse("1.00")},
+	}}
+	units := []UnitEquivalent{{InvoiceUnit: "BX", POUnit: "pcs", Factor: money.FromInt(12)}, {InvoiceUnit: "EA", POUnit: "pcs", Factor: money.FromInt(1)}}
+	rows := MatchPO([]InvoiceLine{
+		{LineNo: "1", Qty: money.FromInt(2), Unit: "BX", Price: money.MustParse("24.00")},
+		{LineNo: "2", Qty: money.FromInt(5), Unit: "EA", Price: money.MustParse("1.00")},
+	}, po, units)
+	if rows[0].Differs() || rows[1].Differs() {
+		t.Fatalf("normalised lines flagged: %+v", rows)
+	}
+	rows = MatchPO([]InvoiceLine{{LineNo: "1", Qty: money.FromInt(3), Unit: "BX", Price: money.MustParse("24.00")}}, po, units)
+	if !rows[0].QtyDiffers || rows[0].UnitDiffers || rows[0].PriceDiffers {
+		t.Fatalf("3 BX: %+v", rows[0])
+	}
+	// Without an equivalent the unit itself differs.
+	rows = MatchPO([]InvoiceLine{{LineNo: "2", Qty: money.FromInt(5), Unit: "KG", Price: money.MustParse("1.00")}}, po, nil)
+	if !rows[0].UnitDiffers {
+		t.Fatalf("KG vs pcs: %+v", rows[0])
 	}
 }

@@ -66,7 +66,7 @@ func (s *Screen) showPO(d *Detail, po domain.PurchaseOrder, err error) {
 		s.linesBox.Refresh()
 		return
 	}
-	rows := MatchPO(d.InvoiceLines, po)
+	rows := MatchPO(d.InvoiceLines, po, d.Units)
 	s.poRows = rows
 	n := 0
 	for _, r := range rows {

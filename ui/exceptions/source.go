@@ -98,6 +98,9 @@ type Detail struct {
 	// Source.PurchaseOrder when the exception opens.
 	ComparePO    string
 	InvoiceLines []InvoiceLine
+	// Units are the unit equivalents the engine applies for this supplier,
+	// so the comparison flags only what differs once normalised.
+	Units []UnitEquivalent
 	// PartnerKey is set when the fix is a partner ↔ supplier mapping, which the
 	// clerk can make right here; Suggestions are the engine's best guesses.
 	PartnerKey  string
