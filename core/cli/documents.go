@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/evidence"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
@@ -15,38 +15,9 @@ func init() {
 }
 
 // documentJSON is the scripting contract of 'documents --json'.
-type documentJSON struct {
-	ID           int64     `json:"id"`
-	Type         string    `json:"type"`
-	Direction    string    `json:"direction"`
-	Partner      string    `json:"partner"`
-	SupplierID   string    `json:"supplier_id"`
-	BusinessKey  string    `json:"business_key"`
-	Status       string    `json:"status"`
-	Reason       string    `json:"reason"`
-	Message      string    `json:"message,omitempty"`
-	Amount       string    `json:"amount,omitempty"`
-	Currency     string    `json:"currency,omitempty"`
-	TestMode     bool      `json:"test_mode"`
-	CleoName     string    `json:"cleo_name,omitempty"`
-	IFSInvoiceID int64     `json:"ifs_invoice_id,omitempty"`
-	FileID       int64     `json:"inbound_file_id,omitempty"`
-	RelatedID    int64     `json:"related_id,omitempty"`
-	Attempts     int       `json:"attempts"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
+type documentJSON = evidence.Document
 
-func docJSON(d store.Document) documentJSON {
-	j := documentJSON{ID: d.ID, Type: string(d.Type), Direction: string(d.Direction), Partner: d.Partner, SupplierID: d.SupplierID,
-		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Message: d.Message, Currency: d.Currency,
-		TestMode: d.TestMode, CleoName: d.CleoName, IFSInvoiceID: d.IFSInvoiceID, FileID: d.InboundFileID, RelatedID: d.RelatedID,
-		Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if !d.Amount.IsZero() {
-		j.Amount = d.Amount.String()
-	}
-	return j
-}
+func docJSON(d store.Document) documentJSON { return evidence.DocumentOf(d) }
 
 func runDocuments(ctx context.Context, env *Env, args []string) int {
 	fs := env.Flags("documents", "documents [--json] [--status S] [--type 810|850|997] [--direction inbound|outbound] [--key K] [--limit N]")

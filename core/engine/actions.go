@@ -143,7 +143,9 @@ func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (Repla
 		if _, err := e.st.CloseException(ctx, excID, store.ExceptionResolved, actor, "replayed"); err != nil {
 			return res, err
 		}
-		_, _ = e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: actor, Action: "exception.replayed", Detail: audit})
+		if _, err := e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: actor, Action: "exception.replayed", Detail: audit}); err != nil {
+			return res, fmt.Errorf("audit the replay of exception %d: %w", excID, err)
+		}
 		if err := e.splitFile(ctx, f); err != nil {
 			return res, err
 		}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os/user"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,15 +180,7 @@ func (e *Engine) RunFlow(ctx context.Context, flow string) (RunResult, error) {
 	}
 	r.res.RunID = id
 	e.bus.Publish(events.RunStarted, events.RunData{RunID: id, Flow: flow})
-	var ferr error
-	switch flow {
-	case FlowInvoices:
-		ferr = e.runInvoices(ctx, r)
-	case FlowPOs:
-		ferr = e.runPOs(ctx, r)
-	case FlowReference:
-		ferr = e.runReference(ctx, r)
-	}
+	ferr := e.runGuarded(ctx, flow, r)
 	r.res.Err = ferr
 	// Record the end even when ctx was cancelled (SIGTERM): a short, fresh context.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -201,6 +194,46 @@ func (e *Engine) RunFlow(ctx context.Context, flow string) (RunResult, error) {
 	}
 	e.bus.Publish(events.RunFinished, rd)
 	return r.res, ferr
+}
+
+// ErrPanic marks a run that stopped on a panic (a bug): the run is
+// recorded as failed, the stack goes to the log, an exception says so, and
+// the schedule goes on.
+var ErrPanic = errors.New("the run stopped on an internal error")
+
+// runGuarded runs one flow and turns a panic into ErrPanic, so one bug in a
+// flow never takes the tray app (and every other schedule) down with it.
+func (e *Engine) runGuarded(ctx context.Context, flow string, r *run) (err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		stack := string(debug.Stack())
+		e.log.Error("flow panicked", "flow", flow, "panic", fmt.Sprint(p), "stack", stack)
+		err = fmt.Errorf("%s flow: %w: %v", flow, ErrPanic, p)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		exc, created, rerr := e.st.RaiseException(rctx, store.Exception{Subject: "flow:" + flow, Reason: string(ReasonInternal),
+			Message: fmt.Sprintf("The %s run stopped on an internal error (%v); the schedule goes on and the next run starts afresh", flow, p),
+			Fix:     fixInternal}, store.SystemActor)
+		if rerr != nil {
+			e.log.Error("raise internal-error exception", "flow", flow, "err", rerr)
+			return
+		}
+		if created {
+			e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
+		}
+	}()
+	switch flow {
+	case FlowInvoices:
+		return e.runInvoices(ctx, r)
+	case FlowPOs:
+		return e.runPOs(ctx, r)
+	case FlowReference:
+		return e.runReference(ctx, r)
+	}
+	return nil
 }
 
 // SyncOnce runs the given flows (all when none) one after another and

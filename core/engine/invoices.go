@@ -256,18 +256,23 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 			msg = err.Error()
 		}
 		subject := fmt.Sprintf("file:%d", f.ID)
-		return e.st.Update(ctx, func(tx *store.Tx) error {
+		var exc store.Exception
+		var created bool
+		err := e.st.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.SetInboundFileStatus(f.ID, store.FileFailed, msg); err != nil {
 				return err
 			}
-			exc, created, err := tx.RaiseException(store.Exception{Subject: subject, Reason: string(ReasonFileUnreadable),
+			var err error
+			exc, created, err = tx.RaiseException(store.Exception{Subject: subject, Reason: string(ReasonFileUnreadable),
 				Message: fmt.Sprintf("File %s from %s could not be read as X12: %s", f.Name, firstNonEmpty(f.Partner, "an unknown partner"), msg),
 				Fix:     fixSupplierEDI, Partner: f.Partner}, store.SystemActor)
-			if err == nil && created {
-				e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
-			}
 			return err
 		})
+		// Published after the commit: a rolled-back exception is never announced.
+		if err == nil && created {
+			e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
+		}
+		return err
 	}
 	cfg, err := e.loadConfig(ctx)
 	if err != nil {

@@ -41,6 +41,7 @@ const (
 	ReasonNotReceived       Reason = "QUANTITY_NOT_RECEIVED"    // three-way: more invoiced than received; waits, re-checked each run
 	ReasonReceiptUnknown    Reason = "RECEIPT_QTY_UNKNOWN"      // three-way supplier but IFS reports no received quantity
 	ReasonUnitMismatch      Reason = "UNIT_MISMATCH"            // invoice unit differs from the PO unit and nothing converts it
+	ReasonInternal          Reason = "INTERNAL_ERROR"           // a run stopped on a bug (panic); the log has the stack
 )
 
 // problem is a failure on its way to becoming an exception record.
@@ -78,6 +79,7 @@ const (
 	fixAlreadyInvoiced = "ask the supplier whether this bills the same goods again; if the earlier invoice was wrong, its credit memo re-opens the quantity and a replay then posts this one; otherwise ignore it (or dispute it) with a comment"
 	fixNotReceived     = "nothing to do while the goods are on their way: it posts by itself once IFS shows them received; or switch the supplier to two-way matching in Mappings"
 	fixReceiptUnknown  = "name the received-quantity field in the IFS resource profile (purchase_order_lines QtyReceived), or switch the supplier to two-way matching in Mappings; then replay"
+	fixInternal        = "send the log file (logs/ in the data dir) to support; documents are safe and the next run retries them"
 	fixUnit            = "add a unit conversion for this supplier in Mappings (how many PO units one invoice unit is), then replay"
 )
 

@@ -43,13 +43,25 @@ func (e *Engine) heartbeat(ctx context.Context, flow string, err error) {
 		e.log.Error("heartbeat", "flow", flow, "err", berr)
 	}
 	if err == nil {
-		_ = e.st.Update(ctx, func(tx *store.Tx) error {
-			n, err := tx.ResolveSubjectExceptions("poller:"+flow, string(ReasonHeartbeatStale), store.SystemActor, "poller succeeded again")
-			if n > 0 {
-				e.bus.Publish(events.ExceptionResolved, events.ExceptionData{Reason: string(ReasonHeartbeatStale), Resolution: "resolved"})
+		var n int
+		uerr := e.st.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = tx.ResolveSubjectExceptions("poller:"+flow, string(ReasonHeartbeatStale), store.SystemActor, "poller succeeded again")
+			if err != nil {
+				return err
 			}
+			m, err := tx.ResolveSubjectExceptions("flow:"+flow, string(ReasonInternal), store.SystemActor, "the next run succeeded")
+			n += m
 			return err
 		})
+		switch {
+		case uerr != nil:
+			e.log.Error("resolve stale-poller exception", "flow", flow, "err", uerr)
+		case n > 0:
+			// After the commit, so the screens never see a resolution
+			// that was rolled back.
+			e.bus.Publish(events.ExceptionResolved, events.ExceptionData{Reason: string(ReasonHeartbeatStale), Resolution: "resolved"})
+		}
 	}
 }
 

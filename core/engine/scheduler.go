@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -104,7 +105,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		s.spec[sc.Flow], s.stop[sc.Flow] = sc.Cron, sc.Paused
 	}
 	s.cron = cron.New(cron.WithParser(cronParser), cron.WithLocation(time.Local),
-		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+		// Recover is the backstop behind RunFlow's own guard (the heartbeat
+		// check runs outside it): a panic never stops the scheduler.
+		cron.WithChain(cron.Recover(cronLogger{s.e.log}), cron.SkipIfStillRunning(cron.DiscardLogger)))
 	for _, f := range Flows {
 		if err := s.schedule(f); err != nil {
 			return err
@@ -284,4 +287,12 @@ func (s *Scheduler) Schedules() []ScheduleInfo {
 		out = append(out, si)
 	}
 	return out
+}
+
+// cronLogger sends robfig/cron's messages (a recovered panic) to the log.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Info("scheduler: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("scheduler: "+msg, append(kv, "err", err)...)
 }

@@ -35,23 +35,39 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// ErrNotFound is returned (wrapped) when a record does not exist.
-var ErrNotFound = errors.New("not found")
+// kindError is a store sentinel that carries its domain kind, so the
+// engine classifies a missing row as not found (not as a transient failure
+// to retry) and the screens give the right advice.
+type kindError struct {
+	msg  string
+	kind domain.ErrorKind
+}
+
+func (e *kindError) Error() string { return e.msg }
+
+// ErrorKind implements domain.Classified.
+func (e *kindError) ErrorKind() domain.ErrorKind { return e.kind }
+
+// ErrNotFound is returned (wrapped) when a record does not exist; its kind
+// is domain.KindNotFound.
+var ErrNotFound error = &kindError{"not found", domain.KindNotFound}
 
 // ErrConflict is returned (wrapped) when a precondition fails: a document
 // was not in the status the caller expected, an intent exists with other
-// content, a counter is exhausted.
-var ErrConflict = errors.New("conflict")
+// content, a counter is exhausted. Its kind is domain.KindConflict.
+var ErrConflict error = &kindError{"conflict", domain.KindConflict}
 
 // ErrInvalid is returned (wrapped) when the caller passed a value the store
-// refuses (unknown status, empty key, malformed CSV row).
-var ErrInvalid = errors.New("invalid")
+// refuses (unknown status, empty key, malformed CSV row). Its kind is
+// domain.KindInvalid.
+var ErrInvalid error = &kindError{"invalid", domain.KindInvalid}
 
 // SystemActor is the actor recorded for changes the engine makes on its own.
 const SystemActor = "system"
@@ -62,16 +78,24 @@ type Store struct {
 	w    *sql.DB // one connection: every write is serialised
 	r    *sql.DB // read-only pool
 	now  func() time.Time
+	// beforeCommit is WithBeforeCommit's fault injection (nil in production).
+	beforeCommit func() error
 }
 
 // Option adjusts Open.
 type Option func(*options)
 
 type options struct {
-	now         func() time.Time
-	synchronous string
-	readConns   int
+	now          func() time.Time
+	synchronous  string
+	readConns    int
+	beforeCommit func() error
 }
+
+// WithBeforeCommit runs fn just before every commit; an error rolls the
+// transaction back and is returned as the commit's failure. It is fault
+// injection for tests (a full disk, a lost lock), never used in production.
+func WithBeforeCommit(fn func() error) Option { return func(o *options) { o.beforeCommit = fn } }
 
 // WithClock replaces the clock used for every stored time (tests).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -128,7 +152,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, w: w, now: o.now}
+	s := &Store{path: abs, w: w, now: o.now, beforeCommit: o.beforeCommit}
 	if err := retryBusy(ctx, func() error { return s.migrate(ctx) }); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
@@ -347,6 +371,13 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if err != nil {
 			_ = sqlTx.Rollback()
 			return
+		}
+		if s.beforeCommit != nil {
+			if herr := s.beforeCommit(); herr != nil {
+				_ = sqlTx.Rollback()
+				err = fmt.Errorf("commit: %w", herr)
+				return
+			}
 		}
 		if cerr := sqlTx.Commit(); cerr != nil {
 			err = fmt.Errorf("commit: %w", cerr)

@@ -5,16 +5,16 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/evidence"
+	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/connections"
@@ -664,15 +664,14 @@ func (s *documentSource) Document(ctx context.Context, id int64) (documents.Deta
 	return out, nil
 }
 
-// ExportEvidence runs the CLI's `audit export` in process, so the pack is
-// built by the same code (and with the same redaction) as on a server.
+// ExportEvidence writes the document's evidence pack into the data dir's
+// exports folder with the same code as `audit export`, and returns its path.
 func (s *documentSource) ExportEvidence(ctx context.Context, id int64) (string, error) {
-	var out, errb bytes.Buffer
-	code := cli.Main(ctx, []string{"audit", "export", "--data-dir", s.b.cfg.DataDir, strconv.FormatInt(id, 10)}, strings.NewReader(""), &out, &errb, "gui")
-	if code != cli.ExitOK {
-		return "", errors.New(strings.TrimSpace(errb.String()))
+	loc, err := locations.New(s.b.cfg.DataDir)
+	if err != nil {
+		return "", err
 	}
-	return strings.TrimSpace(out.String()), nil // the command prints the pack's path
+	return evidence.Export(ctx, s.b.cfg.Store, id, evidence.DefaultPath(loc, id))
 }
 
 // ---- mappings
