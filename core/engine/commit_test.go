@@ -145,7 +145,9 @@ func TestAuditWriteFailuresFailTheirOperation(t *testing.T) {
 // panicIFS panics while reading suppliers, as a bug would.
 type panicIFS struct{ *fakeIFS }
 
-func (panicIFS) Suppliers(context.Context) ([]domain.Supplier, error) { panic("nil map write in a mapper") }
+func (panicIFS) Suppliers(context.Context) ([]domain.Supplier, error) {
+	panic("nil map write in a mapper")
+}
 
 // A panic in a flow is a failed run and an exception, not a dead app; the
 // next good run clears it.
