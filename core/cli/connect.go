@@ -14,7 +14,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/cleo"
 	"github.com/ml-connector/ifs-cleo/core/connector"
 	"github.com/ml-connector/ifs-cleo/core/domain"
-	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 )
 
@@ -212,7 +211,7 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			cc.Close()
 		}
 	}
-	where, err := storeSecrets(ctx, loc, *secDir, secretsOut)
+	where, err := storeSecrets(ctx, *secDir, secretsOut)
 	if err != nil {
 		st.Close()
 		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
@@ -253,29 +252,54 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 	return code
 }
 
-// storeSecrets puts secrets in the keychain, or in files under the data
-// dir's secrets folder (or dir) when dir is given or no keychain answers.
-func storeSecrets(ctx context.Context, loc locations.Locations, dir string, vals map[string]string) (string, error) {
+// ErrNoKeychain refuses to store secrets when no keychain answers and the
+// admin chose no other place: they are never written as plain files behind
+// the admin's back.
+var ErrNoKeychain = errors.New(secrets.NoKeychainAdvice)
+
+// storeSecrets puts secrets in the keychain, or in plain 0600 files under
+// dir when the admin named one (--secrets-dir). Without a usable keychain
+// and without dir it stores nothing and returns ErrNoKeychain, unless the
+// service gets its secrets from systemd credentials ($CREDENTIALS_DIRECTORY),
+// which connect never writes.
+func storeSecrets(ctx context.Context, dir string, vals map[string]string) (string, error) {
 	if dir == "" {
 		kr := secrets.NewKeyring(10 * time.Second)
+		var done []string
 		var err error
 		for k, v := range vals {
 			if err = kr.Set(ctx, k, v); err != nil {
 				break
 			}
+			done = append(done, k)
 		}
 		if err == nil {
 			return "the OS keychain", nil
 		}
+		for _, k := range done {
+			_ = kr.Delete(ctx, k) // all or nothing
+		}
 		if !errors.Is(err, secrets.ErrUnavailable) {
 			return "", err
 		}
-		dir = loc.Get(locations.SecretDir)
+		if cd, ok := secrets.CredentialsDirFromEnv(); ok {
+			var missing []string
+			for k := range vals {
+				if _, gerr := cd.Get(ctx, k); gerr != nil {
+					missing = append(missing, k)
+				}
+			}
+			if len(missing) == 0 {
+				return "systemd credentials ($CREDENTIALS_DIRECTORY; not written by connect)", nil
+			}
+			return "", fmt.Errorf("%w\n($CREDENTIALS_DIRECTORY is set but lacks %s)", ErrNoKeychain, strings.Join(missing, ", "))
+		}
+		return "", ErrNoKeychain
 	}
 	for k, v := range vals {
 		if err := writeSecretFile(dir, k, v); err != nil {
 			return "", fmt.Errorf("store secret %s: %w", k, err)
 		}
 	}
-	return "files under " + dir + " (no keychain in use)", nil
+	return "plain 0600 files under " + dir + " (--secrets-dir)", nil
 }

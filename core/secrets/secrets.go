@@ -33,6 +33,13 @@ type Labeler interface {
 // ErrNotFound means the store answered and has no secret under the key.
 var ErrNotFound = errors.New("secret not found")
 
+// NoKeychainAdvice says what to do when no keychain can store a secret; the
+// command line and the Connections screen both say it, word for word.
+const NoKeychainAdvice = "no usable OS keychain (missing, or locked with no way to show its unlock prompt): the secrets were not stored.\n" +
+	"Unlock the keychain (log in to the desktop session, or 'gnome-keyring-daemon --unlock' on a server) and try again,\n" +
+	"or choose a secrets folder explicitly with --secrets-dir DIR (plain 0600 files, for servers),\n" +
+	"or let systemd provide them encrypted: LoadCredentialEncrypted= in the unit (see README, 'Running as a service')"
+
 // ErrUnavailable means the store could not be asked at all: no keychain, a
 // locked keychain that did not answer in time, no credentials directory.
 // Errors matching it are *UnavailableError values with a message that says

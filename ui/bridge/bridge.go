@@ -48,8 +48,12 @@ type Config struct {
 type Bridge struct {
 	cfg Config
 
-	mu      sync.Mutex
-	eng     *engine.Engine
+	// rebuildMu serialises rebuilds; mu guards the fields below and is
+	// never held while waiting for a run to finish, so screens keep
+	// answering while an engine is replaced.
+	rebuildMu sync.Mutex
+	mu        sync.Mutex
+	eng       *engine.Engine
 	sched   *engine.Scheduler
 	release func()
 	runCtx  context.Context
@@ -134,16 +138,35 @@ func (b *Bridge) engine() (*engine.Engine, *engine.Scheduler, error) {
 }
 
 // rebuild replaces the engine with one built from the current settings.
+// The old engine stops taking new steps, and the wait for its current step
+// (up to 30 s) happens without the bridge's lock: the screens go on reading
+// through it until the new one takes over. Only then does the new
+// scheduler start, so two engines never run flows side by side.
 func (b *Bridge) rebuild(ctx context.Context) error {
+	b.rebuildMu.Lock()
+	defer b.rebuildMu.Unlock()
 	eng, release, err := b.build(ctx)
 	b.mu.Lock()
+	oldEng, oldSched, oldRelease := b.eng, b.sched, b.release
+	runCtx := b.runCtx
+	b.mu.Unlock()
+	if oldSched != nil {
+		oldEng.Drain()
+		select {
+		case <-oldSched.Stop().Done():
+		case <-time.After(30 * time.Second):
+		}
+	}
+	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.stopLocked()
+	b.eng, b.sched, b.release = nil, nil, nil
+	if oldRelease != nil {
+		oldRelease()
+	}
 	if err != nil {
 		return err
 	}
 	sched := engine.NewScheduler(eng)
-	runCtx := b.runCtx
 	if runCtx == nil {
 		runCtx = context.Background()
 	}

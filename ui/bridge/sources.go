@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/evidence"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/connections"
 	"github.com/ml-connector/ifs-cleo/ui/dashboard"
@@ -914,7 +916,12 @@ func (s *connectionSource) Save(ctx context.Context, c connections.Settings) err
 func (s *connectionSource) SetSecret(ctx context.Context, name, value string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return s.b.cfg.Secrets.Set(ctx, name, value)
+	err := s.b.cfg.Secrets.Set(ctx, name, value)
+	if errors.Is(err, secrets.ErrUnavailable) {
+		// Never a plain file behind the admin's back: say what to do.
+		return fmt.Errorf("%s (%w)", secrets.NoKeychainAdvice, err)
+	}
+	return err
 }
 
 func (s *connectionSource) Secrets(ctx context.Context) (map[string]connections.SecretState, error) {
