@@ -70,6 +70,7 @@ test-unit: ## engine and widget tests with -race, with a real keyring, sshd and 
 	$(WITH_KEYRING) env MLC_KEYRING_TEST=1 MLC_REQUIRE_SSHD=1 \
 	  $(if $(wildcard testdata/npm/node_modules),MLC_REQUIRE_NODE=1) \
 	  $(GO) test -race -count=1 -timeout 20m ./core/... ./ui/...
+	cd cmd/ml-connector/localeinit && $(GO) test -count=1 .
 
 test-gui: build ## the real binary in a real window under Xvfb (screenshots into $(ARTIFACTS))
 	mkdir -p $(ARTIFACTS)

@@ -3,6 +3,7 @@ module github.com/ml-connector/ifs-cleo
 go 1.26.0
 
 require (
+	early.ml-connector.invalid/localeinit v0.0.0
 	fyne.io/fyne/v2 v2.7.1
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/pkg/sftp v1.13.12
@@ -75,3 +76,7 @@ require (
 )
 
 tool fyne.io/tools/cmd/fyne
+
+// localeinit runs before Fyne's package init (see its doc comment); the
+// .invalid module path is never fetched.
+replace early.ml-connector.invalid/localeinit => ./cmd/ml-connector/localeinit

@@ -12,6 +12,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Before Fyne's package init reads the locale: no toolkit noise on
+	// stderr for LANG=C.UTF-8 (see the package comment).
+	_ "early.ml-connector.invalid/localeinit"
+
 	"github.com/ml-connector/ifs-cleo/core/cli"
 )
 

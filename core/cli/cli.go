@@ -225,6 +225,11 @@ func usage(w io.Writer, cmds map[string]Command) {
 		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].Summary)
 	}
 	fmt.Fprintln(w, "\nRun 'ml-connector COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "\nData goes to stdout, diagnostics to stderr. Exit codes:")
+	fmt.Fprintf(w, "  %d  success\n", ExitOK)
+	fmt.Fprintf(w, "  %d  the command ran and found a problem (invalid EDI, input that is not X12, a failed sync or test,\n"+
+		"     a decision that leaves the invoice unposted)\n", ExitFailure)
+	fmt.Fprintf(w, "  %d  bad flags or arguments, or an input that cannot be read\n", ExitUsage)
 }
 
 // VersionString is the one-line version report.

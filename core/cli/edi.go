@@ -19,7 +19,8 @@ func init() {
 	Register(Command{Name: "edi", Summary: "parse, validate or acknowledge X12 files (850, 810, 997)", Run: runEDI})
 }
 
-const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines); FILE "-" is stdin
+const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines); FILE "-" is stdin;
+                                     exit 0 read (set errors are in the output), 1 a file is not X12, 2 unreadable
        ml-connector edi validate FILE...  print every error; exit 0 valid, 1 invalid, 2 unreadable
        ml-connector edi ack FILE          print the 997 acknowledging FILE's functional groups`
 
@@ -101,25 +102,39 @@ func ediParse(ctx context.Context, env *Env, args []string) int {
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	invalid := false
+	notX12 := false
 	readable := eachFile(env, fs.Args(), *strict, func(name string, rd *x12.Reader) {
+		sets := 0
 		for rd.Next() {
 			if ctx.Err() != nil {
 				return
 			}
-			l := x12.NewReport(name, rd.Set())
-			invalid = invalid || len(l.Errors) > 0
-			enc.Encode(l)
+			sets++
+			if err := enc.Encode(x12.NewReport(name, rd.Set())); err != nil {
+				return
+			}
 		}
-		if errs, warns := fileProblems(rd); len(errs)+len(warns) > 0 {
-			invalid = invalid || len(errs) > 0
-			enc.Encode(x12.Report{File: name, Errors: x12.ReportIssues(errs), Warnings: x12.ReportIssues(warns)})
+		errs, warns := fileProblems(rd)
+		if len(errs)+len(warns) > 0 {
+			_ = enc.Encode(x12.Report{File: name, Errors: x12.ReportIssues(errs), Warnings: x12.ReportIssues(warns)})
+		}
+		if sets == 0 {
+			// Set errors are data (validate fails on them); a file with no
+			// transaction set at all is not X12, which a script must see.
+			notX12 = true
+			msg := "no X12 transaction set found"
+			if len(errs) > 0 {
+				msg = errs[0].Message
+			}
+			fmt.Fprintf(env.Stderr, "edi parse: %s is not X12: %s\n", name, msg)
 		}
 	})
 	if !readable {
 		return ExitUsage
 	}
-	_ = invalid // parse reports problems in its output; only validate fails on them
+	if notX12 {
+		return ExitFailure
+	}
 	return ExitOK
 }
 

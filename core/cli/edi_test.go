@@ -145,3 +145,22 @@ func TestEDIAck(t *testing.T) {
 		t.Fatalf("acking a 997: exit %d", code)
 	}
 }
+
+// A file that is not X12 is a failure a script can see (exit 1, a line on
+// stderr), while an X12 file with set errors is data (exit 0, errors in the
+// JSON Lines).
+func TestEDIParseExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.txt")
+	os.WriteFile(junk, []byte("Dear supplier, please find attached"), 0o600)
+	code, out, errs := cli(t, "edi", "parse", junk)
+	if code != ExitFailure || !strings.Contains(errs, "junk.txt is not X12") || !strings.Contains(out, `"errors"`) {
+		t.Fatalf("not X12: %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, _ := cli(t, "edi", "parse", filepath.Join(dir, "missing.edi")); code != ExitUsage {
+		t.Fatalf("unreadable: %d", code)
+	}
+	if code, out, _ := cli(t, "help"); code != ExitOK || !strings.Contains(out, "Exit codes:") {
+		t.Fatalf("help does not document exit codes: %s", out)
+	}
+}

@@ -1,0 +1,3 @@
+module early.ml-connector.invalid/localeinit
+
+go 1.26
