@@ -54,10 +54,10 @@ type Bridge struct {
 	rebuildMu sync.Mutex
 	mu        sync.Mutex
 	eng       *engine.Engine
-	sched   *engine.Scheduler
-	release func()
-	runCtx  context.Context
-	cancel  context.CancelFunc
+	sched     *engine.Scheduler
+	release   func()
+	runCtx    context.Context
+	cancel    context.CancelFunc
 
 	// certs holds the server certificate each connection's last test saw
 	// (by connections.IFS / connections.Cleo), for the expiry warnings.
