@@ -61,10 +61,13 @@ run-debug: ## start the app with Fyne's thread checks on
 demo: deps build ## build and run the app against the embedded IFS and Cleo sandboxes
 	./$(BIN) demo $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, staticcheck and deadcode (tools pinned in go.mod)
 	@out=$$(gofmt -l cmd core ui); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./core/... ./ui/...
+	$(GO) tool staticcheck ./...
+	@# Code no test or command reaches is either tested or gone.
+	@out=$$($(GO) tool deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode:"; echo "$$out"; exit 1; fi
 
 test-unit: ## engine and widget tests with -race, with a real keyring, sshd and node peers
 	$(WITH_KEYRING) env MLC_KEYRING_TEST=1 MLC_REQUIRE_SSHD=1 \

@@ -236,9 +236,6 @@ func (u *UI) buildTray() {
 	u.win.SetCloseIntercept(func() { u.win.Hide() }) // keep syncing in the tray
 }
 
-// Menu is the tray menu.
-func (u *UI) Menu() *fyne.Menu { return u.menu }
-
 // Start loads every screen and follows the engine's events until ctx ends.
 // Call it once, on the UI goroutine, before or after the window shows.
 func (u *UI) Start(ctx context.Context) {

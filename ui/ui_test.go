@@ -199,7 +199,12 @@ func TestLightAndDarkVariants(t *testing.T) {
 	for _, v := range []struct {
 		name string
 		th   fyne.Theme
-	}{{"light", theme.LightTheme()}, {"dark", theme.DarkTheme()}} { //nolint:staticcheck // fixed variants on purpose
+	}{
+		//lint:ignore SA1019 the test needs both fixed variants, whatever the user's preference
+		{"light", theme.LightTheme()},
+		//lint:ignore SA1019 the test needs both fixed variants, whatever the user's preference
+		{"dark", theme.DarkTheme()},
+	} {
 		t.Run(v.name, func(t *testing.T) {
 			u, _, w, _, _, _ := newUI(t, true)
 			test.ApplyTheme(t, v.th)

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 func xvfbOnly(t *testing.T) {
@@ -55,20 +55,8 @@ func artifacts(t *testing.T) string {
 }
 
 // buildBinary returns $MLC_BINARY (the Makefile's build) or builds
-// cmd/ml-connector as a user would get it.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("MLC_BINARY"); b != "" {
-		return b
-	}
-	bin := filepath.Join(t.TempDir(), "ml-connector")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// cmd/ml-connector as a user would get it (core/testharness).
+func buildBinary(t *testing.T) string { return testharness.Binary(t) }
 
 // app is the binary running with a window.
 type runningApp struct {

@@ -6,10 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/cleo/cleotest"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // TestRESTConformanceProcess runs the conformance suite against the Cleo
@@ -27,16 +24,8 @@ func TestRESTConformanceProcess(t *testing.T) {
 	if os.Getenv("MLC_PROCESS_TESTS") != "1" {
 		t.Skip("set MLC_PROCESS_TESTS=1 to build ml-connector and test against the sandbox process")
 	}
-	bin := os.Getenv("MLC_BINARY")
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "mlc")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/ml-connector")
-		build.Dir = filepath.Join("..", "..")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build ml-connector: %v\n%s", err, out)
-		}
-	}
-	info := startSandboxProcess(t, bin)
+	sb := testharness.StartSandbox(t, testharness.ExecCommand(testharness.Binary(t)))
+	info := cleoProcessInfo{URL: sb.Cleo.URL, Username: sb.Cleo.Username, Password: sb.Cleo.Password, ControlURL: sb.Cleo.ControlURL}
 	ctl := func(t *testing.T, method, path string, body any, out any) {
 		t.Helper()
 		var rd io.Reader
@@ -104,46 +93,4 @@ func TestRESTConformanceProcess(t *testing.T) {
 type cleoProcessInfo struct {
 	URL, Username, Password string
 	ControlURL              string `json:"control_url"`
-}
-
-func startSandboxProcess(t *testing.T, bin string) cleoProcessInfo {
-	t.Helper()
-	infoPath := filepath.Join(t.TempDir(), "info.json")
-	cmd := exec.Command(bin, "sandbox", "--ifs-listen", "127.0.0.1:0", "--cleo-listen", "127.0.0.1:0", "--seed", "1",
-		"--info", infoPath, "--data-dir", t.TempDir())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if b, err := os.ReadFile(infoPath); err == nil {
-			var info struct {
-				Cleo cleoProcessInfo `json:"cleo"`
-			}
-			if err := json.Unmarshal(b, &info); err != nil || !strings.HasPrefix(info.Cleo.URL, "http://127.0.0.1:") {
-				t.Fatalf("info file: %v %s", err, b)
-			}
-			return info.Cleo
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("sandbox exited (%v): %s", err, out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no info file after 30 s: %s", out.String())
-		}
-	}
 }

@@ -1,15 +1,11 @@
 package cleo_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,29 +17,22 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/cleo"
 	"github.com/ml-connector/ifs-cleo/core/cleo/cleotest"
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
-const sshdPath = "/usr/sbin/sshd"
-
-// sshServer is a real OpenSSH sshd with internal-sftp on a loopback port.
-type sshServer struct {
-	addr        string
-	clientKey   []byte // PEM private key authorised on the server
-	fingerprint string // SHA256 of the host key
-	knownHosts  string // a known_hosts file naming the server
-}
+// sshServer is the one real OpenSSH sshd of this test binary.
+type sshServer struct{ *testharness.SSHD }
 
 var (
 	sshdOnce sync.Once
-	sshd     *sshServer
+	sshd     *testharness.SSHD
 	sshdErr  error
-	sshdStop func()
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sshdStop != nil {
-		sshdStop()
+	if sshd != nil {
+		sshd.Stop()
 	}
 	os.Exit(code)
 }
@@ -52,145 +41,22 @@ func TestMain(m *testing.M) {
 // is not installed, unless MLC_REQUIRE_SSHD=1 demands it.
 func startSSHD(t *testing.T) *sshServer {
 	t.Helper()
-	if _, err := os.Stat(sshdPath); err != nil {
-		if os.Getenv("MLC_REQUIRE_SSHD") == "1" {
-			t.Fatalf("MLC_REQUIRE_SSHD=1 but %s is missing: install openssh-server", sshdPath)
-		}
-		t.Skipf("SFTP tests need OpenSSH's %s (apt-get install openssh-server); skipping", sshdPath)
-	}
-	sshdOnce.Do(func() { sshd, sshdErr = launchSSHD() })
+	testharness.RequireSSHD(t)
+	sshdOnce.Do(func() { sshd, sshdErr = testharness.StartSSHD() })
 	if sshdErr != nil {
 		t.Fatalf("start sshd: %v", sshdErr)
 	}
-	return sshd
-}
-
-func launchSSHD() (*sshServer, error) {
-	dir, err := os.MkdirTemp("", "mlc-sshd-")
-	if err != nil {
-		return nil, err
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	hostKey := filepath.Join(dir, "host_ed25519")
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("ssh-keygen: %v: %s", err, out)
-	}
-	hostPub, err := os.ReadFile(hostKey + ".pub")
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	hpk, _, _, _, err := ssh.ParseAuthorizedKey(hostPub)
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	signer, _ := ssh.NewSignerFromKey(priv)
-	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
-		cleanup()
-		return nil, err
-	}
-	if os.Geteuid() == 0 {
-		// sshd started as root insists on its privilege-separation directory.
-		_ = os.MkdirAll("/run/sshd", 0o755)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cleanup()
-		return nil, err
-	}
-	addr := l.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	l.Close()
-	conf := strings.Join([]string{
-		"Port " + port,
-		"ListenAddress 127.0.0.1",
-		"HostKey " + hostKey,
-		"PidFile " + filepath.Join(dir, "sshd.pid"),
-		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
-		"Subsystem sftp internal-sftp",
-		"UsePAM no",
-		"StrictModes no",
-		"PasswordAuthentication no",
-		"KbdInteractiveAuthentication no",
-		"PubkeyAuthentication yes",
-		"PermitRootLogin prohibit-password",
-		"AllowTcpForwarding no",
-		"X11Forwarding no",
-		"LogLevel ERROR",
-		"MaxStartups 50",
-		"MaxSessions 50",
-	}, "\n") + "\n"
-	cfgPath := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
-		cleanup()
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(sshdPath, "-D", "-e", "-f", cfgPath)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		cleanup()
-		return nil, err
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	sshdStop = func() {
-		cmd.Process.Kill()
-		<-done
-		cleanup()
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-done:
-			return nil, fmt.Errorf("sshd exited: %s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("sshd did not listen on %s: %s", addr, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	kh := filepath.Join(dir, "known_hosts")
-	line := fmt.Sprintf("[127.0.0.1]:%s %s", port, hostPub)
-	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
-		return nil, err
-	}
-	return &sshServer{
-		addr:        addr,
-		clientKey:   pem.EncodeToMemory(block),
-		fingerprint: ssh.FingerprintSHA256(hpk),
-		knownHosts:  kh,
-	}, nil
+	return &sshServer{sshd}
 }
 
 func (s *sshServer) config(root string, layout cleo.Layout) cleo.SFTPConfig {
 	return cleo.SFTPConfig{
-		Addr: s.addr, Username: currentUser(), PrivateKeyPEM: s.clientKey,
-		HostKeyFingerprint: s.fingerprint, Root: root, Layout: layout, Timeout: 10 * time.Second,
+		Addr: s.Addr, Username: currentUser(), PrivateKeyPEM: s.ClientKey,
+		HostKeyFingerprint: s.Fingerprint, Root: root, Layout: layout, Timeout: 10 * time.Second,
 	}
 }
 
-func currentUser() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	out, _ := exec.Command("id", "-un").Output()
-	return strings.TrimSpace(string(out))
-}
+func currentUser() string { return testharness.CurrentUser() }
 
 func TestSFTPConformance(t *testing.T) {
 	srv := startSSHD(t)
@@ -227,7 +93,7 @@ func TestSFTPKnownHostsAndHostKeyMismatch(t *testing.T) {
 	ctx := context.Background()
 
 	cfg := srv.config(root, layout)
-	cfg.HostKeyFingerprint, cfg.KnownHostsFile = "", srv.knownHosts
+	cfg.HostKeyFingerprint, cfg.KnownHostsFile = "", srv.KnownHosts
 	tr, err := cleo.NewSFTP(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func TestFolderTransportEndToEnd(t *testing.T) {
 		files++
 	}
 	if files == 0 {
-		t.Skip("the Cleo sandbox seeds no inbound files")
+		t.Fatal("the Cleo sandbox seeded no inbound files: the end-to-end case has nothing to move")
 	}
 	w := csim.World()
 	var partners []string

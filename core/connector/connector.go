@@ -249,12 +249,12 @@ func BuildCleo(ctx context.Context, o Options, set map[string]string) (cleo.Tran
 			if errors.Is(err, secrets.ErrNotFound) {
 				return nil, &MissingError{Connection: "Cleo", Keys: []string{SecretCleoPassword}}
 			}
-			return nil, fmt.Errorf("Cleo password: %w", err)
+			return nil, fmt.Errorf("password of the Cleo connection: %w", err)
 		}
 		c, err := cleo.NewREST(cleo.RESTConfig{BaseURL: set[SettingCleoURL], Username: set[SettingCleoUser], Password: pass,
 			TLS: httpx.TLSOptions{CAFile: strings.TrimSpace(set[SettingCleoCAFile])}})
 		if err != nil {
-			return nil, fmt.Errorf("Cleo connection: %w", err)
+			return nil, fmt.Errorf("the Cleo connection: %w", err)
 		}
 		return c, nil
 	case TransportSFTP:
@@ -266,18 +266,18 @@ func BuildCleo(ctx context.Context, o Options, set map[string]string) (cleo.Tran
 		}
 		pass, err := o.secret(ctx, SecretCleoPassword, true)
 		if err != nil {
-			return nil, fmt.Errorf("Cleo SFTP password: %w", err)
+			return nil, fmt.Errorf("password of the Cleo SFTP mailbox: %w", err)
 		}
 		key, err := o.secret(ctx, SecretCleoKey, true)
 		if err != nil {
-			return nil, fmt.Errorf("Cleo SFTP private key: %w", err)
+			return nil, fmt.Errorf("private key of the Cleo SFTP mailbox: %w", err)
 		}
 		if pass == "" && key == "" {
 			return nil, &MissingError{Connection: "Cleo", Keys: []string{SecretCleoPassword + " or " + SecretCleoKey}}
 		}
 		phrase, err := o.secret(ctx, SecretCleoKeyPassphrase, true)
 		if err != nil {
-			return nil, fmt.Errorf("Cleo SFTP key passphrase: %w", err)
+			return nil, fmt.Errorf("key passphrase of the Cleo SFTP mailbox: %w", err)
 		}
 		l, err := layout()
 		if err != nil {
@@ -291,7 +291,7 @@ func BuildCleo(ctx context.Context, o Options, set map[string]string) (cleo.Tran
 		}
 		c, err := cleo.NewSFTP(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("Cleo SFTP connection: %w", err)
+			return nil, fmt.Errorf("the Cleo SFTP mailbox: %w", err)
 		}
 		return c, nil
 	case TransportFolder:
@@ -306,7 +306,7 @@ func BuildCleo(ctx context.Context, o Options, set map[string]string) (cleo.Tran
 		}
 		c, err := cleo.NewFolder(cleo.FolderConfig{Root: root, Layout: l, Now: o.Now})
 		if err != nil {
-			return nil, fmt.Errorf("Cleo folder: %w", err)
+			return nil, fmt.Errorf("the Cleo folder mailbox: %w", err)
 		}
 		return c, nil
 	}

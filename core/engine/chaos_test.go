@@ -26,6 +26,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 	"github.com/ml-connector/ifs-cleo/core/x12"
 )
 
@@ -425,43 +426,8 @@ type process struct {
 }
 
 func startSandboxProcess(t *testing.T, run func(context.Context, ...string) *exec.Cmd, dir string) *process {
-	p := &process{t: t, info: filepath.Join(dir, "info.json")}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := run(ctx, "sandbox", "--info", p.info, "--seed", "1", "--rate-limit", "0")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cancel()
-		}
-	})
-	var info struct {
-		IFS struct {
-			ControlURL string `json:"control_url"`
-		} `json:"ifs"`
-		Cleo struct {
-			ControlURL string `json:"control_url"`
-		} `json:"cleo"`
-	}
-	for i := 0; i < 300; i++ {
-		if b, err := os.ReadFile(p.info); err == nil && json.Unmarshal(b, &info) == nil && info.Cleo.ControlURL != "" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if info.Cleo.ControlURL == "" || info.IFS.ControlURL == "" {
-		t.Fatalf("sandbox process wrote no usable info file:\n%s", out.String())
-	}
-	p.ifsCtl, p.cleoCtl = info.IFS.ControlURL, info.Cleo.ControlURL
-	return p
+	info := testharness.StartSandbox(t, func(args ...string) *exec.Cmd { return run(context.Background(), args...) }, "--rate-limit", "0")
+	return &process{t: t, info: info.Path, ifsCtl: info.IFS.ControlURL, cleoCtl: info.Cleo.ControlURL}
 }
 
 func (p *process) call(method, url string, body, dst any) error {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -156,10 +155,4 @@ func (e *Engine) ImportMappings(ctx context.Context, kind store.MappingKind, r i
 	}
 	return e.st.ImportMappings(ctx, kind, e.actor, r, store.ImportOptions{Replace: replace, DryRun: dryRun,
 		ConfirmDeletes: confirmDeletes, Validate: func(_ string, v any) error { return ref.validateMapping(kind, v) }})
-}
-
-// IsCodingError reports whether err is a refused mapping (the words are for the user).
-func IsCodingError(err error) bool {
-	var ce *CodingError
-	return errors.As(err, &ce)
 }

@@ -75,9 +75,6 @@ func (e *Engine) loadConfig(ctx context.Context) (*config, error) {
 	return c, nil
 }
 
-// PartnerKey normalises "QUAL:ID" as documents and mappings use it.
-func PartnerKey(qual, id string) string { return store.PartnerKey(qual, id) }
-
 // partnerRecord finds the stored partner for a key.
 func (e *Engine) partnerRecord(ctx context.Context, partnerKey string) (store.PartnerRecord, error) {
 	q, id, ok := strings.Cut(partnerKey, ":")

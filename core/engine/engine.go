@@ -87,8 +87,6 @@ type Engine struct {
 	draining atomic.Bool
 
 	reconcileOnce sync.Once
-	pausedMu      sync.Mutex
-	paused        bool
 }
 
 // New returns an engine. Store, IFS, Cleo and EDI are required.

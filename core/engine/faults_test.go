@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -146,12 +145,11 @@ func TestE2EFaults(t *testing.T) {
 		ifs   ifssim.Faults
 		cleo  cleosim.Faults
 		setup func(s *sandboxes)
-		heavy bool // long back-off waits: only with MLC_E2E_FULL=1 (make chaos)
 	}{
 		{name: "IFS 503s and HTML 502s", ifs: ifssim.Faults{Error503Rate: 0.05, Gateway502Rate: 0.02}},
-		{name: "IFS 503s and HTML 502s, heavy", ifs: ifssim.Faults{Error503Rate: 0.15, Gateway502Rate: 0.05}, heavy: true},
-		{name: "IFS 429 storm", ifs: ifssim.Faults{RateLimitPerMinute: 3000, RateBurst: 4}, heavy: true},
-		{name: "Cleo 500s and 429s", cleo: cleosim.Faults{Error500Rate: 0.1, RateLimited: 5, RetryAfterS: 1}, heavy: true},
+		{name: "IFS 503s and HTML 502s, heavy", ifs: ifssim.Faults{Error503Rate: 0.15, Gateway502Rate: 0.05}},
+		{name: "IFS 429 storm", ifs: ifssim.Faults{RateLimitPerMinute: 3000, RateBurst: 4}},
+		{name: "Cleo 500s and 429s", cleo: cleosim.Faults{Error500Rate: 0.1, RateLimited: 5, RetryAfterS: 1}},
 		{name: "Cleo 429s", cleo: cleosim.Faults{RateLimited: 2, RetryAfterS: 1}},
 		{name: "Cleo token expiry mid-listing", cleo: cleosim.Faults{ExpireTokensAfter: 3}},
 		{name: "Cleo duplicate uploads (409)", cleo: cleosim.Faults{Duplicate409: 3}},
@@ -161,9 +159,6 @@ func TestE2EFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.heavy && os.Getenv("MLC_E2E_FULL") == "" {
-				t.Skip("long back-off waits; run with MLC_E2E_FULL=1")
-			}
 			t.Parallel() // the clients' back-off waits overlap
 			s := newSandboxes(t, ifssim.Config{Faults: c.ifs, FaultSeed: 7}, cleosim.Config{Faults: c.cleo, FaultSeed: 7})
 			if c.setup != nil {

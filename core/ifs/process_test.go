@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/ifs"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // TestConformanceProcess runs the conformance suite against the real
@@ -26,77 +24,28 @@ func TestConformanceProcess(t *testing.T) {
 	if os.Getenv("MLC_PROCESS_TESTS") != "1" {
 		t.Skip("set MLC_PROCESS_TESTS=1 to build ml-connector and test against the sandbox process")
 	}
-	bin := filepath.Join(t.TempDir(), "mlc")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ml-connector")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build ml-connector: %v\n%s", err, out)
-	}
+	bin := testharness.Binary(t)
 	runConformance(t, func(t *testing.T, o simOptions) sandboxEnv {
-		if o.ObjstateAlways400 {
-			t.Skip("the sandbox command has no flag for the Objstate-400 tenant")
-		}
 		return startProcess(t, bin, o)
 	})
 }
 
 // processEnv is a sandbox process, controlled through its HTTP control API.
 type processEnv struct {
-	info struct {
-		IFS struct {
-			URL          string `json:"url"`
-			TokenURL     string `json:"token_url"`
-			Realm        string `json:"realm"`
-			ClientID     string `json:"client_id"`
-			ClientSecret string `json:"client_secret"`
-			Company      string `json:"company"`
-			ControlURL   string `json:"control_url"`
-		} `json:"ifs"`
-	}
+	info  testharness.SandboxInfo
 	world *world.World
 }
 
 func startProcess(t *testing.T, bin string, o simOptions) sandboxEnv {
 	t.Helper()
-	infoPath := filepath.Join(t.TempDir(), "info.json")
-	args := []string{"sandbox", "--ifs-listen", "127.0.0.1:0", "--cleo-listen", "127.0.0.1:0", "--seed", "1",
-		"--rate-limit", "0", "--info", infoPath, "--data-dir", t.TempDir()}
+	args := []string{"--rate-limit", "0"}
 	if o.PageSize > 0 {
 		args = append(args, "--page-size", strconv.Itoa(o.PageSize))
 	}
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if o.ObjstateAlways400 {
+		args = append(args, "--objstate-filter-400")
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	e := &processEnv{world: world.New(1)}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if b, err := os.ReadFile(infoPath); err == nil && json.Unmarshal(b, &e.info) == nil && e.info.IFS.URL != "" {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("sandbox exited: %v\n%s", err, out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no info file after 30 s\n%s", out.String())
-		}
-	}
-	return e
+	return &processEnv{info: testharness.StartSandbox(t, testharness.ExecCommand(bin), args...), world: world.New(1)}
 }
 
 func (e *processEnv) ClientConfig() ifs.Config {

@@ -74,3 +74,27 @@ func TestKey(t *testing.T) {
 		t.Errorf("unescaped %q %v", u, err)
 	}
 }
+
+// Every comparison and string function renders as OData v4 URL Conventions
+// §5.1.1 spells it (operators in lower case, string literals in single
+// quotes with quotes doubled, §5.1.1.6.1).
+func TestComparisonOperators(t *testing.T) {
+	d := ifs.Date(time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC))
+	for _, c := range []struct {
+		e    ifs.Expr
+		want string
+	}{
+		{ifs.Eq("A", ifs.Int(1)), "A eq 1"},
+		{ifs.Ne("Objstate", ifs.Str("Cancelled")), "Objstate ne 'Cancelled'"},
+		{ifs.Gt("OrderDate", d), "OrderDate gt 2026-11-16"},
+		{ifs.Ge("OrderDate", d), "OrderDate ge 2026-11-16"},
+		{ifs.Lt("OrderDate", d), "OrderDate lt 2026-11-16"},
+		{ifs.Le("OrderDate", d), "OrderDate le 2026-11-16"},
+		{ifs.StartsWith("OrderNo", "P1'0"), "startswith(OrderNo,'P1''0')"},
+		{ifs.Contains("Name", "O'Neil"), "contains(Name,'O''Neil')"},
+	} {
+		if got := c.e.String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}

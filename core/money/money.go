@@ -82,16 +82,6 @@ func ParseImplied(s string, places int) (Decimal, error) {
 	return parse(s, places)
 }
 
-// ParseImpliedBytes is ParseImplied over a byte slice without allocating.
-func ParseImpliedBytes(b []byte, places int) (Decimal, error) {
-	for _, c := range b {
-		if c == '.' {
-			return Decimal{}, fmt.Errorf("%q: implied-decimal value has a decimal point: %w", b, ErrSyntax)
-		}
-	}
-	return parseBytes(b, places)
-}
-
 func parse(s string, implied int) (Decimal, error) {
 	d, ok, rng := scan(s, implied)
 	if !ok {
@@ -557,13 +547,4 @@ func (d *Decimal) Scan(src any) error {
 	default:
 		return fmt.Errorf("money: cannot scan %T into Decimal", src)
 	}
-}
-
-// Sum adds values; an empty list is zero.
-func Sum(values ...Decimal) Decimal {
-	s := Zero
-	for _, v := range values {
-		s = s.Add(v)
-	}
-	return s
 }

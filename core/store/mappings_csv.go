@@ -113,15 +113,6 @@ var csvCodecs = map[MappingKind]csvCodec{
 	},
 }
 
-// CSVHeader returns the CSV columns of a mapping table.
-func CSVHeader(kind MappingKind) ([]string, error) {
-	c, ok := csvCodecs[kind]
-	if !ok {
-		return nil, fmt.Errorf("mapping kind %q: %w", kind, ErrInvalid)
-	}
-	return append([]string(nil), c.header...), nil
-}
-
 // ExportMappingsCSV writes the current mappings of kind as CSV with a header row.
 func (s *Store) ExportMappingsCSV(ctx context.Context, kind MappingKind, w io.Writer) error {
 	c, ok := csvCodecs[kind]

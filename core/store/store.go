@@ -105,9 +105,6 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // Benchmarks that build large fixtures use OFF.
 func WithSynchronous(mode string) Option { return func(o *options) { o.synchronous = mode } }
 
-// WithReadConns sets the size of the read pool (default 4).
-func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
-
 // Open opens (creating if needed) the database at path, applies pending
 // migrations and returns the store. The directory is created 0700 and the
 // file 0600; SQLite creates the -wal and -shm files with the same mode.

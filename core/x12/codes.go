@@ -122,20 +122,3 @@ var ChargeCodeText = map[string]string{
 	"I170": "trade discount",
 	"I530": "volume discount",
 }
-
-// CodeText returns the meaning of an Issue's Code in its level's code list.
-func CodeText(l Level, code string) string {
-	switch l {
-	case LevelElement:
-		return ElementErrorText[code]
-	case LevelSegment:
-		return SegmentErrorText[code]
-	case LevelSet:
-		return SetErrorText[code]
-	case LevelGroup:
-		return GroupErrorText[code]
-	case LevelInterchange:
-		return InterchangeNoteText[code]
-	}
-	return ""
-}

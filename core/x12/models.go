@@ -107,14 +107,13 @@ type mapper struct {
 	// mapper (on the stack for the 810), so splitting stores no pointers
 	// and costs no write barriers; only segments longer than shortSeg bytes
 	// use the slice.
-	n        int
-	arr      [shortSeg + 4]int32
-	long     bool
-	ext      []int32
-	errs     []Issue
-	warns    []Issue
-	dateErrs int
-	lineSum  money.Decimal // 810: sum of the line extensions so far
+	n       int
+	arr     [shortSeg + 4]int32
+	long    bool
+	ext     []int32
+	errs    []Issue
+	warns   []Issue
+	lineSum money.Decimal // 810: sum of the line extensions so far
 }
 
 // shortSeg is the longest segment split into the mapper's array.
@@ -254,12 +253,6 @@ func (m *mapper) endsOf(g *Segment) []int32 {
 		m.split(g)
 	}
 	return m.ends()
-}
-
-// nel is the number of elements of g plus one (so elements are 1..nel-1).
-func (m *mapper) nel(g *Segment) int {
-	m.el(g, 0)
-	return len(m.ends())
 }
 
 // str is element i with trailing spaces removed (X12 AN values should not

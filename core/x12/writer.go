@@ -149,12 +149,6 @@ func checkSeparators(s Separators) error {
 	return nil
 }
 
-// Err is the first error met; once set, the writer writes nothing more.
-func (w *Writer) Err() error { return w.err }
-
-// Separators in use.
-func (w *Writer) Separators() Separators { return w.sep }
-
 func pad(s string, n int) string {
 	if len(s) >= n {
 		return s

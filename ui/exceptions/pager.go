@@ -126,12 +126,3 @@ func (p *pager) evict() {
 		p.lru = p.lru[1:]
 	}
 }
-
-// cachedRows is how many rows the cache holds (for tests and the benchmark).
-func (p *pager) cachedRows() int {
-	n := 0
-	for _, r := range p.pages {
-		n += len(r)
-	}
-	return n
-}

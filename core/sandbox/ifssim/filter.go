@@ -411,7 +411,6 @@ func (p *filterParser) check(e expr) (typeInfo, *odataError) {
 		}
 		return typeInfo{t: tBool}, nil
 	case call:
-		var ts []typeInfo
 		for _, a := range x.args {
 			ti, err := p.check(a)
 			if err != nil {
@@ -420,7 +419,6 @@ func (p *filterParser) check(e expr) (typeInfo, *odataError) {
 			if ti.t != tString && ti.t != tNull {
 				return ti, badFilter("%s needs string arguments", x.fn)
 			}
-			ts = append(ts, ti)
 		}
 		switch x.fn {
 		case "contains", "startswith", "endswith":

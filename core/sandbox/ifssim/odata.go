@@ -477,16 +477,16 @@ func (c *reqCtx) parseQuery(et *entityType, single bool) (*queryOpts, *odataErro
 				return nil, badRequest("$count must be true or false")
 			}
 		case "$expand":
-			for _, f := range strings.Split(v, ",") {
-				f = strings.TrimSpace(f)
-				if i := strings.IndexByte(f, '('); i >= 0 {
-					f = f[:i]
-				}
-				if et.nav(f) != nil {
-					return nil, notImplemented("Expanding the collection-valued navigation %s is not supported", f)
-				}
-				return nil, badRequest("$expand: %s is not a navigation property of %s", f, et.name)
+			// The first item decides: the sandbox expands nothing.
+			f, _, _ := strings.Cut(v, ",")
+			f = strings.TrimSpace(f)
+			if i := strings.IndexByte(f, '('); i >= 0 {
+				f = f[:i]
 			}
+			if et.nav(f) != nil {
+				return nil, notImplemented("Expanding the collection-valued navigation %s is not supported", f)
+			}
+			return nil, badRequest("$expand: %s is not a navigation property of %s", f, et.name)
 		case "$format":
 			if v != "json" && !strings.HasPrefix(v, "application/json") {
 				return nil, badRequest("$format %s is not supported", v)
