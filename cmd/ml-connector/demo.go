@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/serve"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
-	"github.com/ml-connector/ifs-cleo/ui/bridge"
 )
 
 // demoCommand starts the app against the embedded IFS and Cleo sandboxes,
@@ -39,7 +41,7 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) int {
 		defer os.RemoveAll(dir)
 		env.DataDir = dir
 	}
-	sb, err := bridge.StartSandboxes(*seed)
+	sb, err := serve.StartPair(*seed, ifssim.Config{}, cleosim.Config{})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "demo: %v\n", err)
 		return cli.ExitFailure

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -138,25 +137,29 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 	if info.Cleo.Password != "" {
 		secretsOut[connector.SecretCleoPassword] = info.Cleo.Password
 	}
-	settings := map[string]string{connector.SettingIFSURL: info.IFS.URL, connector.SettingIFSTokenURL: info.IFS.TokenURL,
-		connector.SettingIFSRealm: info.IFS.Realm, connector.SettingIFSClientID: info.IFS.ClientID, connector.SettingIFSCompany: info.IFS.Company,
-		connector.SettingCleoTransport: cf.transport, connector.SettingCleoURL: info.Cleo.URL, connector.SettingCleoUser: info.Cleo.Username,
-		connector.SettingCleoHost: cf.host, connector.SettingCleoHostKey: cf.hostKey, connector.SettingCleoKnownHost: cf.knownHosts,
-		connector.SettingCleoRoot: cf.root, connector.SettingCleoPartners: cf.partners, connector.SettingCleoPerPartner: strconv.FormatBool(cf.perPartner)}
+	set := connector.Settings{
+		IFS: connector.IFSSettings{URL: info.IFS.URL, TokenURL: info.IFS.TokenURL, Realm: info.IFS.Realm, ClientID: info.IFS.ClientID,
+			Company: info.IFS.Company},
+		Cleo: connector.CleoSettings{Transport: cf.transport, URL: info.Cleo.URL, User: info.Cleo.Username, Host: cf.host,
+			HostKey: cf.hostKey, KnownHosts: cf.knownHosts, Root: cf.root, Partners: cf.partners, PerPartner: cf.perPartner},
+	}
 	// Paths are stored absolute, so the daemon finds them whatever its working directory.
-	for key, path := range map[string]string{connector.SettingIFSProfile: *ifsProfile, connector.SettingIFSCAFile: *ifsCA, connector.SettingCleoCAFile: *cleoCA} {
-		if path == "" {
+	for _, f := range []struct {
+		flag, path string
+		dst        *string
+	}{{"--ifs-profile", *ifsProfile, &set.IFS.Profile}, {"--ifs-ca-file", *ifsCA, &set.IFS.CAFile}, {"--cleo-ca-file", *cleoCA, &set.Cleo.CAFile}} {
+		if f.path == "" {
 			continue
 		}
-		abs, err := filepath.Abs(path)
+		abs, err := filepath.Abs(f.path)
 		if err == nil {
 			_, err = os.Stat(abs)
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "connect: %s: %v\n", key, err)
+			fmt.Fprintf(env.Stderr, "connect: %s: %v\n", f.flag, err)
 			return ExitUsage
 		}
-		settings[key] = abs
+		*f.dst = abs
 	}
 	if cf.ourID != "" {
 		q, id, ok := strings.Cut(cf.ourID, ":")
@@ -164,7 +167,7 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stderr, "connect: --our-id must be QUAL:ID, e.g. ZZ:OURCO")
 			return ExitUsage
 		}
-		settings[connector.SettingOurQual], settings[connector.SettingOurID] = q, id
+		set.OurQualifier, set.OurID = q, id
 	}
 	switch cf.transport {
 	case connector.TransportREST, connector.TransportSFTP, connector.TransportFolder:
@@ -172,26 +175,13 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "connect: unknown --cleo-transport %q (want rest, sftp or folder)\n", cf.transport)
 		return ExitUsage
 	}
-	if err := connector.Check(settings); err != nil {
+	if err := connector.Check(set.Map()); err != nil {
 		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
 		return ExitUsage
 	}
-	if _, err := connector.ParsePartners(cf.partners, "", ""); err != nil {
+	if err := set.Validate(); err != nil {
 		fmt.Fprintf(env.Stderr, "connect: --cleo-partners: %v\n", err)
 		return ExitUsage
-	}
-	st, loc, err := openStore(ctx, env)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
-		return ExitFailure
-	}
-	actor := osUser()
-	for k, v := range settings {
-		if err := st.SetSetting(ctx, actor, k, v); err != nil {
-			st.Close()
-			fmt.Fprintf(env.Stderr, "connect: %v\n", err)
-			return ExitFailure
-		}
 	}
 	// Our X12 id: what the partners expect as receiver (only the REST API
 	// knows it; file mailboxes take --our-id).
@@ -201,8 +191,7 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			if ps, err := cc.Partners(pctx); err == nil {
 				for _, p := range ps {
 					if p.OurID != "" {
-						_ = st.SetSetting(ctx, actor, connector.SettingOurQual, p.OurQualifier)
-						_ = st.SetSetting(ctx, actor, connector.SettingOurID, p.OurID)
+						set.OurQualifier, set.OurID = p.OurQualifier, p.OurID
 						break
 					}
 				}
@@ -210,6 +199,22 @@ func runConnect(ctx context.Context, env *Env, args []string) int {
 			cancel()
 			cc.Close()
 		}
+	}
+	st, loc, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
+		return ExitFailure
+	}
+	if set.OurID == "" {
+		// Neither --our-id nor the REST API said: keep what was configured.
+		if old, err := connector.LoadSettings(ctx, st); err == nil {
+			set.OurQualifier, set.OurID = old.OurQualifier, old.OurID
+		}
+	}
+	if err := set.Save(ctx, st, osUser()); err != nil {
+		st.Close()
+		fmt.Fprintf(env.Stderr, "connect: %v\n", err)
+		return ExitFailure
 	}
 	where, err := storeSecrets(ctx, *secDir, secretsOut)
 	if err != nil {

@@ -15,23 +15,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
-// Settings keys, kept here as aliases of core/connector's (the one owner)
-// for the code that still names them through cli.
-const (
-	SettingIFSURL      = connector.SettingIFSURL
-	SettingIFSTokenURL = connector.SettingIFSTokenURL
-	SettingIFSRealm    = connector.SettingIFSRealm
-	SettingIFSClientID = connector.SettingIFSClientID
-	SettingIFSCompany  = connector.SettingIFSCompany
-	SettingCleoURL     = connector.SettingCleoURL
-	SettingCleoUser    = connector.SettingCleoUser
-	SettingOurQual     = connector.SettingOurQual
-	SettingOurID       = connector.SettingOurID
-	SettingSend997     = connector.SettingSend997
-	SecretIFSClient    = connector.SecretIFSClient
-	SecretCleoPassword = connector.SecretCleoPassword
-)
-
 // openStore opens the database of the data dir, creating the folders.
 func openStore(ctx context.Context, env *Env) (*store.Store, locations.Locations, error) {
 	loc, err := locations.New(env.DataDir)

@@ -56,6 +56,17 @@ type ScheduleInfo struct {
 	Spec   string
 	Paused bool
 	Next   time.Time // zero while paused or stopped
+	// MaxAge is how long the flow may go without a success before it
+	// counts as stale: two schedule intervals plus the scheduler's grace
+	// (zero while paused). The heartbeat check raises HEARTBEAT_STALE by
+	// the same rule; StaleAt lets a screen say so before that.
+	MaxAge time.Duration
+}
+
+// StaleAt reports whether a flow last succeeding at lastSuccess is stale
+// at now by the scheduler's rule (never while paused or before any success).
+func (i ScheduleInfo) StaleAt(lastSuccess, now time.Time) bool {
+	return i.MaxAge > 0 && !lastSuccess.IsZero() && now.Sub(lastSuccess) > i.MaxAge
 }
 
 // Scheduler runs the flows on their cron schedules, skipping a run while
@@ -276,8 +287,9 @@ func (s *Scheduler) Schedules() []ScheduleInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []ScheduleInfo
+	ages := s.maxAges(s.e.clock.Now())
 	for _, f := range Flows {
-		si := ScheduleInfo{Flow: f, Spec: s.spec[f], Paused: s.stop[f]}
+		si := ScheduleInfo{Flow: f, Spec: s.spec[f], Paused: s.stop[f], MaxAge: ages[f]}
 		if si.Spec == "" {
 			si.Spec = DefaultSchedules[f]
 		}

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +25,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui"
-	"github.com/ml-connector/ifs-cleo/ui/connections"
 )
 
 // ErrNotConfigured is what actions return before the connections are complete.
@@ -196,131 +194,6 @@ func (b *Bridge) build(ctx context.Context) (*engine.Engine, func(), error) {
 	return c.Engine, func() { c.Close() }, nil
 }
 
-// connSource is the Connections screen's source: every setting of the three
-// Cleo transports, stored under core/connector's keys, and a test per
-// connection (IFS can be checked before Cleo is filled in). Secrets are
-// handled by the embedded connectionSource.
-type connSource struct{ *connectionSource }
-
-// Load implements connections.Source.
-func (s *connSource) Load(ctx context.Context) (connections.Settings, error) {
-	set, err := s.b.cfg.Store.Settings(ctx)
-	if err != nil {
-		return connections.Settings{}, err
-	}
-	c := connections.Settings{
-		IFS: connections.IFSSettings{URL: set[connector.SettingIFSURL], Realm: set[connector.SettingIFSRealm],
-			ClientID: set[connector.SettingIFSClientID], Company: set[connector.SettingIFSCompany], ResourceProfile: set[connector.SettingIFSProfile]},
-		Cleo: connections.CleoSettings{Transport: set[connector.SettingCleoTransport], URL: set[connector.SettingCleoURL],
-			Host: set[connector.SettingCleoHost], User: set[connector.SettingCleoUser], HostKeyFingerprint: set[connector.SettingCleoHostKey],
-			KnownHostsFile: set[connector.SettingCleoKnownHost], Root: set[connector.SettingCleoRoot],
-			PerPartner: set[connector.SettingCleoPerPartner] == "true", Partners: set[connector.SettingCleoPartners]},
-	}
-	if c.Cleo.Transport == connector.TransportFolder && c.Cleo.Root == "" {
-		c.Cleo.Root = c.Cleo.URL // the screen once took the folder in the URL field
-	}
-	return c, nil
-}
-
-// Save implements connections.Source; it checks the partner list first so
-// a typo is reported in place, not at the next sync.
-func (s *connSource) Save(ctx context.Context, c connections.Settings) error {
-	if _, err := connector.ParsePartners(c.Cleo.Partners, "", ""); err != nil {
-		return fmt.Errorf("partners: %w", err)
-	}
-	actor := engine.OSUser()
-	for k, v := range map[string]string{
-		connector.SettingIFSURL: c.IFS.URL, connector.SettingIFSRealm: c.IFS.Realm, connector.SettingIFSClientID: c.IFS.ClientID,
-		connector.SettingIFSCompany: c.IFS.Company, connector.SettingIFSProfile: c.IFS.ResourceProfile,
-		connector.SettingCleoTransport: c.Cleo.Transport, connector.SettingCleoURL: c.Cleo.URL, connector.SettingCleoHost: c.Cleo.Host,
-		connector.SettingCleoUser: c.Cleo.User, connector.SettingCleoHostKey: c.Cleo.HostKeyFingerprint,
-		connector.SettingCleoKnownHost: c.Cleo.KnownHostsFile, connector.SettingCleoRoot: c.Cleo.Root,
-		connector.SettingCleoPerPartner: strconv.FormatBool(c.Cleo.PerPartner), connector.SettingCleoPartners: c.Cleo.Partners,
-	} {
-		if err := s.b.cfg.Store.SetSetting(ctx, actor, k, v); err != nil {
-			return fmt.Errorf("save %s: %w", k, err)
-		}
-	}
-	return nil
-}
-
-// Test checks one connection on its own. When it passes, the engine is
-// rebuilt from the saved settings if the other connection is complete too
-// (a working engine starts its schedules, and a first setup syncs at once).
-func (s *connSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
-	tctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	o := s.b.options()
-	var rep domain.TestReport
-	if target == connections.Cleo {
-		rep = connector.TestCleo(tctx, o)
-	} else {
-		rep = connector.TestIFS(tctx, o)
-	}
-	s.b.noteCert(target, rep)
-	detail := "ok"
-	if !rep.OK() {
-		detail = "failed"
-	}
-	s.b.cfg.Bus.Publish(events.ConnectionStatus, events.ConnectionData{Connection: rep.Target, OK: rep.OK(), Detail: detail})
-	if !rep.OK() {
-		return rep, nil
-	}
-	wasRunning := s.b.Configured()
-	if err := s.b.rebuild(ctx); err != nil {
-		// The other connection is not ready: its own test says why.
-		s.b.cfg.Logger.Info("engine not started after a connection test", "target", target, "err", err)
-		return rep, nil
-	}
-	if !wasRunning {
-		other := connector.TestIFS
-		if target != connections.Cleo {
-			other = connector.TestCleo
-		}
-		if other(tctx, o).OK() {
-			if _, sched, err := s.b.engine(); err == nil {
-				sched.SyncNow() // first working setup: show results now, not at the next cron tick
-			}
-		}
-	}
-	return rep, nil
-}
-
-// Secrets implements connections.Source: the stored secrets' states, plus
-// the server certificates the last tests saw (connections.CertIFS and
-// CertCleo), which the screen warns about before they expire.
-func (s *connSource) Secrets(ctx context.Context) (map[string]connections.SecretState, error) {
-	out, err := s.connectionSource.Secrets(ctx)
-	if err != nil {
-		return out, err
-	}
-	s.b.certMu.Lock()
-	defer s.b.certMu.Unlock()
-	for target, key := range map[string]string{connections.IFS: connections.CertIFS, connections.Cleo: connections.CertCleo} {
-		if c, ok := s.b.certs[target]; ok {
-			out[key] = connections.SecretState{Set: true, Expires: c.NotAfter, Host: c.Host}
-		}
-	}
-	return out, nil
-}
-
-// noteCert remembers the certificate a test saw. A passing test without
-// one (plain http, SFTP, a folder) forgets the old one; a failing test
-// that never reached TLS keeps it.
-func (b *Bridge) noteCert(target string, rep domain.TestReport) {
-	b.certMu.Lock()
-	defer b.certMu.Unlock()
-	switch {
-	case !rep.Cert.IsZero():
-		if b.certs == nil {
-			b.certs = map[string]domain.CertInfo{}
-		}
-		b.certs[target] = rep.Cert
-	case rep.OK():
-		delete(b.certs, target)
-	}
-}
-
 // Params returns the desktop app's sources, all backed by this bridge.
 func (b *Bridge) Params() ui.Params {
 	return ui.Params{
@@ -328,7 +201,7 @@ func (b *Bridge) Params() ui.Params {
 		Exceptions:  &exceptionSource{b},
 		Documents:   &documentSource{b},
 		Mappings:    &mappingSource{b},
-		Connections: &connSource{&connectionSource{b}},
+		Connections: &connectionSource{b},
 		Schedules:   &scheduleSource{b},
 		Control:     &control{b},
 		Events:      b.cfg.Bus,

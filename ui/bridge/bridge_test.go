@@ -8,6 +8,9 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/locations"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/serve"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/bridge"
@@ -15,9 +18,28 @@ import (
 	"github.com/ml-connector/ifs-cleo/ui/documents"
 )
 
+// sandboxes is the served pair plus the credentials an admin types.
+type sandboxes struct {
+	*serve.Pair
+	Realm, ClientID, ClientSecret, Company string
+	CleoUser, CleoPassword                 string
+}
+
+func startSandboxes(t *testing.T) *sandboxes {
+	t.Helper()
+	p, err := serve.StartPair(1, ifssim.Config{}, cleosim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	user, pass := p.Cleo.Credentials()
+	return &sandboxes{Pair: p, Realm: p.IFS.Realm(), ClientID: ifssim.DefaultClientID, ClientSecret: ifssim.DefaultClientSecret,
+		Company: p.World.Company.ID, CleoUser: user, CleoPassword: pass}
+}
+
 type env struct {
 	ctx context.Context
-	sb  *bridge.Sandboxes
+	sb  *sandboxes
 	st  *store.Store
 	sec *secrets.Memory
 	bus *events.Bus
@@ -27,11 +49,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	sb, err := bridge.StartSandboxes(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
+	sb := startSandboxes(t)
 	dir := t.TempDir()
 	loc, err := locations.New(dir) // where the CLI code (evidence export) looks too
 	if err != nil {

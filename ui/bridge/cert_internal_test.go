@@ -15,7 +15,7 @@ import (
 func TestCertificateReachesSecrets(t *testing.T) {
 	ctx := context.Background()
 	b := New(Config{Secrets: secrets.NewMemory()})
-	src := &connSource{&connectionSource{b}}
+	src := &connectionSource{b}
 	until := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	ok := domain.TestReport{Target: "IFS Cloud", Steps: []domain.TestStep{{Name: "Get token", OK: true}}}
 	withCert := ok

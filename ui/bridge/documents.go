@@ -1,0 +1,69 @@
+package bridge
+
+// The Documents screen's source: search, one document with its timeline, evidence packs.
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/ml-connector/ifs-cleo/core/evidence"
+	"github.com/ml-connector/ifs-cleo/core/locations"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/ui/documents"
+)
+
+type documentSource struct{ b *Bridge }
+
+func docRow(d store.Document) documents.Row {
+	return documents.Row{ID: d.ID, Type: string(d.Type), Direction: string(d.Direction), Partner: d.Partner,
+		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Time: d.CreatedAt}
+}
+
+func (s *documentSource) Search(ctx context.Context, q documents.Query, limit int) ([]documents.Row, error) {
+	list, err := s.b.cfg.Store.Documents(ctx, store.DocumentQuery{Text: q.Text, Type: store.DocType(q.Type), From: q.From, To: q.To, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]documents.Row, len(list))
+	for i, d := range list {
+		out[i] = docRow(d)
+	}
+	return out, nil
+}
+
+func (s *documentSource) Document(ctx context.Context, id int64) (documents.Detail, error) {
+	st := s.b.cfg.Store
+	d, err := st.Document(ctx, id)
+	if err != nil {
+		return documents.Detail{}, err
+	}
+	evs, err := st.DocumentEvents(ctx, id)
+	if err != nil {
+		return documents.Detail{}, err
+	}
+	out := documents.Detail{Row: docRow(d), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
+	for _, f := range flatten(d.Parsed) {
+		out.Parsed = append(out.Parsed, documents.Field{Name: f.Name, Value: f.Value})
+	}
+	for _, e := range evs {
+		detail := ""
+		if b, ok := e.Detail.(json.RawMessage); ok && len(b) > 0 && string(b) != "null" {
+			detail = string(b)
+		}
+		out.Timeline = append(out.Timeline, documents.Event{Time: e.At, Actor: e.Actor, Action: e.Action, Detail: detail})
+	}
+	if rep, err := st.VerifyChain(ctx); err == nil {
+		out.ChainOK = rep.OK
+	}
+	return out, nil
+}
+
+// ExportEvidence writes the document's evidence pack into the data dir's
+// exports folder with the same code as `audit export`, and returns its path.
+func (s *documentSource) ExportEvidence(ctx context.Context, id int64) (string, error) {
+	loc, err := locations.New(s.b.cfg.DataDir)
+	if err != nil {
+		return "", err
+	}
+	return evidence.Export(ctx, s.b.cfg.Store, id, evidence.DefaultPath(loc, id))
+}
