@@ -4,20 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/serve"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
@@ -237,7 +235,7 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	listen, infoPath := flags.listen, flags.infoPath
 	addrs := map[string]string{}
 	for name, p := range listen {
-		a, err := loopbackAddr(*p)
+		a, err := serve.LoopbackAddr(*p)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "sandbox: --%s-listen: %v\n", name, err)
 			return ExitUsage
@@ -250,16 +248,14 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 
 	w := world.New(opt.Seed)
 	info := map[string]any{}
-	var servers []*http.Server
-	var wg sync.WaitGroup
+	var servers []*serve.Server
 	errc := make(chan error, len(sandboxKinds))
 	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, s := range servers {
-			s.Shutdown(sctx)
+			_ = s.Shutdown(sctx)
 		}
-		wg.Wait()
 	}
 	for _, k := range sandboxKinds {
 		h, infoFn, err := k.Build(w, opt)
@@ -268,23 +264,15 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 			shutdown()
 			return ExitFailure
 		}
-		ln, err := net.Listen("tcp", addrs[k.Name])
+		srv, err := serve.Loopback(addrs[k.Name], h, errc)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "sandbox: listen for %s sandbox: %v\n", k.Name, err)
+			fmt.Fprintf(env.Stderr, "sandbox: %s sandbox: %v\n", k.Name, err)
 			shutdown()
 			return ExitFailure
 		}
-		root := "http://" + ln.Addr().String()
-		info[k.Name] = infoFn(root)
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("%s sandbox: %w", k.Name, err)
-			}
-		}()
+		root := srv.Root
+		info[k.Name] = infoFn(root)
 		fmt.Fprintf(env.Stdout, "%s sandbox listening on %s\n", k.Title, root)
 	}
 	// All console output is written before the info file appears, so a
@@ -307,23 +295,6 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	}
 	shutdown()
 	return code
-}
-
-// loopbackAddr accepts only loopback listen addresses: the sandboxes hand
-// out fixed credentials and must not be reachable from the network.
-func loopbackAddr(a string) (string, error) {
-	host, port, err := net.SplitHostPort(a)
-	if err != nil {
-		return "", err
-	}
-	switch host {
-	case "", "127.0.0.1", "localhost":
-		host = "127.0.0.1"
-	case "::1":
-	default:
-		return "", fmt.Errorf("%s is not a loopback address; the sandbox only listens on 127.0.0.1", host)
-	}
-	return net.JoinHostPort(host, port), nil
 }
 
 // writeInfoFile writes the info JSON atomically, so a script polling for the

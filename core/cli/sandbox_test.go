@@ -170,16 +170,6 @@ func badFaults(t *testing.T, content string) string {
 	return p
 }
 
-func TestLoopbackAddr(t *testing.T) {
-	for in, want := range map[string]string{":0": "127.0.0.1:0", "localhost:8080": "127.0.0.1:8080", "127.0.0.1:1": "127.0.0.1:1", "[::1]:0": "[::1]:0"} {
-		if got, err := loopbackAddr(in); err != nil || got != want {
-			t.Errorf("%s → %s %v, want %s", in, got, err, want)
-		}
-	}
-	if _, err := loopbackAddr("192.168.1.1:0"); err == nil {
-		t.Error("LAN address accepted")
-	}
-}
 
 // ifsCall sends one IFS API request with a fresh token of the info file's client.
 func ifsCall(t *testing.T, ifs map[string]string, method, path, body string) (int, string) {
