@@ -170,7 +170,6 @@ func badFaults(t *testing.T, content string) string {
 	return p
 }
 
-
 // ifsCall sends one IFS API request with a fresh token of the info file's client.
 func ifsCall(t *testing.T, ifs map[string]string, method, path, body string) (int, string) {
 	t.Helper()
