@@ -462,7 +462,7 @@ func (e *Engine) poSuggestions(ctx context.Context, c *config, key string) []Sug
 		if err != nil {
 			continue
 		}
-		var pf parsedForm
+		var pf ParsedForm
 		if json.Unmarshal(full.Parsed, &pf) != nil || pf.Invoice == nil || pf.Invoice.PONumber == "" || seen[pf.Invoice.PONumber] {
 			continue
 		}

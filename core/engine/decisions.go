@@ -163,16 +163,16 @@ func Overridable(r Reason) bool { return overridable[r] }
 func (e *Engine) CurrentRole(ctx context.Context) (Role, error) { return e.RoleOf(ctx, e.actor) }
 
 // decisionTarget loads an open exception of an inbound invoice.
-func (e *Engine) decisionTarget(ctx context.Context, decision string, excID int64) (store.Exception, store.Document, parsedForm, error) {
+func (e *Engine) decisionTarget(ctx context.Context, decision string, excID int64) (store.Exception, store.Document, ParsedForm, error) {
 	exc, err := e.st.Exception(ctx, excID)
 	if err != nil {
-		return exc, store.Document{}, parsedForm{}, err
+		return exc, store.Document{}, ParsedForm{}, err
 	}
 	if exc.State != store.ExceptionOpen {
-		return exc, store.Document{}, parsedForm{}, &DecisionError{Decision: decision, Msg: "the exception is already " + string(exc.State)}
+		return exc, store.Document{}, ParsedForm{}, &DecisionError{Decision: decision, Msg: "the exception is already " + string(exc.State)}
 	}
 	if exc.DocumentID == 0 {
-		return exc, store.Document{}, parsedForm{}, &DecisionError{Decision: decision, Msg: "it concerns no invoice"}
+		return exc, store.Document{}, ParsedForm{}, &DecisionError{Decision: decision, Msg: "it concerns no invoice"}
 	}
 	d, pf, err := e.loadParsed(ctx, exc.DocumentID)
 	if err != nil {
@@ -186,7 +186,7 @@ func (e *Engine) decisionTarget(ctx context.Context, decision string, excID int6
 
 // reprocess puts an invoice with a changed parsed form back through the
 // whole pre-flight and posting path, audited as action by the current user.
-func (e *Engine) reprocess(ctx context.Context, exc store.Exception, pf parsedForm, action, comment string, detail map[string]any) (ReplayResult, error) {
+func (e *Engine) reprocess(ctx context.Context, exc store.Exception, pf ParsedForm, action, comment string, detail map[string]any) (ReplayResult, error) {
 	res := ReplayResult{Preview: Preview{ExceptionID: exc.ID, DocumentID: exc.DocumentID, BusinessKey: exc.BusinessKey, Reason: exc.Reason}}
 	if _, err := e.transition(ctx, exc.DocumentID, store.Transition{From: []store.Status{store.StatusException}, To: store.StatusReceived,
 		Actor: e.actor, Action: action, Comment: comment, Detail: detail, Patch: store.DocumentPatch{Parsed: mustJSON(pf)}}); err != nil {

@@ -17,11 +17,13 @@ import (
 // maxFileSize bounds a download held in memory and stored as one row.
 const maxFileSize = 64 << 20
 
-// parsedForm is what the engine stores as a document's parsed form: the
+// ParsedForm is what the engine stores as a document's parsed form: the
 // set's envelope, its problems, the typed content, and what the engine made
-// of it (the would-be IFS payload, the 850 sent).
-type parsedForm struct {
-	Set            setInfo                 `json:"set"`
+// of it (the would-be IFS payload, the 850 sent). It is the contract with
+// the screens: they decode it with DecodeParsed, so renaming a member breaks
+// the build, not a clerk's view.
+type ParsedForm struct {
+	Set            SetInfo                 `json:"set"`
 	Errors         []string                `json:"errors,omitempty"`
 	Warnings       []string                `json:"warnings,omitempty"`
 	Invoice        *Invoice                `json:"invoice,omitempty"`
@@ -38,7 +40,8 @@ type parsedForm struct {
 	OriginalPO string    `json:"original_po,omitempty"`
 }
 
-type setInfo struct {
+// SetInfo is the envelope of a stored transaction set.
+type SetInfo struct {
 	ID           string `json:"id"`
 	Index        int    `json:"index"`
 	SenderQual   string `json:"sender_qualifier"`
@@ -52,18 +55,31 @@ type setInfo struct {
 	Version      string `json:"version"`
 }
 
-func infoOf(s Set) setInfo {
-	return setInfo{ID: s.ID, Index: s.Index, SenderQual: s.SenderQual, SenderID: s.SenderID, ReceiverQual: s.ReceiverQual,
+func infoOf(s Set) SetInfo {
+	return SetInfo{ID: s.ID, Index: s.Index, SenderQual: s.SenderQual, SenderID: s.SenderID, ReceiverQual: s.ReceiverQual,
 		ReceiverID: s.ReceiverID, ISAControl: s.ISAControl, GSControl: s.GSControl, GSFunctional: s.GSFunctional,
 		STControl: s.STControl, Version: s.Version}
 }
 
-func (e *Engine) loadParsed(ctx context.Context, id int64) (store.Document, parsedForm, error) {
+// DecodeParsed reads a document's stored parsed form; an empty one is the
+// zero form.
+func DecodeParsed(raw []byte) (ParsedForm, error) {
+	var pf ParsedForm
+	if len(raw) == 0 {
+		return pf, nil
+	}
+	if err := json.Unmarshal(raw, &pf); err != nil {
+		return pf, fmt.Errorf("parsed form: %w", err)
+	}
+	return pf, nil
+}
+
+func (e *Engine) loadParsed(ctx context.Context, id int64) (store.Document, ParsedForm, error) {
 	d, err := e.st.Document(ctx, id)
 	if err != nil {
-		return d, parsedForm{}, err
+		return d, ParsedForm{}, err
 	}
-	var pf parsedForm
+	var pf ParsedForm
 	if len(d.Parsed) > 0 {
 		if err := json.Unmarshal(d.Parsed, &pf); err != nil {
 			return d, pf, fmt.Errorf("document %d parsed form: %w", id, err)
@@ -327,7 +343,7 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 func (e *Engine) setDocument(ctx context.Context, f store.InboundFile, s Set) (store.Document, error) {
 	d := store.Document{Direction: store.Inbound, Partner: s.Partner(), InboundFileID: f.ID, RawEDI: s.Raw,
 		ISAControl: s.ISAControl, GSControl: s.GSControl, STControl: s.STControl, Status: store.StatusReceived}
-	pf := parsedForm{Set: infoOf(s), Errors: s.Errors, Warnings: s.Warnings, Invoice: s.Invoice, Ack: s.Ack}
+	pf := ParsedForm{Set: infoOf(s), Errors: s.Errors, Warnings: s.Warnings, Invoice: s.Invoice, Ack: s.Ack}
 	switch s.ID {
 	case "810":
 		d.Type = store.Type810
@@ -416,14 +432,14 @@ type invoicePlan struct {
 	payload    domain.SupplierInvoice
 	supplierID string
 	testMode   bool
-	pf         parsedForm
+	pf         ParsedForm
 	billed     []store.BilledLine // what it bills per PO line, recorded with the intent
 }
 
 // planInvoice runs every check that needs no write: parse errors, partner
 // mapping, the PO, tolerances, GL coding and local de-duplication. Replay
 // previews call it alone.
-func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedForm, cfg *config) (invoicePlan, error) {
+func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedForm, cfg *config) (invoicePlan, error) {
 	var pl invoicePlan
 	pl.pf = pf
 	if len(pf.Errors) > 0 || pf.Invoice == nil {
@@ -455,7 +471,7 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 	if supplierID == "" {
 		pl.problem = &problem{Reason: ReasonPartnerNotMapped, Fix: fixMapPartner,
 			Message: fmt.Sprintf("Partner %s is not mapped to an IFS supplier", d.Partner),
-			Context: map[string]any{"partner": d.Partner, "suggestions": cfg.suggest(d.Partner, partner)}}
+			Context: &PartnerContext{Partner: d.Partner, Suggestions: cfg.suggest(d.Partner, partner)}}
 		return pl, nil
 	}
 	pl.supplierID = supplierID
@@ -515,7 +531,7 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf parsedFor
 				pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
 					Message: fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
 						inv.Number, supplierID, o.ID, o.Amount, gross),
-					Context: map[string]any{"other_document": o.ID}}
+					Context: &DuplicateContext{OtherDocument: o.ID}}
 				return pl, nil
 			}
 		}
@@ -648,7 +664,7 @@ func (e *Engine) processInvoice(ctx context.Context, id int64, cfg *config) (sto
 		return e.fail(ctx, id, &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
 			Message: fmt.Sprintf("Invoice number %s from supplier %s is already in IFS (invoice %d) with amount %s; this one has %s",
 				inv.Number, supplierID, existing.InvoiceID, existing.GrossAmount, payload.GrossAmount),
-			Context: map[string]any{"ifs_invoice_id": existing.InvoiceID}}, store.DocumentPatch{})
+			Context: &DuplicateContext{IFSInvoiceID: existing.InvoiceID}}, store.DocumentPatch{})
 	}
 	created, err := e.p.IFS.CreateSupplierInvoice(ctx, payload)
 	if err != nil {

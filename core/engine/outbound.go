@@ -79,7 +79,7 @@ func (e *Engine) build997(ctx context.Context, tx *store.Tx, cfg *config, f stor
 		BusinessKey: s0.GSControl, InboundFileID: f.ID, RawEDI: raw, Status: store.StatusBuilt, TestMode: test,
 		ISAControl: pad9(env.ISAControl), GSControl: strconv.FormatInt(env.GSControl, 10), STControl: fmt.Sprintf("%04d", env.STControl),
 		CleoName: fmt.Sprintf("997_%s_%s_%s.x12", safeName(s0.SenderID), s0.ISAControl, s0.GSControl),
-		Parsed:   mustJSON(parsedForm{Set: setInfo{ID: "997", GSControl: s0.GSControl, ISAControl: s0.ISAControl}})}
+		Parsed:   mustJSON(ParsedForm{Set: SetInfo{ID: "997", GSControl: s0.GSControl, ISAControl: s0.ISAControl}})}
 	if test {
 		d.Status = store.StatusTestReviewed
 		d.Message = "Test mode: this 997 would be sent; nothing was sent"
@@ -299,7 +299,7 @@ func (e *Engine) buildPO(ctx context.Context, cfg *config, po domain.PurchaseOrd
 	}
 	d := store.Document{Direction: store.Outbound, Type: store.Type850, SupplierID: po.SupplierID, BusinessKey: po.OrderNo,
 		Currency: po.Currency, Amount: poTotal(po)}
-	pf := parsedForm{ETag: po.ETag, PO: &PO850{Purpose: purpose, Order: po, Supplier: cfg.Ref.Suppliers[po.SupplierID]},
+	pf := ParsedForm{ETag: po.ETag, PO: &PO850{Purpose: purpose, Order: po, Supplier: cfg.Ref.Suppliers[po.SupplierID]},
 		MappingVersion: cfg.Maps.Version}
 	err = e.st.Update(ctx, func(tx *store.Tx) error {
 		if partner == nil {

@@ -44,6 +44,20 @@ const (
 	ReasonInternal          Reason = "INTERNAL_ERROR"           // a run stopped on a bug (panic); the log has the stack
 )
 
+// PartnerContext is the context of PARTNER_NOT_MAPPED: the sender and the
+// suppliers the engine suggests, best first.
+type PartnerContext struct {
+	Partner     string       `json:"partner"`
+	Suggestions []Suggestion `json:"suggestions"`
+}
+
+// DuplicateContext is the context of DUPLICATE_INVOICE_NUMBER: the earlier
+// document of this connector, or the invoice already in IFS.
+type DuplicateContext struct {
+	OtherDocument int64 `json:"other_document,omitempty"`
+	IFSInvoiceID  int64 `json:"ifs_invoice_id,omitempty"`
+}
+
 // problem is a failure on its way to becoming an exception record.
 type problem struct {
 	Reason  Reason

@@ -104,8 +104,6 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 				VendorPart: l.VendorPart, Description: l.Description, Qty: l.Quantity, Unit: l.UOM, Price: l.UnitPrice})
 		}
 	}
-	var c map[string]any
-	_ = json.Unmarshal(x.Context, &c)
 	if poMismatch[engine.Reason(x.Reason)] {
 		var mc engine.MatchContext
 		if json.Unmarshal(x.Context, &mc) == nil && mc.PO != "" {
@@ -124,13 +122,13 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 	}
 	if x.Reason == string(engine.ReasonPartnerNotMapped) {
 		d.PartnerKey = x.Partner
-		if p, ok := c["partner"].(string); ok && p != "" {
-			d.PartnerKey = p
-		}
-		if sg, ok := c["suggestions"].([]any); ok {
-			for _, v := range sg {
-				m, _ := v.(map[string]any)
-				d.Suggestions = append(d.Suggestions, exceptions.Suggestion{SupplierID: fmt.Sprint(m["supplier_id"]), Name: fmt.Sprint(m["supplier_name"]), Why: fmt.Sprint(m["why"])})
+		var pc engine.PartnerContext
+		if json.Unmarshal(x.Context, &pc) == nil {
+			if pc.Partner != "" {
+				d.PartnerKey = pc.Partner
+			}
+			for _, sg := range pc.Suggestions {
+				d.Suggestions = append(d.Suggestions, exceptions.Suggestion{SupplierID: sg.SupplierID, Name: sg.SupplierName, Why: sg.Why})
 			}
 		}
 	}
@@ -271,13 +269,11 @@ func (s *exceptionSource) Decide(ctx context.Context, id int64, dec exceptions.D
 	return "", fmt.Errorf("unknown decision %q", dec.Kind)
 }
 
-// parsedInvoice reads the 810 out of the engine's parsed form (its
-// "invoice" member is an engine.Invoice), nil when there is none.
+// parsedInvoice reads the 810 out of the engine's parsed form, nil when
+// there is none.
 func parsedInvoice(raw json.RawMessage) *engine.Invoice {
-	var pf struct {
-		Invoice *engine.Invoice `json:"invoice"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &pf) != nil {
+	pf, err := engine.DecodeParsed(raw)
+	if err != nil {
 		return nil
 	}
 	return pf.Invoice

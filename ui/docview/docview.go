@@ -10,7 +10,6 @@
 package docview
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -33,25 +32,9 @@ type Field struct{ Name, Value string }
 // says how many it left out (the raw EDI still has them all).
 const MaxLines = 500
 
-// form mirrors the engine's stored parsed form (core/engine parsedForm,
-// which is unexported); only the members shown here are read.
-type form struct {
-	Set struct {
-		ID           string `json:"id"`
-		SenderQual   string `json:"sender_qualifier"`
-		SenderID     string `json:"sender_id"`
-		GSControl    string `json:"gs_control"`
-		STControl    string `json:"st_control"`
-		GSFunctional string `json:"functional_id"`
-	} `json:"set"`
-	Errors    []string                `json:"errors"`
-	Warnings  []string                `json:"warnings"`
-	Invoice   *engine.Invoice         `json:"invoice"`
-	Ack       *engine.Ack             `json:"ack"`
-	Payload   *domain.SupplierInvoice `json:"ifs_payload"`
-	IFSResult *domain.SupplierInvoice `json:"ifs_result"`
-	PO        *engine.PO850           `json:"purchase_order"`
-}
+// form is the engine's stored parsed form: the screens decode the type the
+// engine writes (engine.DecodeParsed), not a copy of it.
+type form = engine.ParsedForm
 
 // Kind reports which readable view parsed gets: "810", "997", "850", or ""
 // for the generic fallback (empty, unparseable or unknown content).
@@ -72,11 +55,11 @@ func Kind(parsed []byte) string {
 }
 
 func decode(parsed []byte) (form, bool) {
-	var f form
-	if len(parsed) == 0 || json.Unmarshal(parsed, &f) != nil {
-		return f, false
+	if len(parsed) == 0 {
+		return form{}, false
 	}
-	return f, true
+	f, err := engine.DecodeParsed(parsed)
+	return f, err == nil
 }
 
 // View builds the readable view of parsed, or the generic form of fields
