@@ -61,6 +61,10 @@ type Params struct {
 	// 127.0.0.1, secrets in memory only") and in the title.
 	Demo string
 
+	// Ctx is the app's context: it ends when the app quits, which cancels
+	// the screens' fetches in flight and drops their results. Default:
+	// never ends.
+	Ctx    context.Context
 	Runner *uikit.Runner    // default: one goroutine per task
 	Now    func() time.Time // default: time.Now
 	Loc    *time.Location   // default: time.Local
@@ -147,7 +151,10 @@ func New(a fyne.App, w fyne.Window, p Params) *UI {
 	if p.NotifyAfter <= 0 {
 		p.NotifyAfter = 15 * time.Second
 	}
-	u := &UI{app: a, win: w, p: p, ctx: context.Background(),
+	if p.Ctx == nil {
+		p.Ctx = context.Background()
+	}
+	u := &UI{app: a, win: w, p: p, ctx: p.Ctx,
 		running: map[string]bool{}, stale: map[string]bool{}, failed: map[string]string{},
 		dirty: map[int]bool{}, newReasons: map[string]int{}, staleNotices: map[string]bool{}}
 
@@ -164,7 +171,7 @@ func New(a fyne.App, w fyne.Window, p Params) *UI {
 }
 
 func (u *UI) build() {
-	ctx := context.Background()
+	ctx := u.p.Ctx
 	changed := func() { u.markDirty(ScreenDashboard, ScreenExceptions) }
 	u.Dashboard = dashboard.New(ctx, u.p.Dashboard, dashboard.Params{Runner: u.p.Runner, Now: u.p.Now, Loc: u.p.Loc})
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})

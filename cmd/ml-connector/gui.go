@@ -97,11 +97,17 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: secrets.LabelOf(sec), Bus: bus, Logger: env.Logger, DataDir: env.DataDir})
 	defer b.Close()
 
+	// The screens' context ends when the app quits (window, tray or signal):
+	// fetches in flight are cancelled and their results dropped.
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
 	a := app.NewWithID(appID)
+	a.Lifecycle().SetOnStopped(quit)
 	w := a.NewWindow("ml-connector")
 	w.Resize(fyne.NewSize(1280, 740))
 	p := b.Params()
 	p.Demo = opt.demo
+	p.Ctx = ctx
 	p.NoTray = !sessionBusAvailable()
 	u := ui.New(a, w, p)
 	for i, n := range screenNames {

@@ -111,6 +111,7 @@ type Params struct {
 type Screen struct {
 	widget.BaseWidget
 	ctx     context.Context
+	load    *uikit.Loader
 	src     Source
 	p       Params
 	content fyne.CanvasObject
@@ -139,6 +140,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Now = time.Now
 	}
 	s := &Screen{ctx: ctx, src: src, p: p}
+	s.load = uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Connection settings")
@@ -259,21 +261,25 @@ func (s *Screen) Reload() {
 	if s.src == nil {
 		return
 	}
-	s.p.Runner.Go(func() {
-		st, err := s.src.Load(s.ctx)
-		var sec map[string]SecretState
-		if err == nil {
-			sec, err = s.src.Secrets(s.ctx)
+	type loaded struct {
+		st  Settings
+		sec map[string]SecretState
+	}
+	uikit.Load(s.load, func(ctx context.Context) (loaded, error) {
+		var l loaded
+		var err error
+		if l.st, err = s.src.Load(ctx); err == nil {
+			l.sec, err = s.src.Secrets(ctx)
 		}
-		fyne.Do(func() {
-			if err != nil {
-				s.errLbl.SetError("load the connection settings", err)
-				return
-			}
-			s.errLbl.SetError("", nil)
-			s.show(st)
-			s.showSecrets(sec)
-		})
+		return l, err
+	}, func(l loaded, err error) {
+		if err != nil {
+			s.errLbl.SetError("load the connection settings", err)
+			return
+		}
+		s.errLbl.SetError("", nil)
+		s.show(l.st)
+		s.showSecrets(l.sec)
 	})
 }
 

@@ -76,6 +76,7 @@ type Params struct {
 type Screen struct {
 	widget.BaseWidget
 	ctx     context.Context
+	load    *uikit.Loader
 	src     Source
 	p       Params
 	content fyne.CanvasObject
@@ -103,6 +104,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Loc = time.Local
 	}
 	s := &Screen{ctx: ctx, src: src, p: p, progress: map[string]*widget.ProgressBar{}}
+	s.load = uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Flows, counts and charts")
@@ -135,16 +137,13 @@ func (s *Screen) Reload() {
 	if s.src == nil {
 		return
 	}
-	s.p.Runner.Go(func() {
-		snap, err := s.src.Snapshot(s.ctx)
-		fyne.Do(func() {
-			if err != nil {
-				s.errLbl.SetError("load the dashboard", err)
-				return
-			}
-			s.errLbl.SetError("", nil)
-			s.show(snap)
-		})
+	uikit.Load(s.load, s.src.Snapshot, func(snap Snapshot, err error) {
+		if err != nil {
+			s.errLbl.SetError("load the dashboard", err)
+			return
+		}
+		s.errLbl.SetError("", nil)
+		s.show(snap)
 	})
 }
 

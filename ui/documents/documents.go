@@ -80,10 +80,12 @@ type Params struct {
 // Screen is the document search.
 type Screen struct {
 	widget.BaseWidget
-	ctx     context.Context
-	src     Source
-	p       Params
-	content fyne.CanvasObject
+	ctx context.Context
+	// searchL and detailL load the list and the detail: the newest request wins.
+	searchL, detailL *uikit.Loader
+	src              Source
+	p                Params
+	content          fyne.CanvasObject
 
 	text     *widget.Entry
 	typ      *widget.Select
@@ -117,6 +119,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Loc = time.Local
 	}
 	s := &Screen{ctx: ctx, src: src, p: p}
+	s.searchL, s.detailL = uikit.NewLoader(ctx, p.Runner), uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Documents")
@@ -232,28 +235,25 @@ func (s *Screen) Reload() {
 		s.errLbl.SetError("search", err)
 		return
 	}
-	s.p.Runner.Go(func() {
-		rows, err := s.src.Search(s.ctx, q, Limit)
-		fyne.Do(func() {
-			if err != nil {
-				s.errLbl.SetError("search documents", err)
-				return
-			}
-			s.errLbl.SetError("", nil)
-			s.rows = rows
-			switch {
-			case len(rows) == 0 && q == (Query{}):
-				s.note.SetText("No documents yet: they appear after the first sync.")
-			case len(rows) == 0:
-				s.note.SetText("No document matches.")
-			case len(rows) >= Limit:
-				s.note.SetText(fmt.Sprintf("Showing the newest %d; narrow the search to see older ones.", Limit))
-			default:
-				s.note.SetText(fmt.Sprintf("%d documents", len(rows)))
-			}
-			s.list.UnselectAll()
-			s.list.Refresh()
-		})
+	uikit.Load(s.searchL, func(ctx context.Context) ([]Row, error) { return s.src.Search(ctx, q, Limit) }, func(rows []Row, err error) {
+		if err != nil {
+			s.errLbl.SetError("search documents", err)
+			return
+		}
+		s.errLbl.SetError("", nil)
+		s.rows = rows
+		switch {
+		case len(rows) == 0 && q == (Query{}):
+			s.note.SetText("No documents yet: they appear after the first sync.")
+		case len(rows) == 0:
+			s.note.SetText("No document matches.")
+		case len(rows) >= Limit:
+			s.note.SetText(fmt.Sprintf("Showing the newest %d; narrow the search to see older ones.", Limit))
+		default:
+			s.note.SetText(fmt.Sprintf("%d documents", len(rows)))
+		}
+		s.list.UnselectAll()
+		s.list.Refresh()
 	})
 }
 
@@ -270,15 +270,12 @@ func (s *Screen) Rows() []Row { return s.rows }
 func (s *Screen) Open(i int) { s.list.Select(i) }
 
 func (s *Screen) open(id int64) {
-	s.p.Runner.Go(func() {
-		d, err := s.src.Document(s.ctx, id)
-		fyne.Do(func() {
-			if err != nil {
-				s.setDetailErr(fmt.Sprintf("load document %d", id), err)
-				return
-			}
-			s.show(&d)
-		})
+	uikit.Load(s.detailL, func(ctx context.Context) (Detail, error) { return s.src.Document(ctx, id) }, func(d Detail, err error) {
+		if err != nil {
+			s.setDetailErr(fmt.Sprintf("load document %d", id), err)
+			return
+		}
+		s.show(&d)
 	})
 }
 

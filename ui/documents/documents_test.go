@@ -100,3 +100,32 @@ func TestParsedViews(t *testing.T) {
 		uitest.AssertImage(t, "parsed_"+r.Type+".png", w.Canvas().Capture())
 	}
 }
+
+// A click on B after A shows B; and a quitting app drops answers still in
+// flight (the loader's rules, uikit.Load, on this screen).
+func TestDetailOfTheLastClickWins(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewDocuments(10)
+	run := uikit.NewManualRunner()
+	s := documents.New(context.Background(), src, documents.Params{Runner: run, Loc: time.UTC})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	b := s.Rows()[1]
+	s.Open(0)
+	s.Open(1)
+	run.Drain()
+	if d := s.Current(); d == nil || d.ID != b.ID {
+		t.Fatalf("showing %+v, want document %d", d, b.ID)
+	}
+	ctx, quit := context.WithCancel(context.Background())
+	s2 := documents.New(ctx, src, documents.Params{Runner: run, Loc: time.UTC})
+	test.NewTempWindow(t, s2)
+	s2.Reload()
+	quit()
+	run.Drain()
+	if len(s2.Rows()) != 0 {
+		t.Fatalf("rows applied after quitting: %d", len(s2.Rows()))
+	}
+}

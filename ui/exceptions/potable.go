@@ -1,6 +1,7 @@
 package exceptions
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/ui/uikit"
 )
 
 // poColumns are the side-by-side table's columns: the PO's figures first
@@ -41,15 +43,13 @@ var poWidths, groupWidths = func() ([]float32, []float32) {
 // unless the clerk opened another exception meanwhile.
 func (s *Screen) fetchPO(d *Detail, seq int) {
 	no := d.ComparePO
-	s.p.Runner.Go(func() {
-		po, err := s.src.PurchaseOrder(s.ctx, no)
-		fyne.Do(func() {
+	uikit.Load(s.poL, func(ctx context.Context) (domain.PurchaseOrder, error) { return s.src.PurchaseOrder(ctx, no) },
+		func(po domain.PurchaseOrder, err error) {
 			if seq != s.poSeq || s.cur != d {
 				return
 			}
 			s.showPO(d, po, err)
 		})
-	})
 }
 
 func (s *Screen) showPO(d *Detail, po domain.PurchaseOrder, err error) {

@@ -52,6 +52,8 @@ type Screen struct {
 	ctx context.Context
 	src Source
 	p   Params
+	// One loader per fetch: the newest request wins, quitting cancels.
+	reasonsL, detailL, poL *uikit.Loader
 
 	pager   *pager
 	content fyne.CanvasObject
@@ -124,6 +126,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Now = time.Now
 	}
 	s := &Screen{ctx: ctx, src: src, p: p, selRow: -1}
+	s.reasonsL, s.detailL, s.poL = uikit.NewLoader(ctx, p.Runner), uikit.NewLoader(ctx, p.Runner), uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Exceptions")
@@ -295,15 +298,12 @@ func (s *Screen) Reload() {
 		return
 	}
 	s.pager.reset(s.filter())
-	s.p.Runner.Go(func() {
-		rs, err := s.src.Reasons(s.ctx)
-		fyne.Do(func() {
-			if err != nil {
-				s.listErr.SetError("load exception reasons", err)
-				return
-			}
-			s.setReasons(rs)
-		})
+	uikit.Load(s.reasonsL, s.src.Reasons, func(rs []ReasonCount, err error) {
+		if err != nil {
+			s.listErr.SetError("load exception reasons", err)
+			return
+		}
+		s.setReasons(rs)
 	})
 }
 
@@ -466,18 +466,15 @@ func (s *Screen) selectRow(i int) {
 	if !ok {
 		return // onLoaded selects it when its page arrives
 	}
-	s.p.Runner.Go(func() {
-		d, err := s.src.Detail(s.ctx, r.ID)
-		fyne.Do(func() {
-			if s.selRow != i {
-				return
-			}
-			if err != nil {
-				s.setDetailErr("load exception "+strconv.FormatInt(r.ID, 10), err)
-				return
-			}
-			s.showDetail(&d)
-		})
+	uikit.Load(s.detailL, func(ctx context.Context) (Detail, error) { return s.src.Detail(ctx, r.ID) }, func(d Detail, err error) {
+		if s.selRow != i {
+			return
+		}
+		if err != nil {
+			s.setDetailErr("load exception "+strconv.FormatInt(r.ID, 10), err)
+			return
+		}
+		s.showDetail(&d)
 	})
 }
 

@@ -132,6 +132,7 @@ type Screen struct {
 	src     Source
 	p       Params
 	content fyne.CanvasObject
+	load    *uikit.Loader
 
 	errLbl   *uikit.ErrorLabel
 	okLbl    *widget.Label
@@ -174,6 +175,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Loc = time.Local
 	}
 	s := &Screen{ctx: ctx, src: src, p: p, tables: map[string]*tableView{}, entries: map[string]*widget.Entry{}}
+	s.load = uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Partner, GL, unit and tolerance mappings")
@@ -240,61 +242,72 @@ func (s *Screen) tableTab(kind string) fyne.CanvasObject {
 	return container.NewBorder(top, nil, nil, nil, tv.table)
 }
 
+// table is one tabular mapping as loaded.
+type table struct {
+	h []string
+	r [][]string
+}
+
+// loaded is everything the screen shows, fetched together.
+type loaded struct {
+	partners []PartnerMapping
+	tabs     map[string]table
+	hist     []Change
+	ref      Reference
+}
+
+func (s *Screen) fetch(ctx context.Context) (loaded, error) {
+	var l loaded
+	var err error
+	if l.partners, err = s.src.Partners(ctx); err != nil {
+		return l, err
+	}
+	l.tabs = map[string]table{}
+	for _, k := range []string{GL, UoM, Tolerances} {
+		var t table
+		if t.h, t.r, err = s.src.Table(ctx, k); err != nil {
+			return l, err
+		}
+		l.tabs[k] = t
+	}
+	if l.hist, err = s.src.History(ctx); err != nil {
+		return l, err
+	}
+	l.ref, err = s.src.Reference(ctx)
+	return l, err
+}
+
 // Reload fetches every mapping.
 func (s *Screen) Reload() {
 	if s.src == nil {
 		return
 	}
-	s.p.Runner.Go(func() {
-		ps, err := s.src.Partners(s.ctx)
-		type tbl struct {
-			h []string
-			r [][]string
+	uikit.Load(s.load, s.fetch, func(l loaded, err error) {
+		if err != nil {
+			s.setErr("load the mappings", err)
+			return
 		}
-		tabs := map[string]tbl{}
-		for _, k := range []string{GL, UoM, Tolerances} {
-			if err != nil {
-				break
+		s.setErr("", nil)
+		s.ref = l.ref
+		s.gl.setReference(l.ref)
+		s.tol.setReference(l.ref)
+		s.showPartners(l.partners)
+		for k, t := range l.tabs {
+			tv := s.tables[k]
+			tv.header, tv.rows = t.h, t.r
+			for i := range t.h {
+				tv.table.SetColumnWidth(i, 160)
 			}
-			var t tbl
-			t.h, t.r, err = s.src.Table(s.ctx, k)
-			tabs[k] = t
+			tv.table.Refresh()
 		}
-		var hist []Change
-		if err == nil {
-			hist, err = s.src.History(s.ctx)
+		s.history.Objects = nil
+		if len(l.hist) == 0 {
+			s.history.Add(widget.NewLabel("No mapping changes yet."))
 		}
-		var ref Reference
-		if err == nil {
-			ref, err = s.src.Reference(s.ctx)
+		for _, c := range l.hist {
+			s.history.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", c.Time.In(s.p.Loc).Format("2006-01-02 15:04"), c.Actor, c.What)))
 		}
-		fyne.Do(func() {
-			if err != nil {
-				s.setErr("load the mappings", err)
-				return
-			}
-			s.setErr("", nil)
-			s.ref = ref
-			s.gl.setReference(ref)
-			s.tol.setReference(ref)
-			s.showPartners(ps)
-			for k, t := range tabs {
-				tv := s.tables[k]
-				tv.header, tv.rows = t.h, t.r
-				for i := range t.h {
-					tv.table.SetColumnWidth(i, 160)
-				}
-				tv.table.Refresh()
-			}
-			s.history.Objects = nil
-			if len(hist) == 0 {
-				s.history.Add(widget.NewLabel("No mapping changes yet."))
-			}
-			for _, c := range hist {
-				s.history.Add(widget.NewLabel(fmt.Sprintf("%s  %s  %s", c.Time.In(s.p.Loc).Format("2006-01-02 15:04"), c.Actor, c.What)))
-			}
-			s.hscroll.Refresh()
-		})
+		s.hscroll.Refresh()
 	})
 }
 

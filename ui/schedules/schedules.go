@@ -45,6 +45,7 @@ type Params struct {
 type Screen struct {
 	widget.BaseWidget
 	ctx     context.Context
+	load    *uikit.Loader
 	src     Source
 	p       Params
 	content fyne.CanvasObject
@@ -74,6 +75,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		p.Loc = time.Local
 	}
 	s := &Screen{ctx: ctx, src: src, p: p, rows: map[string]*row{}}
+	s.load = uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
 		s.content = uikit.NoEngine("Schedules")
@@ -95,16 +97,13 @@ func (s *Screen) Reload() {
 	if s.src == nil {
 		return
 	}
-	s.p.Runner.Go(func() {
-		list, err := s.src.List(s.ctx)
-		fyne.Do(func() {
-			if err != nil {
-				s.errLbl.SetError("load the schedules", err)
-				return
-			}
-			s.errLbl.SetError("", nil)
-			s.show(list)
-		})
+	uikit.Load(s.load, s.src.List, func(list []Schedule, err error) {
+		if err != nil {
+			s.errLbl.SetError("load the schedules", err)
+			return
+		}
+		s.errLbl.SetError("", nil)
+		s.show(list)
 	})
 }
 

@@ -96,14 +96,15 @@ func NewErrorLabel() *ErrorLabel {
 	return l
 }
 
-// SetError shows err prefixed with what was being done, or hides the label when err is nil.
+// SetError shows err prefixed with what was being done and followed by the
+// advice for its kind (Advice), or hides the label when err is nil.
 func (l *ErrorLabel) SetError(doing string, err error) {
 	if err == nil {
 		l.SetText("")
 		l.Hide()
 		return
 	}
-	l.SetText(fmt.Sprintf("Could not %s: %v", doing, err))
+	l.SetText(errorText(doing, err))
 	l.Show()
 }
 
