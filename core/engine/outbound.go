@@ -176,7 +176,9 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 			// A "file exists" from a transport that does not map it: delivered.
 			res = domain.SendResult{Name: d.CleoName, AlreadyPresent: true}
 		} else if !fatal(err) && !transient(err) || d.Attempts >= e.p.MaxAttempts {
-			_ = e.st.FinishIntent(ctx, d.CleoName, store.IntentFailed, err.Error())
+			if ferr := e.st.FinishIntent(ctx, d.CleoName, store.IntentFailed, err.Error()); ferr != nil {
+				return d, fmt.Errorf("record the failed send of %s: %w", d.CleoName, ferr)
+			}
 			return e.fail(ctx, id, newProblem(ReasonSendFailed, "check the Cleo connection and the partner, then replay",
 				"Cleo did not accept %s %s (%s) after %d attempts: %s", d.Type, d.BusinessKey, d.CleoName, d.Attempts, err), store.DocumentPatch{})
 		} else {
