@@ -381,6 +381,22 @@ func buildInvoice(company, supplierID string, inv *Invoice, po *domain.PurchaseO
 	if inv.CreditMemo {
 		sign = money.FromInt(-1)
 	}
+	// A line without a price (or quantity) is not a free line: X12 lets
+	// IT102–IT104 be absent together, but nothing can be posted from it.
+	for i, l := range inv.Lines {
+		if l.NoPrice || l.NoQuantity {
+			what := "unit price (IT104)"
+			if l.NoQuantity {
+				what = "quantity (IT102)"
+			}
+			if l.NoPrice && l.NoQuantity {
+				what = "quantity (IT102) and unit price (IT104)"
+			}
+			return out, nil, newProblem(ReasonPriceMissing, fixSupplierEDI,
+				"Invoice %s line %s has no %s: a line without them cannot be posted (it is not a free line)",
+				inv.Number, firstNonEmpty(l.LineNumber, fmt.Sprint(i+1)), what)
+		}
+	}
 	// Match every line to its PO line first, in the PO's unit.
 	matched := make([]*matchedLine, len(inv.Lines))
 	var all []matchedLine

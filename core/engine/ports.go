@@ -126,6 +126,10 @@ type InvoiceLine struct {
 	BuyerPart   string
 	VendorPart  string
 	Description string
+	// NoPrice and NoQuantity: the 810 left IT104 or IT102 empty. A line
+	// without a price is not a free line: it cannot be posted.
+	NoPrice    bool `json:",omitempty"`
+	NoQuantity bool `json:",omitempty"`
 }
 
 // Charge is a SAC at summary level (or a line SAC rolled up).

@@ -42,6 +42,7 @@ const (
 	ReasonReceiptUnknown    Reason = "RECEIPT_QTY_UNKNOWN"      // three-way supplier but IFS reports no received quantity
 	ReasonUnitMismatch      Reason = "UNIT_MISMATCH"            // invoice unit differs from the PO unit and nothing converts it
 	ReasonInternal          Reason = "INTERNAL_ERROR"           // a run stopped on a bug (panic); the log has the stack
+	ReasonPriceMissing      Reason = "PRICE_OR_QUANTITY_MISSING" // an IT1 without unit price or quantity: never a free line
 )
 
 // PartnerContext is the context of PARTNER_NOT_MAPPED: the sender and the

@@ -125,7 +125,7 @@ func invoiceOf(in *x12.Invoice) *Invoice {
 	}
 	for _, l := range in.Lines {
 		out.Lines = append(out.Lines, InvoiceLine{LineNumber: l.LineNumber, Quantity: l.Quantity, UOM: l.UOM, UnitPrice: l.UnitPrice,
-			BuyerPart: l.BuyerPart, VendorPart: l.VendorPart, Description: l.Description})
+			BuyerPart: l.BuyerPart, VendorPart: l.VendorPart, Description: l.Description, NoPrice: l.NoPrice, NoQuantity: l.NoQuantity})
 		for _, ch := range l.Charges {
 			if ch.Indicator == "A" || ch.Indicator == "C" {
 				out.Charges = append(out.Charges, Charge{Allowance: ch.Indicator == "A", Code: ch.Code, Amount: ch.Amount, Description: ch.Description})

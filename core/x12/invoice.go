@@ -53,6 +53,10 @@ type InvoiceLine struct {
 	Taxes       []Tax         `json:"taxes,omitempty"`
 	Charges     []Charge      `json:"charges,omitempty"`
 	Position    int           `json:"position"` // segment position of the IT1
+	// NoPrice and NoQuantity say IT104 or IT102 was empty: Quantity and
+	// UnitPrice are then zero only as placeholders, never a price of 0.
+	NoPrice    bool `json:"no_price,omitempty"`
+	NoQuantity bool `json:"no_quantity,omitempty"`
 }
 
 // Extension is quantity × unit price.
@@ -351,6 +355,7 @@ func (m *mapper) it1(raw string, idLen, pos int, pool *[]ProductID, l *InvoiceLi
 	// variable needs no write barrier).
 	l.References, l.Dates, l.Taxes, l.Charges = l.References[:0], l.Dates[:0], l.Taxes[:0], l.Charges[:0]
 	l.Quantity, l.UnitPrice = money.Zero, money.Zero
+	l.NoPrice, l.NoQuantity = p == "", q == ""
 	var ok bool
 	if q != "" {
 		if l.Quantity, ok = parseR(q); !ok {

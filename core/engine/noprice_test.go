@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+)
+
+// A hand-made 810 whose second line has no quantity and no price (X12 lets
+// IT102–IT104 be absent together). Read by the real codec, the line keeps
+// "no price", and the invoice cannot be posted: never a free line.
+const noPrice810 = "ISA*00*          *00*          *ZZ*SUPPLIER01     *ZZ*BUYER01        *261201*1200*U*00401*000000001*0*P*>~\n" +
+	"GS*IN*SUPPLIER01*BUYER01*20261201*1200*1*X*004010~\n" +
+	"ST*810*0001~\n" +
+	"BIG*20261201*INV-NP-1**PO1~\n" +
+	"IT1*1*10*EA*2.50**VP*BOLT~\n" +
+	"IT1*2****VP*WIDGET~\n" +
+	"TDS*2500~\n" +
+	"CTT*2~\n" +
+	"SE*7*0001~\n" +
+	"GE*1*1~\n" +
+	"IEA*1*000000001~\n"
+
+func TestLineWithoutPriceIsNeverAFreeLine(t *testing.T) {
+	sets, err := X12Codec{}.Split([]byte(noPrice810))
+	if err != nil || len(sets) != 1 || sets[0].Invoice == nil {
+		t.Fatalf("split: %v %+v", err, sets)
+	}
+	if len(sets[0].Errors) != 0 {
+		t.Fatalf("syntax errors in a valid set: %v", sets[0].Errors)
+	}
+	inv := sets[0].Invoice
+	if inv.Lines[0].NoPrice || inv.Lines[0].NoQuantity || !inv.Lines[1].NoPrice || !inv.Lines[1].NoQuantity {
+		t.Fatalf("lines %+v", inv.Lines)
+	}
+	po := domain.PurchaseOrder{OrderNo: "PO1", SupplierID: "S100", Currency: "USD", State: "Released",
+		Lines: []domain.PurchaseOrderLine{{LineNo: "1", Quantity: d("10"), UnitPrice: d("2.50"), Unit: "pcs"},
+			{LineNo: "2", Quantity: d("5"), UnitPrice: d("7.00"), Unit: "pcs"}}}
+	_, _, p := buildInvoice("MLC01", "S100", inv, &po, Mappings{}, Reference{}, time.Now(), nil, "")
+	if p == nil || p.Reason != ReasonPriceMissing || !strings.Contains(p.Message, "line 2 has no quantity (IT102) and unit price (IT104)") {
+		t.Fatalf("problem %+v", p)
+	}
+	// Not even an approver's override of a price variance lets it through.
+	if _, _, p := buildInvoice("MLC01", "S100", inv, &po, Mappings{}, Reference{}, time.Now(), nil, ReasonPriceVariance); p == nil || p.Reason != ReasonPriceMissing {
+		t.Fatalf("with an override: %+v", p)
+	}
+}
