@@ -47,3 +47,22 @@ func TestLineWithoutPriceIsNeverAFreeLine(t *testing.T) {
 		t.Fatalf("with an override: %+v", p)
 	}
 }
+
+// TXI*ST*0 is "tax 0", stated; a TXI with a percent only states no amount.
+func TestZeroTaxIsStated(t *testing.T) {
+	zero := strings.Replace(noPrice810, "IT1*2****VP*WIDGET~\n", "", 1)
+	zero = strings.Replace(zero, "CTT*2~\n", "TXI*ST*0~\nCTT*1~\n", 1)
+	pct := strings.Replace(zero, "TXI*ST*0~", "TXI*ST**6.5~", 1)
+	for _, c := range []struct {
+		name, raw string
+		stated    bool
+	}{{"tax 0", zero, true}, {"percent only", pct, false}} {
+		sets, err := X12Codec{}.Split([]byte(c.raw))
+		if err != nil || len(sets) != 1 || sets[0].Invoice == nil || len(sets[0].Errors) != 0 {
+			t.Fatalf("%s: %v %+v", c.name, err, sets)
+		}
+		if inv := sets[0].Invoice; inv.TaxStated != c.stated || !inv.Tax.IsZero() {
+			t.Fatalf("%s: stated %v tax %s", c.name, inv.TaxStated, inv.Tax)
+		}
+	}
+}

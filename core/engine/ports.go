@@ -108,6 +108,9 @@ type Invoice struct {
 	CreditMemo bool
 	Total      money.Decimal // TDS, implied decimals applied
 	Tax        money.Decimal // sum of TXI amounts (zero when none)
+	// TaxStated says a TXI gave an amount (possibly 0.00): "tax 0" as
+	// opposed to no tax given, where the total decides (buildInvoice).
+	TaxStated bool `json:",omitempty"`
 	Lines      []InvoiceLine
 	Charges    []Charge
 	// Terms are the ITD segments; ShipDate (DTM*011) and DeliveryDate

@@ -101,6 +101,7 @@ func invoiceOf(in *x12.Invoice) *Invoice {
 	tax := money.Zero
 	for _, t := range in.Taxes {
 		tax = tax.Add(t.Amount)
+		out.TaxStated = out.TaxStated || !t.NoAmount
 	}
 	out.Tax = tax
 	for _, t := range in.Terms {

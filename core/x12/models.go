@@ -94,8 +94,11 @@ func (c Charge) Signed() money.Decimal {
 // Tax is a TXI segment.
 type Tax struct {
 	Type    string        `json:"type"` // TXI01: ST state, LS state and local, VA VAT, FD federal …
-	Amount  money.Decimal `json:"amount,omitzero"`
-	Percent money.Decimal `json:"percent,omitzero"`
+	// Amount is TXI02, kept when zero: "tax 0" is a statement, unlike
+	// NoAmount (TXI02 empty, e.g. a percent only).
+	Amount   money.Decimal `json:"amount"`
+	NoAmount bool          `json:"no_amount,omitempty"`
+	Percent  money.Decimal `json:"percent,omitzero"`
 }
 
 // mapper turns a set's segments into a typed document, collecting
@@ -467,7 +470,7 @@ func (m *mapper) charge(g *Segment) Charge {
 }
 
 func (m *mapper) tax(g *Segment) Tax {
-	return Tax{Type: m.str(g, 1), Amount: m.dec(g, 2, "tax amount"), Percent: m.dec(g, 3, "tax percent")}
+	return Tax{Type: m.str(g, 1), Amount: m.dec(g, 2, "tax amount"), NoAmount: m.str(g, 2) == "", Percent: m.dec(g, 3, "tax percent")}
 }
 
 // party starts an N1 loop.
