@@ -111,8 +111,8 @@ type Invoice struct {
 	// TaxStated says a TXI gave an amount (possibly 0.00): "tax 0" as
 	// opposed to no tax given, where the total decides (buildInvoice).
 	TaxStated bool `json:",omitempty"`
-	Lines      []InvoiceLine
-	Charges    []Charge
+	Lines     []InvoiceLine
+	Charges   []Charge
 	// Terms are the ITD segments; ShipDate (DTM*011) and DeliveryDate
 	// (DTM*035) are the basis dates ITD02 may count from.
 	Terms        []PaymentTerms `json:",omitempty"`

@@ -93,7 +93,7 @@ func (c Charge) Signed() money.Decimal {
 
 // Tax is a TXI segment.
 type Tax struct {
-	Type    string        `json:"type"` // TXI01: ST state, LS state and local, VA VAT, FD federal …
+	Type string `json:"type"` // TXI01: ST state, LS state and local, VA VAT, FD federal …
 	// Amount is TXI02, kept when zero: "tax 0" is a statement, unlike
 	// NoAmount (TXI02 empty, e.g. a percent only).
 	Amount   money.Decimal `json:"amount"`
