@@ -66,3 +66,11 @@ func TestZeroTaxIsStated(t *testing.T) {
 		}
 	}
 }
+
+// A file a Windows tool ended with 0x1A is the same invoice, not EDI_INVALID.
+func TestDOSEndOfFileIsNotAnError(t *testing.T) {
+	sets, err := X12Codec{}.Split([]byte(noPrice810 + "\x1a"))
+	if err != nil || len(sets) != 1 || len(sets[0].Errors) != 0 || sets[0].Invoice == nil || sets[0].Invoice.Number != "INV-NP-1" {
+		t.Fatalf("%v %+v", err, sets)
+	}
+}

@@ -118,3 +118,45 @@ func TestOwnErrors(t *testing.T) {
 		t.Fatalf("997 %+v", a)
 	}
 }
+
+// A DOS end-of-file byte (0x1A) after the last IEA, alone or after line
+// ends, is a warning and the file stays valid; other trailing bytes are
+// reported as trailing data, not as a missing ISA.
+func TestOwnTrailingBytes(t *testing.T) {
+	for _, c := range []struct {
+		name, tail string
+		err        string // "" = readable
+		warning    bool
+	}{
+		{"nothing", "", "", false},
+		{"line ends", "\r\n\r\n", "", false},
+		{"DOS EOF", "\x1a", "", true},
+		{"line end then DOS EOF", "\r\n\x1a", "", true},
+		{"text", "\r\nThank you for your business", "trailing data after the last IEA is not an X12 interchange (it starts \"Thank you for your b\")", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sets, rd := readAll(t, small810+c.tail)
+			if len(sets) == 0 {
+				t.Fatal("no sets")
+			}
+			for _, st := range sets {
+				if len(st.Errors) != 0 {
+					t.Fatalf("set %s errors %v", st.ControlNumber, st.Errors)
+				}
+			}
+			switch {
+			case c.err == "" && rd.Err() != nil:
+				t.Fatalf("error %v", rd.Err())
+			case c.err != "" && (rd.Err() == nil || !strings.Contains(rd.Err().Error(), c.err)):
+				t.Fatalf("error %v, want %q", rd.Err(), c.err)
+			}
+			warned := false
+			for _, is := range rd.Issues() {
+				warned = warned || is.Warning && strings.Contains(is.Message, "0x1A")
+			}
+			if warned != c.warning {
+				t.Fatalf("warning %v, want %v (%+v)", warned, c.warning, rd.Issues())
+			}
+		})
+	}
+}

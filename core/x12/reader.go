@@ -787,9 +787,15 @@ func numEqual(a, b []byte) (eq, width bool) {
 	return bytes.Equal(a, b), false
 }
 
+// dosEOF is the DOS end-of-file byte (SUB, Ctrl-Z) some Windows tools
+// append to a file after its last IEA.
+const dosEOF = 0x1A
+
 // readISA expects an ISA header next (start of input or after an IEA).
 func (r *Reader) readISA() {
-	// Skip a BOM and white space.
+	// Skip a BOM and white space; after an interchange also a DOS
+	// end-of-file byte, which is not data (a warning, not an error).
+	subAt := int64(-1)
 	for {
 		b, err := r.br.Peek(1)
 		if err != nil {
@@ -801,10 +807,17 @@ func (r *Reader) readISA() {
 				r.fatal(r.off, "no ISA interchange header: the input is empty")
 				return
 			}
+			if subAt >= 0 {
+				r.addOrphan(Issue{Offset: subAt, Level: LevelInterchange, Warning: true,
+					Message: "a DOS end-of-file byte (0x1A) after the last IEA was ignored"})
+			}
 			r.finish()
 			return
 		}
-		if isSpace(b[0]) {
+		if isSpace(b[0]) || b[0] == dosEOF && r.icSeq > 0 {
+			if b[0] == dosEOF && subAt < 0 {
+				subAt = r.off
+			}
 			r.br.Discard(1)
 			r.off++
 			continue
@@ -821,6 +834,15 @@ func (r *Reader) readISA() {
 	b, err := r.br.Peek(isaPeek)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		r.fatal(r.off, "read: %v", err)
+		return
+	}
+	if r.icSeq > 0 && !bytes.HasPrefix(b, []byte("ISA")) {
+		// Not a second interchange: say what it is rather than "no ISA header".
+		preview := b
+		if len(preview) > 20 {
+			preview = preview[:20]
+		}
+		r.fatal(r.off, "trailing data after the last IEA is not an X12 interchange (it starts %q)", preview)
 		return
 	}
 	r.startInterchange(b, r.off, false)
