@@ -74,3 +74,16 @@ func TestDOSEndOfFileIsNotAnError(t *testing.T) {
 		t.Fatalf("%v %+v", err, sets)
 	}
 }
+
+// VC (vendor's catalogue number, DE 235) names the vendor part like VP.
+func TestVendorCatalogueIsTheVendorPart(t *testing.T) {
+	raw := strings.Replace(noPrice810, "IT1*2****VP*WIDGET~", "IT1*2*1*EA*7.00**VC*CAT-77~", 1)
+	raw = strings.Replace(raw, "TDS*2500~", "TDS*3200~", 1)
+	sets, err := X12Codec{}.Split([]byte(raw))
+	if err != nil || len(sets) != 1 || len(sets[0].Errors) != 0 {
+		t.Fatalf("%v %+v", err, sets)
+	}
+	if l := sets[0].Invoice.Lines[1]; l.VendorPart != "CAT-77" {
+		t.Fatalf("line %+v", l)
+	}
+}

@@ -393,7 +393,7 @@ func (m *mapper) it1(raw string, idLen, pos int, pool *[]ProductID, l *InvoiceLi
 			if buyer == "" {
 				buyer = id
 			}
-		case 'V'<<8 | 'P', 'V'<<8 | 'N', 'V'<<8 | 'A', 'M'<<8 | 'G':
+		case 'V'<<8 | 'P', 'V'<<8 | 'N', 'V'<<8 | 'A', 'V'<<8 | 'C', 'M'<<8 | 'G':
 			if vendor == "" {
 				vendor = id
 			}

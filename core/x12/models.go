@@ -527,7 +527,7 @@ func pickParts(ids []ProductID) (buyer, vendor, upc string) {
 			if buyer == "" {
 				buyer = p.ID
 			}
-		case "VP", "VN", "VA", "MG":
+		case "VP", "VN", "VA", "VC", "MG": // DE 235: vendor part, number, supplier article, vendor catalogue, manufacturer part
 			if vendor == "" {
 				vendor = p.ID
 			}
