@@ -195,8 +195,8 @@ func ediValidate(ctx context.Context, env *Env, args []string) int {
 
 func ediAck(ctx context.Context, env *Env, args []string) int {
 	fs := env.Flags("edi ack", "edi ack [flags] FILE")
-	icn := fs.Int64("icn", 1, "interchange control number of the 997 (ISA13)")
-	gcn := fs.Int64("gcn", 1, "group control number of the 997 (GS06)")
+	icn := fs.Int64("icn", 1, "interchange control number of the first 997 interchange (ISA13; one more for each further one)")
+	gcn := fs.Int64("gcn", 1, "group control number of the first 997 group (GS06; one more for each further one)")
 	at := fs.String("time", "", "timestamp for ISA09/GS04 as RFC 3339 (default: now, UTC)")
 	newline := fs.Bool("newline", true, "write a newline after every segment")
 	if code, ok := Parse(fs, args); !ok {
@@ -237,8 +237,15 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 	if rdErr != nil {
 		fmt.Fprintf(env.Stderr, "edi ack: %v\n", rdErr)
 	}
-	var acks []*x12.Ack
-	var first *x12.Set
+	// One reply interchange per received interchange (per GS sender and
+	// receiver within it), addressed back to its own sender with the ISA
+	// and GS ids swapped: a file from several senders gets several 997s.
+	type reply struct {
+		first *x12.Set
+		acks  []*x12.Ack
+	}
+	var replies []*reply
+	byKey := map[string]*reply{}
 	for _, k := range order {
 		sets := groups[k]
 		if sets[0].Group.FunctionalID == "FA" {
@@ -249,23 +256,30 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
 			return ExitFailure
 		}
-		if first == nil {
-			first = sets[0]
+		g := sets[0].Group
+		rk := fmt.Sprintf("%d|%s|%s|%s", k.ic, g.SenderCode, g.ReceiverCode, g.Version)
+		r, ok := byKey[rk]
+		if !ok {
+			r = &reply{first: sets[0]}
+			byKey[rk] = r
+			replies = append(replies, r)
 		}
-		acks = append(acks, a)
+		r.acks = append(r.acks, a)
 	}
-	if len(acks) == 0 {
+	if len(replies) == 0 {
 		fmt.Fprintln(env.Stderr, "edi ack: no functional group to acknowledge (997 groups are never acknowledged)")
 		return ExitFailure
 	}
-	e := x12.ReplyEnvelope(first)
-	e.InterchangeControl, e.GroupControl, e.SetControl, e.Time, e.Newline = *icn, *gcn, 1, when, *newline
-	if e.Usage == "" {
-		e.Usage = "P"
-	}
-	if err := x12.Write997(env.Stdout, e, acks...); err != nil {
-		fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
-		return ExitFailure
+	for i, r := range replies {
+		e := x12.ReplyEnvelope(r.first)
+		e.InterchangeControl, e.GroupControl, e.SetControl, e.Time, e.Newline = *icn+int64(i), *gcn+int64(i), 1, when, *newline
+		if e.Usage == "" {
+			e.Usage = "P"
+		}
+		if err := x12.Write997(env.Stdout, e, r.acks...); err != nil {
+			fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
+			return ExitFailure
+		}
 	}
 	return ExitOK
 }

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// interchange is a hand-made one-810 interchange from sender (ISA06 and
+// GS02) with control number n.
+func interchange(sender, n string) string {
+	return "ISA*00*          *00*          *ZZ*" + sender + strings.Repeat(" ", 15-len(sender)) + "*ZZ*BUYER01        *261201*1200*U*00401*00000000" + n + "*0*P*>~\n" +
+		"GS*IN*" + sender + "*BUYER01*20261201*1200*" + n + "*X*004010~\n" +
+		"ST*810*0001~\nBIG*20261201*INV-" + sender + "**PO1~\nIT1*1*10*EA*2.50**VP*BOLT~\nTDS*2500~\nCTT*1~\nSE*6*0001~\n" +
+		"GE*1*" + n + "~\nIEA*1*00000000" + n + "~\n"
+}
+
+// A file from two senders is acknowledged with one 997 interchange each,
+// addressed back to its own sender.
+func TestEDIAckMultiSender(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "two.edi")
+	os.WriteFile(p, []byte(interchange("SUPPLIERA", "1")+interchange("SUPPLIERB", "2")), 0o600)
+	code, out, errs := cli(t, "edi", "ack", "--time", "2026-12-01T12:00:00Z", p)
+	if code != ExitOK {
+		t.Fatalf("%d %s", code, errs)
+	}
+	var isas []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "ISA*") {
+			isas = append(isas, line)
+		}
+	}
+	if len(isas) != 2 {
+		t.Fatalf("%d interchanges:\n%s", len(isas), out)
+	}
+	for i, want := range []string{"SUPPLIERA", "SUPPLIERB"} {
+		f := strings.Split(isas[i], "*")
+		if strings.TrimSpace(f[8]) != want || strings.TrimSpace(f[6]) != "BUYER01" {
+			t.Errorf("reply %d goes to %q from %q, want %s from BUYER01", i, f[8], f[6], want)
+		}
+	}
+	if !strings.Contains(out, "GS*FA*BUYER01*SUPPLIERA*") || !strings.Contains(out, "GS*FA*BUYER01*SUPPLIERB*") ||
+		!strings.Contains(out, "AK1*IN*1~") || !strings.Contains(out, "AK1*IN*2~") {
+		t.Fatalf("groups:\n%s", out)
+	}
+}

@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// sender810 is a hand-made one-810 interchange from sender, control number n.
+func sender810(sender, n string) string {
+	return "ISA*00*          *00*          *ZZ*" + sender + strings.Repeat(" ", 15-len(sender)) + "*ZZ*MLCONNECT      *261201*1200*U*00401*00000000" + n + "*0*P*>~\n" +
+		"GS*IN*" + sender + "*MLCONNECT*20261201*1200*" + n + "*X*004010~\n" +
+		"ST*810*0001~\nBIG*20261201*INV-" + sender + "**PO1~\nIT1*1*10*EA*0.50**BP*BOLT-10~\nTDS*500~\nCTT*1~\nSE*6*0001~\n" +
+		"GE*1*" + n + "~\nIEA*1*00000000" + n + "~\n"
+}
+
+// The engine's own 997s for a file from two senders: one each, addressed
+// back to its own sender (ISA08 and GS03), acknowledging its own group.
+func TestEngine997PerSender(t *testing.T) {
+	h := newHarness(t)
+	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true},
+		domain.Partner{ID: "c-b", Alias: "B", ISAQualifier: "ZZ", ISAID: "SUPPLIERB", ExternalID: "S200", Enabled: true})
+	h.sync(FlowReference)
+	p := h.eng.p
+	p.EDI = X12Codec{}
+	e, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cleo.put("f", "two.edi", []byte(sender810("SUPPLIERA", "1")+sender810("SUPPLIERB", "2")))
+	if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {
+		t.Fatal(err)
+	}
+	acks := h.docs(store.Type997, store.Outbound)
+	if len(acks) != 2 {
+		t.Fatalf("%d 997s", len(acks))
+	}
+	seen := map[string]bool{}
+	for _, a := range acks {
+		full, _ := h.st.Document(h.ctx, a.ID)
+		raw := string(full.RawEDI)
+		isa := strings.Split(raw[:strings.Index(raw, "~")], "*")
+		to := strings.TrimSpace(isa[8])
+		seen[to] = true
+		n := map[string]string{"SUPPLIERA": "1", "SUPPLIERB": "2"}[to]
+		if n == "" || !strings.Contains(raw, "GS*FA*MLCONNECT*"+to+"*") || !strings.Contains(raw, "AK1*IN*"+n+"~") {
+			t.Fatalf("997 to %q:\n%s", to, raw)
+		}
+	}
+	if !seen["SUPPLIERA"] || !seen["SUPPLIERB"] {
+		t.Fatalf("997s went to %v", seen)
+	}
+}
