@@ -294,6 +294,9 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 	if err != nil {
 		return err
 	}
+	if err := e.flagRepeatedInterchanges(ctx, f, sets); err != nil {
+		return err
+	}
 	var created []store.Document
 	err = e.st.Update(ctx, func(tx *store.Tx) error {
 		created = created[:0]
@@ -335,6 +338,51 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 	}
 	for _, d := range created {
 		e.publishDoc(d)
+	}
+	return nil
+}
+
+// flagRepeatedInterchanges warns on every set of an interchange whose
+// control number (ISA13) the same sender used before: in another
+// interchange of this file, or in an earlier file. A repeated ISA13 is the
+// classic re-send; its invoices are still de-duplicated one by one (an
+// exact re-send is skipped), and the warning tells the clerk why.
+func (e *Engine) flagRepeatedInterchanges(ctx context.Context, f store.InboundFile, sets []Set) error {
+	type ic struct {
+		partner, control string
+	}
+	firstIndex := map[ic]int{}
+	checked := map[ic]string{}
+	for i := range sets {
+		s := &sets[i]
+		k := ic{s.Partner(), s.ISAControl}
+		if s.ISAControl == "" {
+			continue
+		}
+		if at, ok := firstIndex[k]; !ok {
+			firstIndex[k] = s.Interchange
+		} else if at != s.Interchange {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("interchange control number %s from %s is used twice in file %s: a re-send inside the file",
+				s.ISAControl, s.Partner(), f.Name))
+		}
+		msg, ok := checked[k]
+		if !ok {
+			earlier, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Inbound, Partner: s.Partner(), ISAControl: s.ISAControl, Limit: 5, Oldest: true})
+			if err != nil {
+				return fmt.Errorf("look up interchange %s of %s: %w", s.ISAControl, s.Partner(), err)
+			}
+			for _, d := range earlier {
+				if d.InboundFileID != f.ID {
+					msg = fmt.Sprintf("interchange control number %s from %s was received before (document %d, %s): a re-send; its invoices are de-duplicated",
+						s.ISAControl, s.Partner(), d.ID, d.CreatedAt.Format("2006-01-02 15:04 MST"))
+					break
+				}
+			}
+			checked[k] = msg
+		}
+		if msg != "" {
+			s.Warnings = append(s.Warnings, msg)
+		}
 	}
 	return nil
 }

@@ -53,3 +53,45 @@ func TestEngine997PerSender(t *testing.T) {
 		t.Fatalf("997s went to %v", seen)
 	}
 }
+
+// A repeated interchange control number is flagged, and its invoice is not
+// processed twice: in a later file, and twice inside one file.
+func TestRepeatedInterchangeFlaggedAndNotPostedTwice(t *testing.T) {
+	h := newHarness(t)
+	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true})
+	h.sync(FlowReference)
+	p := h.eng.p
+	p.EDI = X12Codec{}
+	e, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := sender810("SUPPLIERA", "1")
+	h.cleo.put("f1", "first.edi", []byte(one))
+	h.cleo.put("f2", "again.edi", []byte(one))
+	h.cleo.put("f3", "twice.edi", []byte(strings.Replace(one, "INV-SUPPLIERA", "INV-OTHER", 1)+strings.Replace(one, "INV-SUPPLIERA", "INV-OTHER", 1)))
+	if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {
+		t.Fatal(err)
+	}
+	ds := h.docs(store.Type810, store.Inbound)
+	if len(ds) != 4 {
+		t.Fatalf("%d invoices", len(ds))
+	}
+	warn := func(d store.Document) string {
+		full, _ := h.st.Document(h.ctx, d.ID)
+		pf, _ := DecodeParsed(full.Parsed)
+		return strings.Join(pf.Warnings, "; ")
+	}
+	if ds[0].Status != store.StatusPosted || warn(ds[0]) != "" {
+		t.Fatalf("first: %s %q", ds[0].Status, warn(ds[0]))
+	}
+	if ds[1].Status != store.StatusSkippedDuplicate || !strings.Contains(warn(ds[1]), "interchange control number 000000001 from ZZ:SUPPLIERA was received before") {
+		t.Fatalf("re-sent file: %s %q", ds[1].Status, warn(ds[1]))
+	}
+	if !strings.Contains(warn(ds[3]), "is used twice in file twice.edi") || ds[3].Status != store.StatusSkippedDuplicate {
+		t.Fatalf("twice in one file: %s %q", ds[3].Status, warn(ds[3]))
+	}
+	if n := len(h.ifs.invoices); n != 2 {
+		t.Fatalf("IFS has %d invoices, want 2 (INV-SUPPLIERA and INV-OTHER once each)", n)
+	}
+}

@@ -74,6 +74,7 @@ type Notifier func(title, body string)
 // parser's own types.
 type Set struct {
 	Index        int    // 0-based position in the file
+	Interchange  int    // 0-based interchange of the file it came in
 	ID           string // "810", "997", "850" …
 	SenderQual   string // ISA05
 	SenderID     string // ISA06, trimmed

@@ -31,7 +31,7 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 			ReceiverQual: xs.Interchange.ReceiverQualifier, ReceiverID: xs.Interchange.ReceiverID,
 			ISAControl: xs.Interchange.ControlNumber, GSControl: xs.Group.ControlNumber, GSFunctional: xs.Group.FunctionalID,
 			GSSender: xs.Group.SenderCode, GSReceiver: xs.Group.ReceiverCode, Version: xs.Version(), STControl: xs.ControlNumber,
-			Raw: setRaw(xs), AckCodes: xs}
+			Raw: setRaw(xs), AckCodes: xs, Interchange: xs.Interchange.Index}
 		s.SenderQual = strings.ToUpper(strings.TrimSpace(s.SenderQual))
 		switch xs.ID {
 		case "810":

@@ -486,6 +486,7 @@ type DocumentQuery struct {
 	CleoName    string
 	DueBefore   time.Time // with a 997 deadline (DueAt) before this time: overdue candidates
 	FileID      int64     // documents split from this inbound file
+	ISAControl  string    // received in (or sent with) this interchange control number (with Partner)
 	RelatedID   int64
 	TestMode    *bool
 	Oldest      bool // oldest first
@@ -551,6 +552,9 @@ func (q DocumentQuery) where() (string, []any) {
 	}
 	if q.FileID != 0 {
 		add("inbound_file_id = ?", q.FileID)
+	}
+	if q.ISAControl != "" {
+		add("isa_control = ?", q.ISAControl)
 	}
 	if q.RelatedID != 0 {
 		add("related_id = ?", q.RelatedID)
