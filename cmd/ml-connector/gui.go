@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/enginelock"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
@@ -77,6 +78,13 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 		fmt.Fprintf(env.Stderr, "gui: data dir: %v\n", err)
 		return cli.ExitFailure
 	}
+	// One engine per data dir: a second launch says which process runs it.
+	lock, err := enginelock.Acquire(loc.Get(locations.EngineLock), "gui")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gui: %v\n", err)
+		return cli.ExitFailure
+	}
+	defer lock.Release()
 	st, err := store.Open(ctx, loc.Get(locations.Database))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gui: %v\n", err)

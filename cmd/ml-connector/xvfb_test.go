@@ -201,9 +201,21 @@ func saveForReadme(t *testing.T, src, name string) {
 func TestXvfbAppStartsAndIsNotBlank(t *testing.T) {
 	xvfbOnly(t)
 	bin := buildBinary(t)
-	a := startApp(t, bin, "gui", "--data-dir", t.TempDir())
+	dir := t.TempDir()
+	a := startApp(t, bin, "gui", "--data-dir", dir)
 	time.Sleep(3 * time.Second) // let the first frame and the async loads land
 	a.screenshot("gui-empty-connections.png")
+	// A second launch on the same data dir starts no second engine: it
+	// says which process runs it and exits; read commands still work.
+	second := exec.Command(bin, "gui", "--data-dir", dir)
+	second.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS=disabled:")
+	out, err := second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another ml-connector runs the engine on this data dir") || !strings.Contains(string(out), "gui") {
+		t.Fatalf("second launch: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "exceptions", "--data-dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("exceptions beside the app: %v\n%s", err, out)
+	}
 }
 
 // The demo: sandboxes in process, connections pre-filled, schedules running;

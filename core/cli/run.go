@@ -27,6 +27,12 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		return code
 	}
 	out := &syncWriter{w: env.Stdout}
+	release, err := lockEngine(env, "run")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "run: %v\n", err)
+		return ExitFailure
+	}
+	defer release()
 	bus := events.NewBus()
 	a, err := openEngine(ctx, env, *secDir, bus)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/connector"
 	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/enginelock"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/secrets"
@@ -102,6 +103,23 @@ type app struct {
 }
 
 // openEngine builds the engine from stored settings and secrets.
+// lockEngine takes the data dir's engine lock for command: one process
+// at a time runs the flows on a data dir (core/enginelock).
+func lockEngine(env *Env, command string) (func(), error) {
+	loc, err := locations.New(env.DataDir)
+	if err == nil {
+		err = loc.Ensure()
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := enginelock.Acquire(loc.Get(locations.EngineLock), command)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
 func openEngine(ctx context.Context, env *Env, secretsDir string, bus *events.Bus) (*app, error) {
 	st, loc, err := openStore(ctx, env)
 	if err != nil {
@@ -144,6 +162,12 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 			return ExitUsage
 		}
 	}
+	release, err := lockEngine(env, "sync")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sync: %v\n", err)
+		return ExitFailure
+	}
+	defer release()
 	a, err := openEngine(ctx, env, *secDir, nil)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "sync: %v\n", err)

@@ -24,18 +24,22 @@ const (
 	Outbox    Kind = "outbox"    // folder transport default outbox
 	Inbox     Kind = "inbox"     // folder transport default inbox
 	Artifacts Kind = "artifacts" // screenshots and test artefacts
+	// EngineLock is held by the one process running the engine on this
+	// data dir (core/enginelock); it names that process.
+	EngineLock Kind = "engine-lock"
 )
 
 var relative = map[Kind]string{
-	Database:  "ml-connector.db",
-	LogDir:    "logs",
-	LogFile:   filepath.Join("logs", "ml-connector.log"),
-	Exports:   "exports",
-	SecretDir: "secrets",
-	Profiles:  "profiles",
-	Outbox:    filepath.Join("folder", "outbox"),
-	Inbox:     filepath.Join("folder", "inbox"),
-	Artifacts: "artifacts",
+	Database:   "ml-connector.db",
+	LogDir:     "logs",
+	LogFile:    filepath.Join("logs", "ml-connector.log"),
+	Exports:    "exports",
+	SecretDir:  "secrets",
+	Profiles:   "profiles",
+	Outbox:     filepath.Join("folder", "outbox"),
+	Inbox:      filepath.Join("folder", "inbox"),
+	Artifacts:  "artifacts",
+	EngineLock: "engine.lock",
 }
 
 // dirMode is how folders are created: the data dir holds business documents,
