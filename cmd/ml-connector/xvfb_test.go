@@ -384,10 +384,10 @@ func TestXvfbAdminEntersCredentialsAndTestsBoth(t *testing.T) {
 	typeInto(t, 1060, 182, info.Cleo.URL)
 	typeInto(t, 1060, 260, info.Cleo.Username)
 	typeInto(t, 1040, 299, info.Cleo.Password)
-	xdo(t, "mousemove", "395", "417", "click", "1") // Save and test IFS connection
+	xdo(t, "mousemove", "395", "417", "click", "1") // Test IFS connection (saved when it passes)
 	time.Sleep(4 * time.Second)
 	a.screenshot("admin-2-ifs-tested.png")
-	xdo(t, "mousemove", "985", "475", "click", "1") // Save and test Cleo connection
+	xdo(t, "mousemove", "985", "475", "click", "1") // Test Cleo connection (saved when it passes)
 	time.Sleep(4 * time.Second)
 	a.screenshot("admin-3-both-tested.png")
 	// Both tests passing starts the engine and a first sync: the queue fills.

@@ -104,6 +104,9 @@ type Options struct {
 	SecretTimeout time.Duration
 	// Now is the clock of the file transports' half-written-file check; nil: time.Now.
 	Now func() time.Time
+	// Override replaces stored settings (key → value) for this build only:
+	// a connection test of what the admin typed, before anything is saved.
+	Override map[string]string
 }
 
 func (o Options) logger() *slog.Logger {
@@ -145,6 +148,9 @@ func (o Options) Settings(ctx context.Context) (map[string]string, error) {
 	set, err := o.Store.Settings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	for k, v := range o.Override {
+		set[k] = v
 	}
 	return set, nil
 }

@@ -112,10 +112,14 @@ func TestAdminEntersCredentialsAndTests(t *testing.T) {
 	if err := c.SetSecret(e.ctx, connections.SecretCleoPassword, e.sb.CleoPassword); err != nil {
 		t.Fatal(err)
 	}
+	saved, _ := c.Load(e.ctx)
 	for _, target := range []string{connections.IFS, connections.Cleo} {
-		rep, err := c.Test(e.ctx, target)
+		rep, err := c.Test(e.ctx, target, saved, nil)
 		if err != nil || !rep.OK() {
 			t.Fatalf("%s: %v %+v", target, err, rep)
+		}
+		if _, err := c.Apply(e.ctx, target); err != nil {
+			t.Fatal(err)
 		}
 	}
 	set, _ := e.st.Settings(e.ctx)

@@ -40,20 +40,25 @@ func (s *connectionSource) Load(ctx context.Context) (connections.Settings, erro
 	return c, nil
 }
 
-// Save implements connections.Source: the fields the screen shows, over
-// what is stored (the rest, such as CA bundles and our X12 id, is kept).
-// A bad partner list is reported in place, not at the next sync.
-func (s *connectionSource) Save(ctx context.Context, c connections.Settings) error {
-	set, err := connector.LoadSettings(ctx, s.b.cfg.Store)
-	if err != nil {
-		return err
-	}
+// merge lays the fields the screen shows over the stored settings (the
+// rest, such as CA bundles and our X12 id, is kept).
+func merge(set connector.Settings, c connections.Settings) connector.Settings {
 	set.IFS.URL, set.IFS.Realm, set.IFS.ClientID, set.IFS.Company, set.IFS.Profile =
 		c.IFS.URL, c.IFS.Realm, c.IFS.ClientID, c.IFS.Company, c.IFS.ResourceProfile
 	set.Cleo.Transport, set.Cleo.URL, set.Cleo.Host, set.Cleo.User = c.Cleo.Transport, c.Cleo.URL, c.Cleo.Host, c.Cleo.User
 	set.Cleo.HostKey, set.Cleo.KnownHosts, set.Cleo.Root = c.Cleo.HostKeyFingerprint, c.Cleo.KnownHostsFile, c.Cleo.Root
 	set.Cleo.PerPartner, set.Cleo.Partners = c.Cleo.PerPartner, c.Cleo.Partners
-	return set.Save(ctx, s.b.cfg.Store, engine.OSUser())
+	return set
+}
+
+// Save implements connections.Source: the screen's fields over what is
+// stored. A bad partner list is reported in place, not at the next sync.
+func (s *connectionSource) Save(ctx context.Context, c connections.Settings) error {
+	set, err := connector.LoadSettings(ctx, s.b.cfg.Store)
+	if err != nil {
+		return err
+	}
+	return merge(set, c).Save(ctx, s.b.cfg.Store, engine.OSUser())
 }
 
 // SetSecret implements connections.Source. Without a usable keychain it
@@ -92,13 +97,32 @@ func (s *connectionSource) Secrets(ctx context.Context) (map[string]connections.
 // SecretStore names where secrets go, for the screen.
 func (s *connectionSource) SecretStore() string { return s.b.cfg.SecretLabel }
 
-// Test checks one connection on its own. When it passes, the engine is
-// rebuilt from the saved settings if the other connection is complete too
-// (a working engine starts its schedules, and a first setup syncs at once).
-func (s *connectionSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
+// Test checks one connection with what the screen holds (settings over
+// the stored ones, typed secrets over the stored ones) without saving
+// anything: the configuration in use stays in use until a passing test is
+// saved and applied (Apply).
+func (s *connectionSource) Test(ctx context.Context, target string, c connections.Settings, typed map[string]string) (domain.TestReport, error) {
+	set, err := connector.LoadSettings(ctx, s.b.cfg.Store)
+	if err != nil {
+		return domain.TestReport{}, err
+	}
+	cand := merge(set, c)
+	if err := cand.Validate(); err != nil {
+		return domain.TestReport{}, err
+	}
+	o := s.b.options()
+	o.Override = cand.Map()
+	if len(typed) > 0 {
+		mem := secrets.NewMemory()
+		for k, v := range typed {
+			if err := mem.Set(ctx, k, v); err != nil {
+				return domain.TestReport{}, err
+			}
+		}
+		o.Secrets = secrets.NewChain(mem, o.Secrets)
+	}
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	o := s.b.options()
 	var rep domain.TestReport
 	if target == connections.Cleo {
 		rep = connector.TestCleo(tctx, o)
@@ -111,27 +135,33 @@ func (s *connectionSource) Test(ctx context.Context, target string) (domain.Test
 		detail = "failed"
 	}
 	s.b.cfg.Bus.Publish(events.ConnectionStatus, events.ConnectionData{Connection: rep.Target, OK: rep.OK(), Detail: detail})
-	if !rep.OK() {
-		return rep, nil
-	}
+	return rep, nil
+}
+
+// Apply starts using what was saved after a passing test: the engine is
+// rebuilt when the other connection is complete too (a working engine
+// starts its schedules, and a first setup syncs at once).
+func (s *connectionSource) Apply(ctx context.Context, target string) (bool, error) {
 	wasRunning := s.b.Configured()
 	if err := s.b.rebuild(ctx); err != nil {
 		// The other connection is not ready: its own test says why.
 		s.b.cfg.Logger.Info("engine not started after a connection test", "target", target, "err", err)
-		return rep, nil
+		return false, nil
 	}
 	if !wasRunning {
+		tctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
 		other := connector.TestIFS
 		if target != connections.Cleo {
 			other = connector.TestCleo
 		}
-		if other(tctx, o).OK() {
+		if other(tctx, s.b.options()).OK() {
 			if _, sched, err := s.b.engine(); err == nil {
 				sched.SyncNow() // first working setup: show results now, not at the next cron tick
 			}
 		}
 	}
-	return rep, nil
+	return true, nil
 }
 
 // noteCert remembers the certificate a test saw. A passing test without

@@ -21,8 +21,8 @@ type certSource struct {
 	cert domain.CertInfo
 }
 
-func (c *certSource) Test(ctx context.Context, target string) (domain.TestReport, error) {
-	rep, err := c.Connections.Test(ctx, target)
+func (c *certSource) Test(ctx context.Context, target string, st connections.Settings, typed map[string]string) (domain.TestReport, error) {
+	rep, err := c.Connections.Test(ctx, target, st, typed)
 	if err == nil && rep.OK() {
 		rep.Cert = c.cert
 		rep.Steps = append(rep.Steps, domain.CertStep(c.cert, uifake.Epoch, domain.CertWarnWithin))

@@ -95,7 +95,14 @@ type Source interface {
 	Secrets(ctx context.Context) (map[string]SecretState, error)
 	// SecretStore names where secrets go: "OS keychain", "in memory (demo)".
 	SecretStore() string
-	Test(ctx context.Context, target string) (domain.TestReport, error)
+	// Test checks one connection with the given settings and typed
+	// secrets (over the stored ones) and saves nothing: a wrong secret never
+	// replaces a working one.
+	Test(ctx context.Context, target string, s Settings, secrets map[string]string) (domain.TestReport, error)
+	// Apply starts using what was saved after a passing test; in use reports
+	// whether the engine now runs on it (false: the other connection is not
+	// ready yet).
+	Apply(ctx context.Context, target string) (inUse bool, err error)
 }
 
 // Params are the screen's collaborators besides its Source.
@@ -175,7 +182,7 @@ func (s *Screen) build() {
 	s.ifsExpiry.Wrapping = fyne.TextWrapWord
 	s.ifsCert = certLabel()
 	s.ifsReport = container.NewVBox()
-	s.testIFS = widget.NewButtonWithIcon("Save and test IFS connection", theme.MediaPlayIcon(), func() { s.Test(IFS) })
+	s.testIFS = widget.NewButtonWithIcon("Test IFS connection (saved when it passes)", theme.MediaPlayIcon(), func() { s.Test(IFS) })
 	ifsForm := widget.NewForm(
 		widget.NewFormItem("URL", s.ifsURL),
 		widget.NewFormItem("Realm", s.ifsRealm),
@@ -205,7 +212,7 @@ func (s *Screen) build() {
 	s.cleoExpiry.Wrapping = fyne.TextWrapWord
 	s.cleoCert = certLabel()
 	s.cleoReport = container.NewVBox()
-	s.testCleo = widget.NewButtonWithIcon("Save and test Cleo connection", theme.MediaPlayIcon(), func() { s.Test(Cleo) })
+	s.testCleo = widget.NewButtonWithIcon("Test Cleo connection (saved when it passes)", theme.MediaPlayIcon(), func() { s.Test(Cleo) })
 	cleoForm := widget.NewForm(
 		widget.NewFormItem("Transport", s.transport),
 		widget.NewFormItem("URL", s.cleoURL),
@@ -220,7 +227,7 @@ func (s *Screen) build() {
 		widget.NewFormItem("Partners", s.cleoPartners),
 	)
 
-	s.saveBtn = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { s.Save(nil) })
+	s.saveBtn = widget.NewButtonWithIcon("Save anyway (untested)", theme.DocumentSaveIcon(), func() { s.Save(nil) })
 	s.saveBtn.Importance = widget.HighImportance
 	store := widget.NewLabel("Secrets are stored in: " + s.src.SecretStore() + ". They are never shown again, written to the database or logged.")
 	store.Wrapping = fyne.TextWrapWord
@@ -392,26 +399,55 @@ func (s *Screen) settings() Settings {
 	}
 }
 
-// Save stores the settings and any typed secret (to the keychain), then calls then (on the UI goroutine) if it succeeded.
-func (s *Screen) Save(then func()) {
-	st := s.settings()
-	secrets := map[string]string{}
+// typedSecrets are the secrets typed into the form (empty fields keep the
+// stored ones).
+func (s *Screen) typedSecrets() map[string]string {
+	out := map[string]string{}
 	for name, e := range map[string]*widget.Entry{SecretIFSClient: s.ifsSecret, SecretCleoPassword: s.cleoPassword, SecretCleoKey: s.cleoKey} {
 		if e.Text != "" {
-			secrets[name] = e.Text
+			out[name] = e.Text
 		}
 	}
+	return out
+}
+
+// persist saves the settings and the typed secrets (off the UI goroutine).
+func (s *Screen) persist(st Settings, typed map[string]string) error {
+	if err := s.src.Save(s.ctx, st); err != nil {
+		return err
+	}
+	for name, v := range typed {
+		if err := s.src.SetSecret(s.ctx, name, v); err != nil {
+			return fmt.Errorf("store %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// saved clears the typed secrets and says what happened, in the colour of
+// its outcome.
+func (s *Screen) saved(msg string, imp widget.Importance, sec map[string]SecretState) {
+	s.errLbl.SetError("", nil)
+	if sec != nil {
+		s.ifsSecret.SetText("")
+		s.cleoPassword.SetText("")
+		s.cleoKey.SetText("")
+		s.showSecrets(sec)
+	}
+	s.savedLbl.SetText(msg)
+	s.savedLbl.Importance = imp
+	s.savedLbl.Show()
+	s.savedLbl.Refresh()
+}
+
+// Save stores the settings and any typed secret without testing them
+// ("Save anyway"), then calls then (on the UI goroutine) if it succeeded.
+func (s *Screen) Save(then func()) {
+	st := s.settings()
+	typed := s.typedSecrets()
 	s.saveBtn.Disable()
 	s.p.Runner.Go(func() {
-		err := s.src.Save(s.ctx, st)
-		for name, v := range secrets {
-			if err != nil {
-				break
-			}
-			if e := s.src.SetSecret(s.ctx, name, v); e != nil {
-				err = fmt.Errorf("store %s: %w", name, e)
-			}
-		}
+		err := s.persist(st, typed)
 		var sec map[string]SecretState
 		if err == nil {
 			sec, err = s.src.Secrets(s.ctx)
@@ -423,13 +459,7 @@ func (s *Screen) Save(then func()) {
 				s.savedLbl.Hide()
 				return
 			}
-			s.errLbl.SetError("", nil)
-			s.ifsSecret.SetText("")
-			s.cleoPassword.SetText("")
-			s.cleoKey.SetText("")
-			s.showSecrets(sec)
-			s.savedLbl.SetText("Saved.")
-			s.savedLbl.Show()
+			s.saved("Saved, not tested: it is used from the next restart or passing test.", widget.WarningImportance, sec)
 			if then != nil {
 				then()
 			}
@@ -437,31 +467,65 @@ func (s *Screen) Save(then func()) {
 	})
 }
 
-// Test saves, then tests one connection and shows every step.
+// Test checks one connection with what is typed, saving nothing first.
+// Only a passing test saves the settings and secrets and puts them in use;
+// a failing one leaves the configuration in use untouched and says so
+// (the admin may still Save anyway).
 func (s *Screen) Test(target string) {
 	box, btn, cert := s.ifsReport, s.testIFS, s.ifsCert
 	if target == Cleo {
 		box, btn, cert = s.cleoReport, s.testCleo, s.cleoCert
 	}
-	s.Save(func() {
-		btn.Disable()
-		box.Objects = []fyne.CanvasObject{widget.NewLabel("Testing…")}
-		box.Refresh()
-		s.p.Runner.Go(func() {
-			rep, err := s.src.Test(s.ctx, target)
-			fyne.Do(func() {
-				btn.Enable()
-				showReport(box, rep, err)
-				if err == nil {
-					certExpiry(cert, s.p.Now(), SecretState{Set: !rep.Cert.IsZero(), Expires: rep.Cert.NotAfter, Host: rep.Cert.Host})
-				}
-				if s.p.OnTested != nil {
-					s.p.OnTested(err == nil && rep.OK())
-				}
-				s.content.Refresh() // the report changed the scroll content's size
-			})
+	st, typed := s.settings(), s.typedSecrets()
+	btn.Disable()
+	box.Objects = []fyne.CanvasObject{widget.NewLabel("Testing…")}
+	box.Refresh()
+	s.p.Runner.Go(func() {
+		rep, err := s.src.Test(s.ctx, target, st, typed)
+		passed := err == nil && rep.OK()
+		var inUse bool
+		var saveErr error
+		var sec map[string]SecretState
+		if passed {
+			if saveErr = s.persist(st, typed); saveErr == nil {
+				inUse, saveErr = s.src.Apply(s.ctx, target)
+			}
+			if saveErr == nil {
+				sec, saveErr = s.src.Secrets(s.ctx)
+			}
+		}
+		fyne.Do(func() {
+			btn.Enable()
+			showReport(box, rep, err)
+			if err == nil {
+				certExpiry(cert, s.p.Now(), SecretState{Set: !rep.Cert.IsZero(), Expires: rep.Cert.NotAfter, Host: rep.Cert.Host})
+			}
+			switch {
+			case saveErr != nil:
+				s.errLbl.SetError("save the connections", saveErr)
+				s.savedLbl.Hide()
+			case passed && inUse:
+				s.saved(fmt.Sprintf("Tested and saved; in use since %s.", s.p.Now().Format("15:04")), widget.SuccessImportance, sec)
+			case passed:
+				s.saved("Tested and saved; in use once the other connection passes its test too.", widget.SuccessImportance, sec)
+			default:
+				s.saved("Not saved: the test failed, so the configuration in use is unchanged. Correct it and test again, or Save anyway.",
+					widget.WarningImportance, nil)
+			}
+			if s.p.OnTested != nil {
+				s.p.OnTested(passed && saveErr == nil)
+			}
+			s.content.Refresh() // the report changed the scroll content's size
 		})
 	})
+}
+
+// Saved is the outcome line shown after a save or a test, for tests.
+func (s *Screen) Saved() string {
+	if s.savedLbl == nil || !s.savedLbl.Visible() {
+		return ""
+	}
+	return s.savedLbl.Text
 }
 
 func showReport(box *fyne.Container, rep domain.TestReport, err error) {

@@ -84,13 +84,41 @@ func TestSaveErrorInPlace(t *testing.T) {
 	src := uifake.NewConnections()
 	src.SaveErr = errors.New("keychain locked")
 	s, run, _ := newScreen(t, src)
-	s.Fill(settings, nil)
+	s.Fill(settings, map[string]string{connections.SecretCleoPassword: "s3cret"})
 	s.Test(connections.Cleo)
 	run.Drain()
 	if e := s.Error(); e != "Could not save the connections: keychain locked" {
 		t.Fatalf("error %q", e)
 	}
-	if len(src.Tests) != 0 {
-		t.Fatal("tested although saving failed")
+	if src.Applied != 0 {
+		t.Fatal("applied although saving failed")
+	}
+}
+
+// A wrong secret is tested, not saved: the working one stays stored and in
+// use, and the screen says so.
+func TestWrongSecretLeavesTheWorkingOne(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewConnections()
+	src.Settings = settings
+	src.Stored[connections.SecretIFSClient] = "s3cret"
+	s, run, _ := newScreen(t, src)
+	changed := settings
+	changed.IFS.ClientID = "TYPO"
+	s.Fill(changed, map[string]string{connections.SecretIFSClient: "wrong"})
+	s.Test(connections.IFS)
+	run.Drain()
+	if src.Stored[connections.SecretIFSClient] != "s3cret" || src.Settings.IFS.ClientID != "MLCONN" || src.Applied != 0 {
+		t.Fatalf("the failing test changed what is stored: %v %+v applied %d", src.Stored, src.Settings.IFS, src.Applied)
+	}
+	if got := s.Saved(); !strings.Contains(got, "Not saved: the test failed, so the configuration in use is unchanged") {
+		t.Fatalf("outcome %q", got)
+	}
+	// The right secret passes, is saved and applied.
+	s.Fill(settings, map[string]string{connections.SecretIFSClient: "s3cret"})
+	s.Test(connections.IFS)
+	run.Drain()
+	if src.Applied != 1 || !strings.Contains(s.Saved(), "Tested and saved") {
+		t.Fatalf("after a passing test: applied %d, %q", src.Applied, s.Saved())
 	}
 }

@@ -19,6 +19,7 @@ type Connections struct {
 	GoodSecret string
 	SaveErr    error
 	Tests      []string
+	Applied    int
 }
 
 // NewConnections returns an empty configuration.
@@ -66,11 +67,30 @@ func (c *Connections) Secrets(context.Context) (map[string]connections.SecretSta
 // SecretStore implements connections.Source.
 func (c *Connections) SecretStore() string { return "test memory store" }
 
-// Test implements connections.Source.
-func (c *Connections) Test(_ context.Context, target string) (domain.TestReport, error) {
+// Apply implements connections.Source: in use when both stored secrets are good.
+func (c *Connections) Apply(context.Context, string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Applied++
+	return c.Stored[connections.SecretIFSClient] == c.GoodSecret && c.Stored[connections.SecretCleoPassword] == c.GoodSecret, nil
+}
+
+// Test implements connections.Source: the candidate settings and typed
+// secrets over the stored ones; nothing is saved.
+func (c *Connections) Test(_ context.Context, target string, cand connections.Settings, typed map[string]string) (domain.TestReport, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Tests = append(c.Tests, target)
+	stored, settings := c.Stored, c.Settings
+	c.Settings = cand
+	c.Stored = map[string]string{}
+	for k, v := range stored {
+		c.Stored[k] = v
+	}
+	for k, v := range typed {
+		c.Stored[k] = v
+	}
+	defer func() { c.Stored, c.Settings = stored, settings }()
 	if target == connections.IFS {
 		rep := domain.TestReport{Target: "IFS Cloud"}
 		okURL := c.Settings.IFS.URL != ""
