@@ -160,3 +160,28 @@ func TestOwnTrailingBytes(t *testing.T) {
 		})
 	}
 }
+
+// A space as segment terminator is named (a warning on the interchange);
+// the values without spaces still read.
+func TestOwnSpaceTerminatorNamed(t *testing.T) {
+	raw := strings.ReplaceAll(small810, "~", " ")
+	raw = strings.ReplaceAll(raw, "\n", "")
+	sets, rd := readAll(t, raw)
+	if len(sets) == 0 {
+		t.Fatalf("no sets: %v", rd.Err())
+	}
+	named := false
+	check := func(is []Issue) {
+		for _, i := range is {
+			named = named || strings.Contains(i.Message, "declares a space as segment terminator")
+		}
+	}
+	check(rd.Issues())
+	for _, s := range sets {
+		check(s.Warnings)
+		check(s.Errors)
+	}
+	if !named {
+		t.Fatalf("the space terminator is not named: %+v %+v", rd.Issues(), sets[0].Warnings)
+	}
+}

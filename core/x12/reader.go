@@ -979,6 +979,17 @@ func parseISA(b []byte) (Interchange, int, isaIssues, error) {
 			comp = 0
 		}
 	}
+	// A space (or a digit) as segment terminator is legal but unusual, and
+	// every element value containing one is then cut into bogus segments:
+	// say which terminator the ISA declared, once, before the "unrecognized
+	// segment" errors it causes.
+	if len(term) == 1 && (term[0] == ' ' || term[0] >= '0' && term[0] <= '9') {
+		name := fmt.Sprintf("%q", term[0])
+		if term[0] == ' ' {
+			name = "a space"
+		}
+		add(16, LevelInterchange, "", string(term), fmt.Sprintf("the ISA declares %s as segment terminator (the byte after ISA16): element values containing it are split into false segments; ask the partner for ~ or a line break", name), true)
+	}
 	trim := func(f []byte) string {
 		s := string(f)
 		for {
