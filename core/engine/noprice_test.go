@@ -87,3 +87,20 @@ func TestVendorCatalogueIsTheVendorPart(t *testing.T) {
 		t.Fatalf("line %+v", l)
 	}
 }
+
+// An 810 in a PO functional group (GS01) is refused at set level (AK5 R,
+// DE 718 code 6), and so the invoice is EDI_INVALID, not posted.
+func TestSetInTheWrongFunctionalGroup(t *testing.T) {
+	sets, err := X12Codec{}.Split([]byte(strings.Replace(noPrice810, "GS*IN*", "GS*PO*", 1)))
+	if err != nil || len(sets) != 1 {
+		t.Fatalf("%v %+v", err, sets)
+	}
+	if len(sets[0].Errors) == 0 || !strings.Contains(sets[0].Errors[0], "a 810 transaction set belongs in a IN functional group, not in this PO group") {
+		t.Fatalf("errors %v", sets[0].Errors)
+	}
+	ack, err := X12Codec{}.Write997(sets, Envelope{SenderQual: "ZZ", SenderID: "BUYER01", ReceiverQual: "ZZ", ReceiverID: "SUPPLIER01",
+		ISAControl: 9, GSControl: 9, STControl: 1, Time: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)})
+	if err != nil || !strings.Contains(string(ack), "AK5*R*6") {
+		t.Fatalf("997: %v\n%s", err, ack)
+	}
+}

@@ -428,11 +428,24 @@ func (r *Reader) startSet(seg []byte, idEnd int, off int64) {
 	if len(st02) < 4 || len(st02) > 9 {
 		r.setError(st, 2, LevelSet, "7", string(clip(st02)), fmt.Sprintf("ST02 control number %q must be 4 to 9 characters", clip(st02)))
 	}
+	// The functional group says what its sets are (GS01, DE 479): an 850 in
+	// an invoice group is not an invoice, whatever it holds.
+	if want, ok := functionalIDs[string(st01)]; ok && r.grp.FunctionalID != "" && r.grp.FunctionalID != want {
+		r.setError(st, 1, LevelSet, "6", string(st01), fmt.Sprintf("a %s transaction set belongs in a %s functional group, not in this %s group (GS01)",
+			st01, want, r.grp.FunctionalID))
+	}
 	if r.seenControl(st02) {
 		r.setError(st, 2, LevelSet, "23", string(clip(st02)), fmt.Sprintf("ST02 control number %q is not unique within the group", clip(st02)))
 	} else {
 		r.rememberControl(st02)
 	}
+}
+
+// functionalIDs is the GS01 functional identifier code (DE 479) each
+// transaction set belongs to, for the sets partners send us and we send.
+var functionalIDs = map[string]string{
+	"810": "IN", "850": "PO", "855": "PR", "856": "SH", "860": "PC", "865": "CA", "997": "FA", "999": "FA",
+	"820": "RA", "824": "AG", "846": "IB", "864": "TX", "812": "CD",
 }
 
 // ctlKey packs an ST02 of one to nine digits as value<<4 | length: two such
