@@ -22,7 +22,9 @@ func init() {
 const ediUsage = `edi parse FILE...     one JSON object per transaction set (JSON Lines); FILE "-" is stdin;
                                      exit 0 read (set errors are in the output), 1 a file is not X12, 2 unreadable
        ml-connector edi validate FILE...  print every error; exit 0 valid, 1 invalid, 2 unreadable
-       ml-connector edi ack FILE          print the 997 acknowledging FILE's functional groups`
+       ml-connector edi ack FILE          print the 997s acknowledging FILE's functional groups, one interchange
+                                     per sender; a TA1 for an interchange whose ISA14 asks for one or whose
+                                     envelope failed (that one gets no 997)`
 
 func runEDI(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 {
@@ -246,9 +248,56 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 	}
 	var replies []*reply
 	byKey := map[string]*reply{}
+	// Interchanges whose envelope failed, or whose ISA14 asks for it, get a
+	// TA1; a failed one gets no 997 at all (X12 never accepts its sets).
+	type ta1Reply struct {
+		first *x12.Set
+		ta1   x12.TA1
+	}
+	var ta1s []ta1Reply
+	failedIC := map[int]bool{}
+	doneIC := map[int]bool{}
+	for _, k := range order {
+		if doneIC[k.ic] {
+			continue
+		}
+		doneIC[k.ic] = true
+		var envErrs []x12.Issue
+		var first *x12.Set
+		for _, k2 := range order {
+			if k2.ic != k.ic {
+				continue
+			}
+			for _, st := range groups[k2] {
+				if first == nil {
+					first = st
+				}
+				envErrs = append(envErrs, x12.EnvelopeErrors(st.Errors)...)
+			}
+		}
+		if len(envErrs) > 0 {
+			failedIC[k.ic] = true
+		}
+		if len(envErrs) > 0 || first.Interchange.AckRequested {
+			ta1s = append(ta1s, ta1Reply{first: first, ta1: x12.BuildTA1(*first.Interchange, envErrs)})
+		}
+	}
+	n := int64(0)
+	for _, t := range ta1s {
+		e := x12.ReplyEnvelope(t.first)
+		e.InterchangeControl, e.GroupControl, e.Time, e.Newline = *icn+n, 1, when, *newline // GroupControl unused: a TA1 interchange has no group
+		n++
+		if e.Usage == "" {
+			e.Usage = "P"
+		}
+		if err := x12.WriteTA1(env.Stdout, e, t.ta1); err != nil {
+			fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
+			return ExitFailure
+		}
+	}
 	for _, k := range order {
 		sets := groups[k]
-		if sets[0].Group.FunctionalID == "FA" {
+		if sets[0].Group.FunctionalID == "FA" || failedIC[k.ic] {
 			continue
 		}
 		a, err := x12.Build997(sets)
@@ -266,13 +315,13 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 		}
 		r.acks = append(r.acks, a)
 	}
-	if len(replies) == 0 {
+	if len(replies) == 0 && len(ta1s) == 0 {
 		fmt.Fprintln(env.Stderr, "edi ack: no functional group to acknowledge (997 groups are never acknowledged)")
 		return ExitFailure
 	}
 	for i, r := range replies {
 		e := x12.ReplyEnvelope(r.first)
-		e.InterchangeControl, e.GroupControl, e.SetControl, e.Time, e.Newline = *icn+int64(i), *gcn+int64(i), 1, when, *newline
+		e.InterchangeControl, e.GroupControl, e.SetControl, e.Time, e.Newline = *icn+n+int64(i), *gcn+int64(i), 1, when, *newline
 		if e.Usage == "" {
 			e.Usage = "P"
 		}

@@ -45,3 +45,27 @@ func TestEDIAckMultiSender(t *testing.T) {
 		t.Fatalf("groups:\n%s", out)
 	}
 }
+
+// An interchange cut before its IEA gets a rejecting TA1 (note 023,
+// premature end of file) and no 997; a sound one asking for an
+// acknowledgment (ISA14 = 1) gets an accepting TA1 beside its 997.
+func TestEDIAckTA1(t *testing.T) {
+	dir := t.TempDir()
+	cut := strings.Replace(interchange("SUPPLIERA", "1"), "IEA*1*000000001~\n", "", 1)
+	p := filepath.Join(dir, "cut.edi")
+	os.WriteFile(p, []byte(cut), 0o600)
+	code, out, errs := cli(t, "edi", "ack", "--time", "2026-12-01T12:00:00Z", p)
+	if code != ExitOK || !strings.Contains(out, "TA1*000000001*261201*1200*R*023~") || strings.Contains(out, "AK5*A") || strings.Contains(out, "ST*997") {
+		t.Fatalf("cut interchange %d %s:\n%s", code, errs, out)
+	}
+	if !strings.Contains(out, "IEA*0*") {
+		t.Fatalf("the TA1 interchange holds no group: %s", out)
+	}
+	asked := strings.Replace(interchange("SUPPLIERB", "2"), "*0*P*>~", "*1*P*>~", 1)
+	p2 := filepath.Join(dir, "asked.edi")
+	os.WriteFile(p2, []byte(asked), 0o600)
+	code, out, errs = cli(t, "edi", "ack", "--time", "2026-12-01T12:00:00Z", p2)
+	if code != ExitOK || !strings.Contains(out, "TA1*000000002*261201*1200*A*000~") || !strings.Contains(out, "AK5*A") {
+		t.Fatalf("ISA14=1 %d %s:\n%s", code, errs, out)
+	}
+}

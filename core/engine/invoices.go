@@ -297,6 +297,11 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 	if err := e.flagRepeatedInterchanges(ctx, f, sets); err != nil {
 		return err
 	}
+	for i := range sets {
+		if sets[i].EnvelopeFailed {
+			sets[i].Warnings = append(sets[i].Warnings, "no 997 was sent: the interchange envelope (ISA/IEA) failed, and X12 never acknowledges such a set as accepted; ask the partner to resend the file")
+		}
+	}
 	var created []store.Document
 	err = e.st.Update(ctx, func(tx *store.Tx) error {
 		created = created[:0]
@@ -315,7 +320,7 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 			if _, ok := groups[gk]; !ok {
 				order = append(order, gk)
 			}
-			if s.ID != "997" { // never acknowledge an acknowledgment
+			if s.ID != "997" && !s.EnvelopeFailed { // never acknowledge an acknowledgment, nor a failed envelope
 				groups[gk] = append(groups[gk], s)
 			}
 		}

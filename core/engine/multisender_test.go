@@ -95,3 +95,31 @@ func TestRepeatedInterchangeFlaggedAndNotPostedTwice(t *testing.T) {
 		t.Fatalf("IFS has %d invoices, want 2 (INV-SUPPLIERA and INV-OTHER once each)", n)
 	}
 }
+
+// The engine sends no 997 for an interchange whose envelope failed, and
+// says so on its invoice.
+func TestEngineNo997ForAFailedEnvelope(t *testing.T) {
+	h := newHarness(t)
+	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true})
+	h.sync(FlowReference)
+	p := h.eng.p
+	p.EDI = X12Codec{}
+	e, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := strings.Replace(sender810("SUPPLIERA", "1"), "IEA*1*000000001~\n", "", 1)
+	h.cleo.put("f", "cut.edi", []byte(raw))
+	if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.docs(store.Type997, store.Outbound)); n != 0 {
+		t.Fatalf("%d 997s for a failed envelope", n)
+	}
+	inv := h.docs(store.Type810, store.Inbound)
+	full, _ := h.st.Document(h.ctx, inv[0].ID)
+	pf, _ := DecodeParsed(full.Parsed)
+	if !strings.Contains(strings.Join(pf.Warnings, ";"), "no 997 was sent: the interchange envelope (ISA/IEA) failed") {
+		t.Fatalf("warnings %v", pf.Warnings)
+	}
+}

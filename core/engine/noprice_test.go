@@ -104,3 +104,17 @@ func TestSetInTheWrongFunctionalGroup(t *testing.T) {
 		t.Fatalf("997: %v\n%s", err, ack)
 	}
 }
+
+// An interchange without its IEA: its sets carry the envelope error, no
+// accepting 997 is written for them (not by the codec, not by the engine).
+func TestFailedEnvelopeGetsNoAccepting997(t *testing.T) {
+	raw := strings.Replace(noPrice810, "IEA*1*000000001~\n", "", 1)
+	sets, err := X12Codec{}.Split([]byte(raw))
+	if err != nil || len(sets) != 1 || !sets[0].EnvelopeFailed {
+		t.Fatalf("%v %+v", err, sets)
+	}
+	if _, err := (X12Codec{}).Write997(sets, Envelope{SenderQual: "ZZ", SenderID: "B", ReceiverQual: "ZZ", ReceiverID: "S",
+		ISAControl: 9, GSControl: 9, STControl: 1, Time: time.Now()}); err == nil || !strings.Contains(err.Error(), "envelope failed") {
+		t.Fatalf("997 for a failed envelope: %v", err)
+	}
+}

@@ -90,6 +90,10 @@ type Set struct {
 	Raw          []byte // the set's segments, for the evidence pack
 	Errors       []string
 	Warnings     []string
+	// EnvelopeFailed: the set's interchange envelope (ISA/IEA) failed, so
+	// no 997 answers its group (a TA1 would; X12 never acknowledges such
+	// sets as accepted).
+	EnvelopeFailed bool
 	// AckCodes carries the parser's own error positions for the 997
 	// (opaque to the engine; the codec's Write997 reads it).
 	AckCodes any

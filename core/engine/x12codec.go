@@ -33,6 +33,7 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 			GSSender: xs.Group.SenderCode, GSReceiver: xs.Group.ReceiverCode, Version: xs.Version(), STControl: xs.ControlNumber,
 			Raw: setRaw(xs), AckCodes: xs, Interchange: xs.Interchange.Index}
 		s.SenderQual = strings.ToUpper(strings.TrimSpace(s.SenderQual))
+		s.EnvelopeFailed = len(x12.EnvelopeErrors(xs.Errors)) > 0
 		switch xs.ID {
 		case "810":
 			inv, _ := x12.ParseInvoice(xs)

@@ -290,10 +290,15 @@ func (inv *Invoice) ComputeTotal() money.Decimal {
 	return want.Round(2)
 }
 
+// ErrEnvelopeFailed refuses a 997 for sets of an interchange whose envelope
+// failed (ISA/IEA errors): such an interchange gets a rejecting TA1.
+var ErrEnvelopeFailed = errors.New("the interchange envelope failed")
+
 // Build997 acknowledges one received functional group: sets are the sets
 // of that group in order (as the Reader yielded them). Every error the
 // reader or the typed mapping (810, 850) found becomes AK3/AK4 detail or an
-// AK5/AK9 code. A 997 group (GS01 FA) is never acknowledged.
+// AK5/AK9 code. A 997 group (GS01 FA) is never acknowledged, and sets of a
+// failed interchange envelope get ErrEnvelopeFailed.
 func Build997(sets []*Set) (*Ack, error) {
 	if len(sets) == 0 {
 		return nil, errors.New("build 997: no sets")
@@ -301,6 +306,13 @@ func Build997(sets []*Set) (*Ack, error) {
 	g := sets[0].Group
 	if g.FunctionalID == "FA" {
 		return nil, errors.New("build 997: acknowledgments are not acknowledged")
+	}
+	for _, s := range sets {
+		if errs := EnvelopeErrors(s.Errors); len(errs) > 0 {
+			// A 997 answers groups of a sound interchange; a failed envelope
+			// is answered by a TA1 (BuildTA1), never by an accepting 997.
+			return nil, fmt.Errorf("build 997: %w: %s", ErrEnvelopeFailed, errs[0].Message)
+		}
 	}
 	a := &Ack{FunctionalID: g.FunctionalID, GroupControlNumber: g.ControlNumber, Version: g.Version, Sets: []SetAck{}}
 	groupCodes := map[string]bool{}

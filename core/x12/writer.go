@@ -228,7 +228,7 @@ func (w *Writer) segment(id string, compositeAt int, elems []string) error {
 	if w.err != nil {
 		return w.err
 	}
-	if !w.inSet && id != "ST" && id != "GS" && id != "GE" && id != "SE" {
+	if !w.inSet && id != "ST" && id != "GS" && id != "GE" && id != "SE" && !(id == "TA1" && !w.inGroup) {
 		w.err = fmt.Errorf("x12 writer: segment %s outside a transaction set", id)
 		return w.err
 	}
