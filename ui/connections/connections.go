@@ -228,7 +228,7 @@ func (s *Screen) build() {
 	)
 
 	s.saveBtn = widget.NewButtonWithIcon("Save anyway (untested)", theme.DocumentSaveIcon(), func() { s.Save(nil) })
-	s.saveBtn.Importance = widget.HighImportance
+	s.saveBtn.Importance = widget.MediumImportance // testing is the way to save; this one is the exception
 	store := widget.NewLabel("Secrets are stored in: " + s.src.SecretStore() + ". They are never shown again, written to the database or logged.")
 	store.Wrapping = fyne.TextWrapWord
 	if strings.Contains(strings.ToLower(s.src.SecretStore()), "demo") {
