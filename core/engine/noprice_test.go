@@ -16,7 +16,7 @@ const noPrice810 = "ISA*00*          *00*          *ZZ*SUPPLIER01     *ZZ*BUYER0
 	"ST*810*0001~\n" +
 	"BIG*20261201*INV-NP-1**PO1~\n" +
 	"IT1*1*10*EA*2.50**VP*BOLT~\n" +
-	"IT1*2****VP*WIDGET~\n" +
+	"IT1*2*****VP*WIDGET~\n" +
 	"TDS*2500~\n" +
 	"CTT*2~\n" +
 	"SE*7*0001~\n" +
@@ -50,7 +50,7 @@ func TestLineWithoutPriceIsNeverAFreeLine(t *testing.T) {
 
 // TXI*ST*0 is "tax 0", stated; a TXI with a percent only states no amount.
 func TestZeroTaxIsStated(t *testing.T) {
-	zero := strings.Replace(noPrice810, "IT1*2****VP*WIDGET~\n", "", 1)
+	zero := strings.Replace(noPrice810, "IT1*2*****VP*WIDGET~\n", "", 1)
 	zero = strings.Replace(zero, "CTT*2~\n", "TXI*ST*0~\nCTT*1~\n", 1)
 	pct := strings.Replace(zero, "TXI*ST*0~", "TXI*ST**6.5~", 1)
 	for _, c := range []struct {
@@ -77,7 +77,7 @@ func TestDOSEndOfFileIsNotAnError(t *testing.T) {
 
 // VC (vendor's catalogue number, DE 235) names the vendor part like VP.
 func TestVendorCatalogueIsTheVendorPart(t *testing.T) {
-	raw := strings.Replace(noPrice810, "IT1*2****VP*WIDGET~", "IT1*2*1*EA*7.00**VC*CAT-77~", 1)
+	raw := strings.Replace(noPrice810, "IT1*2*****VP*WIDGET~", "IT1*2*1*EA*7.00**VC*CAT-77~", 1)
 	raw = strings.Replace(raw, "TDS*2500~", "TDS*3200~", 1)
 	sets, err := X12Codec{}.Split([]byte(raw))
 	if err != nil || len(sets) != 1 || len(sets[0].Errors) != 0 {

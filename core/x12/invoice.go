@@ -156,6 +156,7 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	inLineN1 := false           // inside an N1 loop of a line: its N2-N4/REF/PER are skipped
 	big, tds, ctt := -1, -1, -1 // indexes of those segments
 	idx, data := s.idx, s.data
+	v5 := s.is5010()
 	for i := lo; i < hi; i++ {
 		// s.Segment(i), with the set's fields hoisted out of the loop.
 		x := idx[i]
@@ -166,6 +167,7 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 		raw := data[x.start:end]
 		idEnd := idLen(raw, s.sep)
 		key := segKey(raw[:idEnd])
+		m.checkSegment(dict810, raw, idEnd, i+1, v5)
 		// The two segments of every line (IT1, PID) skip building a Segment
 		// value: it is a tenth of the mapping time. Neither belongs to an
 		// N1 loop, so the open loops close as they would below.
@@ -294,6 +296,7 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 		t := s.Segment(tds)
 		checkTotal(&m, &t, inv, m.lineSum)
 	}
+	m.mergeSyntax()
 	inv.Errors, inv.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
 		return Issues(m.errs)
@@ -344,7 +347,12 @@ func segKey(id string) uint32 {
 // It takes the segment as its text, ID length and position; the Segment
 // value is built only to report a problem.
 func (m *mapper) it1(raw string, idLen, pos int, pool *[]ProductID, l *InvoiceLine) {
-	e := m.splitRaw(raw, idLen, pos, m.set.sep)
+	var e []int32
+	if m.curPos == pos { // the syntax check split it already
+		e = m.ends()
+	} else {
+		e = m.splitRaw(raw, idLen, pos, m.set.sep)
+	}
 	q, u, p := elemAt(raw, e, 2), elemAt(raw, e, 3), elemAt(raw, e, 4)
 	setStr(&l.LineNumber, elemTrimmed(raw, e, 1))
 	setStr(&l.UOM, trimRight(u))

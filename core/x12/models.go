@@ -116,6 +116,7 @@ type mapper struct {
 	ext     []int32
 	errs    []Issue
 	warns   []Issue
+	syn     []Issue       // syntax problems of the dictionary, merged at the end
 	lineSum money.Decimal // 810: sum of the line extensions so far
 }
 

@@ -66,7 +66,7 @@ func rparties(r *rand.Rand, codes ...string) []Party {
 			if r.IntN(2) == 0 {
 				p.Address = append(p.Address, rtext(r, 20))
 			}
-			p.City, p.State, p.PostalCode, p.Country = rtext(r, 20), "IL", rstr(r, 5, 5, "0123456789"), "US"
+			p.City, p.State, p.PostalCode, p.Country = rtext(r, 19)+"x", "IL", rstr(r, 5, 5, "0123456789"), "US" // N401 is AN 2/30
 		}
 		ps = append(ps, p)
 	}

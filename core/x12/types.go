@@ -303,6 +303,12 @@ func (s *Set) Version() string {
 	return s.Group.Version
 }
 
+// is5010 says the set follows 005010 or later (ST03, else GS08).
+func (s *Set) is5010() bool {
+	v := s.Version()
+	return len(v) >= 3 && v[:3] >= "005"
+}
+
 // pos returns an Issue prefilled with the set's envelope position.
 func (s *Set) issue(seg *Segment, elem int, lvl Level, code, value, msg string) Issue {
 	is := Issue{Interchange: s.Interchange.ControlNumber, Group: s.Group.ControlNumber, Set: s.ControlNumber,
