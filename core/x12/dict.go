@@ -191,6 +191,29 @@ func (m *mapper) checkSegment(d *setDict, raw string, idEnd, pos int, v5 bool) {
 	m.describe(m.set.Segment(pos-1), def, v5)
 }
 
+// versionNote warns when the set's version is neither 004010 nor 005010:
+// the dictionary holds those two, and an older (003050–004030) or newer
+// release is read with the nearer one, where the segments we read are
+// compatible; a stricter translator may disagree on details.
+func (m *mapper) versionNote() {
+	v := m.set.Version()
+	if len(v) < 6 {
+		return // the reader reported a malformed ISA12/GS08
+	}
+	switch v[:6] {
+	case "004010", "005010":
+		return
+	}
+	as := "004010"
+	if m.set.is5010() {
+		as = "005010"
+	}
+	if len(m.warns) < maxIssues {
+		m.warns = append(m.warns, m.set.issue(nil, 0, LevelSet, "", v,
+			fmt.Sprintf("version %s is checked with the %s segment dictionary (the versions we hold are 004010 and 005010)", v, as)))
+	}
+}
+
 // mergeSyntax adds the syntax problems to the errors, except where the
 // mapping already reported the same element (a missing BIG02 is said once).
 func (m *mapper) mergeSyntax() {

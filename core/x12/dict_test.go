@@ -153,3 +153,25 @@ func TestDictionaryAcceptsValid(t *testing.T) {
 		t.Fatalf("004010 REF02 of 50: %v", inv.Errors)
 	}
 }
+
+// TestDictionaryOtherVersions: a 003050 invoice is read with the 004010
+// dictionary and says so in a warning; it stays valid, its 997 accepts.
+func TestDictionaryOtherVersions(t *testing.T) {
+	in := strings.NewReplacer("*00401*", "*00305*", "*004010~", "*003050~").Replace(dictInvoice("", "CUR*SE*USD", ""))
+	sets, _ := readAll(t, in)
+	inv, err := ParseInvoice(sets[0])
+	if err != nil {
+		t.Fatalf("%v", inv.Errors)
+	}
+	if len(inv.Warnings) != 1 || !strings.Contains(inv.Warnings[0].Message, "version 003050 is checked with the 004010 segment dictionary") {
+		t.Fatalf("warnings %v", inv.Warnings)
+	}
+	if ack, err := Build997(sets); err != nil || ack.Status != "A" {
+		t.Fatalf("%v %+v", err, ack)
+	}
+	// 004010 itself: no such warning.
+	sets, _ = readAll(t, dictInvoice("", "CUR*SE*USD", ""))
+	if inv, _ := ParseInvoice(sets[0]); len(inv.Warnings) != 0 {
+		t.Fatalf("warnings %v", inv.Warnings)
+	}
+}

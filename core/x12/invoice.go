@@ -297,6 +297,7 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 		checkTotal(&m, &t, inv, m.lineSum)
 	}
 	m.mergeSyntax()
+	m.versionNote()
 	inv.Errors, inv.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
 		return Issues(m.errs)

@@ -169,6 +169,7 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 		m.errorf(&c, 1, LevelSegment, "8", c.Element(1), "CTT01 says %d line items, the order has %d PO1 lines", po.LineCount, len(po.Lines))
 	}
 	m.checkSyntax(dict850)
+	m.versionNote()
 	po.Errors, po.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
 		return po, Issues(m.errs)
