@@ -16,12 +16,18 @@ func sender810(sender, n string) string {
 		"GE*1*" + n + "~\nIEA*1*00000000" + n + "~\n"
 }
 
-// The engine's own 997s for a file from two senders: one each, addressed
-// back to its own sender (ISA08 and GS03), acknowledging its own group.
-func TestEngine997PerSender(t *testing.T) {
+// Two suppliers known to Cleo by their ISA ids.
+var (
+	partnerA = domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true}
+	partnerB = domain.Partner{ID: "c-b", Alias: "B", ISAQualifier: "ZZ", ISAID: "SUPPLIERB", ExternalID: "S200", Enabled: true}
+)
+
+// x12Harness is a harness whose engine reads files with the real X12 codec,
+// with the partners added and reference data synced.
+func x12Harness(t *testing.T, partners ...domain.Partner) (*harness, *Engine) {
+	t.Helper()
 	h := newHarness(t)
-	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true},
-		domain.Partner{ID: "c-b", Alias: "B", ISAQualifier: "ZZ", ISAID: "SUPPLIERB", ExternalID: "S200", Enabled: true})
+	h.cleo.partners = append(h.cleo.partners, partners...)
 	h.sync(FlowReference)
 	p := h.eng.p
 	p.EDI = X12Codec{}
@@ -29,6 +35,13 @@ func TestEngine997PerSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, e
+}
+
+// The engine's own 997s for a file from two senders: one each, addressed
+// back to its own sender (ISA08 and GS03), acknowledging its own group.
+func TestEngine997PerSender(t *testing.T) {
+	h, e := x12Harness(t, partnerA, partnerB)
 	h.cleo.put("f", "two.edi", []byte(sender810("SUPPLIERA", "1")+sender810("SUPPLIERB", "2")))
 	if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {
 		t.Fatal(err)
@@ -57,15 +70,7 @@ func TestEngine997PerSender(t *testing.T) {
 // A repeated interchange control number is flagged, and its invoice is not
 // processed twice: in a later file, and twice inside one file.
 func TestRepeatedInterchangeFlaggedAndNotPostedTwice(t *testing.T) {
-	h := newHarness(t)
-	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true})
-	h.sync(FlowReference)
-	p := h.eng.p
-	p.EDI = X12Codec{}
-	e, err := New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, e := x12Harness(t, partnerA)
 	one := sender810("SUPPLIERA", "1")
 	h.cleo.put("f1", "first.edi", []byte(one))
 	h.cleo.put("f2", "again.edi", []byte(one))
@@ -94,20 +99,20 @@ func TestRepeatedInterchangeFlaggedAndNotPostedTwice(t *testing.T) {
 	if n := len(h.ifs.invoices); n != 2 {
 		t.Fatalf("IFS has %d invoices, want 2 (INV-SUPPLIERA and INV-OTHER once each)", n)
 	}
+	// What reached IFS: each invoice once, 10 × 0.50 = 5.00 (TDS*500).
+	got := map[string]string{}
+	for _, inv := range h.ifs.invoices {
+		got[inv.InvoiceNo] = inv.GrossAmount.String()
+	}
+	if got["INV-SUPPLIERA"] != "5.00" || got["INV-OTHER"] != "5.00" {
+		t.Fatalf("IFS invoices %v", got)
+	}
 }
 
 // The engine sends no 997 for an interchange whose envelope failed, and
 // says so on its invoice.
 func TestEngineNo997ForAFailedEnvelope(t *testing.T) {
-	h := newHarness(t)
-	h.cleo.partners = append(h.cleo.partners, domain.Partner{ID: "c-a", Alias: "A", ISAQualifier: "ZZ", ISAID: "SUPPLIERA", ExternalID: "S100", Enabled: true})
-	h.sync(FlowReference)
-	p := h.eng.p
-	p.EDI = X12Codec{}
-	e, err := New(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, e := x12Harness(t, partnerA)
 	raw := strings.Replace(sender810("SUPPLIERA", "1"), "IEA*1*000000001~\n", "", 1)
 	h.cleo.put("f", "cut.edi", []byte(raw))
 	if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {

@@ -176,8 +176,8 @@ func (m *mapper) checkSyntax(d *setDict) {
 func (m *mapper) checkSegment(d *setDict, raw string, idEnd, pos int, v5 bool) {
 	slot, ok := d.lookup(raw[:idEnd])
 	switch {
-	case !ok, slot == slotUnchecked:
-		return // an invalid ID is the reader's (AK304 1)
+	case !ok, slot == slotUnchecked, len(m.syn) >= maxIssues:
+		return // an invalid ID is the reader's (AK304 1); a file of junk stops being described
 	case slot == slotUndefined:
 		is := m.set.issue(nil, 0, LevelSegment, "6", "", fmt.Sprintf("segment %s is not defined in the %s transaction set", raw[:idEnd], d.name))
 		is.Position, is.SegmentID, is.Offset = pos, raw[:idEnd], m.set.offset(m.set.idx[pos-1])
