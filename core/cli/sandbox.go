@@ -36,6 +36,8 @@ type sandboxOptions struct {
 	ObjstateFilter400 bool
 	// DuplicateWarnOnly accepts duplicate supplier invoice numbers.
 	DuplicateWarnOnly bool
+	// Links are the IFS payload URL forms (nil: drawn at random per run).
+	Links *ifssim.LinkForms
 }
 
 // sandboxKind is one sandbox "ml-connector sandbox" can run. Each kind gets
@@ -76,7 +78,7 @@ type ifsInfo struct {
 func buildIFSSandbox(w *world.World, opt sandboxOptions) (http.Handler, func(string) any, error) {
 	cfg := ifssim.Config{TokenLifetime: opt.TokenLifetime, PageSize: opt.PageSize, HistoryLog: opt.HistoryLog,
 		Faults: opt.IFSFaults, FaultSeed: opt.FaultSeed, ObjstateFilterAlways400: opt.ObjstateFilter400,
-		DuplicateInvoiceWarnOnly: opt.DuplicateWarnOnly}
+		DuplicateInvoiceWarnOnly: opt.DuplicateWarnOnly, Links: opt.Links}
 	s := ifssim.New(w, cfg)
 	info := func(root string) any {
 		return ifsInfo{
@@ -128,6 +130,7 @@ type sandboxFlags struct {
 	listen     map[string]*string
 	infoPath   *string
 	faultsFile *string
+	links      *string
 	opt        sandboxOptions
 	// Individual IFS fault flags; they override --faults only when given.
 	rateBurst, serverRate, tokenLifetimeS     int
@@ -151,6 +154,8 @@ func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
 		"imitate the IFS tenant that answers 400 to every $filter touching Objstate (clients must filter states themselves)")
 	fs.BoolVar(&opt.DuplicateWarnOnly, "duplicate-invoice-warn-only", false,
 		"IFS accepts a duplicate supplier+invoice number instead of answering 400 DATABASE_ERROR (company setting)")
+	f.links = fs.String("links", "random", "URL forms of the IFS payloads: random (drawn per run from $"+ifssim.SeedEnv+
+		"), absolute, or a comma list of relative-next, relative-context, skip-paging")
 	fs.Int64Var(&opt.FaultSeed, "fault-seed", 0, "seed of the IFS faults' random choices (0: the world --seed)")
 
 	f.faultsFile = fs.String("faults", "", "IFS fault injection as a JSON `file` (format above); fault flags override it")
@@ -230,6 +235,10 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	var err error
 	if opt.IFSFaults, err = flags.faults(fs); err != nil {
 		fmt.Fprintf(env.Stderr, "sandbox: %v\n", err)
+		return ExitUsage
+	}
+	if opt.Links, err = ifssim.ParseLinkForms(*flags.links); err != nil {
+		fmt.Fprintf(env.Stderr, "sandbox: --links: %v\n", err)
 		return ExitUsage
 	}
 	listen, infoPath := flags.listen, flags.infoPath

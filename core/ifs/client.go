@@ -341,6 +341,7 @@ func (c *Client) list(ctx context.Context, op, projection, u string, fn func(Row
 			return err
 		}
 		var page struct {
+			Context  string `json:"@odata.context"`
 			Value    []Row  `json:"value"`
 			NextLink string `json:"@odata.nextLink"`
 		}
@@ -352,7 +353,7 @@ func (c *Client) list(ctx context.Context, op, projection, u string, fn func(Row
 				return err
 			}
 		}
-		next, err := c.resolveNext(u, page.NextLink)
+		next, err := c.resolveNext(u, page.Context, page.NextLink)
 		if err != nil {
 			return &Error{Op: op, Kind: domain.KindInvalid, Message: err.Error()}
 		}
@@ -361,15 +362,32 @@ func (c *Client) list(ctx context.Context, op, projection, u string, fn func(Row
 	return nil
 }
 
-func (c *Client) resolveNext(current, next string) (string, error) {
+// resolveNext turns a page's @odata.nextLink into the URL of the next page.
+//
+// OData JSON Format v4.01 §4.3: a relative URL in a payload is relative to
+// the context URL of its object, and only without one to the request URL;
+// a relative context URL is itself relative to the request URL. Inside a
+// navigation (CompanyFinanceSet(Company='10')/CodeAArray) the two bases
+// differ, and resolving against the request URL reads a page that does not
+// exist. The next link is otherwise opaque (Protocol §11.2.6.7): $skiptoken
+// or $skip, the client sends it back as it came.
+func (c *Client) resolveNext(current, context, next string) (string, error) {
 	if next == "" {
 		return "", nil
 	}
-	cur, err := url.Parse(current)
+	base, err := url.Parse(current)
 	if err != nil {
 		return "", err
 	}
-	n, err := cur.Parse(next)
+	if context != "" {
+		ctx, err := base.Parse(context)
+		if err != nil {
+			return "", fmt.Errorf("bad @odata.context %q: %w", context, err)
+		}
+		ctx.Fragment, ctx.RawFragment = "", ""
+		base = ctx
+	}
+	n, err := base.Parse(next)
 	if err != nil {
 		return "", fmt.Errorf("bad @odata.nextLink %q: %w", next, err)
 	}

@@ -126,6 +126,90 @@ func TestPagingFollowsNextLink(t *testing.T) {
 	}
 }
 
+// TestRelativeNextLinkInNavigation is the defect an independently written
+// OData server found: inside a navigation collection a relative nextLink is
+// relative to the context URL (JSON Format v4.01 §4.3), not to the request
+// URL, and the context URL may itself be relative ("../$metadata#…").
+// Without a context the request URL is the base. Hand-made server, three
+// pages of two accounts each.
+func TestRelativeNextLinkInNavigation(t *testing.T) {
+	const svc = "/main/ifsapplications/projection/v1/CodePartValuesHandling.svc/"
+	const nav = "CompanyFinanceSet(Company='10')/CodeAArray"
+	cases := []struct {
+		name    string
+		context func(f *fake) string
+		next    func(skip int) string
+	}{
+		{"context relative with ../", func(*fake) string { return "../$metadata#CompanyFinanceSet('10')/CodeAArray" },
+			func(skip int) string { return fmt.Sprintf("%s?$skiptoken=%d", nav, skip) }},
+		{"context absolute", func(f *fake) string { return f.srv.URL + svc + "$metadata#CompanyFinanceSet('10')/CodeAArray" },
+			func(skip int) string { return fmt.Sprintf("%s?$skiptoken=%d", nav, skip) }},
+		{"no context: request URL", func(*fake) string { return "" },
+			func(skip int) string { return fmt.Sprintf("CodeAArray?$skip=%d", skip) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var f *fake
+			var paths []string
+			f = newFake(t, func(w http.ResponseWriter, r *http.Request) {
+				paths = append(paths, r.URL.EscapedPath())
+				if r.URL.EscapedPath() != svc+strings.ReplaceAll(nav, "'", "%27") && r.URL.Path != svc+nav {
+					odataErr(w, 404, "OBJECT_NOT_FOUND", "no such resource "+r.URL.Path)
+					return
+				}
+				q := r.URL.Query()
+				skip, _ := strconv.Atoi(q.Get("$skiptoken") + q.Get("$skip"))
+				var rows []any
+				for i := skip; i < min(skip+2, 6); i++ {
+					rows = append(rows, map[string]any{"Company": "10", "CodeA": fmt.Sprintf("40%02d", i), "Description": "acc"})
+				}
+				page := map[string]any{"value": rows}
+				if ctx := tc.context(f); ctx != "" {
+					page["@odata.context"] = ctx
+				}
+				if skip+2 < 6 {
+					page["@odata.nextLink"] = tc.next(skip + 2)
+				}
+				writeJSON(w, 200, page)
+			})
+			c, _, _ := f.client(nil)
+			vals, err := c.CodePartValues(t.Context(), "10", "A")
+			if err != nil {
+				t.Fatalf("%v (paths %v)", err, paths)
+			}
+			if len(vals) != 6 || vals[5].Value != "4005" || len(paths) != 3 {
+				t.Errorf("%d values over %d requests %v, want 6 over 3", len(vals), len(paths), paths)
+			}
+		})
+	}
+}
+
+// TestConnectionTestFailsOnBrokenPaging: a server whose next link leads
+// nowhere fails the admin's connection test at the read step, in words,
+// instead of the night's sync.
+func TestConnectionTestFailsOnBrokenPaging(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("$skiptoken") != "" {
+			odataErr(w, 404, "OBJECT_NOT_FOUND", "no such page")
+			return
+		}
+		page := map[string]any{"value": []any{poRow("P1", "Released")}}
+		if r.Header.Get("Prefer") == "odata.maxpagesize=1" {
+			page["@odata.nextLink"] = "nowhere?$skiptoken=1"
+		}
+		writeJSON(w, 200, page)
+	})
+	c, _, _ := f.client(nil)
+	rep := c.TestConnection(t.Context())
+	if rep.OK() {
+		t.Fatal("broken paging passed the connection test")
+	}
+	s := rep.Steps[1]
+	if s.OK || !strings.Contains(s.Detail, "page 2") || !strings.Contains(s.Detail, "404") {
+		t.Errorf("step %+v", s)
+	}
+}
+
 func TestStateFilterFallback(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Query().Get("$filter"), "Objstate") {

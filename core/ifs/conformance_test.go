@@ -29,6 +29,9 @@ import (
 type simOptions struct {
 	PageSize          int  // 0: default
 	ObjstateAlways400 bool // imitate the tenant that rejects Objstate filters
+	// Links fixes the payload URL forms (nil: the sandbox draws them from
+	// the run seed, printed on stderr).
+	Links *ifssim.LinkForms
 }
 
 // sandboxEnv is a running sandbox and its control surface.
@@ -59,7 +62,7 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, o simOptions) sandboxEnv {
 	clk := httpxtest.NewClock(time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC))
-	srv := ifssim.New(world.New(1), ifssim.Config{Now: clk.Now, PageSize: o.PageSize, ObjstateFilterAlways400: o.ObjstateAlways400})
+	srv := ifssim.New(world.New(1), ifssim.Config{Now: clk.Now, PageSize: o.PageSize, ObjstateFilterAlways400: o.ObjstateAlways400, Links: o.Links})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &inProcess{srv: srv, hs: hs, clock: clk}
@@ -158,6 +161,65 @@ func runConformance(t *testing.T, newSB newSandbox) {
 		}
 		if pages := (len(w.PurchaseOrders) + 6) / 7; cnt.Snapshot().Requests < int64(pages) {
 			t.Errorf("%d requests for %d pages", cnt.Snapshot().Requests, pages)
+		}
+	})
+
+	// Every URL form a server may use for its payloads, at a page size
+	// that pages every read: top-level sets and navigation collections
+	// (CompanyFinanceSet(…)/CodeAArray), whose context URL and request URL
+	// have different bases (JSON Format v4.01 §4.3).
+	t.Run("PagingInEveryLinkForm", func(t *testing.T) {
+		for _, forms := range ifssim.AllLinkForms() {
+			t.Run(forms.Flag(), func(t *testing.T) {
+				env := newSB(t, simOptions{PageSize: 3, Links: &forms})
+				c, _ := client(t, env, nil)
+				w := env.World()
+				pos, err := c.PurchaseOrders(ctx, ifs.POQuery{WithLines: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pos) != len(w.PurchaseOrders) {
+					t.Errorf("%d orders, world has %d", len(pos), len(w.PurchaseOrders))
+				}
+				sups, err := c.Suppliers(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(sups) != len(w.Suppliers) {
+					t.Errorf("%d suppliers, world has %d", len(sups), len(w.Suppliers))
+				}
+				for part, want := range map[string]int{"A": len(w.Accounts), "B": len(w.CostCentres)} {
+					vals, err := c.CodePartValues(ctx, w.Company.ID, part)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(vals) != want || want <= 3 {
+						t.Errorf("code part %s: %d values, want %d over several pages", part, len(vals), want)
+					}
+				}
+			})
+		}
+	})
+
+	// The connection test reads page two of every resource, in whatever
+	// link form the server uses, so paging problems surface there.
+	t.Run("ConnectionTestReadsPageTwo", func(t *testing.T) {
+		env := newSB(t, simOptions{})
+		c, _ := client(t, env, nil)
+		rep := c.TestConnection(ctx)
+		if !rep.OK() {
+			t.Fatalf("report: %+v", rep)
+		}
+		paged := 0
+		for _, s := range rep.Steps {
+			if strings.Contains(s.Detail, "page 2 read") {
+				paged++
+			}
+		}
+		// Orders, order lines, suppliers, accounts: the world has more
+		// than one of each; invoices may not exist yet.
+		if paged < 4 {
+			t.Errorf("%d steps read page 2, want at least 4: %+v", paged, rep.Steps)
 		}
 	})
 

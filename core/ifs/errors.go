@@ -237,6 +237,9 @@ func fixFor(err error) string {
 		if e.Code == "ODP_NOT_IMPLEMENTED" {
 			return "The tenant does not support this query: adjust the resource profile."
 		}
+		if strings.HasSuffix(e.Op, " page 2") || strings.Contains(e.Message, "nextLink") {
+			return "The server's next-page link could not be followed: report the detail (it names the link) to the tenant's administrator or to us; collections longer than one page cannot be read until then."
+		}
 		return "IFS rejected the request as malformed: check the field names in the resource profile."
 	case domain.KindBusinessRule:
 		return "IFS refused the data (business rule): read the message and correct the record."

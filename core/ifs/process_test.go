@@ -45,6 +45,9 @@ func startProcess(t *testing.T, bin string, o simOptions) sandboxEnv {
 	if o.ObjstateAlways400 {
 		args = append(args, "--objstate-filter-400")
 	}
+	if o.Links != nil {
+		args = append(args, "--links", o.Links.Flag())
+	}
 	return &processEnv{info: testharness.StartSandbox(t, testharness.ExecCommand(bin), args...), world: world.New(1)}
 }
 

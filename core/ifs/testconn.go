@@ -88,15 +88,24 @@ func (c *Client) TestConnection(ctx context.Context) domain.TestReport {
 	return rep
 }
 
-// probe reads at most one row of a collection.
+// probe reads the first row of a collection and then its second page, so
+// that a paging problem (a next link the client cannot follow) shows in the
+// admin's connection test and not in the night's sync. It asks for two rows
+// in pages of one (Prefer: odata.maxpagesize=1, Protocol §8.2.8.3); a server
+// that ignores the preference answers both in one page, and the step says
+// that paging was not exercised.
 func (c *Client) probe(ctx context.Context, res *Resource, u string, row func(Row)) (string, error) {
-	resp, err := c.do(ctx, request{op: "read " + strings.TrimPrefix(u, c.base.String()), projection: res.Projection,
-		method: http.MethodGet, url: withQuery(u, Query{Top: 1})})
+	op := "read " + strings.TrimPrefix(u, c.base.String())
+	first := withQuery(u, Query{Top: 2})
+	prefer := http.Header{"Prefer": {"odata.maxpagesize=1"}}
+	resp, err := c.do(ctx, request{op: op, projection: res.Projection, method: http.MethodGet, url: first, header: prefer})
 	if err != nil {
 		return "", err
 	}
 	var page struct {
-		Value []Row `json:"value"`
+		Context  string `json:"@odata.context"`
+		Value    []Row  `json:"value"`
+		NextLink string `json:"@odata.nextLink"`
 	}
 	if err := json.Unmarshal(resp.body, &page); err != nil {
 		return "", &Error{Op: "read " + res.EntitySet, Status: resp.status, Kind: domain.KindInvalid, Message: "the answer is not an OData collection"}
@@ -104,10 +113,29 @@ func (c *Client) probe(ctx context.Context, res *Resource, u string, row func(Ro
 	if len(page.Value) > 0 && row != nil {
 		row(page.Value[0])
 	}
-	if len(page.Value) == 0 {
+	switch {
+	case len(page.Value) == 0:
 		return fmt.Sprintf("reachable on /%s, no rows visible (check the service user's company and site access if rows are expected)", res.Prefix), nil
+	case page.NextLink == "" && len(page.Value) == 1:
+		return fmt.Sprintf("reachable on /%s, one row visible (paging not exercised)", res.Prefix), nil
+	case page.NextLink == "":
+		return fmt.Sprintf("reachable on /%s, rows visible (the server sent them in one page; paging not exercised)", res.Prefix), nil
 	}
-	return fmt.Sprintf("reachable on /%s, rows visible", res.Prefix), nil
+	next, err := c.resolveNext(first, page.Context, page.NextLink)
+	if err != nil {
+		return "", &Error{Op: op + " page 2", Kind: domain.KindInvalid, Message: err.Error()}
+	}
+	resp, err = c.do(ctx, request{op: op + " page 2", projection: res.Projection, method: http.MethodGet, url: next, header: prefer})
+	if err != nil {
+		return "", err
+	}
+	var page2 struct {
+		Value []Row `json:"value"`
+	}
+	if err := json.Unmarshal(resp.body, &page2); err != nil {
+		return "", &Error{Op: op + " page 2", Status: resp.status, Kind: domain.KindInvalid, Message: "the second page is not an OData collection"}
+	}
+	return fmt.Sprintf("reachable on /%s, rows visible, page 2 read through the server's next link", res.Prefix), nil
 }
 
 // probeNav checks an invoice navigation: on an existing invoice when there

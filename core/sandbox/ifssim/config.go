@@ -37,6 +37,9 @@ type Config struct {
 	FaultSeed int64
 	// Now is the clock for tokens and the rate limit (default time.Now).
 	Now func() time.Time
+	// Links are the URL forms of the payloads (nil: drawn at random per
+	// instance from RunSeed, so tests meet every form a server may send).
+	Links *LinkForms
 	// ControlPrefix is the path of the control API (default "/_sandbox").
 	ControlPrefix string
 }

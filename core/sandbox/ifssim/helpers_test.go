@@ -137,3 +137,45 @@ func (e *env) do(method, path, body string, hdr ...string) result {
 	b, _ := io.ReadAll(resp.Body)
 	return result{resp.StatusCode, resp.Header, string(b)}
 }
+
+// readAll reads every page of a collection from path, resolving each
+// @odata.nextLink the way OData JSON Format v4.01 §4.3 says (against the
+// context URL, itself resolved against the request URL), calls fn for each
+// row and returns the number of pages.
+func (e *env) readAll(path string, fn func(page, row map[string]any)) int {
+	e.t.Helper()
+	next, pages := e.hs.URL+path, 0
+	for next != "" {
+		r := e.do("GET", next, "")
+		if r.status != 200 {
+			e.t.Fatalf("page %d (%s): %d %s", pages, next, r.status, r.body)
+		}
+		m := r.json(e.t)
+		for _, v := range r.values(e.t) {
+			fn(m, v)
+		}
+		pages++
+		if pages > 50 {
+			e.t.Fatal("paging does not end")
+		}
+		link, _ := m["@odata.nextLink"].(string)
+		if link == "" {
+			break
+		}
+		base, _ := url.Parse(next)
+		if ctx, _ := m["@odata.context"].(string); ctx != "" {
+			cu, err := base.Parse(ctx)
+			if err != nil {
+				e.t.Fatalf("context %q: %v", ctx, err)
+			}
+			base = cu
+		}
+		n, err := base.Parse(link)
+		if err != nil {
+			e.t.Fatalf("nextLink %q: %v", link, err)
+		}
+		n.Fragment = ""
+		next = n.String()
+	}
+	return pages
+}

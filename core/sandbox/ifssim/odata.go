@@ -54,6 +54,9 @@ func (s *Server) serveOData(r *http.Request, rt route, client string, batch *bat
 	}
 	c := &reqCtx{s: s, st: s.st, sv: sv, r: r, rt: rt, batch: batch, client: client}
 	c.origin = "http://" + r.Host
+	if r.TLS != nil {
+		c.origin = "https://" + r.Host
+	}
 	c.ieee = strings.Contains(strings.ToLower(r.Header.Get("Accept")), "ieee754compatible=true") ||
 		strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "ieee754compatible=true")
 	if r.Header.Get("If-None-Match") != "" {
@@ -540,12 +543,18 @@ func (c *reqCtx) getCollection(t *target) *response {
 	}
 	page := rows[start:]
 	more := false
-	if len(page) > c.s.cfg.PageSize {
-		page, more = page[:c.s.cfg.PageSize], true
+	size, applied := c.s.cfg.PageSize, 0
+	if n := preferredPageSize(c.r.Header); n > 0 && n < size {
+		// Protocol §8.2.8.3: odata.maxpagesize asks for smaller pages; a
+		// server may honour it and says so in Preference-Applied.
+		size, applied = n, n
+	}
+	if len(page) > size {
+		page, more = page[:size], true
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"@odata.context":`)
-	writeJSONString(&b, c.origin+c.rt.base+"$metadata#"+t.ctx)
+	writeJSONString(&b, c.contextURL("#"+t.ctx))
 	if o.count {
 		fmt.Fprintf(&b, `,"@odata.count":%d`, total)
 	}
@@ -559,12 +568,42 @@ func (c *reqCtx) getCollection(t *target) *response {
 	b.WriteByte(']')
 	if more {
 		q := c.r.URL.Query()
-		q.Set("$skiptoken", strconv.Itoa(start+len(page)))
+		if c.s.cfg.Links.SkipPaging {
+			// The same window expressed as $skip/$top: rows already
+			// delivered move from the page into $skip.
+			done := start + len(page)
+			q.Del("$skiptoken")
+			q.Set("$skip", strconv.Itoa(o.skip+done))
+			if o.top >= 0 {
+				q.Set("$top", strconv.Itoa(o.top-done))
+			}
+		} else {
+			q.Set("$skiptoken", strconv.Itoa(start+len(page)))
+		}
 		b.WriteString(`,"@odata.nextLink":`)
-		writeJSONString(&b, c.origin+c.r.URL.EscapedPath()+"?"+encodeQuery(q))
+		writeJSONString(&b, c.nextLink(encodeQuery(q)))
 	}
 	b.WriteByte('}')
-	return c.jsonResp(200, b.Bytes())
+	resp := c.jsonResp(200, b.Bytes())
+	if applied > 0 {
+		resp.header.Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(applied))
+	}
+	return resp
+}
+
+// preferredPageSize reads odata.maxpagesize from the Prefer header (0: none).
+func preferredPageSize(h http.Header) int {
+	for _, v := range h.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "odata.maxpagesize") {
+				if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 {
+					return n
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // encodeQuery writes a query string keeping "$" and "," readable, as IFS does.
@@ -623,7 +662,7 @@ func (c *reqCtx) entityResp(status int, t *target, r *row, sel []string) *respon
 	if !strings.HasSuffix(ctx, "/$entity") {
 		ctx += "/$entity"
 	}
-	writeJSONString(&b, c.origin+c.rt.base+"$metadata#"+ctx)
+	writeJSONString(&b, c.contextURL("#"+ctx))
 	b.WriteByte(',')
 	inner := bytes.Buffer{}
 	c.writeRow(&inner, t.et, r, sel)
@@ -1114,7 +1153,7 @@ func (c *reqCtx) serviceDocument() *response {
 	for _, s := range c.sv.sets {
 		v = append(v, entry{s.name, "EntitySet", s.name})
 	}
-	b, _ := json.Marshal(map[string]any{"@odata.context": c.origin + c.rt.base + "$metadata", "value": v})
+	b, _ := json.Marshal(map[string]any{"@odata.context": c.contextURL(""), "value": v})
 	return c.jsonResp(200, b)
 }
 

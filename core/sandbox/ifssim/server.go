@@ -81,6 +81,10 @@ func New(w *world.World, cfg Config) *Server {
 	if cfg.FaultSeed == 0 {
 		cfg.FaultSeed = w.Seed
 	}
+	if cfg.Links == nil {
+		f := randomLinkForms()
+		cfg.Links = &f
+	}
 	s := &Server{world: w.Clone(), cfg: cfg, model: buildModel(cfg.Names)}
 	s.reset()
 	return s
