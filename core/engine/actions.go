@@ -22,7 +22,7 @@ type Preview struct {
 	BusinessKey string `json:"business_key"`
 	Reason      string `json:"reason"` // the current reason
 	// Outcome is "post", "skip_duplicate", "test_review", "send", "rebuild",
-	// "resplit", "still_failing" or "not_replayable".
+	// "resplit", "rerun" (a reference read), "still_failing" or "not_replayable".
 	Outcome string `json:"outcome"`
 	// NewReason is the reason it would fail with (Outcome still_failing).
 	NewReason string `json:"new_reason,omitempty"`
@@ -51,9 +51,12 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 		return pv, nil
 	}
 	if exc.DocumentID == 0 {
-		if strings.HasPrefix(exc.Subject, "file:") {
+		switch {
+		case strings.HasPrefix(exc.Subject, "file:"):
 			pv.Outcome, pv.Message = "resplit", "the stored file is read again"
-		} else {
+		case strings.HasPrefix(exc.Subject, "reference:"):
+			pv.Outcome, pv.Message = "rerun", "the reference data is read again now; the exception clears when the read succeeds"
+		default:
 			pv.Outcome, pv.Message = "not_replayable", "it clears itself when the poller succeeds"
 		}
 		return pv, nil
@@ -133,6 +136,23 @@ func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (Repla
 		return res, err
 	}
 	audit := map[string]any{"exception_id": excID, "reason": exc.Reason, "mapping_version": cfg.Maps.Version, "preview": pv.Outcome}
+	if pv.Outcome == "rerun" {
+		if _, err := e.st.AppendEvent(ctx, store.Event{Subject: exc.Subject, Actor: actor, Action: "exception.replayed", Detail: audit}); err != nil {
+			return res, fmt.Errorf("audit the replay of exception %d: %w", excID, err)
+		}
+		if _, err := e.RunFlow(ctx, FlowReference); err != nil {
+			res.Err = err.Error()
+		}
+		after, err := e.st.Exception(ctx, excID)
+		if err != nil {
+			return res, err
+		}
+		res.Status = string(after.State)
+		if after.State == store.ExceptionOpen {
+			res.Outcome, res.Message = "still_failing", after.Message
+		}
+		return res, nil
+	}
 	if exc.DocumentID == 0 {
 		// A file that could not be split: read it again.
 		id, _ := strconv.ParseInt(strings.TrimPrefix(exc.Subject, "file:"), 10, 64)

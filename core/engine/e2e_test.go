@@ -36,6 +36,27 @@ type sandboxes struct {
 	bus  *events.Bus
 	// ifsWrites are the bodies of every non-GET request IFS received.
 	ifsWrites *bodyLog
+	// breakIFS, when it returns true for a request, answers it with an
+	// OData 404 before it reaches the sandbox (a page a server lost).
+	breakIFS *requestFilter
+}
+
+// requestFilter is a replaceable predicate over requests.
+type requestFilter struct {
+	mu sync.Mutex
+	fn func(*http.Request) bool
+}
+
+func (f *requestFilter) set(fn func(*http.Request) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fn = fn
+}
+
+func (f *requestFilter) match(r *http.Request) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fn != nil && f.fn(r)
 }
 
 // bodyLog records request bodies.
@@ -66,9 +87,16 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 	isim := ifssim.New(w, icfg)
 	csim := cleosim.New(w, ccfg)
 	writes := &bodyLog{}
+	breakIFS := &requestFilter{}
 	// Every write that reaches the IFS sandbox is kept, so a test can
 	// assert what IFS was sent, byte for byte.
 	isrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if breakIFS.match(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error":{"code":"OBJECT_NOT_FOUND","message":"The resource does not exist"}}`)
+			return
+		}
 		if r.Method != http.MethodGet && r.Body != nil {
 			b, _ := io.ReadAll(r.Body)
 			writes.add(r.Method+" "+r.URL.Path, b)
@@ -101,7 +129,7 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus, ifsWrites: writes}
+	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus, ifsWrites: writes, breakIFS: breakIFS}
 }
 
 func (s *sandboxes) sync(flows ...string) []RunResult {

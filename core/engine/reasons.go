@@ -43,6 +43,7 @@ const (
 	ReasonUnitMismatch      Reason = "UNIT_MISMATCH"             // invoice unit differs from the PO unit and nothing converts it
 	ReasonInternal          Reason = "INTERNAL_ERROR"            // a run stopped on a bug (panic); the log has the stack
 	ReasonPriceMissing      Reason = "PRICE_OR_QUANTITY_MISSING" // an IT1 without unit price or quantity: never a free line
+	ReasonReferenceRead     Reason = "REFERENCE_READ_FAILED"     // one reference resource could not be read; its last good copy stays in use
 )
 
 // PartnerContext is the context of PARTNER_NOT_MAPPED: the sender and the
@@ -88,6 +89,7 @@ const (
 	fixAckRejected  = "correct the PO in IFS (a change sends a replacement) or call the supplier"
 	fixAckOverdue   = "call the supplier to confirm they received the PO, or check the Cleo connection"
 	fixAckUnmatched = "no action usually needed; check it does not belong to a PO sent by another system"
+	fixReference    = "run Connections → Test on the connection named in the message (it reads two pages of each resource); it clears itself on the next successful refresh"
 	fixHeartbeat    = "check the connection in Connections and the log; it clears itself on the next success"
 	// A line billed twice is a duplicate payment in waiting: no tolerance
 	// or override may post it.

@@ -944,6 +944,9 @@ func (c *reqCtx) post(t *target) *response {
 		}
 		vals[k] = v
 	}
+	if err := c.invoiceLocked(t.et, vals); err != nil {
+		return errResp(err)
+	}
 	if g := t.et.genKey; g != "" {
 		vals[g] = c.nextKey(t)
 	}
@@ -1055,6 +1058,9 @@ func (c *reqCtx) patch(t *target) *response {
 	if _, resp := c.ifMatch(r); resp != nil {
 		return resp
 	}
+	if err := c.invoiceLocked(t.et, r.v); err != nil {
+		return errResp(err)
+	}
 	c.st.willChangeRow(r)
 	backup := r.clone()
 	for k, v := range vals {
@@ -1098,6 +1104,11 @@ func (c *reqCtx) delete(t *target) *response {
 	if !present {
 		return errResp(&odataError{status: 428, code: "PRECONDITION_REQUIRED",
 			message: "DELETE needs If-Match with the record's ETag (or * to skip the check)"})
+	}
+	if t.et.table == tabItem || t.et.table == tabPosting {
+		if err := c.invoiceLocked(t.et, r.v); err != nil {
+			return errResp(err)
+		}
 	}
 	if t.et.table == tabInvoice {
 		if st := r.str("Objstate"); st != "Preliminary" {
@@ -1219,4 +1230,22 @@ func (c *reqCtx) metadata() *response {
 	h.Set("Content-Type", "application/xml")
 	h.Set("OData-Version", "4.0")
 	return &response{status: 200, header: h, body: b.Bytes()}
+}
+
+// invoiceLocked refuses a change to an invoice header, line or posting row
+// once the invoice has left Preliminary: approved or posted invoices are
+// changed in IFS by credit notes, not edits.
+func (c *reqCtx) invoiceLocked(et *entityType, v map[string]any) *odataError {
+	if et.table != tabInvoice && et.table != tabItem && et.table != tabPosting {
+		return nil
+	}
+	inv := findRow(c.st, tabInvoice, map[string]any{"Company": v["Company"], "InvoiceId": v["InvoiceId"]})
+	if inv == nil {
+		return nil
+	}
+	if st := inv.str("Objstate"); st != "" && st != "Preliminary" {
+		return dbError(20110, "ManSuppInvoice", "NOTPRELIMINARY",
+			"Invoice %d is %s: it can no longer be changed (only Preliminary invoices can).", inv.int("InvoiceId"), st)
+	}
+	return nil
 }
