@@ -112,9 +112,10 @@ func TestAuditWriteFailuresFailTheirOperation(t *testing.T) {
 	}
 	ctx := context.Background()
 	// The refresh writes suppliers, accounts, cost centres and partners,
-	// then its audit event: the fifth commit.
+	// each followed by clearing its read-failure exception (two commits a
+	// resource), then its audit event: the ninth commit.
 	commits.Store(0)
-	failAt.Store(5)
+	failAt.Store(9)
 	if err := e.runReference(ctx, &run{}); err == nil || !strings.Contains(err.Error(), "audit reference refresh") {
 		t.Fatalf("reference refresh with a failed audit write: %v", err)
 	}
