@@ -120,3 +120,18 @@ type unsupportedErr struct{ error }
 
 func (unsupportedErr) ErrorKind() domain.ErrorKind { return domain.KindInvalid }
 func (e unsupportedErr) Unwrap() error             { return e.error }
+
+// SupplierInvoice reads an invoice with its lines and posting proposal.
+func (a *IFSClient) SupplierInvoice(ctx context.Context, company string, invoiceID int64) (domain.SupplierInvoice, error) {
+	out, err := a.C.SupplierInvoice(ctx, company, invoiceID)
+	if err != nil {
+		return domain.SupplierInvoice{}, err
+	}
+	return *out, nil
+}
+
+// CorrectSupplierInvoice changes an editable invoice from seen to want
+// (read ETag, PATCH If-Match, row by row).
+func (a *IFSClient) CorrectSupplierInvoice(ctx context.Context, seen, want domain.SupplierInvoice) (ifs.CorrectionResult, error) {
+	return a.C.CorrectSupplierInvoice(ctx, seen, want)
+}

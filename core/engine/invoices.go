@@ -562,6 +562,10 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedFor
 	// skipped as a re-send, not reported as a billing problem.
 	gross := invoiceGross(inv)
 	fp := store.Fingerprint(supplierID, inv.Number, gross)
+	// correction is the IFS invoice this one corrects (still editable),
+	// earlier the document that posted it.
+	var correction *domain.SupplierInvoice
+	var earlier store.Document
 	if d.Status != store.StatusPosting {
 		same, err := e.st.FindByFingerprint(ctx, fp)
 		if err != nil {
@@ -581,10 +585,23 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedFor
 		}
 		for _, o := range prior {
 			if o.ID != d.ID && o.Fingerprint != fp && (o.Status == store.StatusPosted || o.Status == store.StatusPosting) {
-				pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fixDuplicate,
-					Message: fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
-						inv.Number, supplierID, o.ID, o.Amount, gross),
-					Context: &DuplicateContext{OtherDocument: o.ID}}
+				c, state, err := e.correctionTarget(ctx, o)
+				if err != nil {
+					return pl, err
+				}
+				if c != nil {
+					correction, earlier = c, o
+					break
+				}
+				msg := fmt.Sprintf("Invoice number %s from supplier %s was already posted (document %d) with amount %s; this one has %s",
+					inv.Number, supplierID, o.ID, o.Amount, gross)
+				fix := fixDuplicate
+				if state != "" {
+					msg += fmt.Sprintf(". The IFS invoice %d is %s and can no longer be changed; nothing was written", o.IFSInvoiceID, state)
+					fix = fixCorrectionTooLate
+				}
+				pl.problem = &problem{Reason: ReasonDuplicateNumber, Fix: fix, Message: msg,
+					Context: &DuplicateContext{OtherDocument: o.ID, IFSInvoiceID: o.IFSInvoiceID}}
 				return pl, nil
 			}
 		}
@@ -594,6 +611,13 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedFor
 		var err error
 		if billed, err = e.st.BilledToDate(ctx, po.OrderNo, d.ID); err != nil {
 			return pl, err
+		}
+		if correction != nil {
+			// The correction replaces the earlier invoice: its lines do
+			// not count against this one.
+			if err := e.withoutDocument(ctx, billed, earlier.ID); err != nil {
+				return pl, err
+			}
 		}
 	}
 	var waive Reason
@@ -618,6 +642,9 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedFor
 	pl.payload = payload
 	pl.patch = store.DocumentPatch{SupplierID: &supplierID, Fingerprint: &fp, Amount: &payload.GrossAmount,
 		Currency: &payload.Currency, IFSCompany: &e.p.Company, Parsed: mustJSON(pf), TestMode: &pl.testMode}
+	if correction != nil {
+		pl.problem = e.correctionProblem(ctx, earlier, *correction, payload)
+	}
 	return pl, nil
 }
 

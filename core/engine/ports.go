@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/ifs"
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
 
@@ -29,6 +30,15 @@ type IFS interface {
 	// all-or-nothing and returns the invoice with its IFS ids.
 	CreateSupplierInvoice(ctx context.Context, inv domain.SupplierInvoice) (domain.SupplierInvoice, error)
 	TestConnection(ctx context.Context) domain.TestReport
+}
+
+// IFSCorrector is what a supplier's corrected invoice needs beyond IFS:
+// the invoice as IFS holds it now, and a conditional update of it. The
+// real client has both; without them a corrected re-send stays a
+// DUPLICATE_INVOICE_NUMBER exception.
+type IFSCorrector interface {
+	SupplierInvoice(ctx context.Context, company string, invoiceID int64) (domain.SupplierInvoice, error)
+	CorrectSupplierInvoice(ctx context.Context, seen, want domain.SupplierInvoice) (ifs.CorrectionResult, error)
 }
 
 // Cleo is what the engine needs from the EDI network (any transport).
