@@ -152,6 +152,10 @@ func TestHeadlessJourney(t *testing.T) {
 	if code, out, _ := cli(t, "replay", "--data-dir", dd, "--secrets-dir", secDir, "--preview", id); code != 0 || !strings.Contains(out, "still_failing") {
 		t.Fatalf("replay preview %d: %s", code, out)
 	}
+	// --update-ifs is for corrections only: anything else is refused, in words.
+	if code, _, errs := cli(t, "replay", "--data-dir", dd, "--secrets-dir", secDir, "--update-ifs", id); code == 0 || !strings.Contains(errs, "only an open CORRECTION_PENDING exception can") {
+		t.Fatalf("update-ifs on a PARTNER_NOT_MAPPED exception: %d %s", code, errs)
+	}
 	if code, out, _ := cli(t, "replay", "--data-dir", dd, "--secrets-dir", secDir, "--reason", "PRICE_VARIANCE", "--preview"); code != 0 || !strings.Contains(out, "would still_failing") {
 		t.Fatalf("replay by reason preview %d: %s", code, out)
 	}

@@ -16,13 +16,15 @@ func init() {
 }
 
 func runReplay(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("replay", "replay [--preview] [--json] (EXCEPTION_ID | --reason CODE) | replay --ignore ID --comment TEXT")
+	fs := env.Flags("replay", "replay [--preview] [--json] (EXCEPTION_ID | --reason CODE) | replay --update-ifs [--reapply] EXCEPTION_ID | replay --ignore ID --comment TEXT")
 	reason := fs.String("reason", "", "replay every open exception with this reason")
 	preview := fs.Bool("preview", false, "show what would happen, change nothing")
 	asJSON := fs.Bool("json", false, "one JSON object per exception")
 	ignore := fs.Int64("ignore", 0, "ignore this exception instead (needs --comment)")
 	comment := fs.String("comment", "", "why the exception is ignored")
 	secDir := fs.String("secrets-dir", "", "read secrets from files in this folder")
+	updateIFS := fs.Bool("update-ifs", false, "apply a CORRECTION_PENDING exception's corrected invoice to the IFS invoice (read ETag, PATCH If-Match)")
+	reapply := fs.Bool("reapply", false, "with --update-ifs after a conflict: write the supplier's values over the fields changed in IFS meanwhile")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
@@ -63,6 +65,32 @@ func runReplay(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer a.close()
+	if *updateIFS {
+		if id == 0 || *preview || *reason != "" {
+			fmt.Fprintln(env.Stderr, "replay: --update-ifs takes one exception id")
+			return ExitUsage
+		}
+		r, err := a.eng.UpdateIFSInvoice(ctx, id, *reapply)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "replay: %v\n", err)
+			return ExitFailure
+		}
+		if *asJSON {
+			json.NewEncoder(env.Stdout).Encode(r)
+		} else {
+			fmt.Fprintf(env.Stdout, "exception %d (document %d): %s: %s (%d conditional writes)\n", r.ExceptionID, r.DocumentID, r.Outcome, r.Message, len(r.Attempts))
+			for _, c := range r.Conflicts {
+				fmt.Fprintf(env.Stdout, "  conflict %s %s: IFS now %s, correction %s, you had seen %s\n", c.Row, c.Field, c.Now, c.Want, c.Seen)
+			}
+			if r.Outcome == "conflict" {
+				fmt.Fprintln(env.Stdout, "  nothing was written; check with whoever changed IFS, then run again with --reapply, or ignore the exception")
+			}
+		}
+		if r.Outcome != "updated" {
+			return ExitFailure
+		}
+		return ExitOK
+	}
 	var results []engine.ReplayResult
 	switch {
 	case *reason != "":
