@@ -120,6 +120,20 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 			d.GLFix = &exceptions.GLFix{SupplierID: x.SupplierID, ChargeCode: cc.Charge}
 		}
 	}
+	if x.Reason == string(engine.ReasonCorrectionPending) {
+		var cc engine.CorrectionContext
+		if json.Unmarshal(x.Context, &cc) == nil {
+			c := &exceptions.Correction{IFSInvoiceID: cc.IFSInvoiceID}
+			for _, f := range cc.Fields {
+				c.Fields = append(c.Fields, exceptions.CorrectionField{Field: f.Field, Earlier: f.Earlier, Corrected: f.Corrected,
+					IFSNow: f.IFSNow, Differs: f.Differs, Edited: f.Edited})
+			}
+			for _, k := range cc.Conflicts {
+				c.Conflicts = append(c.Conflicts, fmt.Sprintf("%s %s: IFS now %s, the correction %s, you had seen %s", k.Row, k.Field, k.Now, k.Want, k.Seen))
+			}
+			d.Correction = c
+		}
+	}
 	if x.Reason == string(engine.ReasonPartnerNotMapped) {
 		d.PartnerKey = x.Partner
 		var pc engine.PartnerContext
@@ -401,6 +415,24 @@ func (s *exceptionSource) Replay(ctx context.Context, id int64) (string, error) 
 		return "", err
 	}
 	return outcome(r), nil
+}
+
+func (s *exceptionSource) UpdateIFS(ctx context.Context, id int64, reapply bool) (string, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return "", err
+	}
+	r, err := e.UpdateIFSInvoice(ctx, id, reapply)
+	if err != nil {
+		return "", err
+	}
+	switch r.Outcome {
+	case "updated":
+		return r.Message, nil
+	case "conflict":
+		return "", fmt.Errorf("not applied, nothing was written: %s", r.Message)
+	}
+	return "", fmt.Errorf("not applied: %s", r.Message)
 }
 
 func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (exceptions.Preview, error) {

@@ -85,6 +85,9 @@ type Screen struct {
 	mapBox      *fyne.Container
 	glBox       *fyne.Container
 	glLbl       *widget.Label
+	corrBox     *fyne.Container
+	corrLbl     *widget.Label
+	reapplyBtn  *widget.Button
 	glAccount   *uikit.ShortcutEntry
 	glCost      *uikit.ShortcutEntry
 	mapSel      *widget.Select
@@ -246,6 +249,17 @@ func (s *Screen) buildDetail() {
 	s.glBox = container.NewVBox(s.glLbl, container.NewBorder(nil, nil, nil, glBtn, container.NewGridWithColumns(2, s.glAccount, s.glCost)))
 	s.glBox.Hide()
 
+	s.corrLbl = widget.NewLabel("")
+	s.corrLbl.Wrapping = fyne.TextWrapWord
+	updBtn := widget.NewButtonWithIcon("Update the IFS invoice", theme.UploadIcon(), func() { s.UpdateIFS(false) })
+	updBtn.Importance = widget.HighImportance
+	s.reapplyBtn = widget.NewButtonWithIcon("Apply over the changes in IFS", theme.WarningIcon(), func() { s.UpdateIFS(true) })
+	s.reapplyBtn.Importance = widget.DangerImportance
+	s.corrBox = container.NewVBox(
+		widget.NewLabelWithStyle("A corrected invoice: compare the versions (tab below)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		s.corrLbl, container.NewHBox(updBtn, s.reapplyBtn))
+	s.corrBox.Hide()
+
 	s.buildDecisions()
 
 	s.ignoreEntry = uikit.NewShortcutEntry(s.Shortcuts)
@@ -276,7 +290,7 @@ func (s *Screen) buildDetail() {
 
 	s.head = container.NewVBox(
 		s.titleLbl, s.messageLbl, s.fixLbl,
-		s.mapBox, s.glBox,
+		s.mapBox, s.glBox, s.corrBox,
 		container.NewHBox(s.replayBtn, s.replayAll),
 		s.decideBox,
 		container.NewBorder(nil, nil, nil, s.ignoreBtn, s.ignoreEntry),
@@ -511,6 +525,25 @@ func (s *Screen) showDetail(d *Detail) {
 	} else {
 		s.glBox.Hide()
 	}
+	if c := d.Correction; c != nil {
+		n := 0
+		for _, f := range c.Fields {
+			if f.Differs {
+				n++
+			}
+		}
+		text := fmt.Sprintf("%d field(s) of IFS invoice %d would change; each row is read with its ETag and written with If-Match.", n, c.IFSInvoiceID)
+		if len(c.Conflicts) > 0 {
+			text += "\nChanged in IFS meanwhile:\n• " + strings.Join(c.Conflicts, "\n• ")
+			s.reapplyBtn.Show()
+		} else {
+			s.reapplyBtn.Hide()
+		}
+		s.corrLbl.SetText(text)
+		s.corrBox.Show()
+	} else {
+		s.corrBox.Hide()
+	}
 	s.ignoreEntry.SetText("")
 	s.showDecisions(d)
 
@@ -525,6 +558,8 @@ func (s *Screen) showDetail(d *Detail) {
 	s.linesBox.Objects = nil
 	s.poSeq++
 	switch {
+	case d.Correction != nil:
+		s.linesBox.Add(correctionGrid(d.Correction))
 	case d.ComparePO != "":
 		s.poMsg = widget.NewLabel("Reading purchase order " + d.ComparePO + " from IFS…")
 		s.poMsg.Wrapping = fyne.TextWrapWord
@@ -536,7 +571,7 @@ func (s *Screen) showDetail(d *Detail) {
 		s.linesBox.Add(contextGrid(d.Lines))
 	}
 	s.linesBox.Refresh()
-	if d.ComparePO != "" || len(d.Lines) > 0 {
+	if d.ComparePO != "" || len(d.Lines) > 0 || d.Correction != nil {
 		s.tabs.SelectIndex(1)
 	} else {
 		s.tabs.SelectIndex(0)
@@ -588,6 +623,42 @@ func (s *Screen) Replay() {
 		out, err := s.src.Replay(s.ctx, d.ID)
 		fyne.Do(func() { s.done("replay "+d.BusinessKey, d.BusinessKey+": "+out, err) })
 	})
+}
+
+// UpdateIFS applies the selected corrected invoice to the IFS invoice;
+// reapply writes the supplier's values over fields changed in IFS meanwhile.
+func (s *Screen) UpdateIFS(reapply bool) {
+	d := s.cur
+	if d == nil || d.Correction == nil {
+		return
+	}
+	s.p.Runner.Go(func() {
+		out, err := s.src.UpdateIFS(s.ctx, d.ID, reapply)
+		fyne.Do(func() { s.done("update the IFS invoice for "+d.BusinessKey, d.BusinessKey+": "+out, err) })
+	})
+}
+
+// correctionGrid shows the three versions of a corrected invoice; rows the
+// update writes are bold, rows someone edited in IFS are marked.
+func correctionGrid(c *Correction) fyne.CanvasObject {
+	g := container.NewGridWithColumns(4, bold("Field"), bold("Earlier (posted)"), bold("Corrected (supplier)"), bold("IFS now"))
+	for _, f := range c.Fields {
+		now := f.IFSNow
+		if f.Edited {
+			now += " (edited in IFS)"
+		}
+		cells := []string{f.Field, f.Earlier, f.Corrected, now}
+		for _, t := range cells {
+			l := widget.NewLabel(t)
+			l.Truncation = fyne.TextTruncateEllipsis
+			if f.Differs {
+				l.TextStyle = fyne.TextStyle{Bold: true}
+				l.Importance = widget.WarningImportance
+			}
+			g.Add(l)
+		}
+	}
+	return g
 }
 
 // PreviewReplayAll shows what replaying every exception with the selected reason would do.

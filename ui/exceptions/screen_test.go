@@ -217,6 +217,41 @@ func TestAddGLRuleAndReplay(t *testing.T) {
 	}
 }
 
+// A corrected invoice shows its versions and updates IFS from the pane; a
+// conflict is shown as an error, in words, and the exception stays.
+func TestUpdateIFSFromCorrection(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(20)
+	s, run := newScreen(t, src)
+	if !s.SetReason("duplicate") {
+		t.Fatal("reason duplicate not offered")
+	}
+	run.Drain()
+	s.Select(0)
+	run.Drain()
+	d := s.Current()
+	if d == nil || d.Correction == nil || len(d.Correction.Fields) != 4 {
+		t.Fatalf("no correction shown: %+v", d)
+	}
+	src.Failures["UpdateIFS"] = errors.New("not applied, nothing was written: line 1 NetCurrAmount: IFS now says 120.00")
+	s.UpdateIFS(false)
+	run.Drain()
+	if _, e := s.Status(); !strings.Contains(e, "IFS now says 120.00") {
+		t.Fatalf("conflict not shown: %q", e)
+	}
+	delete(src.Failures, "UpdateIFS")
+	s.Select(0)
+	run.Drain()
+	s.UpdateIFS(true)
+	run.Drain()
+	if res, e := s.Status(); e != "" || !strings.Contains(res, "IFS invoice updated") {
+		t.Fatalf("result %q error %q", res, e)
+	}
+	if got := strings.Join(src.Log, ";"); !strings.Contains(got, "update-ifs") || !strings.Contains(got, "reapply=true") {
+		t.Errorf("log %q", got)
+	}
+}
+
 type kindErr domain.ErrorKind
 
 func (k kindErr) Error() string               { return "dial tcp 127.0.0.1:1: connection refused" }

@@ -117,6 +117,28 @@ type Detail struct {
 	// Tolerance is the tolerance in force and the variance, for PO
 	// mismatches ("supplier S100: price 2 %, quantity 0 %; this is 20 % above").
 	Tolerance string
+	// Correction is set for a supplier's corrected re-send of an invoice
+	// still editable in IFS: the versions side by side, and the button
+	// that updates the IFS invoice.
+	Correction *Correction
+}
+
+// Correction is a corrected invoice against the earlier one and IFS.
+type Correction struct {
+	IFSInvoiceID int64
+	Fields       []CorrectionField
+	// Conflicts are fields someone changed in IFS after the clerk looked
+	// and that the correction changes too ("line 1 NetCurrAmount: IFS now
+	// 120.00, correction 118.00, you had seen 125.00"); the clerk may
+	// re-apply the correction over them.
+	Conflicts []string
+}
+
+// CorrectionField is one field in three versions.
+type CorrectionField struct {
+	Field, Earlier, Corrected, IFSNow string
+	Differs bool // the update writes it (Corrected ≠ IFSNow)
+	Edited  bool // someone changed it in IFS since it was posted
 }
 
 // The decisions a clerk can take on a mismatch.
@@ -175,6 +197,10 @@ type Source interface {
 	// Decide takes a decision on one exception (audited, refused to a role
 	// that may not take it) and returns its outcome in plain words.
 	Decide(ctx context.Context, id int64, d Decision) (string, error)
+	// UpdateIFS applies a corrected invoice to the IFS invoice (read ETag,
+	// PATCH If-Match); reapply writes over fields changed in IFS meanwhile.
+	// A conflict or a refusal is an error saying what to do.
+	UpdateIFS(ctx context.Context, id int64, reapply bool) (string, error)
 	// PurchaseOrder reads an IFS purchase order with its lines; errors are
 	// classified (domain.KindOf) so the pane can say what to do.
 	PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error)

@@ -218,6 +218,15 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 		}
 	case "gl_unmapped":
 		d.GLFix = &exceptions.GLFix{SupplierID: r.Supplier, ChargeCode: "FRT"}
+	case "duplicate":
+		// A corrected re-send: line 1 from 125.00 to 118.00; someone
+		// changed the due date in IFS after the first posting.
+		d.Correction = &exceptions.Correction{IFSInvoiceID: 220000 + r.ID, Fields: []exceptions.CorrectionField{
+			{Field: "due date", Earlier: "2026-12-27", Corrected: "2026-12-27", IFSNow: "2026-12-31", Edited: true, Differs: true},
+			{Field: "net amount", Earlier: "125.00", Corrected: "118.00", IFSNow: "125.00", Differs: true},
+			{Field: "line 1 net amount", Earlier: "125.00", Corrected: "118.00", IFSNow: "125.00", Differs: true},
+			{Field: "tax amount", Earlier: "0.00", Corrected: "0.00", IFSNow: "0.00"},
+		}}
 	case "price_mismatch":
 		d.Lines = []exceptions.LineDiff{{Line: "PO1001 line 1", Cells: []exceptions.Compare{
 			{Label: "Quantity", Invoice: "10 EA", PO: "10 EA"},
@@ -357,6 +366,25 @@ func (f *Exceptions) Decide(_ context.Context, id int64, d exceptions.Decision) 
 		return "Dispute recorded. Draft to the supplier:\n\nInvoice " + r.BusinessKey + " cannot be paid as sent.\n" + d.Comment, nil
 	}
 	return "", fmt.Errorf("unknown decision %q", d.Kind)
+}
+
+// UpdateIFS implements exceptions.Source: it records the call and resolves
+// the exception; Failures["UpdateIFS"] simulates a conflict.
+func (f *Exceptions) UpdateIFS(_ context.Context, id int64, reapply bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Log = append(f.Log, fmt.Sprintf("update-ifs %d reapply=%v", id, reapply))
+	if err := f.fail("UpdateIFS"); err != nil {
+		return "", err
+	}
+	for i, r := range f.rows {
+		if r.ID == id {
+			f.rows = append(f.rows[:i], f.rows[i+1:]...)
+			f.viewOK = false
+			return r.BusinessKey + ": IFS invoice updated", nil
+		}
+	}
+	return "", fmt.Errorf("update IFS from %d: not found", id)
 }
 
 // AddGLRule implements exceptions.Source.
