@@ -137,8 +137,8 @@ type Correction struct {
 // CorrectionField is one field in three versions.
 type CorrectionField struct {
 	Field, Earlier, Corrected, IFSNow string
-	Differs bool // the update writes it (Corrected ≠ IFSNow)
-	Edited  bool // someone changed it in IFS since it was posted
+	Differs                           bool // the update writes it (Corrected ≠ IFSNow)
+	Edited                            bool // someone changed it in IFS since it was posted
 }
 
 // The decisions a clerk can take on a mismatch.
