@@ -128,6 +128,36 @@ func TestHeadlessJourney(t *testing.T) {
 	if posted == 0 || posted != len(isim.Invoices()) {
 		t.Fatalf("posted %d, IFS has %d", posted, len(isim.Invoices()))
 	}
+	// Re-coding a posted invoice's GL: an unknown account is refused in
+	// words; a valid one reaches the IFS posting proposal.
+	var postedID string
+	for _, d := range docs {
+		if d["status"] == "posted" {
+			postedID = strconv.Itoa(int(d["id"].(float64)))
+			break
+		}
+	}
+	if code, _, errs := cli(t, "documents", "recode", "--data-dir", dd, "--secrets-dir", secDir, "--line", "1", "--account", "zzz", postedID); code == 0 ||
+		!strings.Contains(errs, `account "zzz" is not an IFS account`) {
+		t.Fatalf("recode to zzz: %d %s", code, errs)
+	}
+	acct := ""
+	for _, a := range isim.World().Accounts {
+		if a.Valid(isim.World().Today) {
+			acct = a.Value // the last valid one: unlikely to be a PO line's
+		}
+	}
+	if code, out, errs := cli(t, "documents", "recode", "--data-dir", dd, "--secrets-dir", secDir, "--line", "1", "--account", acct, postedID); code != 0 ||
+		!strings.Contains(out, "re-coded") {
+		t.Fatalf("recode to %s: %d %s %s", acct, code, out, errs)
+	}
+	recoded := false
+	for _, inv := range isim.Invoices() {
+		recoded = recoded || len(inv.Postings) > 0 && inv.Postings[0].Code.Account == acct
+	}
+	if !recoded {
+		t.Errorf("no IFS posting proposal carries account %s after the re-coding", acct)
+	}
 	_, out, _ = cli(t, "documents", "--json", "--data-dir", dd, "--type", "850", "--status", "sent")
 	if len(jsonLines(t, out)) == 0 {
 		t.Fatal("no 850 sent")

@@ -286,3 +286,77 @@ func grossOf(inv domain.SupplierInvoice) money.Decimal {
 	}
 	return inv.NetAmount.Add(inv.TaxAmount)
 }
+
+// RecodeResult is what a GL re-coding did.
+type RecodeResult struct {
+	DocumentID   int64              `json:"document_id"`
+	IFSInvoiceID int64              `json:"ifs_invoice_id"`
+	Line         int                `json:"line"`
+	From         domain.CodeString  `json:"from"`
+	To           domain.CodeString  `json:"to"`
+	RuleSaved    bool               `json:"rule_saved"`
+	Attempts     []ifs.PatchAttempt `json:"attempts"`
+}
+
+// RecodeGL changes the code string of posting-proposal row line (1-based)
+// of a posted invoice while IFS still allows it: the new coding is checked
+// against IFS's accounts and cost centres first, then written through the
+// same read-ETag → PATCH If-Match → 412-re-read path as a correction, and
+// audited with who did it and the mapping version. With ruleCharge set
+// (a SAC charge code, or NONPO for lines without a PO) the coding also
+// becomes the supplier's rule for that charge, so the next invoice is coded
+// so; "" saves no rule.
+func (e *Engine) RecodeGL(ctx context.Context, docID int64, line int, code domain.CodeString, ruleCharge string) (RecodeResult, error) {
+	res := RecodeResult{DocumentID: docID, Line: line, To: code}
+	corr, ok := e.p.IFS.(IFSCorrector)
+	if !ok {
+		return res, fmt.Errorf("re-code document %d: this IFS connection cannot update invoices: %w", docID, ErrNotReplayable)
+	}
+	d, err := e.st.Document(ctx, docID)
+	if err != nil {
+		return res, err
+	}
+	if d.Type != store.Type810 || d.Direction != store.Inbound || d.Status != store.StatusPosted || d.IFSInvoiceID == 0 {
+		return res, &CodingError{What: fmt.Sprintf("document %d", docID), Why: fmt.Sprintf("is not an invoice posted to IFS (%s %s, %s)", d.Direction, d.Type, d.Status)}
+	}
+	res.IFSInvoiceID = d.IFSInvoiceID
+	ref, err := e.loadRefIndex(ctx)
+	if err != nil {
+		return res, fmt.Errorf("re-code document %d: %w", docID, err)
+	}
+	if err := ref.code(code); err != nil {
+		return res, fmt.Errorf("re-code document %d: %w", docID, err)
+	}
+	seen, err := corr.SupplierInvoice(ctx, e.p.Company, d.IFSInvoiceID)
+	if err != nil {
+		return res, fmt.Errorf("re-code document %d: %w", docID, err)
+	}
+	if line < 1 || line > len(seen.Postings) {
+		return res, &CodingError{What: fmt.Sprintf("posting line %d", line), Why: fmt.Sprintf("does not exist: IFS invoice %d has %d posting line(s)", d.IFSInvoiceID, len(seen.Postings))}
+	}
+	res.From = seen.Postings[line-1].Code
+	want := seen
+	want.Postings = append([]domain.PostingLine(nil), seen.Postings...)
+	want.Postings[line-1].Code = code
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
+		return res, err
+	}
+	out, cerr := corr.CorrectSupplierInvoice(ctx, seen, want)
+	res.Attempts = out.Attempts
+	detail := map[string]any{"ifs_invoice_id": d.IFSInvoiceID, "line": line, "from": res.From, "to": code,
+		"mapping_version": cfg.Maps.Version, "attempts": out.Attempts, "error": errText(cerr)}
+	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: docID, Actor: e.actor, Action: "invoice.recoded", Detail: detail}); err != nil {
+		return res, fmt.Errorf("audit the re-coding of document %d: %w", docID, err)
+	}
+	if cerr != nil {
+		return res, fmt.Errorf("re-code posting line %d of IFS invoice %d: %w", line, d.IFSInvoiceID, cerr)
+	}
+	if ruleCharge != "" {
+		if err := e.SetGLRule(ctx, d.SupplierID, ruleCharge, code); err != nil {
+			return res, fmt.Errorf("re-coded in IFS, but the rule was not saved: %w", err)
+		}
+		res.RuleSaved = true
+	}
+	return res, nil
+}

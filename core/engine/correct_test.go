@@ -268,3 +268,71 @@ func TestE2ECorrectionOfApprovedInvoiceRefused(t *testing.T) {
 		t.Errorf("IFS changed: gross %s, %d PATCHes", grossOf(inv), c.patches.Load())
 	}
 }
+
+// GL re-coding of a posted invoice's posting proposal: checked against
+// IFS's accounts first, written with If-Match (through another user's save
+// of the row's text: a 412, re-read, re-applied), audited, and optionally
+// saved as the supplier's rule.
+func TestE2ERecodeGL(t *testing.T) {
+	c := newCorrectionCase(t)
+	s := c.s
+	before := c.ifsInvoice(t)
+	if len(before.Postings) == 0 {
+		t.Fatal("no posting proposal")
+	}
+	from := before.Postings[0].Code
+	var to string
+	for _, a := range s.w.Accounts {
+		if a.Value != from.Account && a.Valid(s.w.Today) {
+			to = a.Value
+			break
+		}
+	}
+	// An account IFS does not know is refused before anything is written.
+	if _, err := s.eng.RecodeGL(s.ctx, c.earlier.ID, 1, domain.CodeString{Account: "zzz"}, ""); err == nil ||
+		!strings.Contains(err.Error(), `account "zzz" is not an IFS account`) || c.patches.Load() != 0 {
+		t.Fatalf("unknown account: %v (%d PATCHes)", err, c.patches.Load())
+	}
+	if _, err := s.eng.RecodeGL(s.ctx, c.earlier.ID, 9, domain.CodeString{Account: to}, ""); err == nil || !strings.Contains(err.Error(), "posting line 9 does not exist") {
+		t.Fatalf("line 9: %v", err)
+	}
+	// The state check and the row's read are each followed by another
+	// user's save: the row's PATCH meets a 412 and is re-applied.
+	s.isim.SetFaults(ifssim.Faults{ConcurrentEdits: 3})
+	res, err := s.eng.RecodeGL(s.ctx, c.earlier.ID, 1, domain.CodeString{Account: to, CodeB: from.CodeB}, "NONPO")
+	s.isim.SetFaults(ifssim.Faults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := c.ifsInvoice(t)
+	if after.Postings[0].Code.Account != to || !after.Postings[0].Amount.Equal(before.Postings[0].Amount) {
+		t.Errorf("IFS posting 1 after re-coding: %+v (want account %s, amount %s)", after.Postings[0], to, before.Postings[0].Amount)
+	}
+	saw412 := false
+	for _, a := range res.Attempts {
+		saw412 = saw412 || a.Status == 412
+	}
+	if !saw412 {
+		t.Errorf("no 412 met and re-applied: %+v", res.Attempts)
+	}
+	if res.From.Account != from.Account || !res.RuleSaved || c.noMatch.Load() != 0 {
+		t.Errorf("result %+v, %d writes without If-Match", res, c.noMatch.Load())
+	}
+	evs, _ := s.st.Events(s.ctx, store.EventQuery{DocumentID: c.earlier.ID, Limit: 50})
+	audited := false
+	for _, e := range evs {
+		j := string(e.DetailJSON())
+		audited = audited || e.Action == "invoice.recoded" && e.Actor == "tester" && strings.Contains(j, `"mapping_version"`) && strings.Contains(j, `"if_match":"W/`)
+	}
+	if !audited {
+		t.Error("re-coding not audited with actor, mapping version and If-Match")
+	}
+	rules, _ := s.st.GLRules(s.ctx)
+	saved := false
+	for _, r := range rules {
+		saved = saved || r.SupplierID == c.earlier.SupplierID && r.ChargeCode == "NONPO" && r.Code.Account == to
+	}
+	if !saved {
+		t.Errorf("rule not saved: %+v", rules)
+	}
+}
