@@ -22,7 +22,7 @@ ARTIFACTS    ?= $(CURDIR)/artifacts
 # transport tests.
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev \
                 xvfb xauth imagemagick xdotool dbus dbus-x11 gnome-keyring libsecret-tools \
-                openssh-server openssh-client openssh-sftp-server
+                openssh-server openssh-client openssh-sftp-server postgresql
 
 # Tests that need a live session bus run inside one with an unlocked keyring.
 # A throwaway XDG_DATA_HOME gives each run a fresh login keyring, created and
@@ -70,7 +70,7 @@ lint: ## gofmt, go vet, staticcheck and deadcode (tools pinned in go.mod)
 	@out=$$($(GO) tool deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode:"; echo "$$out"; exit 1; fi
 
 test-unit: ## engine and widget tests with -race, with a real keyring, sshd and node peers
-	$(WITH_KEYRING) env MLC_KEYRING_TEST=1 MLC_REQUIRE_SSHD=1 \
+	$(WITH_KEYRING) env MLC_KEYRING_TEST=1 MLC_REQUIRE_SSHD=1 MLC_REQUIRE_POSTGRES=1 \
 	  $(if $(wildcard testdata/npm/node_modules),MLC_REQUIRE_NODE=1) \
 	  $(GO) test -race -count=1 -timeout 20m ./core/... ./ui/...
 	cd cmd/ml-connector/localeinit && $(GO) test -count=1 .

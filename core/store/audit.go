@@ -104,6 +104,12 @@ func (s *Store) AppendEvent(ctx context.Context, e Event) (Event, error) {
 	return out, err
 }
 
+// prefixEnd closes a prefix range (x >= p AND x < p+prefixEnd): the highest
+// Unicode code point, valid UTF-8 (PostgreSQL refuses a lone 0xFF byte), and
+// above every character in byte order, which is the order of both backends
+// (SQLite's BINARY collation, PostgreSQL columns declared COLLATE "C").
+const prefixEnd = "\U0010FFFF"
+
 const eventColumns = `id, COALESCE(document_id, 0), subject, at, actor, action, detail, prev_hash, hash`
 
 func scanEvent(sc rowScanner) (Event, error) {
@@ -164,13 +170,13 @@ func (s *Store) Events(ctx context.Context, q EventQuery) ([]Event, error) {
 	}
 	if q.Subject != "" {
 		if p, ok := strings.CutSuffix(q.Subject, "*"); ok {
-			add("subject >= ? AND subject < ?", p, p+"\xff")
+			add("subject >= ? AND subject < ?", p, p+prefixEnd)
 		} else {
 			add("subject = ?", q.Subject)
 		}
 	}
 	if q.ActionPrefix != "" {
-		add("action >= ? AND action < ?", q.ActionPrefix, q.ActionPrefix+"\xff")
+		add("action >= ? AND action < ?", q.ActionPrefix, q.ActionPrefix+prefixEnd)
 	}
 	if q.Actor != "" {
 		add("actor = ?", q.Actor)
@@ -216,7 +222,12 @@ type ChainReport struct {
 func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
 	// One read transaction: the events and the head come from the same snapshot
 	// even while the engine keeps writing.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.d == postgresDialect {
+		// READ COMMITTED would give each statement its own snapshot.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.r.BeginTx(ctx, opts)
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("verify audit chain: %w", err)
 	}

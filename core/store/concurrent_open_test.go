@@ -12,6 +12,7 @@ import (
 // applied once. It used to fail about one run in ten with SQLITE_BUSY;
 // 40 rounds of four concurrent opens run in every `make test`.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	sqliteOnly(t)
 	for i := 0; i < 40; i++ {
 		path := filepath.Join(t.TempDir(), "c.db")
 		var wg sync.WaitGroup

@@ -195,21 +195,18 @@ func (t *Tx) InsertDocument(d *Document, actor string) error {
 		d.ContentHash = ContentHash(d.RawEDI)
 	}
 	now := fmtTime(t.now)
-	res, err := t.tx.Exec(`INSERT INTO documents (direction, type, partner, supplier_id, business_key, status,
+	var id int64
+	err := t.tx.QueryRow(`INSERT INTO documents (direction, type, partner, supplier_id, business_key, status,
 		reason, message, fix, attempts, test_mode, inbound_file_id, related_id, ifs_company, ifs_invoice_id,
 		cleo_id, cleo_name, isa_control, gs_control, st_control, content_hash, fingerprint, amount, amount_e4,
 		currency, due_at, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		d.Direction, d.Type, d.Partner, d.SupplierID, d.BusinessKey, d.Status, d.Reason, d.Message, d.Fix,
 		d.Attempts, boolInt(d.TestMode), nullID(d.InboundFileID), nullID(d.RelatedID), d.IFSCompany,
 		d.IFSInvoiceID, d.CleoID, d.CleoName, d.ISAControl, d.GSControl, d.STControl, d.ContentHash,
-		d.Fingerprint, d.Amount.String(), amountE4(d.Amount, true), d.Currency, fmtTime(d.DueAt), now, now)
+		d.Fingerprint, d.Amount.String(), amountE4(d.Amount, true), d.Currency, fmtTime(d.DueAt), now, now).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("insert document %s %s %q: %w", d.Direction, d.Type, d.BusinessKey, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("insert document: %w", err)
 	}
 	parsed := ""
 	if len(d.Parsed) > 0 {
@@ -250,6 +247,7 @@ func (t *Tx) Document(id int64) (Document, error) {
 }
 
 type querier interface {
+	dialect() dialect
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -494,7 +492,7 @@ type DocumentQuery struct {
 	Offset      int
 }
 
-func (q DocumentQuery) where() (string, []any) {
+func (q DocumentQuery) where(d dialect) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(c string, a ...any) {
@@ -524,7 +522,7 @@ func (q DocumentQuery) where() (string, []any) {
 		add(`business_key LIKE ? ESCAPE '\'`, likeEscape(q.BusinessKey)+"%")
 	}
 	if q.Text != "" {
-		if ftsUsable(q.Text) {
+		if d == sqliteDialect && ftsUsable(q.Text) {
 			add("id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)", ftsPhrase(q.Text))
 		} else {
 			pat := "%" + likeEscape(q.Text) + "%"
@@ -594,7 +592,7 @@ func (t *Tx) Documents(q DocumentQuery) ([]Document, error) {
 }
 
 func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Document, error) {
-	where, args := q.where()
+	where, args := q.where(db.dialect())
 	order := " ORDER BY created_at DESC, id DESC"
 	if q.Oldest {
 		order = " ORDER BY created_at, id"
@@ -625,7 +623,7 @@ func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Documen
 
 // CountDocuments counts documents matching q (Limit and Offset ignored).
 func (s *Store) CountDocuments(ctx context.Context, q DocumentQuery) (int, error) {
-	where, args := q.where()
+	where, args := q.where(s.d)
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count documents: %w", err)
@@ -654,7 +652,8 @@ func (s *Store) FindByFingerprint(ctx context.Context, fingerprint string) ([]Do
 // number from one supplier.
 func (s *Store) FindByBusinessKey(ctx context.Context, dir Direction, typ DocType, supplierID, key string) ([]Document, error) {
 	q := `SELECT ` + docColumns + ` FROM documents
-		WHERE business_key = ? COLLATE NOCASE AND business_key = ? AND direction = ? AND type = ?`
+		WHERE ` + s.d.pick("business_key = ? COLLATE NOCASE", "lower(business_key) = lower(?)") + `
+		AND business_key = ? AND direction = ? AND type = ?`
 	args := []any{key, key, dir, typ}
 	if supplierID != "" {
 		q += ` AND supplier_id = ?`

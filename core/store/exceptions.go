@@ -208,15 +208,14 @@ func (t *Tx) RaiseException(e Exception, actor string) (Exception, bool, error) 
 			return e, false, fmt.Errorf("raise exception %s: %w", e.Subject, err)
 		}
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := t.tx.Exec(`INSERT INTO exceptions (subject, state, reason, message, fix, context, partner,
+		err := t.tx.QueryRow(`INSERT INTO exceptions (subject, state, reason, message, fix, context, partner,
 			supplier_id, business_key, doc_type, amount, amount_e4, currency, created_at)
-			VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			e.Subject, e.Reason, e.Message, e.Fix, ctxText, e.Partner, e.SupplierID, e.BusinessKey, e.DocType,
-			e.Amount.String(), amountE4(e.Amount, true), e.Currency, now)
+			e.Amount.String(), amountE4(e.Amount, true), e.Currency, now).Scan(&id)
 		if err != nil {
 			return e, false, fmt.Errorf("raise exception %s: %w", e.Subject, err)
 		}
-		id, _ = res.LastInsertId()
 		created = true
 		if _, err := t.AppendEvent(Event{Subject: e.Subject, Actor: actor, Action: "exception.raised",
 			Detail: map[string]any{"exception_id": id, "reason": e.Reason, "message": e.Message}}); err != nil {
@@ -397,7 +396,7 @@ type ExceptionQuery struct {
 	Offset   int
 }
 
-func (q ExceptionQuery) where() (string, []any) {
+func (q ExceptionQuery) where(d dialect) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
@@ -450,7 +449,7 @@ func (q ExceptionQuery) where() (string, []any) {
 		add("decision = ?", q.Decision)
 	}
 	if q.Text != "" {
-		if ftsUsable(q.Text) {
+		if d == sqliteDialect && ftsUsable(q.Text) {
 			add("id IN (SELECT rowid FROM exceptions_fts WHERE exceptions_fts MATCH ?)", ftsPhrase(q.Text))
 		} else {
 			pat := "%" + likeEscape(q.Text) + "%"
@@ -466,7 +465,7 @@ func (q ExceptionQuery) where() (string, []any) {
 
 // Exceptions returns one page of the exception queue.
 func (s *Store) Exceptions(ctx context.Context, q ExceptionQuery) ([]Exception, error) {
-	where, args := q.where()
+	where, args := q.where(s.d)
 	col, ok := sortColumns[q.Sort]
 	if !ok {
 		col = "created_at"
@@ -502,7 +501,7 @@ func (s *Store) Exceptions(ctx context.Context, q ExceptionQuery) ([]Exception, 
 
 // CountExceptions counts the exceptions matching q (sort and paging ignored).
 func (s *Store) CountExceptions(ctx context.Context, q ExceptionQuery) (int, error) {
-	where, args := q.where()
+	where, args := q.where(s.d)
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM exceptions`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count exceptions: %w", err)
@@ -520,7 +519,7 @@ type ReasonCount struct {
 // frequent first (Reasons, Sort and paging in q are ignored).
 func (s *Store) ExceptionsByReason(ctx context.Context, q ExceptionQuery) ([]ReasonCount, error) {
 	q.Reasons = nil
-	where, args := q.where()
+	where, args := q.where(s.d)
 	rows, err := s.r.QueryContext(ctx, `SELECT reason, COUNT(*) FROM exceptions`+where+
 		` GROUP BY reason ORDER BY COUNT(*) DESC, reason`, args...)
 	if err != nil {

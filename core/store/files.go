@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -63,13 +64,12 @@ func (t *Tx) InsertInboundFile(f InboundFile) (InboundFile, bool, error) {
 	if raw == nil {
 		raw = []byte{}
 	}
-	res, err := t.tx.Exec(`INSERT INTO inbound_files (remote_id, name, partner, size, sha256, raw, received_at, status, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.RemoteID, f.Name, f.Partner, f.Size, f.SHA256, raw,
-		fmtTime(f.ReceivedAt), f.Status, now)
+	err = t.tx.QueryRow(`INSERT INTO inbound_files (remote_id, name, partner, size, sha256, raw, received_at, status, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.RemoteID, f.Name, f.Partner, f.Size, f.SHA256, raw,
+		fmtTime(f.ReceivedAt), f.Status, now).Scan(&f.ID)
 	if err != nil {
 		return f, false, fmt.Errorf("insert inbound file %s: %w", f.RemoteID, err)
 	}
-	f.ID, _ = res.LastInsertId()
 	f.ReceivedAt = parseTime(fmtTime(f.ReceivedAt))
 	f.UpdatedAt = parseTime(now)
 	if _, err := t.AppendEvent(Event{Subject: fmt.Sprintf("file:%d", f.ID), Action: "file.received",
@@ -175,7 +175,7 @@ func (s *Store) InboundFiles(ctx context.Context, st FileStatus, limit int) ([]I
 		args = append(args, st)
 	}
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt32 // PostgreSQL refuses SQLite's LIMIT -1
 	}
 	args = append(args, limit)
 	return s.queryFiles(ctx, q+` ORDER BY received_at, id LIMIT ?`, args...)

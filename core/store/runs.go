@@ -35,12 +35,8 @@ type SyncRun struct {
 func (s *Store) StartRun(ctx context.Context, flow string) (int64, error) {
 	var id int64
 	err := s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.tx.Exec(`INSERT INTO sync_runs (flow, started_at, status) VALUES (?, ?, 'running')`, flow, fmtTime(tx.now))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.tx.QueryRow(`INSERT INTO sync_runs (flow, started_at, status) VALUES (?, ?, 'running') RETURNING id`,
+			flow, fmtTime(tx.now)).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start run of %s: %w", flow, err)
@@ -296,13 +292,12 @@ func (t *Tx) RecordIntent(in Intent) (Intent, bool, error) {
 		return in, false, fmt.Errorf("record intent %s: %w", in.Name, err)
 	}
 	now := fmtTime(t.now)
-	res, err := t.tx.Exec(`INSERT INTO intents (name, partner, business_key, content_hash, document_id, state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, in.Name, in.Partner, in.BusinessKey, in.ContentHash,
-		nullID(in.DocumentID), now, now)
+	err = t.tx.QueryRow(`INSERT INTO intents (name, partner, business_key, content_hash, document_id, state, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id`, in.Name, in.Partner, in.BusinessKey, in.ContentHash,
+		nullID(in.DocumentID), now, now).Scan(&in.ID)
 	if err != nil {
 		return in, false, fmt.Errorf("record intent %s: %w", in.Name, err)
 	}
-	in.ID, _ = res.LastInsertId()
 	in.State = IntentPending
 	in.CreatedAt, in.UpdatedAt = parseTime(now), parseTime(now)
 	return in, true, nil
@@ -396,7 +391,7 @@ func (t *Tx) NextControlNumber(sender, receiver string, kind ControlKind) (int64
 	}
 	var n int64
 	err := t.tx.QueryRow(`INSERT INTO control_numbers (sender, receiver, kind, last) VALUES (?, ?, ?, 1)
-		ON CONFLICT (sender, receiver, kind) DO UPDATE SET last = last + 1 RETURNING last`,
+		ON CONFLICT (sender, receiver, kind) DO UPDATE SET last = control_numbers.last + 1 RETURNING last`,
 		sender, receiver, kind).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next %s control number %s→%s: %w", kind, sender, receiver, err)
@@ -429,7 +424,8 @@ func (t *Tx) SeedControlNumber(sender, receiver string, kind ControlKind, last i
 		return fmt.Errorf("seed control number: %d out of range: %w", last, ErrInvalid)
 	}
 	_, err := t.tx.Exec(`INSERT INTO control_numbers (sender, receiver, kind, last) VALUES (?, ?, ?, ?)
-		ON CONFLICT (sender, receiver, kind) DO UPDATE SET last = MAX(last, excluded.last)`, sender, receiver, kind, last)
+		ON CONFLICT (sender, receiver, kind) DO UPDATE SET last = `+
+		t.s.d.pick("MAX(control_numbers.last, excluded.last)", "GREATEST(control_numbers.last, excluded.last)"), sender, receiver, kind, last)
 	if err != nil {
 		return fmt.Errorf("seed %s control number %s→%s: %w", kind, sender, receiver, err)
 	}

@@ -3,13 +3,17 @@
 // versioned mappings, reference-data caches, sync runs, cursors, outbound
 // intents, control-number counters, settings and schedules.
 //
-// It is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode, written
-// through a single connection so that writers never fight over locks and
-// control numbers and the audit chain are allocated in a strict order, and
-// read through a separate read-only pool so that the GUI's queries never
-// wait for a sync to finish writing.
+// It has two backends behind the one Store type. For one desk it is a SQLite
+// file (modernc.org/sqlite, pure Go) in WAL mode, written through a single
+// connection so that writers never fight over locks and control numbers and
+// the audit chain are allocated in a strict order, and read through a
+// separate read-only pool so that the GUI's queries never wait for a sync to
+// finish writing. For a team it is a PostgreSQL database (pgx through
+// pgxpool) where every write transaction first takes one transaction-scoped
+// advisory lock: the same strict order, across every process of the team
+// (see OpenURL and dialect.go).
 //
-// Writes go through Update, which runs a function in one IMMEDIATE
+// Writes go through Update, which runs a function in one serialised
 // transaction; the convenience methods on Store are one-statement wrappers
 // around the same Tx methods, so a caller that needs several changes to land
 // together (store documents, allocate control numbers, record an intent)
@@ -35,11 +39,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // kindError is a store sentinel that carries its domain kind, so the
@@ -74,9 +80,11 @@ const SystemActor = "system"
 
 // Store is an open database. It is safe for concurrent use.
 type Store struct {
-	path string
-	w    *sql.DB // one connection: every write is serialised
-	r    *sql.DB // read-only pool
+	d    dialect
+	path string // SQLite: the file; PostgreSQL: the URL without its password
+	w    *db    // SQLite: one connection, every write is serialised; PostgreSQL: the pool
+	r    *db    // SQLite: read-only pool; PostgreSQL: the same pool as w
+	pool *pgxpool.Pool
 	now  func() time.Time
 	// beforeCommit is WithBeforeCommit's fault injection (nil in production).
 	beforeCommit func() error
@@ -90,7 +98,12 @@ type options struct {
 	synchronous  string
 	readConns    int
 	beforeCommit func() error
+	password     string
 }
+
+// WithPassword gives the PostgreSQL password from the secret store, so that
+// it never has to be written into the store URL, a flag or a file.
+func WithPassword(pw string) Option { return func(o *options) { o.password = pw } }
 
 // WithBeforeCommit runs fn just before every commit; an error rolls the
 // transaction back and is returned as the commit's failure. It is fault
@@ -149,7 +162,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, w: w, now: o.now, beforeCommit: o.beforeCommit}
+	s := &Store{path: abs, w: &db{DB: w}, now: o.now, beforeCommit: o.beforeCommit}
 	if err := retryBusy(ctx, func() error { return s.migrate(ctx) }); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
@@ -184,8 +197,110 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("open store %s: read pool: %w", abs, err)
 	}
-	s.r = r
+	s.r = &db{DB: r}
 	return s, nil
+}
+
+// IsPostgresURL reports whether a store location names a PostgreSQL
+// database (postgres:// or postgresql://, as libpq accepts) rather than a
+// SQLite file.
+func IsPostgresURL(loc string) bool {
+	l := strings.ToLower(loc)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// OpenURL opens the store a location names: a PostgreSQL URL (team mode;
+// sslmode, sslrootcert and the other libpq parameters apply as written, and
+// the password comes from WithPassword) or a SQLite file path (Open).
+func OpenURL(ctx context.Context, loc string, opts ...Option) (*Store, error) {
+	if !IsPostgresURL(loc) {
+		return Open(ctx, loc, opts...)
+	}
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	shown := RedactURL(loc)
+	cfg, err := pgxpool.ParseConfig(loc)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", shown, ErrInvalid)
+	}
+	if o.password != "" {
+		cfg.ConnConfig.Password = o.password
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "ml-connector"
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", shown, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open store %s: %w", shown, classifyConnect(err))
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	d := &db{DB: sqlDB, d: postgresDialect}
+	s := &Store{d: postgresDialect, path: shown, w: d, r: d, pool: pool, now: o.now, beforeCommit: o.beforeCommit}
+	if err := s.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		pool.Close()
+		return nil, fmt.Errorf("open store %s: %w", shown, err)
+	}
+	return s, nil
+}
+
+// RedactURL returns a store location fit for logs and screens: a
+// PostgreSQL URL without its password (user, host, database and options
+// stay), a file path as it is.
+func RedactURL(loc string) string {
+	if !IsPostgresURL(loc) {
+		return loc
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "postgres://(unreadable URL)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Backend names the database behind the store: "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.d.String() }
+
+// writeLockKey is the PostgreSQL advisory lock every write transaction
+// takes first ("mlcw"), so writes from every process of a team are
+// serialised exactly as SQLite's single writer serialises them: the audit
+// chain head and the control-number counters are read and advanced by one
+// transaction at a time.
+const writeLockKey = 0x6d6c6377
+
+// beginWrite starts a write transaction: IMMEDIATE on SQLite (the writer
+// connection's _txlock), advisory-locked on PostgreSQL.
+func (s *Store) beginWrite(ctx context.Context) (*dtx, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.d == postgresDialect {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockKey)); err != nil {
+			_ = tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
 }
 
 // isBusy reports SQLite's "database is locked" (SQLITE_BUSY and its
@@ -219,11 +334,17 @@ func retryBusy(ctx context.Context, fn func() error) error {
 	}
 }
 
-// Path returns the absolute path of the database file.
+// Path returns the absolute path of the database file, or for PostgreSQL
+// the URL without its password.
 func (s *Store) Path() string { return s.path }
 
 // Close closes both pools. The WAL is checkpointed by SQLite on the last close.
 func (s *Store) Close() error {
+	if s.d == postgresDialect {
+		err := s.w.Close()
+		s.pool.Close()
+		return err
+	}
 	_, _ = s.w.Exec(`PRAGMA optimize`) // best effort: refreshes statistics the session showed to be stale
 	errR := s.r.Close()
 	errW := s.w.Close()
@@ -250,8 +371,9 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func loadMigrations(d dialect) ([]migration, error) {
+	dir := "migrations/" + d.String()
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +388,7 @@ func loadMigrations() ([]migration, error) {
 		if err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: bad number", name)
 		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
+		b, err := migrationFS.ReadFile(dir + "/" + name)
 		if err != nil {
 			return nil, err
 		}
@@ -285,15 +407,25 @@ func loadMigrations() ([]migration, error) {
 // schema_version, each in its own transaction. A database newer than this
 // binary is refused rather than silently misread.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(s.d)
 	if err != nil {
 		return err
 	}
 	if testMigrationLimit > 0 && testMigrationLimit < len(ms) {
 		ms = ms[:testMigrationLimit]
 	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	// Under the write lock: two processes creating one new PostgreSQL
+	// schema at once would otherwise race on the catalog.
+	tx0, err := s.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := tx0.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		_ = tx0.Rollback()
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx0.Commit(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var cur int
@@ -304,11 +436,12 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: database schema version %d is newer than this program (%d): upgrade ml-connector", cur, len(ms))
 	}
 	for _, m := range ms[cur:] {
-		// The write connection begins IMMEDIATE, so this transaction holds
-		// the write lock; re-reading the version inside it makes two opens
-		// of one file (the GUI and a CLI command, or the demo's two stores)
-		// apply each migration exactly once.
-		tx, err := s.w.BeginTx(ctx, nil)
+		// The write transaction holds the write lock (IMMEDIATE on SQLite,
+		// the advisory lock on PostgreSQL); re-reading the version inside it
+		// makes two opens of one database (the GUI and a CLI command, the
+		// demo's two stores, two desks of a team) apply each migration
+		// exactly once.
+		tx, err := s.beginWrite(ctx)
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
@@ -340,7 +473,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // Tx is one write transaction. Its methods must only be called inside the
 // function passed to Update, from that function's goroutine.
 type Tx struct {
-	tx  *sql.Tx
+	tx  *dtx
 	s   *Store
 	now time.Time
 }
@@ -355,7 +488,7 @@ func (t *Tx) Now() time.Time { return t.now }
 // a deadlock) — use the Tx methods. Store's reading methods may be called but
 // do not see fn's uncommitted writes; Tx.Document and Tx.Documents do.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := s.w.BeginTx(ctx, nil)
+	sqlTx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

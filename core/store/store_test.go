@@ -29,11 +29,7 @@ func (c *testClock) Now() time.Time {
 func openTest(t *testing.T) (*Store, *testClock) {
 	t.Helper()
 	clk := &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "data", "ml-connector.db"),
-		WithClock(clk.Now), WithSynchronous("OFF"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openBackend(t, WithClock(clk.Now))
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("close: %v", err)
@@ -43,6 +39,7 @@ func openTest(t *testing.T) (*Store, *testClock) {
 }
 
 func TestOpenCreatesPrivateFileAndMigrates(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "nested", "dir")
 	path := filepath.Join(dir, "db.sqlite")
@@ -54,7 +51,7 @@ func TestOpenCreatesPrivateFileAndMigrates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := loadMigrations()
+	ms, _ := loadMigrations(sqliteDialect)
 	if v != len(ms) || v < 1 {
 		t.Fatalf("schema version %d, want %d", v, len(ms))
 	}
@@ -102,6 +99,7 @@ func TestOpenCreatesPrivateFileAndMigrates(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "db")
 	s, err := Open(ctx, path)
@@ -308,6 +306,7 @@ func TestControlNumbersConcurrent(t *testing.T) {
 }
 
 func TestUpgradeFromFirstSchemaKeepsDataSearchable(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	testMigrationLimit = 1
@@ -332,7 +331,7 @@ func TestUpgradeFromFirstSchemaKeepsDataSearchable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ms, _ := loadMigrations()
+	ms, _ := loadMigrations(sqliteDialect)
 	if v, _ := s.SchemaVersion(ctx); v != len(ms) {
 		t.Fatalf("upgraded schema %d, want %d", v, len(ms))
 	}
@@ -393,6 +392,9 @@ func TestReadersNeverBlockOnTheWriter(t *testing.T) {
 		t.Fatalf("open exceptions %d", n)
 	}
 	// The WAL file exists while the store is open and is as private as the database.
+	if testBackend == "postgres" {
+		return
+	}
 	st, err := os.Stat(s.Path() + "-wal")
 	if err != nil {
 		t.Fatal(err)
