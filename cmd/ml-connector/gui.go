@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
+	"github.com/ml-connector/ifs-cleo/core/connector"
 	"github.com/ml-connector/ifs-cleo/core/enginelock"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/locations"
@@ -85,7 +86,14 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 		return cli.ExitFailure
 	}
 	defer lock.Release()
-	st, err := store.Open(ctx, loc.Get(locations.Database))
+	choice, err := connector.ChooseStore(env.Store, loc)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gui: %v\n", err)
+		return cli.ExitFailure
+	}
+	// The team database's password is read from the keychain here, off the
+	// UI goroutine: the window does not exist yet.
+	st, err := connector.OpenStore(ctx, choice, secretChain(loc))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gui: %v\n", err)
 		return cli.ExitFailure

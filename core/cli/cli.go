@@ -45,12 +45,18 @@ type Env struct {
 	Stderr io.Writer
 	// DataDir holds the SQLite file, logs and exports (see core/locations).
 	DataDir string
+	// Store chooses the database (--store): a postgres:// URL for a team
+	// database, or a SQLite file; empty means $ML_CONNECTOR_STORE, the
+	// desk's team-store.url or the data dir's file (connector.ChooseStore).
+	Store string
 	// Logger is set up by Main for stderr, and pointed at the data dir's log
 	// file too by StartLogging.
 	Logger *slog.Logger
 
 	logStop func() // closes the log file; set by StartLogging, run by Main
 }
+
+const storeFlagUsage = "the database: postgres://USER@HOST/DB?sslmode=verify-full (team; password from `store password`) or a SQLite file (default: $ML_CONNECTOR_STORE, this desk's team database, or the data dir's file)"
 
 // Flags returns a FlagSet for the named subcommand that already knows the
 // global --data-dir flag, so "ml-connector sync --data-dir X" works as well as
@@ -59,6 +65,7 @@ func (e *Env) Flags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.Stderr)
 	fs.StringVar(&e.DataDir, "data-dir", e.DataDir, "directory for the database, logs and exports")
+	fs.StringVar(&e.Store, "store", e.Store, storeFlagUsage)
 	fs.Usage = func() {
 		fmt.Fprintf(e.Stderr, "usage: ml-connector %s\n\n", usage)
 		fs.PrintDefaults()
@@ -180,6 +187,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	global := flag.NewFlagSet("ml-connector", flag.ContinueOnError)
 	global.SetOutput(stderr)
 	global.StringVar(&env.DataDir, "data-dir", env.DataDir, "directory for the database, logs and exports")
+	global.StringVar(&env.Store, "store", env.Store, storeFlagUsage)
 	global.Usage = func() { usage(stderr, cmds) }
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -214,7 +222,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 func usage(w io.Writer, cmds map[string]Command) {
-	fmt.Fprintln(w, "usage: ml-connector [--data-dir DIR] [command] [flags]")
+	fmt.Fprintln(w, "usage: ml-connector [--data-dir DIR] [--store URL|FILE] [command] [flags]")
 	fmt.Fprintln(w, "\nWith no command the desktop app starts. Commands:")
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {

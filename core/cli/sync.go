@@ -30,11 +30,15 @@ func openStore(ctx context.Context, env *Env) (*store.Store, locations.Locations
 	if _, err := env.StartLogging(false); err != nil {
 		return nil, loc, err
 	}
-	st, err := store.Open(ctx, loc.Get(locations.Database))
+	choice, err := connector.ChooseStore(env.Store, loc)
 	if err != nil {
 		return nil, loc, err
 	}
-	env.Logger.Info("store opened", "path", loc.Get(locations.Database), "version", Version)
+	st, err := connector.OpenStore(ctx, choice, secretStore(loc, ""))
+	if err != nil {
+		return nil, loc, err
+	}
+	env.Logger.Info("store opened", "backend", st.Backend(), "location", choice.Shown(), "from", choice.Source, "version", Version)
 	return st, loc, nil
 }
 

@@ -27,6 +27,9 @@ const (
 	// EngineLock is held by the one process running the engine on this
 	// data dir (core/enginelock); it names that process.
 	EngineLock Kind = "engine-lock"
+	// TeamStore holds the team database's URL (without its password) when
+	// this desk was switched to team mode; absent, the desk uses Database.
+	TeamStore Kind = "team-store"
 )
 
 var relative = map[Kind]string{
@@ -40,6 +43,7 @@ var relative = map[Kind]string{
 	Inbox:      filepath.Join("folder", "inbox"),
 	Artifacts:  "artifacts",
 	EngineLock: "engine.lock",
+	TeamStore:  "team-store.url",
 }
 
 // dirMode is how folders are created: the data dir holds business documents,
