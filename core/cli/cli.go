@@ -56,7 +56,7 @@ type Env struct {
 	logStop func() // closes the log file; set by StartLogging, run by Main
 }
 
-const storeFlagUsage = "the database: postgres://USER@HOST/DB?sslmode=verify-full (team; password from `store password`) or a SQLite file (default: $ML_CONNECTOR_STORE, this desk's team database, or the data dir's file)"
+const storeFlagUsage = "the database: postgres://USER@HOST/DB?sslmode=verify-full (team; password from 'store password') or a SQLite file (default: $ML_CONNECTOR_STORE, this desk's team database, or the data dir's file)"
 
 // Flags returns a FlagSet for the named subcommand that already knows the
 // global --data-dir flag, so "ml-connector sync --data-dir X" works as well as
