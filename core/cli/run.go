@@ -10,6 +10,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
 func init() {
@@ -44,6 +45,23 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// One engine per team: on a team database the flows run only while this
+	// process holds the leader lock; until then it stands by. (On SQLite the
+	// data dir's engine lock above already decided, and this returns at once.)
+	lead, err := a.st.Lead(ctx, store.ThisNode(osUser(), "run"), func(leader string) {
+		fmt.Fprintf(out, "standby: the team's engine runs at %s; taking over if it stops\n", leader)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ExitOK // stopped while standing by
+		}
+		fmt.Fprintf(env.Stderr, "run: %v\n", err)
+		return ExitFailure
+	}
+	defer lead.Release()
+	if a.st.Backend() == "postgres" {
+		fmt.Fprintf(out, "leading the team's engine on %s\n", a.st.Path())
+	}
 	// Runs get a context SIGTERM does not cancel: Drain stops them between
 	// steps instead, so nothing is cut in the middle of a remote call.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
@@ -71,8 +89,17 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		sched.SyncNow()
 	}
 	fmt.Fprintln(out, "running; stop with SIGTERM or Ctrl+C")
-	<-ctx.Done()
-	fmt.Fprintln(out, "stopping after the current step")
+	code := ExitOK
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out, "stopping after the current step")
+	case <-lead.Lost():
+		// The connection holding the leader lock failed: a standby takes
+		// over as soon as the server notices, so stop at once and exit
+		// non-zero (systemd's Restart= brings this process back as a standby).
+		fmt.Fprintln(out, "lost the team database connection that made this process the leader: stopping the flows")
+		code = ExitFailure
+	}
 	a.eng.Drain()
 	stopped := sched.Stop()
 	select {
@@ -81,7 +108,7 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		cancelRuns() // a remote call hung: give up on it
 		<-stopped.Done()
 	}
-	return ExitOK
+	return code
 }
 
 // syncWriter serialises writes from the event printer and the main goroutine.

@@ -178,6 +178,14 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer a.close()
+	// On a team database a one-off sync runs only when no leader runs the
+	// team's engine: two engines must never run the flows side by side.
+	lead, err := a.st.TryLead(ctx, store.ThisNode(osUser(), "sync"))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "sync: %v: use 'sync' there, or stop it first\n", err)
+		return ExitFailure
+	}
+	defer lead.Release()
 	// The invoice and PO flows need reference data (partners) at least once.
 	if len(flows) > 0 && flows[0] != engine.FlowReference {
 		if ps, _ := a.st.Partners(ctx); len(ps) == 0 {

@@ -233,7 +233,7 @@ func (s *Store) recordNode(ctx context.Context, id string, n NodeInfo, role stri
 		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM engine_nodes WHERE seen_at < ?`, fmtTime(tx.now.Add(-24*time.Hour))); err != nil {
 			return err
 		}
-		if audit && oldRole != "leader" {
+		if audit && oldRole != "leader" && s.d == postgresDialect {
 			detail := map[string]any{"host": n.Host, "pid": n.PID, "command": n.Command, "backend": s.d.String()}
 			if prev != "" {
 				detail["replaces"] = prev
