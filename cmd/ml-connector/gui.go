@@ -12,6 +12,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/cli"
 	"github.com/ml-connector/ifs-cleo/core/connector"
+	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/enginelock"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/locations"
@@ -110,7 +111,8 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 		sec = secretChain(loc)
 	}
 	bus := events.NewBus()
-	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: secrets.LabelOf(sec), Bus: bus, Logger: env.Logger, DataDir: env.DataDir})
+	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: secrets.LabelOf(sec), Bus: bus, Logger: env.Logger, DataDir: env.DataDir,
+		LeaderCapable: connector.LeaderCapable(loc), Node: store.ThisNode(engine.OSUser(), "gui")})
 	defer b.Close()
 
 	// The screens' context ends when the app quits (window, tray or signal):

@@ -99,6 +99,7 @@ func storePassword(ctx context.Context, env *Env, args []string) int {
 func storeUse(ctx context.Context, env *Env, args []string) int {
 	fs := env.Flags("store use", "store use postgres://USER@HOST/DB?sslmode=verify-full | store use --desk")
 	desk := fs.Bool("desk", false, "go back to this desk's own SQLite file")
+	capable := fs.Bool("leader-capable", false, "this desk may run the team's flows when no server leads (default: a client)")
 	if fs.Parse(args) != nil {
 		return ExitUsage
 	}
@@ -133,7 +134,14 @@ func storeUse(ctx context.Context, env *Env, args []string) int {
 	if err := connector.SwitchToTeam(loc, choice.Location); err != nil {
 		return fail(env, "store use", err)
 	}
-	fmt.Fprintf(env.Stdout, "this desk now uses the team database %s (schema %d)\n", choice.Shown(), v)
+	if err := connector.SetLeaderCapable(loc, *capable); err != nil {
+		return fail(env, "store use", err)
+	}
+	role := "a client: the flows run in the team's leader"
+	if *capable {
+		role = "leader-capable: it runs the flows when no other process leads"
+	}
+	fmt.Fprintf(env.Stdout, "this desk now uses the team database %s (schema %d) as %s\n", choice.Shown(), v, role)
 	return ExitOK
 }
 

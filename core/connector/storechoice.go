@@ -125,3 +125,21 @@ func SwitchToTeam(loc locations.Locations, location string) error {
 	}
 	return os.WriteFile(path, []byte(location+"\n"), 0o600)
 }
+
+// LeaderCapable reports whether this desk may lead its team database's
+// engine when no server does (the data dir's desk-role file says
+// "leader-capable"). The usual set-up is a headless `run` on a server as the
+// leader and the clerks' desks as clients, so the default is client.
+func LeaderCapable(loc locations.Locations) bool {
+	b, err := os.ReadFile(loc.Get(locations.DeskRole))
+	return err == nil && strings.TrimSpace(string(b)) == "leader-capable"
+}
+
+// SetLeaderCapable records this desk's role on a team database.
+func SetLeaderCapable(loc locations.Locations, capable bool) error {
+	role := "client"
+	if capable {
+		role = "leader-capable"
+	}
+	return os.WriteFile(loc.Get(locations.DeskRole), []byte(role+"\n"), 0o600)
+}

@@ -30,6 +30,9 @@ const (
 	// TeamStore holds the team database's URL (without its password) when
 	// this desk was switched to team mode; absent, the desk uses Database.
 	TeamStore Kind = "team-store"
+	// DeskRole says whether this desk may lead a team database's engine
+	// ("leader-capable") or is a client; absent means client.
+	DeskRole Kind = "desk-role"
 )
 
 var relative = map[Kind]string{
@@ -44,6 +47,7 @@ var relative = map[Kind]string{
 	Artifacts:  "artifacts",
 	EngineLock: "engine.lock",
 	TeamStore:  "team-store.url",
+	DeskRole:   "desk-role",
 }
 
 // dirMode is how folders are created: the data dir holds business documents,

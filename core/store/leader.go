@@ -103,7 +103,7 @@ func (s *Store) TryLead(ctx context.Context, n NodeInfo) (*Leadership, error) {
 		if err := s.recordNode(ctx, id, n, "standby", false); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %s", ErrNotLeader, s.describeLeader(ctx))
+		return nil, fmt.Errorf("%w: %s", ErrNotLeader, s.DescribeLeader(ctx))
 	}
 	if err := s.recordNode(ctx, id, n, "leader", true); err != nil {
 		_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(leaderLockKey))
@@ -129,7 +129,7 @@ func (s *Store) Lead(ctx context.Context, n NodeInfo, standby func(leader string
 				return nil, ctx.Err()
 			}
 		} else if !told && standby != nil {
-			standby(s.describeLeader(ctx))
+			standby(s.DescribeLeader(ctx))
 			told = true
 		}
 		select {
@@ -269,8 +269,9 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 	return out, rows.Err()
 }
 
-// describeLeader names the current leader for messages.
-func (s *Store) describeLeader(ctx context.Context) string {
+// DescribeLeader names the current leader for messages ("svc on srv1
+// (pid 4242, run) since …").
+func (s *Store) DescribeLeader(ctx context.Context) string {
 	ns, err := s.Nodes(ctx)
 	if err == nil && len(ns) > 0 && ns[0].Role == "leader" {
 		n := ns[0]

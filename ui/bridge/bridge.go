@@ -40,6 +40,13 @@ type Config struct {
 	Loc         *time.Location // the clerk's zone for days and schedules
 	// DataDir is passed to the CLI code that writes evidence packs.
 	DataDir string
+	// LeaderCapable lets this desk lead a team database's engine (run the
+	// flows) when no other process does. Without it a desk on a team
+	// database is a client: its flows never run here, whatever the clerk
+	// clicks. Ignored on a desk's own SQLite file.
+	LeaderCapable bool
+	// Node names this process in the team's node list.
+	Node store.NodeInfo
 }
 
 // Bridge is the engine as the desktop app sees it.
@@ -56,6 +63,8 @@ type Bridge struct {
 	release   func()
 	runCtx    context.Context
 	cancel    context.CancelFunc
+	// leading is true while this desk holds a team database's leader lock.
+	leading bool
 
 	// certs holds the server certificate each connection's last test saw
 	// (by connections.IFS / connections.Cleo), for the expiry warnings.
@@ -89,10 +98,72 @@ func (b *Bridge) Start(ctx context.Context) error {
 	b.runCtx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	b.mu.Unlock()
 	err := b.rebuild(ctx)
+	if b.team() && b.cfg.LeaderCapable {
+		go b.leadLoop(b.runCtx)
+	}
 	if errors.Is(err, ErrNotConfigured) {
 		return nil
 	}
 	return err
+}
+
+// team reports whether the store is a team database.
+func (b *Bridge) team() bool { return b.cfg.Store.Backend() == "postgres" }
+
+// ErrClient is what actions that run the flows return on a desk that does
+// not lead its team database's engine.
+var ErrClient = errors.New("this desk is a client of the team database: the flows run in the team's engine")
+
+// mayRunLocked reports (with b.mu held) whether the flows may run in this
+// process: always on a desk's own file, only while leading on a team database.
+func (b *Bridge) mayRunLocked() error {
+	if !b.team() || b.leading {
+		return nil
+	}
+	return ErrClient
+}
+
+// mayRun is mayRunLocked for callers without the lock; its refusal names
+// the process that leads the team's engine.
+func (b *Bridge) mayRun() error {
+	b.mu.Lock()
+	err := b.mayRunLocked()
+	b.mu.Unlock()
+	if err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return fmt.Errorf("%w: it runs at %s", ErrClient, b.cfg.Store.DescribeLeader(ctx))
+}
+
+// leadLoop stands by for the team's leader lock, starts the flows while it
+// holds it, and stops them the moment the lock's connection fails.
+func (b *Bridge) leadLoop(ctx context.Context) {
+	for {
+		l, err := b.cfg.Store.Lead(ctx, b.cfg.Node, nil)
+		if err != nil {
+			return // ctx ended: the app quits
+		}
+		b.mu.Lock()
+		b.leading = true
+		b.mu.Unlock()
+		if err := b.rebuild(ctx); err != nil && !errors.Is(err, ErrNotConfigured) {
+			b.cfg.Logger.Error("start the flows as the team's leader", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			l.Release()
+			return
+		case <-l.Lost():
+			b.mu.Lock()
+			b.leading = false
+			b.mu.Unlock()
+			b.cfg.Logger.Error("lost the team database connection that made this desk the leader: flows stopped")
+			_ = b.rebuild(ctx) // stops the flows; the engine stays for reading
+			l.Release()
+		}
+	}
 }
 
 // Configured reports whether an engine is running.
@@ -168,9 +239,11 @@ func (b *Bridge) rebuild(ctx context.Context) error {
 	if runCtx == nil {
 		runCtx = context.Background()
 	}
-	if err := sched.Start(runCtx); err != nil {
-		release()
-		return err
+	if b.mayRunLocked() == nil {
+		if err := sched.Start(runCtx); err != nil {
+			release()
+			return err
+		}
 	}
 	b.eng, b.sched, b.release = eng, sched, release
 	return nil
@@ -215,6 +288,9 @@ type control struct{ b *Bridge }
 func (c *control) SyncNow(context.Context) error {
 	_, s, err := c.b.engine()
 	if err != nil {
+		return err
+	}
+	if err := c.b.mayRun(); err != nil {
 		return err
 	}
 	s.SyncNow()

@@ -156,7 +156,7 @@ func (s *connectionSource) Apply(ctx context.Context, target string) (bool, erro
 			other = connector.TestCleo
 		}
 		if other(tctx, s.b.options()).OK() {
-			if _, sched, err := s.b.engine(); err == nil {
+			if _, sched, err := s.b.engine(); err == nil && s.b.mayRun() == nil {
 				sched.SyncNow() // first working setup: show results now, not at the next cron tick
 			}
 		}
