@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,5 +268,38 @@ func TestPostgresSearchUsesTrigramIndex(t *testing.T) {
 	err := s.r.QueryRowContext(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'documents_trgm'`).Scan(&idx)
 	if err != nil || !strings.Contains(idx, "gin_trgm_ops") {
 		t.Fatalf("documents_trgm: %q %v", idx, err)
+	}
+}
+
+// TestPostgresTLSVerifyFull: a team database reached with
+// sslmode=verify-full and the IT department's CA file works; the same URL
+// with another CA is refused, so the connection cannot be intercepted.
+func TestPostgresTLSVerifyFull(t *testing.T) {
+	pgOnly(t)
+	p := testharness.SharedPostgres(t)
+	name, err := p.CreateDatabase("tls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	url := fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=verify-full&sslrootcert=%s", p.User, p.Port, name, p.CAFile)
+	s, err := OpenURL(ctx, url, WithPassword(p.Password))
+	if err != nil {
+		t.Fatalf("verify-full with the CA: %v", err)
+	}
+	var ssl bool
+	if err := s.r.QueryRowContext(ctx, `SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`).Scan(&ssl); err != nil || !ssl {
+		t.Fatalf("connection not encrypted: %v %v", ssl, err)
+	}
+	s.Close()
+	// Another CA: the server's certificate does not verify.
+	other := filepath.Join(t.TempDir(), "other-ca.pem")
+	otherPEM, _, _, _ := testharness.ThrowawayTLS()
+	if err := os.WriteFile(other, otherPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(url, p.CAFile, other, 1)
+	if _, err := OpenURL(ctx, bad, WithPassword(p.Password)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("verify-full with another CA: %v", err)
 	}
 }

@@ -4,8 +4,15 @@ package testharness
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -31,6 +38,7 @@ type Postgres struct {
 	Port     int
 	User     string // superuser name
 	Password string // superuser password (a test value, never a real secret)
+	CAFile   string // PEM of the throwaway CA that signed the server's TLS certificate (for 127.0.0.1)
 
 	cmd  *exec.Cmd
 	done chan error
@@ -101,6 +109,27 @@ func StartPostgres() (*Postgres, error) {
 		return fail(fmt.Errorf("initdb: %v\n%s", err, out))
 	}
 	_ = os.Remove(pwfile)
+	// TLS: a throwaway CA and a server certificate for 127.0.0.1, so that
+	// sslmode=verify-full with sslrootcert can be tested; plain connections
+	// (sslmode=disable) still work.
+	caPEM, certPEM, keyPEM, err := ThrowawayTLS()
+	if err != nil {
+		return fail(err)
+	}
+	p.CAFile = filepath.Join(dir, "ca.pem")
+	for name, b := range map[string][]byte{"ca.pem": caPEM, "server.crt": certPEM, "server.key": keyPEM} {
+		f := filepath.Join(data, name)
+		if name == "ca.pem" {
+			f = p.CAFile
+		}
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			return fail(err)
+		}
+		if cred != nil {
+			_ = os.Chown(f, 65534, 65534)
+		}
+	}
+	_ = os.Chmod(p.CAFile, 0o644)
 
 	for attempt := 0; ; attempt++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,7 +141,8 @@ func StartPostgres() (*Postgres, error) {
 		p.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(p.Port),
 			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
 			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-			"-c", "max_connections=300", "-c", "log_min_messages=warning")
+			"-c", "max_connections=300", "-c", "log_min_messages=warning",
+			"-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key")
 		p.cmd.Dir = dir
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		logf, err := os.Create(filepath.Join(dir, "server.log"))
@@ -247,4 +277,40 @@ func PostgresDatabase(tb testing.TB) (url, password string) {
 		tb.Fatal(err)
 	}
 	return p.URL(name, false), p.Password
+}
+
+// ThrowawayTLS makes a CA and a server certificate for 127.0.0.1 and
+// localhost, valid for a day, as PEM.
+func ThrowawayTLS() (caPEM, certPEM, keyPEM []byte, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ml-connector test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
 }
