@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/store"
@@ -24,6 +25,7 @@ func runReplay(ctx context.Context, env *Env, args []string) int {
 	comment := fs.String("comment", "", "why the exception is ignored")
 	secDir := fs.String("secrets-dir", "", "read secrets from files in this folder")
 	updateIFS := fs.Bool("update-ifs", false, "apply a CORRECTION_PENDING exception's corrected invoice to the IFS invoice (read ETag, PATCH If-Match)")
+	noWait := fs.Bool("no-wait", false, "team database: queue the request for the leader and return without waiting for its outcome")
 	reapply := fs.Bool("reapply", false, "with --update-ifs after a conflict: write the supplier's values over the fields changed in IFS meanwhile")
 	if code, ok := Parse(fs, args); !ok {
 		return code
@@ -40,6 +42,11 @@ func runReplay(ctx context.Context, env *Env, args []string) int {
 	if fs.NArg() > 1 || (id == 0) == (*reason == "") && *ignore == 0 {
 		fmt.Fprintln(env.Stderr, "replay: give one exception id or --reason CODE")
 		return ExitUsage
+	}
+	if !*preview && !*updateIFS {
+		if code, handled := replayViaLeader(ctx, env, id, *reason, *ignore, *comment, *noWait); handled {
+			return code
+		}
 	}
 	if *ignore != 0 {
 		st, _, err := openStore(ctx, env)
@@ -136,4 +143,69 @@ func runReplay(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stdout, "nothing to replay")
 	}
 	return code
+}
+
+// replayViaLeader is replay and ignore on a team database: the action is
+// written as a request with the acting person and host, the team's leader
+// executes it (checking the person's role), and this command follows it
+// queued → running → done/failed/refused. handled is false on a desk's own
+// file, where the command runs the engine itself.
+func replayViaLeader(ctx context.Context, env *Env, id int64, reason string, ignore int64, comment string, noWait bool) (code int, handled bool) {
+	st, _, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "replay: %v\n", err)
+		return ExitFailure, true
+	}
+	defer st.Close()
+	if st.Backend() != "postgres" {
+		return 0, false
+	}
+	req := store.Request{Kind: "replay", Target: strconv.FormatInt(id, 10), Actor: osUser(), Host: store.ThisNode("", "").Host}
+	switch {
+	case ignore != 0:
+		if comment == "" {
+			fmt.Fprintln(env.Stderr, "replay: --ignore needs --comment saying why")
+			return ExitUsage, true
+		}
+		b, _ := json.Marshal(map[string]string{"comment": comment})
+		req.Kind, req.Target, req.Args = "ignore", strconv.FormatInt(ignore, 10), string(b)
+	case reason != "":
+		req.Kind, req.Target = "replay_reason", reason
+	}
+	r, err := st.EnqueueRequest(ctx, req)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "replay: %v\n", err)
+		return ExitFailure, true
+	}
+	fmt.Fprintf(env.Stdout, "request %d queued for the team's engine (%s %s by %s)\n", r.ID, r.Kind, r.Target, r.Actor)
+	if noWait {
+		return ExitOK, true
+	}
+	last := r.State
+	deadline := time.Now().Add(2 * time.Minute)
+	for !r.State.Final() {
+		if time.Now().After(deadline) {
+			fmt.Fprintf(env.Stderr, "replay: request %d still %s after 2 minutes: is a leader running? (ml-connector status)\n", r.ID, r.State)
+			return ExitFailure, true
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(env.Stderr, "replay: stopped waiting; request %d stays %s\n", r.ID, r.State)
+			return ExitFailure, true
+		case <-time.After(200 * time.Millisecond):
+		}
+		if r, err = st.Request(ctx, r.ID); err != nil {
+			fmt.Fprintf(env.Stderr, "replay: %v\n", err)
+			return ExitFailure, true
+		}
+		if r.State != last {
+			fmt.Fprintf(env.Stdout, "request %d %s\n", r.ID, r.State)
+			last = r.State
+		}
+	}
+	fmt.Fprintf(env.Stdout, "request %d %s: %s\n", r.ID, r.State, r.Result)
+	if r.State != store.RequestDone {
+		return ExitFailure, true
+	}
+	return ExitOK, true
 }

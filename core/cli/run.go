@@ -85,6 +85,8 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 	}()
+	// The leader executes what clerks ask from other desks (team database).
+	go a.eng.ServeRequests(runCtx, sched, store.ThisNode(osUser(), "run").Host+" (run)")
 	if *now {
 		sched.SyncNow()
 	}

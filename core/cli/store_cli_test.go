@@ -77,6 +77,18 @@ func TestTeamDatabaseJourney(t *testing.T) {
 	if code, out, errOut = runIn(t, "", "--data-dir", desk, "audit", "verify"); code != ExitOK || !strings.Contains(out, "intact: 2 events") {
 		t.Fatalf("audit verify on the team database: %d %s %s", code, out, errOut)
 	}
+	// Clerk actions on a team database are requests for the leader.
+	if code, out, errOut = runIn(t, "", "--data-dir", desk, "replay", "--no-wait", "999"); code != ExitOK ||
+		!strings.Contains(out, "queued for the team's engine (replay 999 by") {
+		t.Fatalf("replay on the team database: %d %s %s", code, out, errOut)
+	}
+	// The first person is admin; a role is granted by an admin only.
+	if code, out, errOut = runIn(t, "", "--data-dir", desk, "store", "role", "carol", "admin"); code != ExitOK {
+		t.Fatalf("grant: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ = runIn(t, "", "--data-dir", desk, "store", "role", "carol"); !strings.Contains(out, "carol is admin") {
+		t.Fatalf("role: %d %s", code, out)
+	}
 	// The environment variable chooses too, a server's password comes from
 	// systemd credentials, and a second copy into the now non-empty team
 	// database is refused.

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	Register(Command{Name: "store", Summary: "the database: store show, store password (stdin), store use URL|--desk, store copy --to URL", Run: runStore})
+	Register(Command{Name: "store", Summary: "the database: store show, store password (stdin), store use URL|--desk, store copy --to URL, store role USER clerk|admin", Run: runStore})
 }
 
 // storeInfo is what `store show --json` prints.
@@ -39,8 +39,10 @@ func runStore(ctx context.Context, env *Env, args []string) int {
 		return storeUse(ctx, env, args)
 	case "copy":
 		return storeCopy(ctx, env, args)
+	case "role":
+		return storeRole(ctx, env, args)
 	}
-	fmt.Fprintf(env.Stderr, "store: unknown subcommand %q (show, password, use, copy)\n", sub)
+	fmt.Fprintf(env.Stderr, "store: unknown subcommand %q (show, password, use, copy, role)\n", sub)
 	return ExitUsage
 }
 
@@ -193,4 +195,39 @@ func storeCopy(ctx context.Context, env *Env, args []string) int {
 func fail(env *Env, op string, err error) int {
 	fmt.Fprintf(env.Stderr, "%s: %v\n", op, err)
 	return ExitFailure
+}
+
+// storeRole grants a person a role on the database (admins only; the
+// store refuses and audits anyone else), or shows one's own role.
+func storeRole(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("store role", "store role [USER [clerk|admin]]")
+	if fs.Parse(args) != nil {
+		return ExitUsage
+	}
+	st, _, err := openStore(ctx, env)
+	if err != nil {
+		return fail(env, "store role", err)
+	}
+	defer st.Close()
+	switch fs.NArg() {
+	case 0, 1:
+		user := osUser()
+		if fs.NArg() == 1 {
+			user = fs.Arg(0)
+		}
+		r, err := st.RoleOf(ctx, user)
+		if err != nil {
+			return fail(env, "store role", err)
+		}
+		fmt.Fprintf(env.Stdout, "%s is %s\n", user, r)
+		return ExitOK
+	case 2:
+		if err := st.SetRole(ctx, osUser(), fs.Arg(0), fs.Arg(1)); err != nil {
+			return fail(env, "store role", err)
+		}
+		fmt.Fprintf(env.Stdout, "%s is now %s\n", fs.Arg(0), fs.Arg(1))
+		return ExitOK
+	}
+	fmt.Fprintln(env.Stderr, "store role: give USER and clerk|admin")
+	return ExitUsage
 }

@@ -243,6 +243,10 @@ func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (Repla
 // ReplayByReason previews (preview true) or replays every open exception
 // with the reason, oldest first: "fix once, replay all".
 func (e *Engine) ReplayByReason(ctx context.Context, reason string, preview bool) ([]ReplayResult, error) {
+	return e.replayByReasonAs(ctx, reason, preview, e.actor)
+}
+
+func (e *Engine) replayByReasonAs(ctx context.Context, reason string, preview bool, actor string) ([]ReplayResult, error) {
 	var out []ReplayResult
 	excs, err := e.st.Exceptions(ctx, store.ExceptionQuery{Reasons: []string{reason}, Limit: 1 << 30})
 	if err != nil {
@@ -260,7 +264,7 @@ func (e *Engine) ReplayByReason(ctx context.Context, reason string, preview bool
 			out = append(out, ReplayResult{Preview: pv})
 			continue
 		}
-		r, err := e.Replay(ctx, x.ID)
+		r, err := e.replayAs(ctx, x.ID, actor)
 		if err != nil && !errors.Is(err, ErrNotReplayable) {
 			if fatal(err) {
 				return out, err
@@ -275,10 +279,14 @@ func (e *Engine) ReplayByReason(ctx context.Context, reason string, preview bool
 // Ignore closes an open exception with a comment (required), audited with
 // the current user. Its document moves to ignored.
 func (e *Engine) Ignore(ctx context.Context, excID int64, comment string) error {
+	return e.ignoreAs(ctx, excID, comment, e.actor)
+}
+
+func (e *Engine) ignoreAs(ctx context.Context, excID int64, comment, actor string) error {
 	if strings.TrimSpace(comment) == "" {
 		return errors.New("ignore needs a comment saying why")
 	}
-	exc, err := e.st.CloseException(ctx, excID, store.ExceptionIgnored, e.actor, comment)
+	exc, err := e.st.CloseException(ctx, excID, store.ExceptionIgnored, actor, comment)
 	if err != nil {
 		return err
 	}

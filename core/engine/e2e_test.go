@@ -79,6 +79,12 @@ func (l *bodyLog) all() []string {
 
 func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
 	t.Helper()
+	return newSandboxesOn(t, icfg, ccfg, nil)
+}
+
+// newSandboxesOn is newSandboxes on a given store (nil: a new SQLite file).
+func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *store.Store) *sandboxes {
+	t.Helper()
 	ctx := context.Background()
 	w := world.New(1)
 	if ccfg.SupplierDelay == 0 {
@@ -118,11 +124,13 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "mlc.db"))
-	if err != nil {
-		t.Fatal(err)
+	if st == nil {
+		st, err = store.Open(ctx, filepath.Join(t.TempDir(), "mlc.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
 	}
-	t.Cleanup(func() { st.Close() })
 	bus := events.NewBus()
 	eng, err := New(Params{Store: st, IFS: &IFSClient{C: ic, Company: w.Company.ID}, Cleo: CleoTransport{T: cc}, EDI: X12Codec{},
 		Bus: bus, Company: w.Company.ID, Us: Identity{Qualifier: w.Us.Qualifier, ID: w.Us.ID, GSID: w.Us.GSID}, Actor: "tester"})

@@ -75,6 +75,11 @@ var ErrConflict error = &kindError{"conflict", domain.KindConflict}
 // domain.KindInvalid.
 var ErrInvalid error = &kindError{"invalid", domain.KindInvalid}
 
+// ErrForbidden is returned (wrapped) when the acting person's role does not
+// allow the change (a clerk changing a connection). Its kind is
+// domain.KindForbidden.
+var ErrForbidden error = &kindError{"forbidden", domain.KindForbidden}
+
 // SystemActor is the actor recorded for changes the engine makes on its own.
 const SystemActor = "system"
 

@@ -151,11 +151,18 @@ func (b *Bridge) leadLoop(ctx context.Context) {
 		if err := b.rebuild(ctx); err != nil && !errors.Is(err, ErrNotConfigured) {
 			b.cfg.Logger.Error("start the flows as the team's leader", "err", err)
 		}
+		// The leader executes what clerks ask from the other desks.
+		lctx, stopServing := context.WithCancel(ctx)
+		if eng, sched, err := b.engine(); err == nil {
+			go eng.ServeRequests(lctx, sched, b.cfg.Node.Host+" (gui)")
+		}
 		select {
 		case <-ctx.Done():
+			stopServing()
 			l.Release()
 			return
 		case <-l.Lost():
+			stopServing()
 			b.mu.Lock()
 			b.leading = false
 			b.mu.Unlock()

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/store"
+)
+
+// requestRoles is the role each request kind needs. Clerks work the
+// exception queue and may ask for a sync; pausing or resuming the
+// schedules is an admin's (Schedules screen).
+var requestRoles = map[string]string{
+	"replay": store.RoleClerk, "replay_reason": store.RoleClerk, "ignore": store.RoleClerk, "sync_now": store.RoleClerk,
+	"pause": store.RoleAdmin, "resume": store.RoleAdmin,
+}
+
+// RequestPoll is how often the leader looks for new requests.
+var RequestPoll = 500 * time.Millisecond
+
+// ServeRequests executes the team's queued requests, oldest first, until
+// ctx ends. Only the leader calls it. Requests a dead leader left running
+// are queued again first: every kind is idempotent (a replay of a resolved
+// exception, an ignore of an ignored one change nothing), so a request
+// executed twice across a take-over has one effect. sched may be nil (no
+// scheduler: sync_now, pause and resume fail).
+func (e *Engine) ServeRequests(ctx context.Context, sched *Scheduler, executor string) {
+	if n, err := e.st.RequeueRunning(ctx); err != nil {
+		e.log.Error("requeue requests", "err", err)
+	} else if n > 0 {
+		e.log.Warn("requests left running by the previous leader queued again", "count", n)
+	}
+	t := time.NewTicker(RequestPoll)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			r, ok, err := e.st.ClaimRequest(ctx)
+			if err != nil {
+				e.log.Error("claim request", "err", err)
+				break
+			}
+			if !ok {
+				break
+			}
+			state, result := e.executeRequest(ctx, sched, r)
+			if err := e.st.FinishRequest(context.WithoutCancel(ctx), r.ID, state, result, executor); err != nil {
+				e.log.Error("finish request", "id", r.ID, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// executeRequest checks the actor's role (enforced here, not by hidden
+// buttons) and runs the action as that person.
+func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.Request) (store.RequestState, string) {
+	need, ok := requestRoles[r.Kind]
+	if !ok {
+		return store.RequestFailed, fmt.Sprintf("unknown request %q", r.Kind)
+	}
+	role, err := e.st.RoleOf(ctx, r.Actor)
+	if err != nil {
+		return store.RequestFailed, err.Error()
+	}
+	if need == store.RoleAdmin && role != store.RoleAdmin {
+		return store.RequestRefused, fmt.Sprintf("%s is a %s: only an admin may %s the schedules", r.Actor, role, r.Kind)
+	}
+	idOf := func() (int64, error) {
+		id, err := strconv.ParseInt(r.Target, 10, 64)
+		if err != nil || id <= 0 {
+			return 0, fmt.Errorf("%q is not an exception id", r.Target)
+		}
+		return id, nil
+	}
+	switch r.Kind {
+	case "replay":
+		id, err := idOf()
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		// Asked twice (a double click, a take-over): the second finds it closed.
+		if x, err := e.st.Exception(ctx, id); err == nil && x.State != store.ExceptionOpen {
+			return store.RequestDone, fmt.Sprintf("exception %d is already %s: nothing to do", id, x.State)
+		}
+		res, err := e.replayAs(ctx, id, r.Actor)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		out := fmt.Sprintf("exception %d: %s: %s", id, res.Outcome, res.Message)
+		if res.Status != "" {
+			out += " → " + res.Status
+		}
+		return store.RequestDone, out
+	case "replay_reason":
+		results, err := e.replayByReasonAs(ctx, r.Target, false, r.Actor)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		posted := 0
+		for _, res := range results {
+			if res.Status == string(store.StatusPosted) {
+				posted++
+			}
+		}
+		return store.RequestDone, fmt.Sprintf("%d exceptions with reason %s replayed, %d documents posted", len(results), r.Target, posted)
+	case "ignore":
+		id, err := idOf()
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		var args struct {
+			Comment string `json:"comment"`
+		}
+		_ = json.Unmarshal([]byte(r.Args), &args)
+		if err := e.ignoreAs(ctx, id, args.Comment, r.Actor); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return store.RequestDone, fmt.Sprintf("exception %d was already closed", id)
+			}
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, fmt.Sprintf("exception %d ignored", id)
+	case "sync_now", "pause", "resume":
+		if sched == nil {
+			return store.RequestFailed, "the leader runs no scheduler"
+		}
+		if r.Kind == "sync_now" {
+			var flows []string
+			if r.Target != "" {
+				flows = []string{r.Target}
+			}
+			sched.SyncNow(flows...)
+			return store.RequestDone, "sync started"
+		}
+		if err := sched.SetPaused(ctx, r.Target, r.Kind == "pause"); err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, r.Kind + "d"
+	}
+	return store.RequestFailed, "unreachable"
+}
