@@ -68,7 +68,18 @@ var ErrNotLeader = errors.New("another process leads the team's engine")
 // connection closes at once, so a standby takes over within about one
 // heartbeat; a leader cut off from the database stops its flows within two
 // heartbeats, before the server (TCP keepalives of 5 s + 3×2 s) frees the lock.
-var LeaderHeartbeat = 2 * time.Second
+const LeaderHeartbeat = 2 * time.Second
+
+// WithLeaderHeartbeat shortens the leader heartbeat (tests).
+func WithLeaderHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
+
+// heartbeat is the store's leader heartbeat.
+func (s *Store) heartbeat() time.Duration {
+	if s.beatEvery > 0 {
+		return s.beatEvery
+	}
+	return LeaderHeartbeat
+}
 
 // TryLead makes this process the leader if no other process is, without
 // waiting; otherwise it records the process as a standby and returns an
@@ -135,7 +146,7 @@ func (s *Store) Lead(ctx context.Context, n NodeInfo, standby func(leader string
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(LeaderHeartbeat):
+		case <-time.After(s.heartbeat()):
 		}
 	}
 }
@@ -152,7 +163,7 @@ func (s *Store) startLeadership(id string, conn *pgxpool.Conn) *Leadership {
 // beat checks the lock's connection and records the leader as seen.
 func (l *Leadership) beat() {
 	defer close(l.done)
-	t := time.NewTicker(LeaderHeartbeat)
+	t := time.NewTicker(l.s.heartbeat())
 	defer t.Stop()
 	for {
 		select {
@@ -160,7 +171,7 @@ func (l *Leadership) beat() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), LeaderHeartbeat)
+		ctx, cancel := context.WithTimeout(context.Background(), l.s.heartbeat())
 		var err error
 		if l.conn != nil {
 			_, err = l.conn.Exec(ctx, `SELECT 1`)

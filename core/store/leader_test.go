@@ -12,11 +12,10 @@ import (
 // the leader releases (or its connection dies) a standby takes over, and
 // every take-over is in the audit chain with the leader it replaced.
 func TestLeadership(t *testing.T) {
-	old := LeaderHeartbeat
-	LeaderHeartbeat = 200 * time.Millisecond
-	defer func() { LeaderHeartbeat = old }()
+	const beat = 200 * time.Millisecond
 	ctx := context.Background()
-	a, _ := openTest(t)
+	a := openBackend(t, WithLeaderHeartbeat(beat))
+	t.Cleanup(func() { a.Close() })
 	first, err := a.TryLead(ctx, NodeInfo{Host: "srv1", User: "svc", PID: 11, Command: "run"})
 	if err != nil {
 		t.Fatal(err)
@@ -47,21 +46,25 @@ func TestLeadership(t *testing.T) {
 		}
 		got <- l
 	}()
-	time.Sleep(3 * LeaderHeartbeat)
+	time.Sleep(3 * beat)
 	killed := time.Now()
-	_ = first.conn.Conn().Close(ctx) // the server frees the session lock with the connection
+	// The server drops the leader's connection (a killed process, a cut
+	// network, a DBA): the session lock goes with it.
+	if _, err := b.w.ExecContext(ctx, `SELECT pg_terminate_backend(?)`, int64(first.conn.Conn().PgConn().PID())); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-first.Lost():
-	case <-time.After(10 * LeaderHeartbeat):
+	case <-time.After(10 * beat):
 		t.Fatal("the old leader never noticed it lost its connection")
 	}
 	var second *Leadership
 	select {
 	case second = <-got:
-	case <-time.After(20 * LeaderHeartbeat):
+	case <-time.After(20 * beat):
 		t.Fatal("no take-over")
 	}
-	if took := time.Since(killed); took > 5*LeaderHeartbeat {
+	if took := time.Since(killed); took > 5*beat {
 		t.Fatalf("take-over took %v", took)
 	}
 	if !strings.Contains(told, "srv1") {
@@ -89,7 +92,7 @@ func TestLeadership(t *testing.T) {
 // database a is open on.
 func openSame(t *testing.T, a *Store) *Store {
 	t.Helper()
-	b, err := OpenURL(context.Background(), a.pool.Config().ConnString(), WithPassword(a.pool.Config().ConnConfig.Password), WithClock(a.now))
+	b, err := OpenURL(context.Background(), a.pool.Config().ConnString(), WithPassword(a.pool.Config().ConnConfig.Password), WithClock(a.now), WithLeaderHeartbeat(a.beatEvery))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,7 @@ type Store struct {
 	now  func() time.Time
 	// beforeCommit is WithBeforeCommit's fault injection (nil in production).
 	beforeCommit func() error
+	beatEvery    time.Duration // WithLeaderHeartbeat; 0 means LeaderHeartbeat
 }
 
 // Option adjusts Open.
@@ -104,6 +105,7 @@ type options struct {
 	readConns    int
 	beforeCommit func() error
 	password     string
+	heartbeat    time.Duration
 }
 
 // WithPassword gives the PostgreSQL password from the secret store, so that
@@ -167,7 +169,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{path: abs, w: &db{DB: w}, now: o.now, beforeCommit: o.beforeCommit}
+	s := &Store{path: abs, w: &db{DB: w}, now: o.now, beforeCommit: o.beforeCommit, beatEvery: o.heartbeat}
 	if err := retryBusy(ctx, func() error { return s.migrate(ctx) }); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
@@ -249,7 +251,7 @@ func OpenURL(ctx context.Context, loc string, opts ...Option) (*Store, error) {
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	d := &db{DB: sqlDB, d: postgresDialect}
-	s := &Store{d: postgresDialect, path: shown, w: d, r: d, pool: pool, now: o.now, beforeCommit: o.beforeCommit}
+	s := &Store{d: postgresDialect, path: shown, w: d, r: d, pool: pool, now: o.now, beforeCommit: o.beforeCommit, beatEvery: o.heartbeat}
 	if err := s.migrate(ctx); err != nil {
 		_ = sqlDB.Close()
 		pool.Close()

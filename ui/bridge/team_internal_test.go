@@ -24,9 +24,6 @@ import (
 // scheduler; a leader-capable desk stands by while a server leads and takes
 // over when the server's connection dies.
 func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
-	old := store.LeaderHeartbeat
-	store.LeaderHeartbeat = 200 * time.Millisecond
-	defer func() { store.LeaderHeartbeat = old }()
 	ctx := context.Background()
 	p, err := serve.StartPair(1, ifssim.Config{}, cleosim.Config{})
 	if err != nil {
@@ -35,7 +32,7 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	defer p.Close()
 	url, pw := testharness.PostgresDatabase(t)
 	open := func() *store.Store {
-		st, err := store.OpenURL(ctx, url, store.WithPassword(pw))
+		st, err := store.OpenURL(ctx, url, store.WithPassword(pw), store.WithLeaderHeartbeat(200*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
