@@ -66,6 +66,12 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 	// steps instead, so nothing is cut in the middle of a remote call.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()
+	// On a team database every desk hears what this engine does: relayed
+	// through the database from before the first flow can publish.
+	origin := store.ThisNode(osUser(), "run").Host + " (run)"
+	if a.st.Backend() == "postgres" {
+		engine.RelayToTeam(runCtx, bus, a.st, origin, logger)
+	}
 	sched := engine.NewScheduler(a.eng)
 	if err := sched.Start(runCtx); err != nil {
 		fmt.Fprintf(env.Stderr, "run: %v\n", err)
@@ -86,7 +92,7 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		}
 	}()
 	// The leader executes what clerks ask from other desks (team database).
-	go a.eng.ServeRequests(runCtx, sched, store.ThisNode(osUser(), "run").Host+" (run)")
+	go a.eng.ServeRequests(runCtx, sched, origin)
 	if *now {
 		sched.SyncNow()
 	}

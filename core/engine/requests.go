@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
@@ -19,8 +20,9 @@ var requestRoles = map[string]string{
 	"pause": store.RoleAdmin, "resume": store.RoleAdmin,
 }
 
-// RequestPoll is how often the leader looks for new requests.
-var RequestPoll = 500 * time.Millisecond
+// RequestPoll is how often the leader looks for new requests when no
+// notification woke it (on SQLite, or after a lost listening connection).
+var RequestPoll = 2 * time.Second
 
 // ServeRequests executes the team's queued requests, oldest first, until
 // ctx ends. Only the leader calls it. Requests a dead leader left running
@@ -34,8 +36,9 @@ func (e *Engine) ServeRequests(ctx context.Context, sched *Scheduler, executor s
 	} else if n > 0 {
 		e.log.Warn("requests left running by the previous leader queued again", "count", n)
 	}
-	t := time.NewTicker(RequestPoll)
-	defer t.Stop()
+	// A queued request NOTIFYs the leader (store.ListenRequests); the
+	// poll catches what a dropped listening connection missed.
+	wake := e.st.ListenRequests(ctx, RequestPoll)
 	for {
 		for ctx.Err() == nil {
 			r, ok, err := e.st.ClaimRequest(ctx)
@@ -46,17 +49,31 @@ func (e *Engine) ServeRequests(ctx context.Context, sched *Scheduler, executor s
 			if !ok {
 				break
 			}
+			e.bus.Publish(events.RequestChanged, requestData(r, store.RequestRunning, ""))
 			state, result := e.executeRequest(ctx, sched, r)
 			if err := e.st.FinishRequest(context.WithoutCancel(ctx), r.ID, state, result, executor); err != nil {
 				e.log.Error("finish request", "id", r.ID, "err", err)
+				continue
 			}
+			e.bus.Publish(events.RequestChanged, requestData(r, state, result))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-wake:
 		}
 	}
+}
+
+// requestData is a request's state as the screens see it.
+func requestData(r store.Request, state store.RequestState, result string) events.RequestData {
+	return events.RequestData{RequestID: r.ID, Kind: r.Kind, Target: r.Target, Actor: r.Actor, State: string(state), Result: result}
+}
+
+// RequestQueued is the event a desk publishes on its own bus after
+// enqueueing a request, so its screens show "queued" at once.
+func RequestQueued(r store.Request) events.RequestData {
+	return requestData(r, store.RequestQueued, "")
 }
 
 // executeRequest checks the actor's role (enforced here, not by hidden

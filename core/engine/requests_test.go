@@ -4,11 +4,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/store"
@@ -20,10 +22,12 @@ import (
 // as that clerk: the invoice is posted in IFS once, the audit names the
 // clerk. A clerk asking to pause the schedules is refused by the engine
 // (audited); a request a dead leader left running is executed by the next
-// leader, once.
+// leader, once. The desk hears of every step through the team's events
+// (the leader relays, the desk follows) with the polls set to an hour, so
+// only PostgreSQL's NOTIFY can have woken the leader and the desk.
 func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 	old := RequestPoll
-	RequestPoll = 50 * time.Millisecond
+	RequestPoll = time.Hour // read once by ServeRequests at its start
 	defer func() { RequestPoll = old }()
 	ctx := context.Background()
 	url, pw := testharness.PostgresDatabase(t)
@@ -53,6 +57,15 @@ func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 		ISAID: s.w.UnknownPartner.ISAID, SupplierID: sup.SupplierID}); err != nil {
 		t.Fatal(err)
 	}
+	// The desk follows the team's events on its own bus; the leader relays.
+	fctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	deskBus := events.NewBus()
+	deskSub := deskBus.Subscribe(events.RequestChanged|events.DocumentChanged|events.ExceptionResolved, 0)
+	ready := make(chan struct{})
+	go FollowTeam(fctx, deskBus, desk, time.Hour, nil, ready)
+	RelayToTeam(fctx, s.bus, leaderStore, "srv1 (test)", nil)
+	<-ready
 	// A dead leader claimed a request and never finished it.
 	stale, err := desk.EnqueueRequest(ctx, store.Request{Kind: "replay", Target: strconv.FormatInt(excs[0].ID, 10), Actor: "bob", Host: "desk1"})
 	if err != nil {
@@ -113,6 +126,41 @@ func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 			acts = append(acts, e.Action)
 		}
 		t.Fatalf("no exception or document event by bob: %v", acts)
+	}
+	// What the desk heard, in order, without polling: the replay running and
+	// done, the invoice's exception resolved and its document posted; then the
+	// second replay running and done ("already resolved"). Every event is
+	// marked as coming from the team.
+	var heard []string
+	var postedDoc events.DocumentData
+	deadline := time.Now().Add(30 * time.Second)
+	for len(heard) < 6 && time.Now().Before(deadline) {
+		ev, ok := deskSub.Poll(time.Until(deadline))
+		if !ok {
+			break
+		}
+		if !ev.Remote {
+			t.Fatalf("desk event not marked remote: %+v", ev)
+		}
+		switch d := ev.Data.(type) {
+		case events.RequestData:
+			heard = append(heard, fmt.Sprintf("request %d %s", d.RequestID, d.State))
+		case events.DocumentData:
+			if d.Status == string(store.StatusPosted) {
+				postedDoc = d
+				heard = append(heard, "document posted")
+			}
+		case events.ExceptionData:
+			heard = append(heard, "exception "+d.Resolution)
+		}
+	}
+	wantHeard := []string{fmt.Sprintf("request %d running", stale.ID), "exception resolved", "document posted",
+		fmt.Sprintf("request %d done", stale.ID), fmt.Sprintf("request %d running", again.ID), fmt.Sprintf("request %d done", again.ID)}
+	if strings.Join(heard, "; ") != strings.Join(wantHeard, "; ") {
+		t.Fatalf("the desk heard\n  %s\nwant\n  %s", strings.Join(heard, "; "), strings.Join(wantHeard, "; "))
+	}
+	if postedDoc.DocumentID != d.ID || postedDoc.BusinessKey != cleosim.UnknownPartnerInvoice {
+		t.Fatalf("posted document event %+v, want document %d %s", postedDoc, d.ID, cleosim.UnknownPartnerInvoice)
 	}
 	// A clerk may not pause the schedules: refused by the engine, audited.
 	p, _ := desk.EnqueueRequest(ctx, store.Request{Kind: "pause", Actor: "bob", Host: "desk1"})

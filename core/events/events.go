@@ -30,13 +30,14 @@ const (
 	HeartbeatStale                     // a poller has not succeeded for too long; Data is HeartbeatData
 	ConnectionStatus                   // a connection test or call changed a connection's health; Data is ConnectionData
 	SchedulerChanged                   // paused, resumed or a schedule edited; Data is SchedulerData
+	RequestChanged                     // a team request was queued, started or finished; Data is RequestData
 
 	// AllEvents subscribes to everything.
 	AllEvents Type = (1 << iota) - 1
 )
 
 var typeNames = []string{"RunStarted", "RunProgress", "RunFinished", "DocumentChanged",
-	"ExceptionRaised", "ExceptionResolved", "HeartbeatStale", "ConnectionStatus", "SchedulerChanged"}
+	"ExceptionRaised", "ExceptionResolved", "HeartbeatStale", "ConnectionStatus", "SchedulerChanged", "RequestChanged"}
 
 // String names a single type, or joins the names of a mask with "|".
 func (t Type) String() string {
@@ -59,6 +60,9 @@ type Event struct {
 	Time time.Time // UTC
 	Type Type
 	Data any
+	// Remote is true for an event another process of the team published
+	// (relayed through the team database), so it is never relayed back.
+	Remote bool
 }
 
 // RunData describes a flow run (RunStarted, RunProgress, RunFinished).
@@ -110,6 +114,17 @@ type ConnectionData struct {
 type SchedulerData struct {
 	Paused bool
 	Flow   string // empty for all flows
+}
+
+// RequestData describes a team request changing state (queued, running,
+// done, failed, refused): what the screens show for each clerk action.
+type RequestData struct {
+	RequestID int64
+	Kind      string // "replay", "replay_reason", "ignore", "sync_now", "pause", "resume"
+	Target    string
+	Actor     string
+	State     string
+	Result    string
 }
 
 // DefaultBuffer is the subscription buffer used when Subscribe gets 0.
@@ -183,13 +198,26 @@ func (s *Subscription) Unsubscribe() {
 // blocking: a full buffer drops its oldest event to make room.
 // A nil *Bus accepts and discards events, so engine code needs no checks.
 func (b *Bus) Publish(t Type, data any) {
+	b.publish(t, data, time.Time{}, false)
+}
+
+// PublishRemote publishes an event another process published first, with
+// its original time; it is marked Remote.
+func (b *Bus) PublishRemote(t Type, data any, at time.Time) {
+	b.publish(t, data, at, true)
+}
+
+func (b *Bus) publish(t Type, data any, at time.Time, remote bool) {
 	if b == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.nextID++
-	ev := Event{ID: b.nextID, Time: b.now().UTC(), Type: t, Data: data}
+	if at.IsZero() {
+		at = b.now()
+	}
+	ev := Event{ID: b.nextID, Time: at.UTC(), Type: t, Data: data, Remote: remote}
 	for s := range b.subs {
 		if s.mask&t == 0 {
 			continue

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -96,7 +97,52 @@ func TestTypeString(t *testing.T) {
 	if got := (RunStarted | HeartbeatStale).String(); got != "RunStarted|HeartbeatStale" {
 		t.Fatal(got)
 	}
-	if AllEvents&SchedulerChanged == 0 || AllEvents>>9 != 0 {
+	if AllEvents&SchedulerChanged == 0 || AllEvents>>10 != 0 {
 		t.Fatalf("AllEvents = %b", AllEvents)
+	}
+}
+
+// Every event type survives the trip through the team database's wire form
+// with its typed data intact (what a client desk's screens type-switch on).
+func TestEncodeDecodeEveryType(t *testing.T) {
+	at := time.Date(2026, 12, 4, 9, 30, 0, 0, time.UTC)
+	cases := []struct {
+		t    Type
+		data any
+	}{
+		{RunStarted, RunData{RunID: 7, Flow: "invoices"}},
+		{RunProgress, RunData{RunID: 7, Flow: "invoices", Done: 2, Total: 5, OK: 1, Failed: 1}},
+		{RunFinished, RunData{RunID: 7, Flow: "invoices", Err: "cleo: 503"}},
+		{DocumentChanged, DocumentData{DocumentID: 12, Type: "810", Direction: "inbound", Partner: "ACME", BusinessKey: "INV-1", Status: "posted"}},
+		{ExceptionRaised, ExceptionData{ExceptionID: 3, DocumentID: 12, Reason: "PRICE_VARIANCE", Message: "unit price 10.50 > 10.00"}},
+		{ExceptionResolved, ExceptionData{ExceptionID: 3, Resolution: "replayed"}},
+		{HeartbeatStale, HeartbeatData{Poller: "invoices", LastSuccess: at, StaleFor: 90 * time.Minute}},
+		{ConnectionStatus, ConnectionData{Connection: "ifs", OK: true, Detail: "ok"}},
+		{SchedulerChanged, SchedulerData{Paused: true, Flow: "pos"}},
+		{RequestChanged, RequestData{RequestID: 9, Kind: "replay", Target: "3", Actor: "ann", State: "done", Result: "posted"}},
+	}
+	seen := Type(0)
+	for _, c := range cases {
+		name, data, err := Encode(Event{Type: c.t, Data: c.data})
+		if err != nil {
+			t.Fatalf("%v: %v", c.t, err)
+		}
+		gt, gd, err := Decode(name, data)
+		if err != nil {
+			t.Fatalf("%v: %v", c.t, err)
+		}
+		if gt != c.t || !reflect.DeepEqual(gd, c.data) {
+			t.Fatalf("%v: round trip gave %v %#v, want %#v", c.t, gt, gd, c.data)
+		}
+		seen |= c.t
+	}
+	if seen != AllEvents {
+		t.Fatalf("types without a round-trip case: %v", AllEvents&^seen)
+	}
+	if _, _, err := Decode("NoSuchEvent", []byte(`{}`)); err == nil {
+		t.Fatal("unknown type decoded")
+	}
+	if _, _, err := Decode("RunStarted", []byte(`{`)); err == nil {
+		t.Fatal("broken JSON decoded")
 	}
 }

@@ -65,9 +65,16 @@ func (s *Store) EnqueueRequest(ctx context.Context, r Request) (Request, error) 
 			return err
 		}
 		r.State, r.CreatedAt, r.UpdatedAt = RequestQueued, parseTime(now), parseTime(now)
-		_, err := tx.AppendEvent(Event{Subject: fmt.Sprintf("request:%d", r.ID), Actor: r.Actor, Action: "request.queued",
-			Detail: map[string]any{"kind": r.Kind, "target": r.Target, "host": r.Host}})
-		return err
+		if _, err := tx.AppendEvent(Event{Subject: fmt.Sprintf("request:%d", r.ID), Actor: r.Actor, Action: "request.queued",
+			Detail: map[string]any{"kind": r.Kind, "target": r.Target, "host": r.Host}}); err != nil {
+			return err
+		}
+		if s.d == postgresDialect {
+			// Wakes the leader at commit (ListenRequests) instead of at its next poll.
+			_, err := tx.tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, requestsChannel, fmt.Sprint(r.ID))
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return r, fmt.Errorf("enqueue request %s %s: %w", r.Kind, r.Target, err)

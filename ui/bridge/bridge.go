@@ -65,6 +65,9 @@ type Bridge struct {
 	cancel    context.CancelFunc
 	// leading is true while this desk holds a team database's leader lock.
 	leading bool
+	// askWait is how long a client desk's action waits for the leader
+	// (askWaitDefault; tests shorten it).
+	askWait time.Duration
 
 	// certs holds the server certificate each connection's last test saw
 	// (by connections.IFS / connections.Cleo), for the expiry warnings.
@@ -87,7 +90,7 @@ func New(cfg Config) *Bridge {
 	if cfg.SecretLabel == "" {
 		cfg.SecretLabel = secrets.LabelOf(cfg.Secrets)
 	}
-	return &Bridge{cfg: cfg}
+	return &Bridge{cfg: cfg, askWait: askWaitDefault}
 }
 
 // Start builds the engine and starts the scheduler when the stored
@@ -98,8 +101,12 @@ func (b *Bridge) Start(ctx context.Context) error {
 	b.runCtx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	b.mu.Unlock()
 	err := b.rebuild(ctx)
-	if b.team() && b.cfg.LeaderCapable {
+	switch {
+	case b.team() && b.cfg.LeaderCapable:
 		go b.leadLoop(b.runCtx)
+	case b.team():
+		// A client desk: its screens follow what the leader does.
+		go engine.FollowTeam(b.runCtx, b.cfg.Bus, b.cfg.Store, teamPoll, b.cfg.Logger, nil)
 	}
 	if errors.Is(err, ErrNotConfigured) {
 		return nil
@@ -137,24 +144,35 @@ func (b *Bridge) mayRun() error {
 	return fmt.Errorf("%w: it runs at %s", ErrClient, b.cfg.Store.DescribeLeader(ctx))
 }
 
+// teamPoll is the safety-net poll of a desk following the team's events;
+// PostgreSQL's NOTIFY wakes it first.
+const teamPoll = 10 * time.Second
+
 // leadLoop stands by for the team's leader lock, starts the flows while it
 // holds it, and stops them the moment the lock's connection fails.
 func (b *Bridge) leadLoop(ctx context.Context) {
+	origin := b.cfg.Node.Host + " (gui)"
 	for {
+		// While standing by, the screens follow the leader's events.
+		fctx, stopFollowing := context.WithCancel(ctx)
+		go engine.FollowTeam(fctx, b.cfg.Bus, b.cfg.Store, teamPoll, b.cfg.Logger, nil)
 		l, err := b.cfg.Store.Lead(ctx, b.cfg.Node, nil)
+		stopFollowing()
 		if err != nil {
 			return // ctx ended: the app quits
 		}
 		b.mu.Lock()
 		b.leading = true
 		b.mu.Unlock()
+		// Now this desk's events go to the others, from before the flows start.
+		lctx, stopServing := context.WithCancel(ctx)
+		engine.RelayToTeam(lctx, b.cfg.Bus, b.cfg.Store, origin, b.cfg.Logger)
 		if err := b.rebuild(ctx); err != nil && !errors.Is(err, ErrNotConfigured) {
 			b.cfg.Logger.Error("start the flows as the team's leader", "err", err)
 		}
 		// The leader executes what clerks ask from the other desks.
-		lctx, stopServing := context.WithCancel(ctx)
 		if eng, sched, err := b.engine(); err == nil {
-			go eng.ServeRequests(lctx, sched, b.cfg.Node.Host+" (gui)")
+			go eng.ServeRequests(lctx, sched, origin)
 		}
 		select {
 		case <-ctx.Done():
@@ -292,7 +310,12 @@ func (b *Bridge) Params() ui.Params {
 // control implements ui.Control.
 type control struct{ b *Bridge }
 
-func (c *control) SyncNow(context.Context) error {
+func (c *control) SyncNow(ctx context.Context) error {
+	if c.b.asClient() {
+		// The team's leader runs the flows: ask it to.
+		_, err := c.b.ask(ctx, "sync_now", "", nil)
+		return err
+	}
 	_, s, err := c.b.engine()
 	if err != nil {
 		return err
@@ -305,6 +328,14 @@ func (c *control) SyncNow(context.Context) error {
 }
 
 func (c *control) SetPaused(ctx context.Context, paused bool) error {
+	if c.b.asClient() {
+		kind := "resume"
+		if paused {
+			kind = "pause"
+		}
+		_, err := c.b.ask(ctx, kind, "", nil)
+		return err
+	}
 	_, s, err := c.b.engine()
 	if err != nil {
 		return err
@@ -312,7 +343,19 @@ func (c *control) SetPaused(ctx context.Context, paused bool) error {
 	return s.SetPaused(ctx, "", paused)
 }
 
-func (c *control) Paused(context.Context) (bool, error) {
+func (c *control) Paused(ctx context.Context) (bool, error) {
+	if c.b.asClient() {
+		// The leader's schedules, as it stored them.
+		scheds, err := c.b.cfg.Store.Schedules(ctx)
+		if err != nil || len(scheds) == 0 {
+			return false, err
+		}
+		all := true
+		for _, sc := range scheds {
+			all = all && sc.Paused
+		}
+		return all, nil
+	}
 	_, s, err := c.b.engine()
 	if err != nil {
 		return false, nil

@@ -406,6 +406,9 @@ func outcome(r engine.ReplayResult) string {
 }
 
 func (s *exceptionSource) Replay(ctx context.Context, id int64) (string, error) {
+	if s.b.asClient() {
+		return s.b.askID(ctx, "replay", id, nil)
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return "", err
@@ -456,6 +459,10 @@ func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (
 }
 
 func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (int, error) {
+	if s.b.asClient() {
+		res, err := s.b.ask(ctx, "replay_reason", reason, nil)
+		return replayedCount(res), err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return 0, err
@@ -465,6 +472,10 @@ func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (int, er
 }
 
 func (s *exceptionSource) Ignore(ctx context.Context, id int64, comment string) error {
+	if s.b.asClient() {
+		_, err := s.b.askID(ctx, "ignore", id, map[string]string{"comment": comment})
+		return err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return err

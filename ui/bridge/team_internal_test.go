@@ -4,7 +4,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -20,9 +19,11 @@ import (
 )
 
 // On a team database a desk runs the flows only while it leads: a client
-// desk refuses Sync now in words naming the leader and never starts its
-// scheduler; a leader-capable desk stands by while a server leads and takes
-// over when the server's connection dies.
+// desk never starts its scheduler, and its Sync now, pause and replay go to
+// the leader as requests (queued while nobody serves them, naming the
+// leader; done once a leader executes them). A leader-capable desk stands
+// by while a server leads and takes over when the server goes; the client
+// hears the new leader's work as team events, without polling the store.
 func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	ctx := context.Background()
 	p, err := serve.StartPair(1, ifssim.Config{}, cleosim.Config{})
@@ -54,12 +55,17 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	client := New(Config{Store: open(), Secrets: sec, Bus: events.NewBus(), Loc: time.UTC, DataDir: t.TempDir(),
 		Node: store.NodeInfo{Host: "desk1", User: "ann", PID: 1, Command: "gui"}})
 	defer client.Close()
+	client.askWait = time.Second
+	clientEvents := client.cfg.Bus.Subscribe(events.RequestChanged|events.RunStarted, 0)
+	defer clientEvents.Unsubscribe()
 	if err := client.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err = (&control{client}).SyncNow(ctx)
-	if !errors.Is(err, ErrClient) || !strings.Contains(err.Error(), "svc on srv1 (pid 4242, run)") {
-		t.Fatalf("client Sync now: %v", err)
+	// The server leads but serves no requests in this test: the client's
+	// Sync now stays queued, and says where the engine runs.
+	queued, err := client.ask(ctx, "sync_now", "", nil)
+	if err != nil || !strings.Contains(queued, "queued for the team's engine (at svc on srv1 (pid 4242, run)") {
+		t.Fatalf("client Sync now while the leader is busy: %q %v", queued, err)
 	}
 	if _, sched, _ := client.engine(); sched == nil || sched.Schedules()[0].Next != (time.Time{}) {
 		t.Fatal("a client desk's scheduler is running")
@@ -102,9 +108,40 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	if err := (&control{desk}).SyncNow(ctx); err != nil {
 		t.Fatalf("leading desk Sync now: %v", err)
 	}
-	// The client still refuses, now naming the desk that leads.
-	if err := (&control{client}).SyncNow(ctx); !errors.Is(err, ErrClient) || !strings.Contains(err.Error(), "bob on desk2") {
-		t.Fatalf("client after take-over: %v", err)
+	// The client's actions now reach the leading desk: pause is done (the
+	// first person on the database is its admin) and the client reads the
+	// paused schedules from the store; resume likewise.
+	client.askWait = 30 * time.Second
+	if err := (&control{client}).SetPaused(ctx, true); err != nil {
+		t.Fatalf("client pause: %v", err)
+	}
+	if p, err := (&control{client}).Paused(ctx); err != nil || !p {
+		t.Fatalf("client sees paused=%v %v", p, err)
+	}
+	if err := (&control{client}).SetPaused(ctx, false); err != nil {
+		t.Fatalf("client resume: %v", err)
+	}
+	if p, _ := (&control{client}).Paused(ctx); p {
+		t.Fatal("client still sees paused")
+	}
+	// The client heard, as team events: the queued Sync now executed by the
+	// new leader, and a run starting in the leader.
+	var syncDone, runStarted bool
+	deadline = time.Now().Add(30 * time.Second)
+	for !(syncDone && runStarted) && time.Now().Before(deadline) {
+		ev, ok := clientEvents.Poll(time.Until(deadline))
+		if !ok {
+			break
+		}
+		switch d := ev.Data.(type) {
+		case events.RequestData:
+			syncDone = syncDone || (ev.Remote && d.Kind == "sync_now" && d.State == "done")
+		case events.RunData:
+			runStarted = runStarted || ev.Remote
+		}
+	}
+	if !syncDone || !runStarted {
+		t.Fatalf("client heard sync done=%v, a leader's run=%v", syncDone, runStarted)
 	}
 }
 
