@@ -76,6 +76,9 @@ func (s *dashboardSource) Snapshot(ctx context.Context) (dashboard.Snapshot, err
 			}
 		}
 	}
+	if snap.Team, err = s.team(ctx, now); err != nil {
+		return snap, err
+	}
 	snap.Flows, err = s.flows(ctx, now)
 	return snap, err
 }
@@ -145,4 +148,38 @@ func runResult(r store.SyncRun) string {
 		return "nothing to do"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// team is the team database's engine as the dashboard shows it (nil on a
+// desk's own file). Nodes not seen for three heartbeats are gone.
+func (s *dashboardSource) team(ctx context.Context, now time.Time) (*dashboard.TeamStatus, error) {
+	b := s.b
+	if !b.team() {
+		return nil, nil
+	}
+	nodes, err := b.cfg.Store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &dashboard.TeamStatus{Database: store.RedactURL(b.cfg.Store.Path()), ThisDesk: "client (the flows run in the team's engine)"}
+	b.mu.Lock()
+	switch {
+	case b.leading:
+		t.ThisDesk = "leads the engine"
+	case b.cfg.LeaderCapable:
+		t.ThisDesk = "stands by to lead"
+	}
+	b.mu.Unlock()
+	for _, n := range nodes {
+		if now.Sub(n.SeenAt) > 3*store.LeaderHeartbeat+5*time.Second {
+			continue
+		}
+		who := fmt.Sprintf("%s on %s (pid %d, %s)", n.User, n.Host, n.PID, n.Command)
+		if n.Role == "leader" && t.Leader == "" {
+			t.Leader, t.LeaderSince = who, n.Since
+		} else {
+			t.Standbys = append(t.Standbys, who)
+		}
+	}
+	return t, nil
 }

@@ -108,6 +108,17 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	if err := (&control{desk}).SyncNow(ctx); err != nil {
 		t.Fatalf("leading desk Sync now: %v", err)
 	}
+	// Both dashboards say who leads now, and each desk's part.
+	for _, c := range []struct {
+		b    *Bridge
+		part string
+	}{{client, "client"}, {desk, "leads the engine"}} {
+		snap, err := (&dashboardSource{c.b}).Snapshot(ctx)
+		if err != nil || snap.Team == nil || snap.Team.Leader != "bob on desk2 (pid 2, gui)" || !strings.HasPrefix(snap.Team.ThisDesk, c.part) ||
+			strings.Contains(snap.Team.Database, pw) {
+			t.Fatalf("%s dashboard team: %+v %v", c.part, snap.Team, err)
+		}
+	}
 	// The client's actions now reach the leading desk: pause is done (the
 	// first person on the database is its admin) and the client reads the
 	// paused schedules from the store; resume likewise.

@@ -7,6 +7,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -50,8 +51,19 @@ type DayCount struct {
 	Inbound, Outbound int
 }
 
+// TeamStatus is the team database's engine as this desk sees it; nil on a
+// desk's own file.
+type TeamStatus struct {
+	Database    string // the database, without secrets
+	ThisDesk    string // "leads the engine", "stands by to lead", "client"
+	Leader      string // "svc on srv1 (pid 4242, run)"; empty when nobody leads
+	LeaderSince time.Time
+	Standbys    []string
+}
+
 // Snapshot is everything the dashboard shows.
 type Snapshot struct {
+	Team       *TeamStatus
 	Flows      []FlowStatus
 	Today      Counts
 	Week       Counts
@@ -84,6 +96,8 @@ type Screen struct {
 	snap     Snapshot
 	loaded   bool
 	errLbl   *uikit.ErrorLabel
+	team     *widget.Card
+	teamBody *widget.Label
 	flows    *fyne.Container
 	counts   *fyne.Container
 	reasons  *fyne.Container
@@ -120,8 +134,13 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		widget.NewCard("Documents", "", container.NewVBox(s.counts, s.overdue)),
 		widget.NewCard("Open exceptions by reason", "", s.reasons),
 	)
+	s.teamBody = widget.NewLabel("")
+	s.teamBody.Wrapping = fyne.TextWrapWord
+	s.team = widget.NewCard("Team database", "", s.teamBody)
+	s.team.Hide()
 	s.content = container.NewVScroll(container.NewVBox(
 		s.errLbl,
+		s.team,
 		widget.NewCard("Flows", "", s.flows),
 		top,
 		widget.NewCard("Documents per day", "last 14 days: left bar inbound, right bar outbound", s.chart),
@@ -189,6 +208,7 @@ func setBar(b *widget.ProgressBar, running bool, done, total int) {
 func (s *Screen) show(snap Snapshot) {
 	s.snap, s.loaded = snap, true
 	now := s.p.Now()
+	s.showTeam(snap.Team, now)
 
 	s.flows.Objects = nil
 	if len(snap.Flows) == 0 {
@@ -270,6 +290,32 @@ func (s *Screen) show(snap Snapshot) {
 	s.reasons.Refresh()
 	s.chart.SetData(snap.PerDay)
 	s.content.Refresh() // sizes changed: lay the cards out again
+}
+
+// showTeam says who runs the flows on a team database: the leader (or
+// that nobody does, in red, since then nothing is posted), this desk's part
+// and the standbys.
+func (s *Screen) showTeam(t *TeamStatus, now time.Time) {
+	if t == nil {
+		s.team.Hide()
+		return
+	}
+	s.team.SetSubTitle(t.Database)
+	text := "Engine: nobody leads it now; no flow runs until a leader-capable desk or server starts"
+	s.teamBody.Importance = widget.DangerImportance
+	if t.Leader != "" {
+		text = "Engine: led by " + t.Leader
+		if !t.LeaderSince.IsZero() {
+			text += ", since " + uikit.When(t.LeaderSince, s.p.Loc) + " (" + uikit.Age(now, t.LeaderSince) + ")"
+		}
+		s.teamBody.Importance = widget.MediumImportance
+	}
+	text += ".\nThis desk: " + t.ThisDesk + "."
+	if len(t.Standbys) > 0 {
+		text += "\nStanding by: " + strings.Join(t.Standbys, "; ") + "."
+	}
+	s.teamBody.SetText(text)
+	s.team.Show()
 }
 
 func idle(f FlowStatus) string {

@@ -70,3 +70,31 @@ func TestErrorInPlaceAndEmpty(t *testing.T) {
 		t.Fatal("no honest empty state")
 	}
 }
+
+// On a team database the dashboard says who runs the flows, since when,
+// this desk's part and who stands by; with nobody leading it says so in
+// words a clerk can act on. On a desk's own file there is no team card.
+func TestTeamCard(t *testing.T) {
+	test.NewTempApp(t)
+	_, _, w := newScreen(t, uifake.NewDashboard())
+	if strings.Contains(test.RenderToMarkup(w.Canvas()), "Team database") {
+		t.Fatal("team card on a desk's own file")
+	}
+	src := uifake.NewDashboard()
+	src.Snap.Team = &dashboard.TeamStatus{Database: "postgres://ap@db1/mlc", ThisDesk: "client (the flows run in the team's engine)",
+		Leader: "svc on srv1 (pid 4242, run)", LeaderSince: uifake.Epoch.Add(-90 * time.Minute),
+		Standbys: []string{"bob on desk2 (pid 7, gui)"}}
+	_, _, w = newScreen(t, src)
+	m := test.RenderToMarkup(w.Canvas())
+	for _, want := range []string{"Team database", "postgres://ap@db1/mlc", "Engine: led by svc on srv1 (pid 4242, run), since ",
+		"(1 h ago)", "This desk: client (the flows run in the team's engine).", "Standing by: bob on desk2 (pid 7, gui)."} {
+		if !strings.Contains(m, want) {
+			t.Errorf("team card lacks %q", want)
+		}
+	}
+	src.Snap.Team.Leader, src.Snap.Team.Standbys = "", nil
+	_, _, w = newScreen(t, src)
+	if m := test.RenderToMarkup(w.Canvas()); !strings.Contains(m, "nobody leads it now") || !strings.Contains(m, `color="error"`) {
+		t.Fatalf("no warning without a leader:\n%s", m)
+	}
+}
