@@ -53,9 +53,12 @@ type Params struct {
 	Documents   documents.Source
 	Mappings    mappings.Source
 	Connections connections.Source
-	Schedules   schedules.Source
-	Control     Control
-	Events      EventBus
+	// Database, when set, lets the admin choose this desk's own file or a
+	// team database on the Connections screen (not in the demo).
+	Database  connections.DatabaseSource
+	Schedules schedules.Source
+	Control   Control
+	Events    EventBus
 
 	// Demo, when set, is shown as a banner (e.g. "Demo: sandboxes on
 	// 127.0.0.1, secrets in memory only") and in the title.
@@ -177,7 +180,7 @@ func (u *UI) build() {
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})
 	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc})
 	u.Mappings = mappings.New(ctx, u.p.Mappings, mappings.Params{Runner: u.p.Runner, Window: u.win, Loc: u.p.Loc, OnChanged: changed})
-	u.Connections = connections.New(ctx, u.p.Connections, connections.Params{Runner: u.p.Runner, Now: u.p.Now, OnTested: func(ok bool) {
+	u.Connections = connections.New(ctx, u.p.Connections, connections.Params{Runner: u.p.Runner, Now: u.p.Now, Database: u.p.Database, OnTested: func(ok bool) {
 		if ok {
 			u.status.SetText("Connection tested.")
 			u.markDirty(ScreenDashboard, ScreenExceptions, ScreenSchedules)

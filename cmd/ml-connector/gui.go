@@ -112,7 +112,7 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	}
 	bus := events.NewBus()
 	b := bridge.New(bridge.Config{Store: st, Secrets: sec, SecretLabel: secrets.LabelOf(sec), Bus: bus, Logger: env.Logger, DataDir: env.DataDir,
-		LeaderCapable: connector.LeaderCapable(loc), Node: store.ThisNode(engine.OSUser(), "gui")})
+		LeaderCapable: connector.LeaderCapable(loc), Node: store.ThisNode(engine.OSUser(), "gui"), StoreChoice: choice})
 	defer b.Close()
 
 	// The screens' context ends when the app quits (window, tray or signal):
@@ -125,6 +125,9 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	w.Resize(fyne.NewSize(1280, 740))
 	p := b.Params()
 	p.Demo = opt.demo
+	if opt.demo != "" {
+		p.Database = nil // the demo runs on its own throwaway file
+	}
 	p.Ctx = ctx
 	p.NoTray = !sessionBusAvailable()
 	u := ui.New(a, w, p)

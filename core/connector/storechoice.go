@@ -143,3 +143,41 @@ func SetLeaderCapable(loc locations.Locations, capable bool) error {
 	}
 	return os.WriteFile(loc.Get(locations.DeskRole), []byte(role+"\n"), 0o600)
 }
+
+// TestTeamStore is the connection test of a team database before a desk
+// switches to it: the URL is checked as SwitchToTeam checks it (no
+// password in it), then the server is probed without changing anything.
+func TestTeamStore(ctx context.Context, location, password string) (store.Probe, error) {
+	if !store.IsPostgresURL(location) {
+		return store.Probe{}, &storeURLError{"a team database is a postgres:// URL"}
+	}
+	if err := checkStoreURL(location); err != nil {
+		return store.Probe{}, err
+	}
+	var opts []store.Option
+	if password != "" {
+		opts = append(opts, store.WithPassword(password))
+	}
+	return store.ProbeURL(ctx, location, opts...)
+}
+
+// UseTeamStore switches this desk to a team database from its next start:
+// the password (when given) goes to sec under StorePasswordKey, never into a
+// file the app writes; the URL and the desk's role go to the data dir.
+func UseTeamStore(ctx context.Context, loc locations.Locations, sec secrets.Store, location, password string, leaderCapable bool) error {
+	if !store.IsPostgresURL(location) {
+		return &storeURLError{"a team database is a postgres:// URL"}
+	}
+	if err := checkStoreURL(location); err != nil {
+		return err
+	}
+	if password != "" {
+		if err := sec.Set(ctx, StorePasswordKey, password); err != nil {
+			return fmt.Errorf("save the team database password: %w", err)
+		}
+	}
+	if err := SwitchToTeam(loc, location); err != nil {
+		return err
+	}
+	return SetLeaderCapable(loc, leaderCapable)
+}

@@ -303,3 +303,44 @@ func TestPostgresTLSVerifyFull(t *testing.T) {
 		t.Fatalf("verify-full with another CA: %v", err)
 	}
 }
+
+// TestProbeURL: the connection test of a team database reports the server,
+// the schema it is at and TLS, and changes nothing: an empty database stays
+// empty after the probe, a wrong password is KindAuth.
+func TestProbeURL(t *testing.T) {
+	pgOnly(t)
+	p := testharness.SharedPostgres(t)
+	name, err := p.CreateDatabase("probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	url := fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=verify-full&sslrootcert=%s", p.User, p.Port, name, p.CAFile)
+	pr, err := ProbeURL(ctx, url, WithPassword(p.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations(postgresDialect)
+	if !strings.HasPrefix(pr.Server, "PostgreSQL ") || pr.Schema != 0 || pr.Latest != len(ms) || !pr.TLS || !pr.Trigram || !pr.OK() ||
+		!strings.Contains(pr.Verdict(), "an empty database") {
+		t.Fatalf("empty database: %+v %q", pr, pr.Verdict())
+	}
+	again, _ := ProbeURL(ctx, url, WithPassword(p.Password))
+	if again.Schema != 0 {
+		t.Fatal("the probe migrated the database")
+	}
+	s, err := OpenURL(ctx, url, WithPassword(p.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if pr, err = ProbeURL(ctx, url, WithPassword(p.Password)); err != nil || pr.Schema != len(ms) || pr.Verdict() != "a team database this release knows" {
+		t.Fatalf("migrated database: %+v %v", pr, err)
+	}
+	if _, err := ProbeURL(ctx, url, WithPassword("wrong")); domain.KindOf(err) != domain.KindAuth || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("wrong password: %v (kind %v)", err, domain.KindOf(err))
+	}
+	if (Probe{Schema: 9, Latest: 7, Trigram: true}).OK() || (Probe{Latest: 7}).OK() {
+		t.Fatal("a newer schema or no pg_trgm must not be OK")
+	}
+}

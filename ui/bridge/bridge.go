@@ -47,6 +47,9 @@ type Config struct {
 	LeaderCapable bool
 	// Node names this process in the team's node list.
 	Node store.NodeInfo
+	// StoreChoice is how the store was chosen (shown on the Connections
+	// screen's database card); empty means the data dir's choice.
+	StoreChoice connector.StoreChoice
 }
 
 // Bridge is the engine as the desktop app sees it.
@@ -300,6 +303,7 @@ func (b *Bridge) Params() ui.Params {
 		Documents:   &documentSource{b},
 		Mappings:    &mappingSource{b},
 		Connections: &connectionSource{b},
+		Database:    &databaseSource{b},
 		Schedules:   &scheduleSource{b},
 		Control:     &control{b},
 		Events:      b.cfg.Bus,

@@ -5,10 +5,12 @@ package bridge
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/connector"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
@@ -160,4 +162,54 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testharness.StopSharedPostgres()
 	os.Exit(code)
+}
+
+// The database card's source against a real PostgreSQL: the test reports
+// an empty database over TLS and migrates nothing; a URL with a password in
+// it is refused; the switch puts the password in the secret store only
+// (no file in the data dir holds it) and the next start chooses the team
+// database; back to the desk's file.
+func TestDatabaseSourceSwitchesADesk(t *testing.T) {
+	ctx := context.Background()
+	url, pw := testharness.PostgresDatabase(t)
+	p := testharness.SharedPostgres(t)
+	url = strings.Replace(url, "sslmode=disable", "sslmode=verify-full&sslrootcert="+p.CAFile, 1)
+	dir := t.TempDir()
+	sec := secrets.NewMemory()
+	src := &databaseSource{&Bridge{cfg: Config{DataDir: dir, Secrets: sec}}}
+	verdict, ok, err := src.TestTeam(ctx, url, pw)
+	if err != nil || !ok || !strings.Contains(verdict, "an empty database") || !strings.Contains(verdict, "connection encrypted") {
+		t.Fatalf("test: %q %v %v", verdict, ok, err)
+	}
+	if _, _, err := src.TestTeam(ctx, strings.Replace(url, "postgres://", "postgres://x:"+pw+"@", 1), ""); err == nil ||
+		!strings.Contains(err.Error(), "carries a password") {
+		t.Fatalf("URL with a password: %v", err)
+	}
+	if _, _, err := src.TestTeam(ctx, url, "wrong"); err == nil {
+		t.Fatal("a wrong password passed")
+	}
+	if err := src.UseTeam(ctx, url, pw, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sec.Get(ctx, connector.StorePasswordKey); got != pw {
+		t.Fatal("password not in the secret store")
+	}
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), pw) {
+				t.Errorf("%s holds the database password", path)
+			}
+		}
+		return nil
+	})
+	d, err := src.Database(ctx)
+	if err != nil || !d.Team || !d.LeaderCapable || d.ChosenBy != "team-store.url" {
+		t.Fatalf("after the switch: %+v %v", d, err)
+	}
+	if err := src.UseDesk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := src.Database(ctx); d.Team || d.ChosenBy != "data dir" {
+		t.Fatalf("back to the desk: %+v", d)
+	}
 }

@@ -112,6 +112,9 @@ type Params struct {
 	// OnTested is called on the UI goroutine after a test, with its verdict
 	// (a passing test may have started the engine).
 	OnTested func(ok bool)
+	// Database, when set, adds the card that chooses this desk's own file
+	// or a team database.
+	Database DatabaseSource
 }
 
 // Screen is the connections screen.
@@ -136,6 +139,7 @@ type Screen struct {
 	ifsCert, cleoCert                                   *widget.Label
 	ifsReport, cleoReport                               *fyne.Container
 	testIFS, testCleo, saveBtn                          *widget.Button
+	db                                                  *databaseCard
 }
 
 // New builds the screen; call Reload to fill it.
@@ -236,10 +240,15 @@ func (s *Screen) build() {
 	}
 	ifs := widget.NewCard("IFS Cloud", "OAuth2 client credentials", container.NewVBox(ifsForm, s.ifsExpiry, s.ifsCert, s.testIFS, s.ifsReport))
 	cleo := widget.NewCard("Cleo Integration Cloud", "EDI network", container.NewVBox(cleoForm, s.cleoExpiry, s.cleoCert, s.testCleo, s.cleoReport))
+	body := container.NewVBox(container.NewGridWithColumns(2, ifs, cleo))
+	if s.p.Database != nil {
+		s.db = newDatabaseCard(s, s.p.Database)
+		body.Add(s.db.card)
+	}
 	s.content = container.NewBorder(
 		container.NewVBox(store, s.errLbl),
 		container.NewBorder(nil, nil, s.saveBtn, nil, s.savedLbl), nil, nil,
-		container.NewVScroll(container.NewGridWithColumns(2, ifs, cleo)),
+		container.NewVScroll(body),
 	)
 }
 
@@ -267,6 +276,9 @@ func (s *Screen) transportChanged() {
 func (s *Screen) Reload() {
 	if s.src == nil {
 		return
+	}
+	if s.db != nil {
+		s.db.reload()
 	}
 	type loaded struct {
 		st  Settings
