@@ -146,6 +146,10 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 			u.SetError("start the sync engine", err)
 			switch {
 			case err != nil:
+			case b.Team():
+				// A desk on a team database: the flows run in the team's
+				// engine; this desk needs no IFS or Cleo credentials.
+				u.SetStatus("Team database " + choice.Shown() + ": the flows run in the team's engine (Dashboard shows where).")
 			case b.Configured():
 				u.SetStatus("Syncing on schedule.")
 			default:

@@ -120,6 +120,10 @@ func (b *Bridge) Start(ctx context.Context) error {
 // team reports whether the store is a team database.
 func (b *Bridge) team() bool { return b.cfg.Store.Backend() == "postgres" }
 
+// Team reports whether this desk works on a team database (PostgreSQL)
+// rather than its own file.
+func (b *Bridge) Team() bool { return b.team() }
+
 // ErrClient is what actions that run the flows return on a desk that does
 // not lead its team database's engine.
 var ErrClient = errors.New("this desk is a client of the team database: the flows run in the team's engine")

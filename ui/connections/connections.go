@@ -242,6 +242,9 @@ func (s *Screen) build() {
 	cleo := widget.NewCard("Cleo Integration Cloud", "EDI network", container.NewVBox(cleoForm, s.cleoExpiry, s.cleoCert, s.testCleo, s.cleoReport))
 	body := container.NewVBox(container.NewGridWithColumns(2, ifs, cleo))
 	if s.p.Database != nil {
+		// Below the connections, whose field positions the admin's Xvfb
+		// journey test clicks; a client desk of a team database needs
+		// none of the fields above it.
 		s.db = newDatabaseCard(s, s.p.Database)
 		body.Add(s.db.card)
 	}
