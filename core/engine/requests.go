@@ -17,7 +17,7 @@ import (
 // schedules is an admin's (Schedules screen).
 var requestRoles = map[string]string{
 	"replay": store.RoleClerk, "replay_reason": store.RoleClerk, "ignore": store.RoleClerk, "sync_now": store.RoleClerk,
-	"pause": store.RoleAdmin, "resume": store.RoleAdmin,
+	"pause": store.RoleAdmin, "resume": store.RoleAdmin, "schedule": store.RoleAdmin,
 }
 
 // RequestPoll is how often the leader looks for new requests when no
@@ -144,6 +144,21 @@ func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.R
 			return store.RequestFailed, err.Error()
 		}
 		return store.RequestDone, fmt.Sprintf("exception %d ignored", id)
+	case "schedule":
+		// The leader's scheduler changes (and stores and audits the new
+		// expression); a row written by a client alone would wait for a
+		// restart of the leader.
+		if sched == nil {
+			return store.RequestFailed, "the leader runs no scheduler"
+		}
+		var args struct {
+			Spec string `json:"spec"`
+		}
+		_ = json.Unmarshal([]byte(r.Args), &args)
+		if err := sched.SetSchedule(ctx, r.Target, args.Spec); err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, fmt.Sprintf("%s runs on %q", r.Target, args.Spec)
 	case "sync_now", "pause", "resume":
 		if sched == nil {
 			return store.RequestFailed, "the leader runs no scheduler"

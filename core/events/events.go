@@ -120,7 +120,7 @@ type SchedulerData struct {
 // done, failed, refused): what the screens show for each clerk action.
 type RequestData struct {
 	RequestID int64
-	Kind      string // "replay", "replay_reason", "ignore", "sync_now", "pause", "resume"
+	Kind      string // "replay", "replay_reason", "ignore", "sync_now", "pause", "resume", "schedule"
 	Target    string
 	Actor     string
 	State     string

@@ -29,7 +29,7 @@ func (s RequestState) Final() bool {
 // to execute.
 type Request struct {
 	ID        int64
-	Kind      string // "replay", "replay_reason", "ignore", "sync_now", "pause", "resume"
+	Kind      string // "replay", "replay_reason", "ignore", "sync_now", "pause", "resume", "schedule"
 	Target    string // exception id, reason code or flow
 	Args      string // JSON, e.g. {"comment": "…"}
 	Actor     string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/connector"
+	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
@@ -136,6 +137,22 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	}
 	if p, _ := (&control{client}).Paused(ctx); p {
 		t.Fatal("client still sees paused")
+	}
+	// A schedule changed on the client changes the leading desk's running
+	// scheduler (not only the stored row), and the client lists it.
+	if err := (&scheduleSource{client}).SetSpec(ctx, engine.FlowInvoices, "*/7 * * * *"); err != nil {
+		t.Fatalf("client schedule: %v", err)
+	}
+	_, leaderSched, _ := desk.engine()
+	var leaderSpec string
+	for _, i := range leaderSched.Schedules() {
+		if i.Flow == engine.FlowInvoices {
+			leaderSpec = i.Spec
+		}
+	}
+	listed, err := (&scheduleSource{client}).List(ctx)
+	if err != nil || leaderSpec != "*/7 * * * *" || len(listed) != 3 || listed[1].Flow != engine.FlowInvoices || listed[1].Spec != "*/7 * * * *" {
+		t.Fatalf("leader runs invoices on %q; client lists %+v %v", leaderSpec, listed, err)
 	}
 	// The client heard, as team events: the queued Sync now executed by the
 	// new leader, and a run starting in the leader.
