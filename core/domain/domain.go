@@ -132,7 +132,14 @@ type SupplierInvoice struct {
 	CreditNote      bool
 	State           string // Preliminary, Posted, … Cancelled
 	ETag            string
-	Lines           []SupplierInvoiceLine
+	// SelfBilling marks an invoice the buyer made for the supplier
+	// (evaluated receipt settlement), which goes out as an 810; Sent is the
+	// tenant's "already sent" marker as read; CreatedAt its creation time.
+	// All three are resource-profile fields that a tenant may not have.
+	SelfBilling bool      `json:",omitempty"`
+	Sent        bool      `json:",omitempty"`
+	CreatedAt   time.Time `json:",omitzero"`
+	Lines       []SupplierInvoiceLine
 	Postings        []PostingLine
 }
 
@@ -146,6 +153,12 @@ type SupplierInvoiceLine struct {
 	LineNo    string
 	ReleaseNo string
 	Text      string
+	// Quantity, UnitPrice and UOM are what the line bills, where the tenant
+	// has them (self-billing invoices come from receipts); zero/empty when
+	// not read.
+	Quantity  money.Decimal `json:",omitzero"`
+	UnitPrice money.Decimal `json:",omitzero"`
+	UOM       string        `json:",omitempty"`
 }
 
 // PostingLine is one row of the posting proposal: an amount coded to a code string.

@@ -40,6 +40,24 @@ type Profile struct {
 	// invoice; only Navigation and Fields apply.
 	InvoiceLines    Resource `json:"invoice_lines"`
 	PostingProposal Resource `json:"posting_proposal"`
+	// SelfBilling says which supplier invoices go out as 810s.
+	SelfBilling SelfBillingProfile `json:"self_billing"`
+}
+
+// SelfBillingProfile selects the self-billing supplier invoices to send
+// (docs/ifs-self-billing.md: what the public record says and what is a
+// guess). The invoices live in supplier_invoices; its logical fields
+// SelfBilling (marker of a self-billing invoice), EdiSent (the "already
+// sent" marker the connector sets after sending) and CreationDate may be
+// mapped to the tenant's names or to "-" when it has no such field.
+type SelfBillingProfile struct {
+	// States are the Objstates in which an invoice is final enough to send.
+	States []string `json:"states"`
+	// OverlapDays: without an EdiSent field, invoices created since the
+	// newest one sent minus this many days are read again (an invoice
+	// created earlier may reach a sendable state later); the connector's
+	// own store is then the record of what was sent.
+	OverlapDays int `json:"overlap_days"`
 }
 
 // Resource is where one logical resource lives and what its fields are called.
@@ -89,8 +107,13 @@ var logicalFields = map[string][]string{
 	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate", "Company"},
 	ResCodeParts: {"Company", "CodePart", "Value", "Description", "ValidFrom", "ValidUntil"},
 	ResSupplierInvoices: {"Company", "InvoiceId", "InvoiceNo", "Identity", "PartyType", "InvoiceDate", "DueDate",
-		"Currency", "PayTermId", "PoRefNumber", "GrossAmount", "NetCurrAmount", "VatCurrAmount", "Objstate"},
-	ResInvoiceLines:    {"ItemId", "VatCode", "NetCurrAmount", "VatCurrAmount", "OrderNo", "LineNo", "ReleaseNo", "Text"},
+		"Currency", "PayTermId", "PoRefNumber", "GrossAmount", "NetCurrAmount", "VatCurrAmount", "Objstate",
+		// Self-billing [I]: the marker, the "already sent" flag and the
+		// creation time (docs/ifs-self-billing.md).
+		"SelfBilling", "EdiSent", "CreationDate"},
+	ResInvoiceLines: {"ItemId", "VatCode", "NetCurrAmount", "VatCurrAmount", "OrderNo", "LineNo", "ReleaseNo", "Text",
+		// What a self-billing line bills [I]: read only for outbound 810s.
+		"Quantity", "UnitPrice", "UnitMeas"},
 	ResPostingProposal: append([]string{"RowNo", "CurrAmount", "Text", "TaxCode"}, codeFields...),
 }
 
@@ -210,6 +233,12 @@ func (p *Profile) Validate() error {
 				ident(name, "field "+k, strings.ReplaceAll(v, "{Part}", "A"), true)
 			}
 		}
+	}
+	if len(p.SelfBilling.States) == 0 {
+		bad("self_billing", "states is empty: name the Objstates in which a self-billing invoice is sent")
+	}
+	if p.SelfBilling.OverlapDays < 0 {
+		bad("self_billing", "overlap_days %d must be zero or more", p.SelfBilling.OverlapDays)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid resource profile %q: %w", p.Name, errors.Join(errs...))

@@ -79,6 +79,14 @@ func (r Row) date(name string) time.Time {
 	return time.Time{}
 }
 
+// boolean reads an Edm.Boolean; absent, null or anything but true is false.
+func (r Row) boolean(name string) bool {
+	if name == "" {
+		return false
+	}
+	return string(r[name]) == "true"
+}
+
 // fieldsOf is the resolver of tenant field names for one resource.
 type fieldsOf struct{ r *Resource }
 
@@ -192,6 +200,9 @@ func decodeInvoice(p *Profile, row Row) domain.SupplierInvoice {
 		TaxAmount:   row.dec(f.n("VatCurrAmount")),
 		State:       row.str(f.n("Objstate")),
 		ETag:        row.str("@odata.etag"),
+		SelfBilling: row.boolean(f.n("SelfBilling")),
+		Sent:        row.boolean(f.n("EdiSent")),
+		CreatedAt:   row.date(f.n("CreationDate")),
 	}
 	inv.CreditNote = inv.NetAmount.Sign() < 0
 	return inv
@@ -234,6 +245,9 @@ func decodeInvoiceLine(p *Profile, row Row) domain.SupplierInvoiceLine {
 		LineNo:    row.str(f.n("LineNo")),
 		ReleaseNo: row.str(f.n("ReleaseNo")),
 		Text:      row.str(f.n("Text")),
+		Quantity:  row.dec(f.n("Quantity")),
+		UnitPrice: row.dec(f.n("UnitPrice")),
+		UOM:       row.str(f.n("UnitMeas")),
 	}
 }
 

@@ -83,24 +83,39 @@ func (s *Server) Stats() Stats {
 	st := s.stats
 	st.ByStatus = maps.Clone(s.stats.ByStatus)
 	st.RateLimitedByClient = maps.Clone(s.stats.RateLimitedByClient)
-	st.Invoices = len(s.st.tables[tabInvoice])
+	for _, r := range s.st.tables[tabInvoice] {
+		if r.str("Creator") != SelfBillingCreator {
+			st.Invoices++
+		}
+	}
 	return st
 }
 
-// Invoices returns the supplier invoices in the sandbox (created by clients),
-// by InvoiceId, with their lines and posting proposal.
-func (s *Server) Invoices() []domain.SupplierInvoice {
+// Invoices returns the supplier invoices clients created in the sandbox
+// (not the seeded self-billing ones), by InvoiceId, with their lines and
+// posting proposal.
+func (s *Server) Invoices() []domain.SupplierInvoice { return s.invoices(false) }
+
+// SelfBillingInvoices returns the seeded self-billing invoices as they are
+// now (state, "already sent" marker, ETag), by InvoiceId, with their lines.
+func (s *Server) SelfBillingInvoices() []domain.SupplierInvoice { return s.invoices(true) }
+
+func (s *Server) invoices(selfBilling bool) []domain.SupplierInvoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &reqCtx{s: s, st: s.st}
 	var out []domain.SupplierInvoice
 	for _, r := range s.st.tables[tabInvoice] {
+		if (r.str("Creator") == SelfBillingCreator) != selfBilling {
+			continue
+		}
 		inv := domain.SupplierInvoice{
 			Company: r.str("Company"), InvoiceID: r.int("InvoiceId"), InvoiceNo: r.str("InvoiceNo"),
 			SupplierID: r.str("Identity"), InvoiceDate: r.date("InvoiceDate"), DueDate: r.date("DueDate"),
 			Currency: r.str("Currency"), PayTermID: r.str("PayTermId"), PORef: r.str("PoRefNumber"),
 			GrossAmount: r.dec("GrossAmount"), NetAmount: r.dec("NetCurrAmount"), TaxAmount: r.dec("VatCurrAmount"),
 			CreditNote: r.dec("GrossAmount").Sign() < 0, State: r.str("Objstate"), ETag: c.etag(r),
+			SelfBilling: r.v["SelfBilling"] == true, Sent: r.v["EdiSent"] == true, CreatedAt: r.date("CreationDate"),
 		}
 		match := func(x *row) bool {
 			return x.str("Company") == inv.Company && x.int("InvoiceId") == inv.InvoiceID
@@ -111,6 +126,7 @@ func (s *Server) Invoices() []domain.SupplierInvoice {
 					ItemID: it.int("ItemId"), TaxCode: it.str("VatCode"), NetAmount: it.dec("NetCurrAmount"),
 					TaxAmount: it.dec("VatCurrAmount"), OrderNo: it.str("OrderNo"), LineNo: it.str("LineNo"),
 					ReleaseNo: it.str("ReleaseNo"), Text: it.str("Text"),
+					Quantity: it.dec("Quantity"), UnitPrice: it.dec("UnitPrice"), UOM: it.str("UnitMeas"),
 				})
 			}
 		}

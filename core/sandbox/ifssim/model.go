@@ -32,6 +32,10 @@ const (
 // InvoiceCreator is the Creator IFS stores on manual supplier invoices.
 const InvoiceCreator = "MAN_SUPP_INVOICE_API"
 
+// SelfBillingCreator is the Creator of the seeded self-billing invoices
+// (a sandbox name [I]): IFS makes them from receipts, not the connector.
+const SelfBillingCreator = "SELF_BILLING_INVOICE_API"
+
 // invoiceStates are the manual supplier invoice states seen in IFS UIs.
 var invoiceStates = []string{"Preliminary", "PrelPosted", "Posted", "PartlyPaidPosted", "PaidPosted", "Cancelled"}
 
@@ -131,7 +135,9 @@ func buildModel(n Names) *model {
 		keys: []string{"Company", "InvoiceId", "ItemId"}, genKey: "ItemId",
 		props: []prop{s("Company"), {name: "InvoiceId", typ: tInt}, {name: "ItemId", typ: tInt}, s("VatCode"),
 			d("NetCurrAmount"), d("VatCurrAmount"), d("GrossCurrAmount"), s("PoRefNumber"), s("OrderNo"),
-			s("LineNo"), s("ReleaseNo"), s("Text")},
+			s("LineNo"), s("ReleaseNo"), s("Text"),
+			// What a self-billing line bills [I]: sandbox names.
+			d("Quantity"), d("UnitPrice"), s("UnitMeas")},
 		insert: true, update: true, delete: true, validate: validateItem}
 	posting := &entityType{name: "ManSuppInvoicePosting", luname: "ManSuppInvoicePostings", table: tabPosting,
 		keys: []string{"Company", "InvoiceId", "RowNo"}, genKey: "RowNo",
@@ -145,6 +151,9 @@ func buildModel(n Names) *model {
 			s("Identity"), en("PartyType", party.name), date("InvoiceDate"), date("DueDate"), date("ArrivalDate"),
 			s("Currency"), d("CurrRate"), s("PayTermId"), d("GrossAmount"), d("NetCurrAmount"), d("VatCurrAmount"),
 			s("PoRefNumber"), s("Creator"), s("VoucherText"),
+			// Self-billing marker, "already sent" flag and creation time
+			// [I]: sandbox names (docs/ifs-self-billing.md).
+			{name: "SelfBilling", typ: tBool}, {name: "EdiSent", typ: tBool}, ro(prop{name: "CreationDate", typ: tDateTime}),
 			// ProposalBalance is the posting-proposal balance: sum of posting
 			// amounts minus the net amount; read-only, may be non-zero.
 			ro(d("ProposalBalance"))},
@@ -432,6 +441,24 @@ func load(w *world.World) *store {
 			"City": "", "ZipCode": "", "CountryCode": s.CountryCode,
 		})
 	}
+	for _, inv := range world.SelfBillingInvoices(w) {
+		st.newRow(tabInvoice, map[string]any{
+			"Company": inv.Company, "InvoiceId": inv.InvoiceID, "Objstate": inv.State, "InvoiceNo": inv.InvoiceNo,
+			"Identity": inv.SupplierID, "PartyType": "Supplier", "InvoiceDate": inv.InvoiceDate, "DueDate": nil,
+			"ArrivalDate": nil, "Currency": inv.Currency, "CurrRate": money.FromInt(1), "PayTermId": inv.PayTermID,
+			"GrossAmount": inv.GrossAmount, "NetCurrAmount": inv.NetAmount, "VatCurrAmount": money.Zero,
+			"PoRefNumber": inv.PORef, "Creator": SelfBillingCreator, "VoucherText": nil,
+			"SelfBilling": true, "EdiSent": false, "CreationDate": inv.CreatedAt, "ProposalBalance": money.Zero,
+		})
+		for _, l := range inv.Lines {
+			st.newRow(tabItem, map[string]any{
+				"Company": inv.Company, "InvoiceId": inv.InvoiceID, "ItemId": l.ItemID, "VatCode": nilIfEmpty(l.TaxCode),
+				"NetCurrAmount": l.NetAmount, "VatCurrAmount": l.TaxAmount, "GrossCurrAmount": l.NetAmount,
+				"PoRefNumber": l.OrderNo, "OrderNo": l.OrderNo, "LineNo": l.LineNo, "ReleaseNo": l.ReleaseNo,
+				"Text": l.Text, "Quantity": l.Quantity, "UnitPrice": l.UnitPrice, "UnitMeas": l.UOM,
+			})
+		}
+	}
 	st.newRow(tabCompany, map[string]any{"Company": w.Company.ID, "Description": w.Company.Name, "CurrencyCode": w.Company.Currency})
 	for _, a := range w.Accounts {
 		st.newRow(tabCodeA, codeRow(a.Company, "A", a.Value, a.Description, a.ValidFrom, a.ValidUntil))
@@ -496,6 +523,13 @@ func validateInvoice(s *Server, st *store, r *row, insert bool) *odataError {
 			r.v["CurrRate"] = money.FromInt(1)
 		}
 		r.v["Objstate"] = "Preliminary"
+		r.v["CreationDate"] = s.cfg.Now().UTC().Truncate(time.Second)
+		if r.v["SelfBilling"] == nil {
+			r.v["SelfBilling"] = false
+		}
+		if r.v["EdiSent"] == nil {
+			r.v["EdiSent"] = false
+		}
 	}
 	if r.str("PartyType") != "Supplier" {
 		return dbError(20112, "ManSuppInvoice", "PARTYTYPE", "Party type %s is not allowed for a supplier invoice.", r.str("PartyType"))

@@ -1058,7 +1058,10 @@ func (c *reqCtx) patch(t *target) *response {
 	if _, resp := c.ifMatch(r); resp != nil {
 		return resp
 	}
-	if err := c.invoiceLocked(t.et, r.v); err != nil {
+	// The "already sent" marker of a self-billing invoice is set after the
+	// invoice is final, so it alone may change on a posted invoice [I].
+	onlyMarker := t.et.table == tabInvoice && len(vals) == 1 && vals["EdiSent"] != nil
+	if err := c.invoiceLocked(t.et, r.v); err != nil && !onlyMarker {
 		return errResp(err)
 	}
 	c.st.willChangeRow(r)
