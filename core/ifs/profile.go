@@ -45,7 +45,7 @@ type Profile struct {
 }
 
 // SelfBillingProfile selects the self-billing supplier invoices to send
-// (docs/ifs-self-billing.md: what the public record says and what is a
+// (core/ifs/SELF_BILLING.md: what the public record says and what is a
 // guess). The invoices live in supplier_invoices; its logical fields
 // SelfBilling (marker of a self-billing invoice), EdiSent (the "already
 // sent" marker the connector sets after sending) and CreationDate may be
@@ -109,7 +109,7 @@ var logicalFields = map[string][]string{
 	ResSupplierInvoices: {"Company", "InvoiceId", "InvoiceNo", "Identity", "PartyType", "InvoiceDate", "DueDate",
 		"Currency", "PayTermId", "PoRefNumber", "GrossAmount", "NetCurrAmount", "VatCurrAmount", "Objstate",
 		// Self-billing [I]: the marker, the "already sent" flag and the
-		// creation time (docs/ifs-self-billing.md).
+		// creation time (core/ifs/SELF_BILLING.md).
 		"SelfBilling", "EdiSent", "CreationDate"},
 	ResInvoiceLines: {"ItemId", "VatCode", "NetCurrAmount", "VatCurrAmount", "OrderNo", "LineNo", "ReleaseNo", "Text",
 		// What a self-billing line bills [I]: read only for outbound 810s.

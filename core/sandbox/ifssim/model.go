@@ -152,7 +152,7 @@ func buildModel(n Names) *model {
 			s("Currency"), d("CurrRate"), s("PayTermId"), d("GrossAmount"), d("NetCurrAmount"), d("VatCurrAmount"),
 			s("PoRefNumber"), s("Creator"), s("VoucherText"),
 			// Self-billing marker, "already sent" flag and creation time
-			// [I]: sandbox names (docs/ifs-self-billing.md).
+			// [I]: sandbox names (core/ifs/SELF_BILLING.md).
 			{name: "SelfBilling", typ: tBool}, {name: "EdiSent", typ: tBool}, ro(prop{name: "CreationDate", typ: tDateTime}),
 			// ProposalBalance is the posting-proposal balance: sum of posting
 			// amounts minus the net amount; read-only, may be non-zero.
