@@ -159,10 +159,10 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	var flows []string
 	if *flow != "" {
 		switch *flow {
-		case engine.FlowPOs, engine.FlowInvoices, engine.FlowReference:
+		case engine.FlowPOs, engine.FlowInvoices, engine.FlowReference, engine.FlowInvoicesOut:
 			flows = []string{*flow}
 		default:
-			fmt.Fprintf(env.Stderr, "sync: unknown flow %q (want pos, invoices or reference)\n", *flow)
+			fmt.Fprintf(env.Stderr, "sync: unknown flow %q (want pos, invoices, invoices_out or reference)\n", *flow)
 			return ExitUsage
 		}
 	}

@@ -140,7 +140,7 @@ type SupplierInvoice struct {
 	Sent        bool      `json:",omitempty"`
 	CreatedAt   time.Time `json:",omitzero"`
 	Lines       []SupplierInvoiceLine
-	Postings        []PostingLine
+	Postings    []PostingLine
 }
 
 // SupplierInvoiceLine is one invoice item.

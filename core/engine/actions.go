@@ -88,6 +88,8 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 		}
 	case d.Direction == store.Inbound && d.Type == store.Type997:
 		pv.Outcome, pv.Message = "post", "the acknowledgment is matched to its PO again"
+	case d.Type == store.Type810 && d.Direction == store.Outbound && len(d.RawEDI) == 0:
+		pv.Outcome, pv.Message = "rebuild", fmt.Sprintf("self-billing invoice %s is read from IFS again and sent as a new 810", d.BusinessKey)
 	case d.Type == store.Type850 && len(d.RawEDI) == 0:
 		cfg, err := e.loadConfig(ctx)
 		if err != nil {
@@ -181,6 +183,13 @@ func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (Repla
 	switch {
 	case d.Direction == store.Inbound:
 		to = store.StatusReceived
+	case pv.Outcome == "rebuild" && d.Type == store.Type810:
+		nd, err := e.rebuildSBI(ctx, cfg, d, actor, audit)
+		if err != nil {
+			return res, err
+		}
+		res.Status = string(nd.Status)
+		return res, nil
 	case pv.Outcome == "rebuild":
 		// The 850 never got a partner: drop its ETag so the PO flow builds
 		// a fresh one now, and close this one as replaced.
@@ -311,6 +320,12 @@ func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID 
 		return e.st.DeletePartnerMapping(ctx, e.actor, q, id)
 	}
 	m := store.PartnerMapping{ISAQualifier: q, ISAID: id, SupplierID: strings.TrimSpace(supplierID)}
+	// Re-mapping keeps the partner's self-billing flag and note.
+	if cur, ok, err := e.st.PartnerMapping(ctx, q, id); err != nil {
+		return fmt.Errorf("map %s: %w", partnerKey, err)
+	} else if ok {
+		m.SelfBilling, m.Note = cur.SelfBilling, cur.Note
+	}
 	ref, err := e.loadRefIndex(ctx)
 	if err != nil {
 		return fmt.Errorf("map %s: %w", partnerKey, err)

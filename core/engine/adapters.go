@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cleo"
 	"github.com/ml-connector/ifs-cleo/core/domain"
@@ -20,7 +21,24 @@ type IFSClient struct {
 	States []string
 }
 
-var _ IFS = (*IFSClient)(nil)
+var (
+	_ IFS            = (*IFSClient)(nil)
+	_ IFSSelfBilling = (*IFSClient)(nil)
+)
+
+// SelfBillingInvoices lists the due self-billing invoices of the suppliers.
+func (a *IFSClient) SelfBillingInvoices(ctx context.Context, suppliers []string, since time.Time) ([]domain.SupplierInvoice, error) {
+	return a.C.SelfBillingInvoices(ctx, ifs.SelfBillingQuery{Company: a.Company, Suppliers: suppliers, Since: since})
+}
+
+// MarkSelfBillingSent sets the invoice's "already sent" marker.
+func (a *IFSClient) MarkSelfBillingSent(ctx context.Context, company string, invoiceID int64) error {
+	_, err := a.C.MarkSelfBillingSent(ctx, company, invoiceID)
+	return err
+}
+
+// HasSentMarker reports whether the tenant has an "already sent" field.
+func (a *IFSClient) HasSentMarker() bool { return a.C.HasSentMarker() }
 
 // PurchaseOrders lists order headers; lines are read per changed order.
 func (a *IFSClient) PurchaseOrders(ctx context.Context) ([]domain.PurchaseOrder, error) {

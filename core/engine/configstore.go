@@ -14,13 +14,16 @@ import (
 // audit event: it only grows, so a document can cite the rules it used.
 func (e *Engine) loadConfig(ctx context.Context) (*config, error) {
 	c := &config{Maps: Mappings{PartnerSupplier: map[string]string{}, Tolerances: map[string]Tolerance{},
-		GLRules: map[string]domain.CodeString{}}, Ref: Reference{Accounts: map[string]domain.CodePartValue{}}}
+		GLRules: map[string]domain.CodeString{}, SelfBilling: map[string]bool{}}, Ref: Reference{Accounts: map[string]domain.CodePartValue{}}}
 	pms, err := e.st.PartnerMappings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range pms {
 		c.Maps.PartnerSupplier[m.Key()] = m.SupplierID
+		if m.SelfBilling && m.SupplierID != "" {
+			c.Maps.SelfBilling[m.SupplierID] = true
+		}
 	}
 	tols, err := e.st.Tolerances(ctx)
 	if err != nil {

@@ -32,11 +32,13 @@ const (
 	FlowPOs       = "pos"
 	FlowInvoices  = "invoices"
 	FlowReference = "reference"
+	// FlowInvoicesOut sends self-billing invoices from IFS as 810s.
+	FlowInvoicesOut = "invoices_out"
 )
 
 // Flows lists every flow in the order SyncOnce runs them: reference data
 // first (mappings may depend on it), then inbound before outbound.
-var Flows = []string{FlowReference, FlowInvoices, FlowPOs}
+var Flows = []string{FlowReference, FlowInvoices, FlowPOs, FlowInvoicesOut}
 
 // Identity is our own X12 identity (the receiver of 810s, the sender of 850s).
 type Identity struct {
@@ -230,6 +232,8 @@ func (e *Engine) runGuarded(ctx context.Context, flow string, r *run) (err error
 		return e.runPOs(ctx, r)
 	case FlowReference:
 		return e.runReference(ctx, r)
+	case FlowInvoicesOut:
+		return e.runInvoicesOut(ctx, r)
 	}
 	return nil
 }

@@ -232,6 +232,10 @@ func (jsonEDI) Write850(po PO850, env Envelope) ([]byte, error) {
 	return json.Marshal(map[string]any{"850": po, "env": env})
 }
 
+func (jsonEDI) Write810(inv SelfBilling810, env Envelope) ([]byte, error) {
+	return json.Marshal(map[string]any{"810": inv, "env": env})
+}
+
 func (jsonEDI) Write997(group []Set, env Envelope) ([]byte, error) {
 	var ids []string
 	for _, s := range group {

@@ -23,16 +23,18 @@ const maxFileSize = 64 << 20
 // the screens: they decode it with DecodeParsed, so renaming a member breaks
 // the build, not a clerk's view.
 type ParsedForm struct {
-	Set            SetInfo                 `json:"set"`
-	Errors         []string                `json:"errors,omitempty"`
-	Warnings       []string                `json:"warnings,omitempty"`
-	Invoice        *Invoice                `json:"invoice,omitempty"`
-	Ack            *Ack                    `json:"ack,omitempty"`
-	Payload        *domain.SupplierInvoice `json:"ifs_payload,omitempty"`
-	IFSResult      *domain.SupplierInvoice `json:"ifs_result,omitempty"`
-	PO             *PO850                  `json:"purchase_order,omitempty"`
-	ETag           string                  `json:"etag,omitempty"`
-	MappingVersion int64                   `json:"mapping_version,omitempty"`
+	Set       SetInfo                 `json:"set"`
+	Errors    []string                `json:"errors,omitempty"`
+	Warnings  []string                `json:"warnings,omitempty"`
+	Invoice   *Invoice                `json:"invoice,omitempty"`
+	Ack       *Ack                    `json:"ack,omitempty"`
+	Payload   *domain.SupplierInvoice `json:"ifs_payload,omitempty"`
+	IFSResult *domain.SupplierInvoice `json:"ifs_result,omitempty"`
+	PO        *PO850                  `json:"purchase_order,omitempty"`
+	// SelfBilling is an outbound self-billing invoice (the 810 we wrote).
+	SelfBilling    *SelfBilling810 `json:"self_billing,omitempty"`
+	ETag           string          `json:"etag,omitempty"`
+	MappingVersion int64           `json:"mapping_version,omitempty"`
 	// Override is an approver's acceptance of this invoice despite one
 	// match problem; OriginalPO is the PO the supplier quoted before a
 	// clerk re-referenced the invoice to another one.

@@ -186,7 +186,7 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 		}
 	}
 	var due *time.Time
-	if d.Type == store.Type850 {
+	if d.Type == store.Type850 || d.Type == store.Type810 {
 		deadline := e.p.AckDeadline
 		if p.AckDeadline > 0 {
 			deadline = p.AckDeadline
@@ -351,12 +351,16 @@ func poTotal(po domain.PurchaseOrder) money.Decimal {
 	return t
 }
 
-// checkOverdue flags sent 850s whose 997 deadline passed.
+// checkOverdue flags sent 850s and 810s whose 997 deadline passed.
 func (e *Engine) checkOverdue(ctx context.Context, r *run) error {
-	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: store.Type850,
-		Statuses: []store.Status{store.StatusSent}, Oldest: true, Limit: 1 << 30})
-	if err != nil {
-		return err
+	var docs []store.Document
+	for _, typ := range []store.DocType{store.Type850, store.Type810} {
+		ds, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
+			Statuses: []store.Status{store.StatusSent}, Oldest: true, Limit: 1 << 30})
+		if err != nil {
+			return err
+		}
+		docs = append(docs, ds...)
 	}
 	now := e.clock.Now()
 	for _, d := range docs {
@@ -364,7 +368,7 @@ func (e *Engine) checkOverdue(ctx context.Context, r *run) error {
 			continue
 		}
 		if _, err := e.fail(ctx, d.ID, newProblem(ReasonAckOverdue, fixAckOverdue,
-			"Partner %s has not acknowledged PO %s (sent as %s); the 997 was due %s", d.Partner, d.BusinessKey, d.CleoName,
+			"Partner %s has not acknowledged %s (sent as %s); the 997 was due %s", d.Partner, docLabel(d), d.CleoName,
 			d.DueAt.Format("2006-01-02 15:04 MST")), store.DocumentPatch{}); err != nil {
 			return err
 		}
@@ -391,20 +395,20 @@ func (e *Engine) processAck(ctx context.Context, id int64) (store.Document, erro
 	var target *store.Document
 	for i := range cands {
 		c := &cands[i]
-		if c.Type != store.Type850 || c.GSControl != strings.TrimLeft(ack.GroupControlNumber, "0") && c.GSControl != ack.GroupControlNumber {
+		if c.Type != store.Type850 && c.Type != store.Type810 || c.GSControl != strings.TrimLeft(ack.GroupControlNumber, "0") && c.GSControl != ack.GroupControlNumber {
 			continue
 		}
 		target = c
 	}
 	if target == nil {
 		return e.fail(ctx, id, newProblem(ReasonAckUnmatched, fixAckUnmatched,
-			"Partner %s acknowledged group %s, which matches no PO sent to it", d.Partner, ack.GroupControlNumber), store.DocumentPatch{})
+			"Partner %s acknowledged group %s, which matches no PO or invoice sent to it", d.Partner, ack.GroupControlNumber), store.DocumentPatch{})
 	}
 	rel := target.ID
 	accepted := ack.Status == "A" || ack.Status == "E"
 	if accepted {
 		if target.Status == store.StatusSent || target.Status == store.StatusException || target.Status == store.StatusOverdue {
-			msg := fmt.Sprintf("Partner %s acknowledged PO %s: %s", d.Partner, target.BusinessKey, AckStatusWords(ack.Status))
+			msg := fmt.Sprintf("Partner %s acknowledged %s: %s", d.Partner, docLabel(*target), AckStatusWords(ack.Status))
 			if _, err := e.transition(ctx, target.ID, store.Transition{To: store.StatusAcknowledged, Action: "ack.accepted",
 				Message: msg, Detail: map[string]any{"ack_document": id}}); err != nil {
 				return d, err
@@ -417,17 +421,21 @@ func (e *Engine) processAck(ctx context.Context, id int64) (store.Document, erro
 				words = append(words, AckProblemWords(p))
 			}
 		}
-		msg := fmt.Sprintf("Partner %s rejected PO %s (%s)", d.Partner, target.BusinessKey, AckStatusWords(ack.Status))
+		msg := fmt.Sprintf("Partner %s rejected %s (%s)", d.Partner, docLabel(*target), AckStatusWords(ack.Status))
 		if len(words) > 0 {
 			msg += ": " + strings.Join(words, "; ")
 		}
+		fix := fixAckRejected
+		if target.Type == store.Type810 {
+			fix = fixAckRejected810
+		}
 		if _, err := e.transition(ctx, target.ID, store.Transition{To: store.StatusException, Reason: string(ReasonAckRejected),
-			Message: msg, Fix: fixAckRejected, Action: "ack.rejected", Context: map[string]any{"ack_document": id, "problems": words}}); err != nil {
+			Message: msg, Fix: fix, Action: "ack.rejected", Context: map[string]any{"ack_document": id, "problems": words}}); err != nil {
 			return d, err
 		}
 	}
 	return e.transition(ctx, id, store.Transition{To: store.StatusMatched, Action: "ack.applied",
-		Message: fmt.Sprintf("Applied to PO %s", target.BusinessKey), Patch: store.DocumentPatch{RelatedID: &rel}})
+		Message: fmt.Sprintf("Applied to %s", docLabel(*target)), Patch: store.DocumentPatch{RelatedID: &rel}})
 }
 
 // AckProblemWords renders one AK3/AK4 problem for a clerk.

@@ -65,6 +65,8 @@ type EDI interface {
 	Split(raw []byte) ([]Set, error)
 	// Write850 builds a complete interchange for one purchase order.
 	Write850(po PO850, env Envelope) ([]byte, error)
+	// Write810 builds a complete interchange for one self-billing invoice.
+	Write810(inv SelfBilling810, env Envelope) ([]byte, error)
 	// Write997 acknowledges the given sets of one received functional group.
 	Write997(group []Set, env Envelope) ([]byte, error)
 }

@@ -44,6 +44,8 @@ const (
 	ReasonInternal          Reason = "INTERNAL_ERROR"            // a run stopped on a bug (panic); the log has the stack
 	ReasonPriceMissing      Reason = "PRICE_OR_QUANTITY_MISSING" // an IT1 without unit price or quantity: never a free line
 	ReasonReferenceRead     Reason = "REFERENCE_READ_FAILED"     // one reference resource could not be read; its last good copy stays in use
+	ReasonSBINoPartner      Reason = "SELF_BILLING_NO_PARTNER"   // a self-billing invoice's supplier has no EDI partner
+	ReasonSBIIncomplete     Reason = "SELF_BILLING_INCOMPLETE"   // a self-billing invoice cannot be stated exactly as an 810
 )
 
 // PartnerContext is the context of PARTNER_NOT_MAPPED: the sender and the
@@ -87,16 +89,21 @@ const (
 	fixRetryLater   = "the system was unavailable several times; check the connection, then replay"
 	fixPartnerForPO = "map the supplier to its EDI partner in Mappings; the PO is sent on the next run"
 	fixAckRejected  = "correct the PO in IFS (a change sends a replacement) or call the supplier"
-	fixAckOverdue   = "call the supplier to confirm they received the PO, or check the Cleo connection"
-	fixAckUnmatched = "no action usually needed; check it does not belong to a PO sent by another system"
-	fixReference    = "run Connections → Test on the connection named in the message (it reads two pages of each resource); it clears itself on the next successful refresh"
-	fixHeartbeat    = "check the connection in Connections and the log; it clears itself on the next success"
+	fixAckOverdue   = "call the supplier to confirm they received the document, or check the Cleo connection"
+	// fixAckRejected810: an 810 the supplier rejected is corrected in IFS
+	// (a credit note and a new invoice once posted), not re-sent as is.
+	fixAckRejected810 = "read the supplier's reasons; correct the invoice in IFS (a posted one by credit note and a new invoice) or call the supplier; replay only re-sends the same 810"
+	fixAckUnmatched   = "no action usually needed; check it does not belong to a PO sent by another system"
+	fixReference      = "run Connections → Test on the connection named in the message (it reads two pages of each resource); it clears itself on the next successful refresh"
+	fixHeartbeat      = "check the connection in Connections and the log; it clears itself on the next success"
 	// A line billed twice is a duplicate payment in waiting: no tolerance
 	// or override may post it.
 	fixAlreadyInvoiced = "ask the supplier whether this bills the same goods again; if the earlier invoice was wrong, its credit memo re-opens the quantity and a replay then posts this one; otherwise ignore it (or dispute it) with a comment"
 	fixNotReceived     = "nothing to do while the goods are on their way: it posts by itself once IFS shows them received; or switch the supplier to two-way matching in Mappings"
 	fixReceiptUnknown  = "name the received-quantity field in the IFS resource profile (purchase_order_lines QtyReceived), or switch the supplier to two-way matching in Mappings; then replay"
 	fixInternal        = "send the log file (logs/ in the data dir) to support; documents are safe and the next run retries them"
+	fixSBIPartner      = "map the supplier to its EDI partner in Mappings, then replay (the invoice is read from IFS again)"
+	fixSBIIncomplete   = "correct the invoice in IFS (or the PO line it bills), then replay: it is read from IFS again and sent once"
 	fixUnit            = "add a unit conversion for this supplier in Mappings (how many PO units one invoice unit is), then replay"
 )
 

@@ -39,8 +39,11 @@ type Mappings struct {
 	GLRules map[string]domain.CodeString
 	// Units converts a supplier's X12 unit to the IFS unit of the PO line:
 	// key "SUPPLIER|X12UNIT" or "|X12UNIT" for every supplier.
-	Units   map[string]UnitConversion
-	Version int64
+	Units map[string]UnitConversion
+	// SelfBilling holds the suppliers whose invoices we write and send
+	// as 810s (a partner mapping's self-billing flag).
+	SelfBilling map[string]bool
+	Version     int64
 }
 
 // UnitConversion says that one X12 unit is Factor IFS units (a box of 12:

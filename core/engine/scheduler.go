@@ -15,12 +15,13 @@ import (
 )
 
 // DefaultSchedules are the cron expressions used for flows without a
-// stored schedule: POs every 5 minutes, invoices every 2, reference data
-// nightly at 02:00.
+// stored schedule: POs every 5 minutes, invoices every 2, self-billing
+// invoices out every 15, reference data nightly at 02:00.
 var DefaultSchedules = map[string]string{
-	FlowPOs:       "*/5 * * * *",
-	FlowInvoices:  "*/2 * * * *",
-	FlowReference: "0 2 * * *",
+	FlowPOs:         "*/5 * * * *",
+	FlowInvoices:    "*/2 * * * *",
+	FlowReference:   "0 2 * * *",
+	FlowInvoicesOut: "*/15 * * * *",
 }
 
 // cronParser accepts standard 5-field expressions and descriptors (@every 1m).

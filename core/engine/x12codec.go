@@ -218,6 +218,64 @@ func (c X12Codec) Write850(po PO850, env Envelope) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Write810 builds the interchange for one self-billing invoice. A credit
+// note is a credit memo (BIG07 CR) stating positive quantities, prices and
+// total, as the type carries the sign (core/ifs/SELF_BILLING.md); an
+// invoice is a debit invoice (DI). Parties: N1*BY us, N1*SE the supplier.
+// TDS01 is computed from the lines and tax by the reader's own rule, and
+// must equal what IFS says the invoice totals.
+func (c X12Codec) Write810(sbi SelfBilling810, env Envelope) ([]byte, error) {
+	in := sbi.Invoice
+	date := in.InvoiceDate
+	if date.IsZero() {
+		return nil, fmt.Errorf("self-billing invoice %s has no invoice date", in.InvoiceNo)
+	}
+	xi := &x12.Invoice{Number: in.InvoiceNo, Date: x12.DateOf(date), PONumber: in.PORef, Type: "DI", Currency: in.Currency}
+	if !sbi.Order.OrderDate.IsZero() {
+		xi.PODate = x12.DateOf(sbi.Order.OrderDate)
+	}
+	if in.CreditNote {
+		xi.Type, xi.CreditMemo = "CR", true
+	}
+	xi.Parties = append(xi.Parties,
+		x12.Party{Code: "BY", Name: firstNonEmpty(sbi.BuyerName, in.Company), IDQualifier: "92", ID: in.Company},
+		x12.Party{Code: "SE", Name: firstNonEmpty(sbi.Supplier.Name, in.SupplierID), IDQualifier: "92", ID: in.SupplierID})
+	if !in.DueDate.IsZero() {
+		// DTM*814: payment due date.
+		xi.Dates = append(xi.Dates, x12.DateRef{Qualifier: "814", Date: x12.DateOf(in.DueDate)})
+	}
+	for _, l := range in.Lines {
+		uom := x12Units[strings.ToLower(l.UOM)]
+		if uom == "" {
+			uom = strings.ToUpper(l.UOM)
+		}
+		xl := x12.InvoiceLine{LineNumber: l.LineNo, Quantity: l.Quantity.Abs(), UOM: uom, UnitPrice: l.UnitPrice.Abs(),
+			PriceBasis: "PE", Description: l.Text}
+		for _, pl := range sbi.Order.Lines {
+			if pl.LineNo == l.LineNo && (l.ReleaseNo == "" || pl.ReleaseNo == l.ReleaseNo) {
+				xl.BuyerPart, xl.VendorPart = pl.PartNo, pl.VendorPartNo
+				if xl.Description == "" {
+					xl.Description = pl.Description
+				}
+			}
+		}
+		xi.Lines = append(xi.Lines, xl)
+	}
+	if !in.TaxAmount.IsZero() {
+		// TXI*TX: all taxes, as IFS gives one tax total per invoice here.
+		xi.Taxes = append(xi.Taxes, x12.Tax{Type: "TX", Amount: in.TaxAmount.Abs()})
+	}
+	xi.Total = xi.ComputeTotal()
+	if want := in.NetAmount.Add(in.TaxAmount).Abs().Round(2); xi.Total.Cmp(want) != 0 {
+		return nil, fmt.Errorf("self-billing invoice %s: the 810 would total %s but IFS says %s", in.InvoiceNo, xi.Total, want)
+	}
+	var b bytes.Buffer
+	if err := x12.Write810(&b, c.envelope(env), xi); err != nil {
+		return nil, fmt.Errorf("self-billing invoice %s: %w", in.InvoiceNo, err)
+	}
+	return b.Bytes(), nil
+}
+
 // Write997 acknowledges one received group; the sets must come from Split.
 func (c X12Codec) Write997(group []Set, env Envelope) ([]byte, error) {
 	var xs []*x12.Set

@@ -37,6 +37,9 @@ type PartnerMapping struct {
 	SupplierID   string `json:"supplier_id"`
 	PartnerID    string `json:"partner_id,omitempty"` // Cleo partner, for reference
 	Note         string `json:"note,omitempty"`
+	// SelfBilling: we write this supplier's invoices ourselves (evaluated
+	// receipt settlement) and send them as 810s (the invoices-out flow).
+	SelfBilling bool `json:"self_billing,omitempty"`
 }
 
 // PartnerKey is the mapping key of an ISA sender: "ZZ:ACME01" (qualifier

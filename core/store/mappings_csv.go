@@ -42,15 +42,26 @@ func codeFrom(rec map[string]string) domain.CodeString {
 
 var csvCodecs = map[MappingKind]csvCodec{
 	MappingPartners: {
-		header: []string{"isa_qualifier", "isa_id", "supplier_id", "partner_id", "note"},
+		header: []string{"isa_qualifier", "isa_id", "supplier_id", "partner_id", "note", "self_billing"},
 		toRow: func(b []byte) ([]string, error) {
 			var m PartnerMapping
 			err := json.Unmarshal(b, &m)
-			return []string{m.ISAQualifier, m.ISAID, m.SupplierID, m.PartnerID, m.Note}, err
+			sb := ""
+			if m.SelfBilling {
+				sb = "yes"
+			}
+			return []string{m.ISAQualifier, m.ISAID, m.SupplierID, m.PartnerID, m.Note, sb}, err
 		},
 		fromRow: func(r map[string]string) (string, any, error) {
 			m := PartnerMapping{ISAQualifier: r["isa_qualifier"], ISAID: r["isa_id"], SupplierID: r["supplier_id"],
 				PartnerID: strings.TrimSpace(r["partner_id"]), Note: r["note"]}
+			switch v := strings.ToLower(strings.TrimSpace(r["self_billing"])); v {
+			case "", "no", "false", "0":
+			case "yes", "true", "1":
+				m.SelfBilling = true
+			default:
+				return m.Key(), &m, fmt.Errorf("self_billing %q: want yes or no: %w", r["self_billing"], ErrInvalid)
+			}
 			err := m.normalize()
 			return m.Key(), &m, err
 		},

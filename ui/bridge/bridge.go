@@ -384,6 +384,8 @@ func flowLabel(f string) string {
 		return "Invoices in"
 	case "reference":
 		return "Reference data"
+	case "invoices_out":
+		return "Self-billing invoices out"
 	}
 	return f
 }

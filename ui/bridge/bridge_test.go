@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"github.com/ml-connector/ifs-cleo/core/engine"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestAdminEntersCredentialsAndTests(t *testing.T) {
 		}
 	}
 	list, err := p.Schedules.List(e.ctx)
-	if err != nil || len(list) != 3 {
+	if err != nil || len(list) != len(engine.Flows) {
 		t.Fatalf("schedules after setup: %v %v", list, err)
 	}
 }

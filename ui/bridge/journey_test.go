@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"github.com/ml-connector/ifs-cleo/core/engine"
 	"os"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	// The other screens over the same engine: dashboard figures, the
 	// replay-all preview (which changes nothing), the evidence pack.
 	snap, err := e.b.Params().Dashboard.Snapshot(e.ctx)
-	if err != nil || len(snap.Flows) != 3 || snap.Today.Received == 0 || len(snap.ByReason) == 0 {
+	if err != nil || len(snap.Flows) != len(engine.Flows) || snap.Today.Received == 0 || len(snap.ByReason) == 0 {
 		t.Fatalf("dashboard %+v %v", snap, err)
 	}
 	before, _ := e.b.Params().Exceptions.Count(e.ctx, exceptions.Filter{})

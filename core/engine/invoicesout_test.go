@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
+	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/core/x12"
+)
+
+// World 1's self-billing supplier is SUP1005 (Midlands Castings, GBP,
+// partner MIDLANDS_CASTINGS_SFTP). By hand, from its Closed order P10001:
+// line 1 bills 23,043.70 and line 2 7,100.00, so SB-P10001 totals
+// 30,143.70 (TDS 3014370); the credit note SB-P10001-CR returns one unit of
+// line 1 at 53.59 (TDS 5359, BIG07 CR, positive amounts); SB-P10003
+// (5,673.00) waits in Preliminary until IFS posts it.
+func TestE2ESelfBillingInvoicesOut(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	sup, ok := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	if !ok || sup.SupplierID != "SUP1005" {
+		t.Fatalf("self-billing supplier = %+v", sup)
+	}
+	// Not marked self-billing in Mappings: nothing goes out.
+	s.sync(FlowInvoicesOut)
+	if n := len(s.out810()); n != 0 {
+		t.Fatalf("%d 810s built before the supplier was marked self-billing", n)
+	}
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
+		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		t.Fatal(err)
+	}
+	sentBefore := len(s.csim.Sent())
+	s.sync(FlowInvoicesOut)
+	docs := s.out810()
+	want := map[string]struct {
+		typ, tds string
+		lines    int
+		amount   string
+	}{
+		"SB-P10001":    {"DI", "3014370", 2, "30143.70"},
+		"SB-P10001-CR": {"CR", "5359", 1, "53.59"},
+	}
+	if len(docs) != len(want) {
+		t.Fatalf("810s: %v, want SB-P10001 and SB-P10001-CR", keys(docs))
+	}
+	for no, w := range want {
+		d, ok := docs[no]
+		if !ok {
+			t.Fatalf("no 810 for %s", no)
+		}
+		if d.Status != store.StatusSent || d.CleoID == "" || d.Amount.Cmp(money.MustParse(w.amount)) != 0 || d.Currency != "GBP" ||
+			!strings.HasPrefix(d.CleoName, "810_"+no+"_") || d.DueAt.IsZero() {
+			t.Errorf("%s: %+v", no, d)
+		}
+		set := readOneSet(t, d.RawEDI)
+		if set.ID != "810" || set.Group.FunctionalID != "IN" || len(set.Errors) > 0 {
+			t.Errorf("%s: set %s in group %s, errors %v", no, set.ID, set.Group.FunctionalID, set.Errors)
+		}
+		inv, err := x12.ParseInvoice(set)
+		if err != nil || len(inv.Errors) > 0 {
+			t.Fatalf("%s: our own 810 does not read back: %v %v", no, err, inv.Errors)
+		}
+		if inv.Number != no || inv.PONumber != "P10001" || inv.Type != w.typ || len(inv.Lines) != w.lines ||
+			inv.Total.Cmp(money.MustParse(w.amount)) != 0 || inv.Currency != "GBP" {
+			t.Errorf("%s reads back as %s PO %s type %s, %d lines, total %s %s", no, inv.Number, inv.PONumber, inv.Type, len(inv.Lines), inv.Total, inv.Currency)
+		}
+		if !bytes.Contains(d.RawEDI, []byte("TDS*"+w.tds+"~")) && !bytes.Contains(d.RawEDI, []byte("TDS*"+w.tds+"\n")) {
+			t.Errorf("%s: no TDS*%s in\n%s", no, w.tds, d.RawEDI)
+		}
+		for _, l := range inv.Lines {
+			if l.Quantity.Sign() <= 0 || l.UnitPrice.Sign() <= 0 || l.BuyerPart == "" {
+				t.Errorf("%s line %s: quantity %s price %s part %q: want positive figures and our part number", no, l.LineNumber, l.Quantity, l.UnitPrice, l.BuyerPart)
+			}
+		}
+	}
+	if n := len(s.csim.Sent()) - sentBefore; n != 2 {
+		t.Errorf("%d files reached Cleo, want 2", n)
+	}
+	marked := map[int64]bool{}
+	for _, inv := range s.isim.SelfBillingInvoices() {
+		marked[inv.InvoiceID] = inv.Sent
+	}
+	if !marked[900001] || !marked[900003] || marked[900002] {
+		t.Errorf("IFS sent markers: %v, want 900001 and 900003 only", marked)
+	}
+	// Nothing is sent twice: a second run finds nothing new.
+	s.sync(FlowInvoicesOut)
+	if n := len(s.csim.Sent()) - sentBefore; n != 2 || len(s.out810()) != 2 {
+		t.Errorf("after a second run: %d files at Cleo, %d 810s", n, len(s.out810()))
+	}
+	// The supplier acknowledges: both 810s become acknowledged.
+	s.csim.Respond()
+	s.sync(FlowInvoices)
+	for no, d := range s.out810() {
+		if d.Status != store.StatusAcknowledged {
+			t.Errorf("%s after the 997: %s %s", no, d.Status, d.Message)
+		}
+	}
+	// IFS posts SB-P10003: it goes out on the next run, alone.
+	if err := s.isim.SetInvoiceState("MLC01", 900002, "Posted"); err != nil {
+		t.Fatal(err)
+	}
+	s.sync(FlowInvoicesOut)
+	if d, ok := s.out810()["SB-P10003"]; !ok || d.Status != store.StatusSent || d.Amount.Cmp(money.MustParse("5673.00")) != 0 {
+		t.Errorf("SB-P10003 after posting: %+v", d)
+	}
+	n810 := 0
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_") {
+			n810++
+		}
+	}
+	if n810 != 3 {
+		t.Errorf("%d 810 files at Cleo, want 3", n810)
+	}
+}
+
+// A self-billing invoice that cannot be stated exactly (here: IFS cannot
+// find the order it bills) is an exception with its fix and nothing goes
+// to Cleo; after the fix a replay reads it from IFS again, builds it and
+// sends it, once.
+func TestSelfBillingProblemAndReplay(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
+		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.breakIFS.set(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.Contains(r.URL.Path+"?"+r.URL.RawQuery, "P10001") && strings.Contains(r.URL.Path, "PurchaseOrder")
+	})
+	s.sync(FlowInvoicesOut)
+	d, ok := s.out810()["SB-P10001"]
+	if !ok || d.Status != store.StatusException || d.Reason != string(ReasonSBIIncomplete) || len(d.RawEDI) != 0 ||
+		!strings.Contains(d.Message, "P10001") || d.Fix == "" {
+		t.Fatalf("SB-P10001 with its order unreadable: %+v", d)
+	}
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_SB-P10001_") {
+			t.Fatalf("%s reached Cleo although it could not be built", f.Filename)
+		}
+	}
+	// A second run does not build it again.
+	s.sync(FlowInvoicesOut)
+	if n := countDocs(s, "SB-P10001"); n != 1 {
+		t.Fatalf("%d documents for SB-P10001 after a second run", n)
+	}
+	s.breakIFS.set(nil)
+	excs, _, err := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonSBIIncomplete)}, Limit: 10})
+	// The invoice and its credit note both bill P10001.
+	if err != nil || len(excs) != 2 {
+		t.Fatalf("SELF_BILLING_INCOMPLETE exceptions: %d %v", len(excs), err)
+	}
+	for _, e := range excs {
+		if pv, err := s.eng.PreviewReplay(s.ctx, e.ID); err != nil || pv.Outcome != "rebuild" {
+			t.Errorf("preview: %+v %v", pv, err)
+		}
+		if res, err := s.eng.Replay(s.ctx, e.ID); err != nil || res.Status != string(store.StatusSent) {
+			t.Fatalf("replay: %+v %v", res, err)
+		}
+	}
+	s.sync(FlowInvoicesOut)
+	sent := 0
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_SB-P10001_") {
+			sent++
+		}
+	}
+	if d := s.out810()["SB-P10001"]; sent != 1 || d.Status != store.StatusSent || d.Amount.Cmp(money.MustParse("30143.70")) != 0 {
+		t.Errorf("after the replay: %d files at Cleo, document %s %s", sent, d.Status, d.Amount)
+	}
+}
+
+func countDocs(s *sandboxes, no string) int {
+	ds, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Outbound, BusinessKey: no, Limit: 100})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n := 0
+	for _, d := range ds {
+		if d.BusinessKey == no {
+			n++
+		}
+	}
+	return n
+}
+
+// resolveSBILines states a line exactly or refuses the invoice; the
+// figures are worked out by hand.
+func TestResolveSBILines(t *testing.T) {
+	m := money.MustParse
+	po := domain.PurchaseOrder{OrderNo: "P1", Lines: []domain.PurchaseOrderLine{
+		{LineNo: "1", ReleaseNo: "1", Unit: "pcs", UnitPrice: m("2.5000"), PartNo: "A"},
+		{LineNo: "2", ReleaseNo: "1", Unit: "kg", UnitPrice: m("3.33"), PartNo: "B"},
+	}}
+	for _, tc := range []struct {
+		name    string
+		lines   []domain.SupplierInvoiceLine
+		net     string
+		wantQty []string // resolved quantities; nil when refused
+		refuse  string   // part of the message
+	}{
+		{name: "quantities from IFS", net: "35.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "1", NetAmount: m("25.00"), Quantity: m("10"), UnitPrice: m("2.5"), UOM: "pcs"},
+			{LineNo: "2", NetAmount: m("10.00"), Quantity: m("4"), UnitPrice: m("2.50"), UOM: "kg"}}, wantQty: []string{"10", "4"}},
+		{name: "quantity from net ÷ PO price when exact (25.00 / 2.5 = 10)", net: "25.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "1", NetAmount: m("25.00")}}, wantQty: []string{"10"}},
+		{name: "9.99 / 3.33 = 3 exactly", net: "9.99", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "2", NetAmount: m("9.99")}}, wantQty: []string{"3"}},
+		{name: "10.00 / 3.33 is no quantity", net: "10.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "2", NetAmount: m("10.00")}}, refuse: "no quantity and unit price"},
+		{name: "line disagrees with quantity × price (3 × 3.33 = 9.99, IFS 10.00)", net: "10.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "2", NetAmount: m("10.00"), Quantity: m("3")}}, refuse: "3 × 3.33 = 9.99"},
+		{name: "lines do not add up to the header", net: "26.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "1", NetAmount: m("25.00")}}, refuse: "add up to 25.00"},
+		{name: "no PO line, no price", net: "5.00", lines: []domain.SupplierInvoiceLine{
+			{LineNo: "9", NetAmount: m("5.00")}}, refuse: "no quantity and unit price"},
+		{name: "no lines", net: "5.00", refuse: "no lines"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sbi := SelfBilling810{Order: po, Invoice: domain.SupplierInvoice{InvoiceNo: "SB-1", NetAmount: m(tc.net), Lines: tc.lines}}
+			p := resolveSBILines(&sbi)
+			if tc.refuse != "" {
+				if p == nil || p.Reason != ReasonSBIIncomplete || !strings.Contains(p.Message, tc.refuse) {
+					t.Fatalf("problem %v, want %q", p, tc.refuse)
+				}
+				return
+			}
+			if p != nil {
+				t.Fatal(p)
+			}
+			for i, q := range tc.wantQty {
+				if l := sbi.Invoice.Lines[i]; l.Quantity.Cmp(m(q)) != 0 || l.UOM == "" {
+					t.Errorf("line %d: %s %s, want %s", i+1, l.Quantity, l.UOM, q)
+				}
+			}
+		})
+	}
+}
+
+// out810 maps invoice number → the live outbound 810 (replaced ones skipped).
+func (s *sandboxes) out810() map[string]store.Document {
+	ds, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Outbound, Oldest: true, Limit: 1000})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out := map[string]store.Document{}
+	for _, d := range ds {
+		if d.Status != store.StatusIgnored {
+			full, err := s.st.Document(s.ctx, d.ID)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			out[d.BusinessKey] = full
+		}
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func readOneSet(t *testing.T, raw []byte) *x12.Set {
+	t.Helper()
+	rd := x12.NewReader(bytes.NewReader(raw))
+	if !rd.Next() {
+		t.Fatalf("no set in\n%s", raw)
+	}
+	return rd.Set()
+}
