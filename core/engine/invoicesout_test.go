@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/money"
@@ -281,4 +282,52 @@ func readOneSet(t *testing.T, raw []byte) *x12.Set {
 		t.Fatalf("no set in\n%s", raw)
 	}
 	return rd.Set()
+}
+
+// A supplier rejects a self-billing 810 with a 997 that names the field:
+// the 810 becomes ACK_REJECTED with the reason in words and the fix for an
+// invoice (correct it in IFS), and its IFS marker stays set.
+func TestSelfBilling810RejectedBySupplier(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
+		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.sync(FlowInvoicesOut)
+	d := s.out810()["SB-P10001"]
+	if d.Status != store.StatusSent {
+		t.Fatalf("SB-P10001: %s", d.Status)
+	}
+	ack := &x12.Ack{FunctionalID: "IN", GroupControlNumber: d.GSControl, Status: "R", SetsIncluded: 1, SetsReceived: 1,
+		Sets: []x12.SetAck{{ID: "810", ControlNumber: d.STControl, Status: "R", Errors: []x12.AckCode{{Code: "5"}},
+			Segments: []x12.SegmentError{{SegmentID: "IT1", Position: 6, Code: "8",
+				Elements: []x12.ElementError{{Position: 3, Code: "7", Value: "EA"}}}}}},
+		Errors: []x12.AckCode{{Code: "5"}}}
+	env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID,
+		ReceiverQualifier: s.w.Us.Qualifier, ReceiverID: s.w.Us.ID, AppReceiver: s.w.Us.GSID,
+		InterchangeControl: 812000001, GroupControl: 8120, SetControl: 1, Time: s.w.Today, Usage: "P"}
+	var b bytes.Buffer
+	if err := x12.Write997(&b, env, ack); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.csim.Inject(sup.Partner.Alias, "997_reject_SB-P10001.edi", b.Bytes(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	s.sync(FlowInvoices)
+	d = s.out810()["SB-P10001"]
+	if d.Status != store.StatusException || d.Reason != string(ReasonAckRejected) ||
+		!strings.Contains(d.Message, "rejected invoice SB-P10001") || !strings.Contains(d.Message, "IT1") ||
+		!strings.Contains(d.Fix, "correct the invoice in IFS") {
+		t.Fatalf("after the rejecting 997: %s %s %q fix %q", d.Status, d.Reason, d.Message, d.Fix)
+	}
+	if other := s.out810()["SB-P10001-CR"]; other.Status != store.StatusSent {
+		t.Errorf("the credit note (another group) is %s, want still sent", other.Status)
+	}
+	for _, inv := range s.isim.SelfBillingInvoices() {
+		if inv.InvoiceID == 900001 && !inv.Sent {
+			t.Error("the IFS marker of the rejected invoice was cleared")
+		}
+	}
 }
