@@ -54,6 +54,8 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 		switch {
 		case strings.HasPrefix(exc.Subject, "file:"):
 			pv.Outcome, pv.Message = "resplit", "the stored file is read again"
+		case strings.HasPrefix(exc.Subject, "ifs-marker:"):
+			pv.Outcome, pv.Message = "not_replayable", "the invoice was sent; each invoices-out run sets the IFS marker again and the exception clears when IFS takes it"
 		case strings.HasPrefix(exc.Subject, "reference:"):
 			pv.Outcome, pv.Message = "rerun", "the reference data is read again now; the exception clears when the read succeeds"
 		default:

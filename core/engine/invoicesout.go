@@ -7,26 +7,10 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
-
-// IFSSelfBilling is what the invoices-out flow needs beyond IFS: the
-// self-billing invoices due to be sent and the "already sent" marker. The
-// real client has both (through IFSClient); without it the flow does
-// nothing.
-type IFSSelfBilling interface {
-	// SelfBillingInvoices lists the due invoices of the given suppliers,
-	// with their lines; since bounds the creation date when the tenant has
-	// no sent marker (HasSentMarker false).
-	SelfBillingInvoices(ctx context.Context, suppliers []string, since time.Time) ([]domain.SupplierInvoice, error)
-	// SupplierInvoice reads one invoice with its lines (for a replay).
-	SupplierInvoice(ctx context.Context, company string, invoiceID int64) (domain.SupplierInvoice, error)
-	// MarkSelfBillingSent sets the invoice's "already sent" marker (ETag,
-	// then PATCH with If-Match).
-	MarkSelfBillingSent(ctx context.Context, company string, invoiceID int64) error
-	HasSentMarker() bool
-}
 
 // SelfBilling810 is what the 810 writer needs for one self-billing invoice:
 // the invoice as IFS holds it with every line resolved (quantity, unit and
@@ -298,23 +282,48 @@ func (e *Engine) markSent(ctx context.Context, sb IFSSelfBilling) error {
 			}
 			continue
 		}
+		subject := "ifs-marker:" + key
 		if err := sb.MarkSelfBillingSent(ctx, d.IFSCompany, d.IFSInvoiceID); err != nil {
 			if fatal(err) {
 				return err
 			}
 			e.log.Warn("IFS sent marker left for the next run", "invoice", d.BusinessKey, "err", err)
+			if transient(err) {
+				continue
+			}
+			// A refusal (wrong field name, no grant, a state IFS locks)
+			// repeats every run: a clerk sees it once, and it clears
+			// itself when IFS takes the marker.
+			exc, created, rerr := e.st.RaiseException(ctx, store.Exception{Subject: subject, DocumentID: 0, BusinessKey: d.BusinessKey,
+				Reason: string(ReasonIFSRejected), Fix: fixSBIMarker,
+				Message: fmt.Sprintf("Self-billing invoice %s was sent to %s, but IFS refused its \"already sent\" marker: %v. It is not sent again either way.", d.BusinessKey, d.Partner, err)},
+				store.SystemActor)
+			if rerr != nil {
+				return rerr
+			}
+			if created {
+				e.bus.Publish(events.ExceptionRaised, events.ExceptionData{ExceptionID: exc.ID, Reason: exc.Reason, Message: exc.Message})
+			}
 			continue
 		}
+		resolved := 0
 		err := e.st.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.SetSentETag(sbiMarkedScope, key, "marked", d.ID); err != nil {
 				return err
 			}
-			_, err := tx.AppendEvent(store.Event{Subject: fmt.Sprintf("document:%d", d.ID), Actor: store.SystemActor,
+			var err error
+			if resolved, err = tx.ResolveSubjectExceptions(subject, string(ReasonIFSRejected), store.SystemActor, "IFS took the marker"); err != nil {
+				return err
+			}
+			_, err = tx.AppendEvent(store.Event{Subject: fmt.Sprintf("document:%d", d.ID), Actor: store.SystemActor,
 				Action: "ifs.marked_sent", Detail: map[string]any{"company": d.IFSCompany, "invoice_id": d.IFSInvoiceID}})
 			return err
 		})
 		if err != nil {
 			return err
+		}
+		if resolved > 0 {
+			e.bus.Publish(events.ExceptionResolved, events.ExceptionData{Reason: string(ReasonIFSRejected), Resolution: "resolved"})
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,10 +35,7 @@ func TestE2ESelfBillingInvoicesOut(t *testing.T) {
 	if n := len(s.out810()); n != 0 {
 		t.Fatalf("%d 810s built before the supplier was marked self-billing", n)
 	}
-	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
-		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
-		t.Fatal(err)
-	}
+	s.markSelfBilling()
 	sentBefore := len(s.csim.Sent())
 	s.sync(FlowInvoicesOut)
 	docs := s.out810()
@@ -45,9 +43,10 @@ func TestE2ESelfBillingInvoicesOut(t *testing.T) {
 		typ, tds string
 		lines    int
 		amount   string
+		ext      []string // IT1 quantity × price per PO line 1, 2 …
 	}{
-		"SB-P10001":    {"DI", "3014370", 2, "30143.70"},
-		"SB-P10001-CR": {"CR", "5359", 1, "53.59"},
+		"SB-P10001":    {"DI", "3014370", 2, "30143.70", []string{"23043.70", "7100.00"}},
+		"SB-P10001-CR": {"CR", "5359", 1, "53.59", []string{"53.59"}},
 	}
 	if len(docs) != len(want) {
 		t.Fatalf("810s: %v, want SB-P10001 and SB-P10001-CR", keys(docs))
@@ -76,10 +75,15 @@ func TestE2ESelfBillingInvoicesOut(t *testing.T) {
 		if !bytes.Contains(d.RawEDI, []byte("TDS*"+w.tds+"~")) && !bytes.Contains(d.RawEDI, []byte("TDS*"+w.tds+"\n")) {
 			t.Errorf("%s: no TDS*%s in\n%s", no, w.tds, d.RawEDI)
 		}
-		for _, l := range inv.Lines {
-			if l.Quantity.Sign() <= 0 || l.UnitPrice.Sign() <= 0 || l.BuyerPart == "" {
-				t.Errorf("%s line %s: quantity %s price %s part %q: want positive figures and our part number", no, l.LineNumber, l.Quantity, l.UnitPrice, l.BuyerPart)
+		for i, l := range inv.Lines {
+			if l.Quantity.Sign() <= 0 || l.UnitPrice.Sign() <= 0 || l.BuyerPart == "" || l.LineNumber != fmt.Sprint(i+1) ||
+				i < len(w.ext) && l.Extension().Round(2).Cmp(money.MustParse(w.ext[i])) != 0 {
+				t.Errorf("%s line %s: %s × %s, part %q: want PO line %d, positive figures, our part number and %s", no, l.LineNumber,
+					l.Quantity, l.UnitPrice, l.BuyerPart, i+1, w.ext[i])
 			}
+		}
+		if w.typ == "CR" && inv.Lines[0].Quantity.Cmp(money.FromInt(1)) != 0 {
+			t.Errorf("credit memo returns %s units, want 1", inv.Lines[0].Quantity)
 		}
 	}
 	if n := len(s.csim.Sent()) - sentBefore; n != 2 {
@@ -131,11 +135,7 @@ func TestE2ESelfBillingInvoicesOut(t *testing.T) {
 func TestSelfBillingProblemAndReplay(t *testing.T) {
 	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
 	s.sync(FlowReference)
-	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
-	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
-		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
-		t.Fatal(err)
-	}
+	s.markSelfBilling()
 	s.breakIFS.set(func(r *http.Request) bool {
 		return r.Method == http.MethodGet && strings.Contains(r.URL.Path+"?"+r.URL.RawQuery, "P10001") && strings.Contains(r.URL.Path, "PurchaseOrder")
 	})
@@ -248,6 +248,125 @@ func TestResolveSBILines(t *testing.T) {
 	}
 }
 
+// markSelfBilling maps world 1's self-billing supplier to its own Cleo
+// partner with the self-billing flag, and returns the supplier.
+func (s *sandboxes) markSelfBilling() world.Supplier {
+	s.t.Helper()
+	sup, ok := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	if !ok {
+		s.t.Fatal("world 1 has no self-billing supplier")
+	}
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
+		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		s.t.Fatal(err)
+	}
+	return sup
+}
+
+// A self-billing supplier whose Cleo partner neither is mapped nor names
+// it by external id: SELF_BILLING_NO_PARTNER, nothing sent; mapping the
+// partner and replaying sends it once.
+func TestSelfBillingNoPartnerThenMapped(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	// Flagged through a mapping of some other sender key; the supplier's
+	// own partner loses its external id, so nothing leads to it.
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: "ZZ", ISAID: "OLDSENDERID",
+		SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.st.Partners(s.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []domain.Partner
+	for _, r := range recs {
+		if r.ExternalID == sup.SupplierID {
+			r.ExternalID = ""
+		}
+		ps = append(ps, r.Partner)
+	}
+	if err := s.st.ReplacePartners(s.ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	s.sync(FlowInvoicesOut)
+	d := s.out810()["SB-P10001"]
+	if d.Status != store.StatusException || d.Reason != string(ReasonSBINoPartner) || len(d.RawEDI) != 0 || !strings.Contains(d.Message, sup.SupplierID) {
+		t.Fatalf("SB-P10001 without a partner: %s %s %q", d.Status, d.Reason, d.Message)
+	}
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_") {
+			t.Fatalf("%s reached Cleo without a partner", f.Filename)
+		}
+	}
+	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
+		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
+		t.Fatal(err)
+	}
+	excs, _, err := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonSBINoPartner)}, Limit: 10})
+	if err != nil || len(excs) != 2 {
+		t.Fatalf("SELF_BILLING_NO_PARTNER exceptions: %d %v (want the invoice and its credit note)", len(excs), err)
+	}
+	for _, e := range excs {
+		if res, err := s.eng.Replay(s.ctx, e.ID); err != nil || res.Status != string(store.StatusSent) {
+			t.Fatalf("replay: %+v %v", res, err)
+		}
+	}
+	if d := s.out810()["SB-P10001"]; d.Status != store.StatusSent || d.Partner != sup.Partner.ISAQualifier+":"+sup.Partner.ISAID {
+		t.Errorf("after mapping and replay: %s to %s", d.Status, d.Partner)
+	}
+}
+
+// IFS refusing the "already sent" marker is an exception a clerk sees
+// (once, not once per run); the 810 is not sent again; the exception
+// clears itself when IFS takes the marker.
+func TestSelfBillingMarkerRefusedIsVisibleAndClears(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	s.markSelfBilling()
+	s.breakIFS.set(func(r *http.Request) bool {
+		return r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "ManSuppInvoiceSet")
+	})
+	s.sync(FlowInvoicesOut)
+	s.sync(FlowInvoicesOut)
+	excs, _, err := s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonIFSRejected)}, Limit: 10})
+	if err != nil || len(excs) != 2 {
+		t.Fatalf("marker exceptions after two runs: %d %v, want one per invoice", len(excs), err)
+	}
+	if !strings.Contains(excs[0].Message, "already sent") || excs[0].Fix == "" {
+		t.Errorf("exception: %q fix %q", excs[0].Message, excs[0].Fix)
+	}
+	if pv, err := s.eng.PreviewReplay(s.ctx, excs[0].ID); err != nil || pv.Outcome != "not_replayable" {
+		t.Errorf("preview: %+v %v", pv, err)
+	}
+	for _, inv := range s.isim.SelfBillingInvoices() {
+		if inv.Sent {
+			t.Errorf("%s marked although every PATCH failed", inv.InvoiceNo)
+		}
+	}
+	s.breakIFS.set(nil)
+	s.sync(FlowInvoicesOut)
+	if excs, _, _ = s.eng.Exceptions(s.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonIFSRejected)}, Limit: 10}); len(excs) != 0 {
+		t.Errorf("%d marker exceptions open after IFS took the marker", len(excs))
+	}
+	n810 := 0
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_") {
+			n810++
+		}
+	}
+	marked := 0
+	for _, inv := range s.isim.SelfBillingInvoices() {
+		if inv.Sent {
+			marked++
+		}
+	}
+	if n810 != 2 || marked != 2 {
+		t.Errorf("%d 810s at Cleo and %d marked in IFS, want 2 and 2", n810, marked)
+	}
+}
+
 // out810 maps invoice number → the live outbound 810 (replaced ones skipped).
 func (s *sandboxes) out810() map[string]store.Document {
 	ds, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Outbound, Oldest: true, Limit: 1000})
@@ -290,11 +409,7 @@ func readOneSet(t *testing.T, raw []byte) *x12.Set {
 func TestSelfBilling810RejectedBySupplier(t *testing.T) {
 	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
 	s.sync(FlowReference)
-	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
-	if _, err := s.st.SetPartnerMapping(s.ctx, "admin", store.PartnerMapping{ISAQualifier: sup.Partner.ISAQualifier,
-		ISAID: sup.Partner.ISAID, SupplierID: sup.SupplierID, SelfBilling: true}); err != nil {
-		t.Fatal(err)
-	}
+	sup := s.markSelfBilling()
 	s.sync(FlowInvoicesOut)
 	d := s.out810()["SB-P10001"]
 	if d.Status != store.StatusSent {

@@ -41,6 +41,23 @@ type IFSCorrector interface {
 	CorrectSupplierInvoice(ctx context.Context, seen, want domain.SupplierInvoice) (ifs.CorrectionResult, error)
 }
 
+// IFSSelfBilling is what the invoices-out flow needs beyond IFS: the
+// self-billing invoices due to be sent and the "already sent" marker. The
+// real client has both (through IFSClient); without it the flow does
+// nothing.
+type IFSSelfBilling interface {
+	// SelfBillingInvoices lists the due invoices of the given suppliers,
+	// with their lines; since bounds the creation date when the tenant has
+	// no sent marker (HasSentMarker false).
+	SelfBillingInvoices(ctx context.Context, suppliers []string, since time.Time) ([]domain.SupplierInvoice, error)
+	// SupplierInvoice reads one invoice with its lines (for a replay).
+	SupplierInvoice(ctx context.Context, company string, invoiceID int64) (domain.SupplierInvoice, error)
+	// MarkSelfBillingSent sets the invoice's "already sent" marker (ETag,
+	// then PATCH with If-Match).
+	MarkSelfBillingSent(ctx context.Context, company string, invoiceID int64) error
+	HasSentMarker() bool
+}
+
 // Cleo is what the engine needs from the EDI network (any transport).
 type Cleo interface {
 	Partners(ctx context.Context) ([]domain.Partner, error)

@@ -103,6 +103,7 @@ const (
 	fixReceiptUnknown  = "name the received-quantity field in the IFS resource profile (purchase_order_lines QtyReceived), or switch the supplier to two-way matching in Mappings; then replay"
 	fixInternal        = "send the log file (logs/ in the data dir) to support; documents are safe and the next run retries them"
 	fixSBIPartner      = "map the supplier to its EDI partner in Mappings, then replay (the invoice is read from IFS again)"
+	fixSBIMarker       = "check the resource profile's supplier_invoices field EdiSent (or map it to \"-\" if the tenant has none) and the client's grants; it clears itself when IFS takes the marker"
 	fixSBIIncomplete   = "correct the invoice in IFS (or the PO line it bills), then replay: it is read from IFS again and sent once"
 	fixUnit            = "add a unit conversion for this supplier in Mappings (how many PO units one invoice unit is), then replay"
 )
