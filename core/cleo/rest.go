@@ -61,6 +61,8 @@ type RESTPaths struct {
 	File             string // DELETE = pickup
 	FileContent      string // GET, the bytes
 	FileAck          string // POST, designed pickup alternative
+	Transfers        string // GET (paged), the transfer log (VLTransfers, camelCased)
+	Actions          string // GET (paged), actions; each carries _links.run.href
 	// InboundFilter and ConnectionInboxFilter are the SCIM filters that
 	// select unread inbound files on Files and ConnectionInbox; "-" sends
 	// none (the transport then skips entries whose status is not
@@ -80,6 +82,8 @@ var DefaultRESTPaths = RESTPaths{
 	File:                  "/api/files/{id}",
 	FileContent:           "/api/files/{id}/content",
 	FileAck:               "/api/files/{id}/ack",
+	Transfers:             "/api/transfers",
+	Actions:               "/api/actions",
 	InboundFilter:         `folder eq "inbox" and status eq "available"`,
 	ConnectionInboxFilter: `status eq "available"`,
 }
@@ -182,6 +186,7 @@ func NewREST(cfg RESTConfig) (*REST, error) {
 		{&paths.Auth, def.Auth}, {&paths.Connections, def.Connections}, {&paths.Connection, def.Connection},
 		{&paths.ConnectionInbox, def.ConnectionInbox}, {&paths.ConnectionOutbox, def.ConnectionOutbox},
 		{&paths.Files, def.Files}, {&paths.File, def.File}, {&paths.FileContent, def.FileContent}, {&paths.FileAck, def.FileAck},
+		{&paths.Transfers, def.Transfers}, {&paths.Actions, def.Actions},
 		{&paths.InboundFilter, def.InboundFilter}, {&paths.ConnectionInboxFilter, def.ConnectionInboxFilter},
 	} {
 		switch *p.dst {

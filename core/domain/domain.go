@@ -205,6 +205,29 @@ type SendResult struct {
 	AlreadyPresent bool // the network already had this name: an earlier attempt delivered it
 }
 
+// DeliveryState is a network's verdict on an outbound file it was handed.
+type DeliveryState string
+
+// The verdicts a transport can give.
+const (
+	DeliveryPending   DeliveryState = "pending"   // still on its way (queued, in progress, waiting for a receipt)
+	DeliveryDelivered DeliveryState = "delivered" // it left for the partner (and the receipt came, when one is expected)
+	DeliveryFailed    DeliveryState = "failed"    // the last attempt that ran failed; the file did not go out
+)
+
+// DeliveryReport is what a network says about an outbound file.
+type DeliveryReport struct {
+	State      DeliveryState
+	TransferID string    // the network's id of the deciding transfer (Cleo's TransferID)
+	Status     string    // the network's own word ("Receipt Pending", "Error" …)
+	Detail     string    // the network's result text, in its words
+	Since      time.Time // when the deciding attempt started; zero when unknown
+	Attempts   int       // transfers the network logged for the file
+	// InOutbox is true when the file still waits in the network's outbox,
+	// so running the send again needs no new upload.
+	InOutbox bool
+}
+
 // TestStep is one line of a connection test report.
 type TestStep struct {
 	Name     string        // "Get token", "Read PurchaseOrderSet" …

@@ -13,7 +13,7 @@ var copyTables = []struct {
 	name string
 	id   bool // has an identity id whose sequence must continue after the copy (PostgreSQL)
 }{
-	{"inbound_files", true}, {"documents", true}, {"document_bodies", false}, {"billed_lines", false},
+	{"inbound_files", true}, {"documents", true}, {"document_bodies", false}, {"billed_lines", false}, {"deliveries", false},
 	{"audit_events", true}, {"audit_head", false}, {"exceptions", true}, {"mappings", true},
 	{"partners", false}, {"suppliers", false}, {"code_parts", false}, {"sync_runs", true},
 	{"heartbeats", false}, {"cursors", false}, {"sent_etags", false}, {"intents", true},

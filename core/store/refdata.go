@@ -26,20 +26,24 @@ type PartnerRecord struct {
 	domain.Partner
 	Mode        PartnerMode
 	AckDeadline time.Duration // how long a 997 may take before the PO is overdue; 0: the company default
-	UpdatedAt   time.Time
+	// DeliveryLimit is how long a file to this partner may stay pending in
+	// the network before it counts as stuck; 0: the company default.
+	DeliveryLimit time.Duration
+	UpdatedAt     time.Time
 }
 
 const partnerColumns = `id, alias, isa_qualifier, isa_id, our_qualifier, our_id, external_id, enabled, transport,
-	mode, ack_deadline_minutes, updated_at`
+	mode, ack_deadline_minutes, delivery_limit_minutes, updated_at`
 
 func scanPartner(sc rowScanner) (PartnerRecord, error) {
 	var p PartnerRecord
-	var enabled, minutes int
+	var enabled, minutes, limit int
 	var updated string
 	err := sc.Scan(&p.ID, &p.Alias, &p.ISAQualifier, &p.ISAID, &p.OurQualifier, &p.OurID, &p.ExternalID, &enabled,
-		&p.Transport, &p.Mode, &minutes, &updated)
+		&p.Transport, &p.Mode, &minutes, &limit, &updated)
 	p.Enabled = enabled != 0
 	p.AckDeadline = time.Duration(minutes) * time.Minute
+	p.DeliveryLimit = time.Duration(limit) * time.Minute
 	p.UpdatedAt = parseTime(updated)
 	return p, err
 }
@@ -167,6 +171,28 @@ func (s *Store) SetPartnerAckDeadline(ctx context.Context, actor, id string, d t
 			return fmt.Errorf("set partner %s deadline: %w", id, ErrNotFound)
 		}
 		_, err = tx.AppendEvent(Event{Subject: "partner:" + id, Actor: actor, Action: "partner.ack_deadline",
+			Detail: map[string]any{"minutes": int(d / time.Minute)}})
+		return err
+	})
+}
+
+// SetPartnerDeliveryLimit sets how long a file to the partner may stay
+// pending in the network before it counts as stuck (0: the company
+// default), audited.
+func (s *Store) SetPartnerDeliveryLimit(ctx context.Context, actor, id string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("set partner %s delivery limit %v: %w", id, d, ErrInvalid)
+	}
+	return s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.tx.Exec(`UPDATE partners SET delivery_limit_minutes = ?, updated_at = ? WHERE id = ?`,
+			int(d/time.Minute), fmtTime(tx.now), id)
+		if err != nil {
+			return fmt.Errorf("set partner %s delivery limit: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("set partner %s delivery limit: %w", id, ErrNotFound)
+		}
+		_, err = tx.AppendEvent(Event{Subject: "partner:" + id, Actor: actor, Action: "partner.delivery_limit",
 			Detail: map[string]any{"minutes": int(d / time.Minute)}})
 		return err
 	})

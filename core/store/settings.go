@@ -237,6 +237,9 @@ type PartnerConfig struct {
 	ID                 string      `json:"id"`
 	Mode               PartnerMode `json:"mode"`
 	AckDeadlineMinutes int         `json:"ack_deadline_minutes,omitempty"`
+	// DeliveryLimitMinutes is how long a file may stay pending in the
+	// network before it counts as stuck; 0: the company default.
+	DeliveryLimitMinutes int `json:"delivery_limit_minutes,omitempty"`
 }
 
 // ConfigMappings holds the current mappings of every table.
@@ -262,7 +265,8 @@ func (s *Store) ExportConfig(ctx context.Context) (Config, error) {
 		return c, err
 	}
 	for _, p := range ps {
-		c.Partners = append(c.Partners, PartnerConfig{ID: p.ID, Mode: p.Mode, AckDeadlineMinutes: int(p.AckDeadline / time.Minute)})
+		c.Partners = append(c.Partners, PartnerConfig{ID: p.ID, Mode: p.Mode, AckDeadlineMinutes: int(p.AckDeadline / time.Minute),
+			DeliveryLimitMinutes: int(p.DeliveryLimit / time.Minute)})
 	}
 	if c.Mappings.Partners, err = s.PartnerMappings(ctx); err != nil {
 		return c, err
@@ -304,8 +308,9 @@ func ValidateConfig(c Config) error {
 		}
 	}
 	for _, p := range c.Partners {
-		if p.ID == "" || (p.Mode != ModeLive && p.Mode != ModeTest) || p.AckDeadlineMinutes < 0 {
-			return fmt.Errorf("config: partner %q: mode %q / deadline %d: %w", p.ID, p.Mode, p.AckDeadlineMinutes, ErrInvalid)
+		if p.ID == "" || (p.Mode != ModeLive && p.Mode != ModeTest) || p.AckDeadlineMinutes < 0 || p.DeliveryLimitMinutes < 0 {
+			return fmt.Errorf("config: partner %q: mode %q / deadline %d / delivery limit %d: %w", p.ID, p.Mode,
+				p.AckDeadlineMinutes, p.DeliveryLimitMinutes, ErrInvalid)
 		}
 	}
 	for _, m := range c.Mappings.Partners {
@@ -353,8 +358,8 @@ func (s *Store) ImportConfig(ctx context.Context, actor string, c Config) (skipp
 		}
 		for _, p := range c.Partners {
 			var cur PartnerMode
-			var minutes int
-			err := tx.tx.QueryRow(`SELECT mode, ack_deadline_minutes FROM partners WHERE id = ?`, p.ID).Scan(&cur, &minutes)
+			var minutes, limit int
+			err := tx.tx.QueryRow(`SELECT mode, ack_deadline_minutes, delivery_limit_minutes FROM partners WHERE id = ?`, p.ID).Scan(&cur, &minutes, &limit)
 			if errors.Is(err, sql.ErrNoRows) {
 				skippedPartners++
 				continue
@@ -362,15 +367,16 @@ func (s *Store) ImportConfig(ctx context.Context, actor string, c Config) (skipp
 			if err != nil {
 				return fmt.Errorf("import partner %s: %w", p.ID, err)
 			}
-			if cur == p.Mode && minutes == p.AckDeadlineMinutes {
+			if cur == p.Mode && minutes == p.AckDeadlineMinutes && limit == p.DeliveryLimitMinutes {
 				continue
 			}
-			if _, err := tx.tx.Exec(`UPDATE partners SET mode = ?, ack_deadline_minutes = ?, updated_at = ? WHERE id = ?`,
-				p.Mode, p.AckDeadlineMinutes, fmtTime(tx.now), p.ID); err != nil {
+			if _, err := tx.tx.Exec(`UPDATE partners SET mode = ?, ack_deadline_minutes = ?, delivery_limit_minutes = ?, updated_at = ? WHERE id = ?`,
+				p.Mode, p.AckDeadlineMinutes, p.DeliveryLimitMinutes, fmtTime(tx.now), p.ID); err != nil {
 				return fmt.Errorf("import partner %s: %w", p.ID, err)
 			}
 			if _, err := tx.AppendEvent(Event{Subject: "partner:" + p.ID, Actor: actor, Action: "partner.mode",
-				Detail: map[string]any{"from": cur, "to": p.Mode, "ack_deadline_minutes": p.AckDeadlineMinutes, "via": "config import"}}); err != nil {
+				Detail: map[string]any{"from": cur, "to": p.Mode, "ack_deadline_minutes": p.AckDeadlineMinutes,
+					"delivery_limit_minutes": p.DeliveryLimitMinutes, "via": "config import"}}); err != nil {
 				return err
 			}
 		}

@@ -132,6 +132,14 @@ type Faults struct {
 	RunDelayMS int `json:"run_delay_ms"`
 	// StuckTransfers leaves new send transfers "In Progress" (never completed).
 	StuckTransfers bool `json:"stuck_transfers"`
+	// FailTransfers makes the next N send attempts end "Error" with a
+	// partner-side reason (an expired AS2 certificate); the file stays
+	// queued in the outbox, so running the send action again retries it.
+	FailTransfers int `json:"fail_transfers"`
+	// LateTransfersS makes new send transfers stay "In Progress" until
+	// this many seconds (on the server's clock) after they started, then
+	// read "Success": a delivery that is slow but arrives.
+	LateTransfersS int `json:"late_transfers_s"`
 	// InterimTransfers logs every new inbound file first as "Interim
 	// Success" (received by the server, not yet in the inbox folder) and
 	// then as "Success", as Harmony's transfer log does for FTP/SFTP.

@@ -106,6 +106,9 @@ type transfer struct {
 	Filename   string    `json:"filename"`
 	FileSize   int64     `json:"fileSize"`
 	ResultText string    `json:"resultText"`
+	// lateUntil is when a late transfer (Faults.LateTransfersS) reads
+	// Success; zero otherwise.
+	lateUntil time.Time
 }
 
 // transaction is one VLTracked record plus the designed direction/faStatus.
@@ -849,6 +852,22 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 	result = "success"
 	for _, f := range s.sortedFiles(func(f *file) bool { return f.conn == c && f.folder == "outbox" }) {
 		tr := s.transferByID(f.transferID)
+		if tr != nil && tr.Status != "In Progress" {
+			// The last attempt ended (failed): this run is a new one.
+			tr = s.addTransfer(f, "send", "In Progress", "Retrying")
+			f.transferID = tr.TransferID
+		}
+		if s.faults.FailTransfers > 0 {
+			s.faults.FailTransfers--
+			s.stats.Faults++
+			result = "error"
+			if tr != nil {
+				tr.Status, tr.End = "Error", now
+				tr.ResultText = "AS2 send to " + c.alias + " failed: the partner's certificate has expired (injected)"
+			}
+			messages = append(messages, stamp(fmt.Sprintf(`Error: "%s" not sent: partner certificate expired`, f.name)))
+			continue
+		}
 		if s.faults.RunError {
 			result = "error"
 			if tr != nil {
@@ -866,6 +885,9 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 			tr.Status, tr.ResultText = "Receipt Pending", "Sent; waiting for the partner's MDN"
 		case s.faults.StuckTransfers:
 			tr.Status = "In Progress"
+		case s.faults.LateTransfersS > 0:
+			tr.Status, tr.ResultText = "In Progress", "Sending"
+			tr.lateUntil = tr.Start.Add(time.Duration(s.faults.LateTransfersS) * time.Second)
 		case len(readSets(f.content)) == 0:
 			tr.Status, tr.ResultText, tr.End = "Warning", "Sent, but not recognised as X12: no acknowledgment will follow", now
 		default:
@@ -958,8 +980,13 @@ func transferJSON(t *transfer) (map[string]any, map[string]any) {
 }
 
 func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.Now().UTC()
 	items := make([]resource, len(s.transfers))
 	for i, t := range s.transfers {
+		if !t.lateUntil.IsZero() && !now.Before(t.lateUntil) && t.Status == "In Progress" {
+			// A late transfer completes when its time has come.
+			t.Status, t.ResultText, t.End, t.lateUntil = "Success", "Sent", t.lateUntil, time.Time{}
+		}
 		m, a := transferJSON(t)
 		items[i] = resource{json: m, attrs: a}
 	}
