@@ -15,7 +15,9 @@ import (
 )
 
 func TestDecideDelivery(t *testing.T) {
-	at := func(min int) string { return time.Date(2026, 12, 4, 9, min, 0, 0, time.UTC).Format("2006/01/02 15:04:05") }
+	at := func(min int) string {
+		return time.Date(2026, 12, 4, 9, min, 0, 0, time.UTC).Format("2006/01/02 15:04:05")
+	}
 	rec := func(id, status, text string, min int) cleo.TransferRecord {
 		var r cleo.TransferRecord
 		if err := r.UnmarshalJSON([]byte(`{"transferId":"` + id + `","direction":"send","isReceipt":"F","status":"` + status +
