@@ -22,7 +22,8 @@ type Preview struct {
 	BusinessKey string `json:"business_key"`
 	Reason      string `json:"reason"` // the current reason
 	// Outcome is "post", "skip_duplicate", "test_review", "send", "rebuild",
-	// "resplit", "rerun" (a reference read), "still_failing" or "not_replayable".
+	// "redeliver" (ask Cleo, re-send only a confirmed failure), "resplit",
+	// "rerun" (a reference read), "still_failing" or "not_replayable".
 	Outcome string `json:"outcome"`
 	// NewReason is the reason it would fail with (Outcome still_failing).
 	NewReason string `json:"new_reason,omitempty"`
@@ -103,6 +104,9 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 		} else {
 			pv.Outcome, pv.Message = "rebuild", fmt.Sprintf("PO %s is read from IFS again and sent as a new 850", d.BusinessKey)
 		}
+	case d.Direction == store.Outbound && deliveryReason(d.Reason):
+		pv.Outcome = "redeliver"
+		pv.Message = fmt.Sprintf("Cleo is asked about %s again; it is sent again under the same name only if Cleo confirms the earlier attempt did not go out", d.CleoName)
 	case d.Reason == string(ReasonAckRejected) || d.Reason == string(ReasonAckOverdue):
 		pv.Outcome, pv.Message = "send", fmt.Sprintf("PO %s is marked sent again and its 997 deadline restarts", d.BusinessKey)
 	case d.Direction == store.Outbound:
@@ -185,6 +189,8 @@ func (e *Engine) replayAs(ctx context.Context, excID int64, actor string) (Repla
 	switch {
 	case d.Direction == store.Inbound:
 		to = store.StatusReceived
+	case pv.Outcome == "redeliver":
+		return e.replayDelivery(ctx, cfg, d, pv, actor, audit)
 	case pv.Outcome == "rebuild" && d.Type == store.Type810:
 		nd, err := e.rebuildSBI(ctx, cfg, d, actor, audit)
 		if err != nil {

@@ -129,6 +129,32 @@ func (a CleoTransport) SetPartnerExternalID(ctx context.Context, partnerID, ext 
 	return err
 }
 
+var _ Deliveries = CleoTransport{}
+
+// TracksDelivery reports whether the transport can follow a file after Send.
+func (a CleoTransport) TracksDelivery() bool {
+	_, ok := a.T.(cleo.DeliveryTracker)
+	return ok
+}
+
+// Delivery asks the transport what became of a sent file.
+func (a CleoTransport) Delivery(ctx context.Context, partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, error) {
+	t, ok := a.T.(cleo.DeliveryTracker)
+	if !ok {
+		return domain.DeliveryReport{}, unsupportedErr{errors.ErrUnsupported}
+	}
+	return t.Delivery(ctx, domain.Partner{ID: partnerID, Alias: alias}, sent)
+}
+
+// Redeliver sends a file again when the transport confirms it did not go out.
+func (a CleoTransport) Redeliver(ctx context.Context, partnerID, alias string, sent domain.SendResult, content []byte) (domain.DeliveryReport, error) {
+	t, ok := a.T.(cleo.DeliveryTracker)
+	if !ok {
+		return domain.DeliveryReport{}, unsupportedErr{errors.ErrUnsupported}
+	}
+	return t.Redeliver(ctx, domain.Partner{ID: partnerID, Alias: alias}, sent, bytes.NewReader(content))
+}
+
 // TestConnection checks the Cleo settings step by step.
 func (a CleoTransport) TestConnection(ctx context.Context) domain.TestReport {
 	return a.T.TestConnection(ctx)

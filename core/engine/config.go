@@ -24,6 +24,9 @@ type PartnerInfo struct {
 	OurID        string
 	Mode         string // "live" or "test"
 	AckDeadline  time.Duration
+	// DeliveryLimit is how long a file may stay pending in the network
+	// before it is DELIVERY_STUCK; 0: the engine's default.
+	DeliveryLimit time.Duration
 }
 
 // Key is "QUAL:ID", the partner key of documents, exceptions and mappings.

@@ -70,6 +70,11 @@ type Params struct {
 	// AckDeadline is how long a partner has to return a 997 for an 850
 	// when the partner has no deadline of its own (default 24 h).
 	AckDeadline time.Duration
+	// DeliveryLimit is how long an outbound file may stay pending in the
+	// network (Cleo "In Progress", "Receipt Pending"; still in an SFTP
+	// outbox) before it is DELIVERY_STUCK, when the partner has no limit
+	// of its own (default 2 h).
+	DeliveryLimit time.Duration
 	// Actor is the OS user recorded for user actions (default: current user).
 	Actor string
 }
@@ -115,6 +120,9 @@ func New(p Params) (*Engine, error) {
 	}
 	if e.p.AckDeadline <= 0 {
 		e.p.AckDeadline = 24 * time.Hour
+	}
+	if e.p.DeliveryLimit <= 0 {
+		e.p.DeliveryLimit = 2 * time.Hour
 	}
 	if e.p.Us.GSID == "" {
 		e.p.Us.GSID = e.p.Us.ID

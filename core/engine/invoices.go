@@ -110,7 +110,10 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	if err := e.recheckWaiting(ctx, r); err != nil {
 		return err
 	}
-	return e.sendOutbound(ctx, r, store.Type997)
+	if err := e.sendOutbound(ctx, r, store.Type997); err != nil {
+		return err
+	}
+	return e.trackDeliveries(ctx, r, store.Type997)
 }
 
 // waitingReasons are exceptions that resolve themselves when IFS changes

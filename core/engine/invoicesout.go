@@ -93,6 +93,9 @@ func (e *Engine) runInvoicesOut(ctx context.Context, r *run) error {
 	if err := e.sendOutbound(ctx, r, store.Type810); err != nil {
 		return err
 	}
+	if err := e.trackDeliveries(ctx, r, store.Type810); err != nil {
+		return err
+	}
 	if err := e.markSent(ctx, sb); err != nil {
 		return err
 	}

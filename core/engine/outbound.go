@@ -199,6 +199,12 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 		action = "send.already_present"
 	}
 	cleoID := firstNonEmpty(res.ID, d.CleoID)
+	// Handed over is not delivered: the delivery record follows the file
+	// through the network from here (trackDeliveries).
+	handed, err := e.handedOver(ctx, id)
+	if err != nil {
+		return d, err
+	}
 	var out store.Document
 	err = e.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.FinishIntent(d.CleoName, store.IntentDone, cleoID); err != nil {
@@ -208,7 +214,10 @@ func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Docu
 		out, err = tx.Transition(id, store.Transition{From: []store.Status{store.StatusSending}, To: store.StatusSent,
 			Action: action, Detail: map[string]any{"name": d.CleoName, "cleo_id": cleoID, "already_present": res.AlreadyPresent},
 			Patch: store.DocumentPatch{CleoID: &cleoID, DueAt: due}})
-		return err
+		if err != nil || handed == nil {
+			return err
+		}
+		return tx.PutDelivery(*handed)
 	})
 	if err != nil {
 		return out, err
@@ -250,6 +259,9 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 		}
 	}
 	if err := e.sendOutbound(ctx, r, store.Type850); err != nil {
+		return err
+	}
+	if err := e.trackDeliveries(ctx, r, store.Type850); err != nil {
 		return err
 	}
 	return e.checkOverdue(ctx, r)

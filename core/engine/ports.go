@@ -75,6 +75,20 @@ type Cleo interface {
 	TestConnection(ctx context.Context) domain.TestReport
 }
 
+// Deliveries follows an outbound file after Send. A Cleo port whose
+// transport can tell (Cleo's transfer log; a file leaving an SFTP or
+// folder outbox) implements it and reports TracksDelivery true.
+type Deliveries interface {
+	// TracksDelivery is false when the transport cannot say anything
+	// after Send (documents then carry no delivery state).
+	TracksDelivery() bool
+	// Delivery asks the network about a file Send handed over.
+	Delivery(ctx context.Context, partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, error)
+	// Redeliver sends the file again under the same name only when the
+	// network confirms the earlier attempt did not go out.
+	Redeliver(ctx context.Context, partnerID, alias string, sent domain.SendResult, content []byte) (domain.DeliveryReport, error)
+}
+
 // EDI reads and writes X12. core/x12 satisfies it through X12Codec.
 type EDI interface {
 	// Split reads every transaction set of a file. err is set only when

@@ -46,6 +46,8 @@ const (
 	ReasonReferenceRead     Reason = "REFERENCE_READ_FAILED"     // one reference resource could not be read; its last good copy stays in use
 	ReasonSBINoPartner      Reason = "SELF_BILLING_NO_PARTNER"   // a self-billing invoice's supplier has no EDI partner
 	ReasonSBIIncomplete     Reason = "SELF_BILLING_INCOMPLETE"   // a self-billing invoice cannot be stated exactly as an 810
+	ReasonDeliveryFailed    Reason = "DELIVERY_FAILED"           // Cleo took the file but its transfer to the partner failed
+	ReasonDeliveryStuck     Reason = "DELIVERY_STUCK"            // the transfer has been pending longer than the partner's limit
 )
 
 // PartnerContext is the context of PARTNER_NOT_MAPPED: the sender and the
@@ -89,7 +91,11 @@ const (
 	fixRetryLater   = "the system was unavailable several times; check the connection, then replay"
 	fixPartnerForPO = "map the supplier to its EDI partner in Mappings; the PO is sent on the next run"
 	fixAckRejected  = "correct the PO in IFS (a change sends a replacement) or call the supplier"
-	fixAckOverdue   = "call the supplier to confirm they received the document, or check the Cleo connection"
+	// fixDeliveryFailed: the network said why; replay re-sends only what
+	// Cleo confirms did not go out.
+	fixDeliveryFailed = "read Cleo's reason; have the partner connection fixed (certificate, address, partner's server), then replay: the same file is sent again under the same name"
+	fixDeliveryStuck  = "ask the Cleo administrator or the partner why the transfer does not complete (an AS2 receipt that never came, a partner server that does not answer); replay asks Cleo again"
+	fixAckOverdue     = "call the supplier to confirm they received the document, or check the Cleo connection"
 	// fixAckRejected810: an 810 the supplier rejected is corrected in IFS
 	// (a credit note and a new invoice once posted), not re-sent as is.
 	fixAckRejected810 = "read the supplier's reasons; correct the invoice in IFS (a posted one by credit note and a new invoice) or call the supplier; replay only re-sends the same 810"

@@ -136,6 +136,9 @@ type Faults struct {
 	// partner-side reason (an expired AS2 certificate); the file stays
 	// queued in the outbox, so running the send action again retries it.
 	FailTransfers int `json:"fail_transfers"`
+	// FailTo makes every send attempt to the connection with this alias
+	// fail the same way until it is cleared (a partner that is down).
+	FailTo string `json:"fail_to"`
 	// LateTransfersS makes new send transfers stay "In Progress" until
 	// this many seconds (on the server's clock) after they started, then
 	// read "Success": a delivery that is slow but arrives.

@@ -857,8 +857,10 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 			tr = s.addTransfer(f, "send", "In Progress", "Retrying")
 			f.transferID = tr.TransferID
 		}
-		if s.faults.FailTransfers > 0 {
-			s.faults.FailTransfers--
+		if s.faults.FailTransfers > 0 || s.faults.FailTo != "" && s.faults.FailTo == c.alias {
+			if s.faults.FailTransfers > 0 {
+				s.faults.FailTransfers--
+			}
 			s.stats.Faults++
 			result = "error"
 			if tr != nil {
