@@ -64,19 +64,34 @@ func runDocuments(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "documents: %v\n", err)
 		return ExitFailure
 	}
+	ids := make([]int64, len(list))
+	for i, d := range list {
+		ids[i] = d.ID
+	}
+	deliveries, err := st.DeliveriesOf(ctx, ids)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "documents: %v\n", err)
+		return ExitFailure
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		for _, d := range list {
-			if err := enc.Encode(docJSON(d)); err != nil {
+			j := docJSON(d)
+			if dl, ok := deliveries[d.ID]; ok {
+				j = j.WithDelivery(dl)
+			}
+			if err := enc.Encode(j); err != nil {
 				return ExitFailure
 			}
 		}
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tDIR\tPARTNER\tKEY\tSTATUS\tREASON")
+	fmt.Fprintln(tw, "ID\tTYPE\tDIR\tPARTNER\tKEY\tSTATUS\tREASON\tDELIVERY\tTRANSFER")
 	for _, d := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Type, d.Direction, d.Partner, d.BusinessKey, d.Status, d.Reason)
+		dl := deliveries[d.ID]
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Type, d.Direction, d.Partner, d.BusinessKey, d.Status, d.Reason,
+			dl.State, dl.TransferID)
 	}
 	return map[bool]int{true: ExitOK, false: ExitFailure}[tw.Flush() == nil]
 }

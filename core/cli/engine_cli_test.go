@@ -159,8 +159,22 @@ func TestHeadlessJourney(t *testing.T) {
 		t.Errorf("no IFS posting proposal carries account %s after the re-coding", acct)
 	}
 	_, out, _ = cli(t, "documents", "--json", "--data-dir", dd, "--type", "850", "--status", "sent")
-	if len(jsonLines(t, out)) == 0 {
+	sent850 := jsonLines(t, out)
+	if len(sent850) == 0 {
 		t.Fatal("no 850 sent")
+	}
+	// Each 850 was followed through Cleo's transfer log.
+	for _, d := range sent850 {
+		if d["delivery"] != "delivered" || !strings.HasPrefix(d["transfer_id"].(string), "T") || d["delivery_status"] != "Success" {
+			t.Errorf("850 %v: delivery %v, transfer %v, status %v", d["business_key"], d["delivery"], d["transfer_id"], d["delivery_status"])
+		}
+	}
+	_, out, _ = cli(t, "status", "--json", "--data-dir", dd)
+	var stat struct {
+		Deliveries map[string]int `json:"deliveries"`
+	}
+	if err := json.Unmarshal([]byte(out), &stat); err != nil || stat.Deliveries["delivered"] < len(sent850) || stat.Deliveries["failed"] != 0 {
+		t.Errorf("status deliveries %v (%v) for %d 850s sent", stat.Deliveries, err, len(sent850))
 	}
 	_, out, _ = cli(t, "exceptions", "--json", "--data-dir", dd)
 	excs := jsonLines(t, out)

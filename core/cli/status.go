@@ -22,6 +22,9 @@ type StatusReport struct {
 	Leader     *StatusNode  `json:"leader"`
 	Standbys   []StatusNode `json:"standbys"`
 	Heartbeats []StatusBeat `json:"heartbeats"`
+	// Deliveries counts outbound files per delivery state (pending,
+	// delivered, failed, stuck).
+	Deliveries map[string]int `json:"deliveries"`
 }
 
 // StatusNode is one process attached to the store.
@@ -77,6 +80,14 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 	for _, b := range beats {
 		rep.Heartbeats = append(rep.Heartbeats, StatusBeat{Poller: b.Poller, LastAttempt: b.LastAttempt, LastSuccess: b.LastSuccess, LastError: b.LastError})
 	}
+	dc, err := st.DeliveryCounts(ctx)
+	if err != nil {
+		return fail(env, "status", err)
+	}
+	rep.Deliveries = map[string]int{}
+	for _, s := range store.DeliveryStates {
+		rep.Deliveries[string(s)] = dc[s]
+	}
 	if *asJSON {
 		_ = json.NewEncoder(env.Stdout).Encode(rep)
 		return ExitOK
@@ -99,5 +110,7 @@ func runStatus(ctx context.Context, env *Env, args []string) int {
 		}
 		fmt.Fprintln(env.Stdout, line)
 	}
+	fmt.Fprintf(env.Stdout, "deliveries: %d pending, %d delivered, %d failed, %d stuck\n", rep.Deliveries["pending"],
+		rep.Deliveries["delivered"], rep.Deliveries["failed"], rep.Deliveries["stuck"])
 	return ExitOK
 }

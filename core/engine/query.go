@@ -83,6 +83,10 @@ type Counts struct {
 	ExceptionsByReason []store.ReasonCount
 	AcksOverdue        int
 	TestReviewed       int
+	// DeliveriesFailed and DeliveriesStuck are outbound files now failed
+	// or stuck in the network (whenever they were sent).
+	DeliveriesFailed int
+	DeliveriesStuck  int
 }
 
 // Counts returns the dashboard counts for documents created since t.
@@ -114,6 +118,11 @@ func (e *Engine) Counts(ctx context.Context, since time.Time) (Counts, error) {
 			c.AcksOverdue = rc.Count
 		}
 	}
+	dc, err := e.st.DeliveryCounts(ctx)
+	if err != nil {
+		return c, err
+	}
+	c.DeliveriesFailed, c.DeliveriesStuck = dc[store.DeliveryFailed], dc[store.DeliveryStuck]
 	return c, ctx.Err()
 }
 

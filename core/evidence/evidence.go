@@ -10,6 +10,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,6 +44,19 @@ type Document struct {
 	Attempts     int       `json:"attempts"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Delivery is what the network says about an outbound file: pending,
+	// delivered, failed or stuck; empty when it was never asked (inbound
+	// documents, transports that cannot tell).
+	Delivery       string `json:"delivery,omitempty"`
+	TransferID     string `json:"transfer_id,omitempty"`
+	DeliveryStatus string `json:"delivery_status,omitempty"` // the network's own word ("Receipt Pending")
+	DeliveryDetail string `json:"delivery_detail,omitempty"`
+}
+
+// WithDelivery adds the delivery record to the document's view.
+func (j Document) WithDelivery(dl store.Delivery) Document {
+	j.Delivery, j.TransferID, j.DeliveryStatus, j.DeliveryDetail = string(dl.State), dl.TransferID, dl.NetworkStatus, dl.Detail
+	return j
 }
 
 // DocumentOf converts a stored document.
@@ -121,13 +135,19 @@ func Export(ctx context.Context, st *store.Store, docID int64, path string) (str
 		}
 		rel = append(rel, DocumentOf(r))
 	}
-	if err := write(doc, evs, rel, rep, path); err != nil {
+	docView := DocumentOf(doc)
+	if dl, err := st.Delivery(ctx, doc.ID); err == nil {
+		docView = docView.WithDelivery(dl)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("%s: delivery: %w", op, err)
+	}
+	if err := write(doc, docView, evs, rel, rep, path); err != nil {
 		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	return path, nil
 }
 
-func write(doc store.Document, evs []store.Event, rel []Document, rep store.ChainReport, path string) error {
+func write(doc store.Document, docView Document, evs []store.Event, rel []Document, rep store.ChainReport, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -170,7 +190,7 @@ func write(doc store.Document, evs []store.Event, rel []Document, rep store.Chai
 			"ifs.json: IFS requests and responses from the audit trail; events.json: the hash-chained audit timeline;\n"+
 			"chain.json: the verification of the whole audit chain at export time. Secrets are never recorded.\n",
 			doc.ID, doc.Direction, doc.Type, doc.BusinessKey, time.Now().UTC().Format(time.RFC3339), ext))},
-		{"document.json", js(DocumentOf(doc))},
+		{"document.json", js(docView)},
 		{"raw" + ext, doc.RawEDI},
 		{"parsed.json", Redact(doc.Parsed)},
 		{"ifs.json", js(ifsCalls)},

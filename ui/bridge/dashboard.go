@@ -54,6 +54,11 @@ func (s *dashboardSource) Snapshot(ctx context.Context) (dashboard.Snapshot, err
 			snap.Overdue997 = r.Count
 		}
 	}
+	dcounts, err := st.DeliveryCounts(ctx)
+	if err != nil {
+		return snap, err
+	}
+	snap.DeliveriesFailed, snap.DeliveriesStuck = dcounts[store.DeliveryFailed], dcounts[store.DeliveryStuck]
 	from := today.AddDate(0, 0, -13)
 	days, err := st.DocumentsPerDay(ctx, from, now, loc)
 	if err != nil {

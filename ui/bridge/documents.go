@@ -5,6 +5,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/ml-connector/ifs-cleo/core/evidence"
 	"github.com/ml-connector/ifs-cleo/core/locations"
@@ -19,14 +20,27 @@ func docRow(d store.Document) documents.Row {
 		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Time: d.CreatedAt}
 }
 
+func withDelivery(r documents.Row, dl store.Delivery) documents.Row {
+	r.Delivery, r.TransferID, r.DeliveryDetail = string(dl.State), dl.TransferID, dl.Detail
+	return r
+}
+
 func (s *documentSource) Search(ctx context.Context, q documents.Query, limit int) ([]documents.Row, error) {
 	list, err := s.b.cfg.Store.Documents(ctx, store.DocumentQuery{Text: q.Text, Type: store.DocType(q.Type), From: q.From, To: q.To, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(list))
+	for i, d := range list {
+		ids[i] = d.ID
+	}
+	dls, err := s.b.cfg.Store.DeliveriesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]documents.Row, len(list))
 	for i, d := range list {
-		out[i] = docRow(d)
+		out[i] = withDelivery(docRow(d), dls[d.ID])
 	}
 	return out, nil
 }
@@ -41,7 +55,11 @@ func (s *documentSource) Document(ctx context.Context, id int64) (documents.Deta
 	if err != nil {
 		return documents.Detail{}, err
 	}
-	out := documents.Detail{Row: docRow(d), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
+	dl, err := st.Delivery(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return documents.Detail{}, err
+	}
+	out := documents.Detail{Row: withDelivery(docRow(d), dl), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
 	for _, f := range flatten(d.Parsed) {
 		out.Parsed = append(out.Parsed, documents.Field{Name: f.Name, Value: f.Value})
 	}

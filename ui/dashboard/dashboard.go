@@ -69,7 +69,11 @@ type Snapshot struct {
 	Week       Counts
 	ByReason   []ReasonCount
 	Overdue997 int
-	PerDay     []DayCount // oldest first, e.g. the last 14 days
+	// DeliveriesFailed and DeliveriesStuck count outbound files the network
+	// could not deliver, or has held pending beyond the partner's limit.
+	DeliveriesFailed int
+	DeliveriesStuck  int
+	PerDay           []DayCount // oldest first, e.g. the last 14 days
 }
 
 // Source is what the dashboard needs from the engine (called off the UI goroutine).
@@ -264,9 +268,10 @@ func (s *Screen) show(snap Snapshot) {
 	row("POs acknowledged", snap.Today.Acknowledged, snap.Week.Acknowledged)
 	row("Exceptions", snap.Today.Exceptions, snap.Week.Exceptions)
 	s.counts.Refresh()
-	s.overdue.SetText(fmt.Sprintf("997 acknowledgements overdue: %d", snap.Overdue997))
+	s.overdue.SetText(fmt.Sprintf("997 acknowledgements overdue: %d\nDeliveries failed: %d · stuck: %d",
+		snap.Overdue997, snap.DeliveriesFailed, snap.DeliveriesStuck))
 	s.overdue.Importance = widget.MediumImportance
-	if snap.Overdue997 > 0 {
+	if snap.Overdue997 > 0 || snap.DeliveriesFailed > 0 || snap.DeliveriesStuck > 0 {
 		s.overdue.Importance = widget.DangerImportance
 	}
 	s.overdue.Refresh()

@@ -36,6 +36,13 @@ type Row struct {
 	Status      string
 	Reason      string
 	Time        time.Time
+	// Delivery is what the network says about an outbound file (pending,
+	// delivered, failed, stuck) and TransferID its transfer; empty when
+	// it was never asked.
+	Delivery   string
+	TransferID string
+	// DeliveryDetail is the network's own words about it.
+	DeliveryDetail string
 }
 
 // Field is one labelled value of the parsed document.
@@ -156,7 +163,11 @@ func (s *Screen) build() {
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			r := s.rows[i]
-			o.(*widget.Label).SetText(fmt.Sprintf("%s  %s %s  %s  %s  %s", r.Time.In(s.p.Loc).Format("2006-01-02 15:04"), r.Type, arrow(r.Direction), r.Partner, r.BusinessKey, r.Status))
+			text := fmt.Sprintf("%s  %s %s  %s  %s  %s", r.Time.In(s.p.Loc).Format("2006-01-02 15:04"), r.Type, arrow(r.Direction), r.Partner, r.BusinessKey, r.Status)
+			if r.Delivery != "" && r.Delivery != "delivered" {
+				text += " · delivery " + r.Delivery
+			}
+			o.(*widget.Label).SetText(text)
 		},
 	)
 	s.list.OnSelected = func(i widget.ListItemID) { s.open(s.rows[i].ID) }
@@ -289,6 +300,15 @@ func (s *Screen) show(d *Detail) {
 	st := "Status: " + d.Status
 	if d.Reason != "" {
 		st += " (" + d.Reason + ")"
+	}
+	if d.Delivery != "" {
+		st += " · delivery: " + d.Delivery
+		if d.TransferID != "" {
+			st += " (Cleo transfer " + d.TransferID + ")"
+		}
+		if d.Delivery == "failed" || d.Delivery == "stuck" {
+			st += ": " + d.DeliveryDetail
+		}
 	}
 	if d.ChainOK {
 		st += " · audit chain verified"

@@ -24,10 +24,11 @@ func NewDashboard() *Dashboard {
 			{Flow: "invoices", Label: "Invoices in", LastRun: Epoch.Add(-1 * time.Minute), LastResult: "failed: Cleo returned 503", NextRun: Epoch.Add(time.Minute), LastSuccess: Epoch.Add(-47 * time.Minute), Stale: true},
 			{Flow: "reference", Label: "Reference data", LastRun: Epoch.Add(-9 * time.Hour), LastResult: "212 suppliers", LastOK: true, NextRun: Epoch.Add(15 * time.Hour), LastSuccess: Epoch.Add(-9 * time.Hour), Paused: true},
 		},
-		Today:      dashboard.Counts{Received: 38, Posted: 31, Sent: 12, Acknowledged: 10, Exceptions: 7},
-		Week:       dashboard.Counts{Received: 214, Posted: 199, Sent: 64, Acknowledged: 61, Exceptions: 15},
-		ByReason:   []dashboard.ReasonCount{{Label: "Partner not mapped", Count: 4}, {Label: "Price outside tolerance", Count: 2}, {Label: "PO closed", Count: 1}},
-		Overdue997: 2,
+		Today:            dashboard.Counts{Received: 38, Posted: 31, Sent: 12, Acknowledged: 10, Exceptions: 7},
+		Week:             dashboard.Counts{Received: 214, Posted: 199, Sent: 64, Acknowledged: 61, Exceptions: 15},
+		ByReason:         []dashboard.ReasonCount{{Label: "Partner not mapped", Count: 4}, {Label: "Price outside tolerance", Count: 2}, {Label: "PO closed", Count: 1}},
+		Overdue997:       2,
+		DeliveriesFailed: 1,
 	}
 	for i := 13; i >= 0; i-- {
 		d.Snap.PerDay = append(d.Snap.PerDay, dashboard.DayCount{Day: Epoch.AddDate(0, 0, -i), Inbound: 10 + (i*7)%23, Outbound: 3 + (i*5)%11})
