@@ -123,6 +123,10 @@ func DecideDelivery(records []TransferRecord) domain.DeliveryReport {
 		rep.State = domain.DeliveryFailed
 		return rep
 	}
+	if !transferPending[strings.ToLower(last.Status)] {
+		// Not one of the twelve: say so, and let the stuck limit decide.
+		rep.Detail = strings.TrimSpace("status not known to the connector; " + last.ResultText)
+	}
 	// Pending (or unknown). An earlier failure with only a queued retry
 	// after it is still a failure: nothing went out.
 	for i := len(sends) - 2; i >= 0; i-- {
