@@ -69,6 +69,9 @@ func (e *Engine) PreviewReplay(ctx context.Context, excID int64) (Preview, error
 		return pv, err
 	}
 	switch {
+	case d.Reason == string(ReasonUnexpected):
+		// Not ours to process: an 810 in our own name must never be posted.
+		pv.Outcome, pv.Message = "not_replayable", "the connector does not process this document; ignore it with a comment once it is dealt with"
 	case d.Direction == store.Inbound && d.Type == store.Type810:
 		d.Status = store.StatusReceived
 		pl, err := e.planInvoice(ctx, d, pf, nil)

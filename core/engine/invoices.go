@@ -317,6 +317,10 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 			if err != nil {
 				return err
 			}
+			fromUs, err := e.classifyEcho(tx, cfg, s, &d)
+			if err != nil {
+				return err
+			}
 			if err := tx.InsertDocument(&d, store.SystemActor); err != nil {
 				return err
 			}
@@ -325,7 +329,9 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 			if _, ok := groups[gk]; !ok {
 				order = append(order, gk)
 			}
-			if s.ID != "997" && !s.EnvelopeFailed { // never acknowledge an acknowledgment, nor a failed envelope
+			// Never acknowledge an acknowledgment, a failed envelope, or a
+			// document in our own name (we would be answering ourselves).
+			if s.ID != "997" && !s.EnvelopeFailed && !fromUs {
 				groups[gk] = append(groups[gk], s)
 			}
 		}
@@ -422,6 +428,13 @@ func (e *Engine) setDocument(ctx context.Context, f store.InboundFile, s Set) (s
 		d.Type = store.Type810
 		if s.ID == "850" {
 			d.Type = store.Type850
+			if s.Order != nil {
+				// Readable as the 850s we send are (docview), and matched
+				// or raised by classifyEcho.
+				d.BusinessKey = s.Order.Order.OrderNo
+				pf.PO = s.Order
+				break
+			}
 		}
 		d.Status = store.StatusException
 		d.Reason = string(ReasonUnsupported)

@@ -142,6 +142,9 @@ type Set struct {
 	AckCodes any
 	Invoice  *Invoice // when ID is 810 and it mapped
 	Ack      *Ack     // when ID is 997 and it mapped
+	// Order is an 850 found in our mailbox (a copy of one we sent, or a
+	// PO from another buying system), in the form the 850s we write use.
+	Order *PO850
 }
 
 // Partner returns "QUAL:ID" of the sender, the key mappings use.

@@ -46,6 +46,7 @@ const (
 	ReasonReferenceRead     Reason = "REFERENCE_READ_FAILED"     // one reference resource could not be read; its last good copy stays in use
 	ReasonSBINoPartner      Reason = "SELF_BILLING_NO_PARTNER"   // a self-billing invoice's supplier has no EDI partner
 	ReasonSBIIncomplete     Reason = "SELF_BILLING_INCOMPLETE"   // a self-billing invoice cannot be stated exactly as an 810
+	ReasonUnexpected        Reason = "UNEXPECTED_DOCUMENT"       // an 850, or an 810 in our name, in our mailbox that we did not send
 	ReasonDeliveryFailed    Reason = "DELIVERY_FAILED"           // Cleo took the file but its transfer to the partner failed
 	ReasonDeliveryStuck     Reason = "DELIVERY_STUCK"            // the transfer has been pending longer than the partner's limit
 )

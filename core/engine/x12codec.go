@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"strings"
 	"time"
 
@@ -52,6 +53,13 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 				s.Warnings = issueTexts(ack.Warnings)
 			}
 			s.Errors = append(s.Errors, issueTexts(xs.Errors)...)
+		case "850":
+			s.Errors = issueTexts(xs.Errors)
+			s.Warnings = issueTexts(xs.Warnings)
+			if po, _ := x12.ParsePurchaseOrder(xs); po != nil {
+				s.Order = orderOf(po)
+				s.Errors = append(s.Errors, issueTexts(po.Errors)...)
+			}
 		default:
 			s.Errors = issueTexts(xs.Errors)
 			s.Warnings = issueTexts(xs.Warnings)
@@ -70,6 +78,21 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 		return nil, errors.New("no X12 transaction sets found")
 	}
 	return out, nil
+}
+
+// orderOf states a received 850 as the engine's PO850, so one view shows
+// the 850s we send and those we find in the mailbox.
+func orderOf(po *x12.PurchaseOrder) *PO850 {
+	o := domain.PurchaseOrder{OrderNo: po.Number, Currency: po.Currency}
+	if !po.Date.IsZero() {
+		o.OrderDate = po.Date.In(time.UTC)
+	}
+	for _, l := range po.Lines {
+		o.Lines = append(o.Lines, domain.PurchaseOrderLine{OrderNo: po.Number, LineNo: l.LineNumber, PartNo: l.BuyerPart,
+			VendorPartNo: l.VendorPart, Description: l.Description, Quantity: l.Quantity, Unit: l.UOM, UnitPrice: l.UnitPrice,
+			Currency: po.Currency})
+	}
+	return &PO850{Purpose: po.Purpose, Order: o}
 }
 
 func setRaw(s *x12.Set) []byte {
