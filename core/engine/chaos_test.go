@@ -99,6 +99,23 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("connect: %v\n%s", err, out)
 	}
 
+	// Self-billing: the supplier of world.SelfBillingInvoices is marked
+	// self-billing, so invoices_out sends its posted invoices while runs
+	// are killed around it.
+	if out, err := run(context.Background(), "sync", "--once", "--flow", "reference", "--data-dir", dd, "--secrets-dir", sec).CombinedOutput(); err != nil {
+		t.Fatalf("reference: %v\n%s", err, out)
+	}
+	sbSup, _ := w.SupplierByID(world.SelfBillingSupplier(w))
+	csvPath := filepath.Join(dir, "partners.csv")
+	csv := "isa_qualifier,isa_id,supplier_id,partner_id,note,self_billing\n" + sbSup.Partner.ISAQualifier + "," + sbSup.Partner.ISAID + "," +
+		sbSup.SupplierID + ",,chaos,yes\n"
+	if err := os.WriteFile(csvPath, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(context.Background(), "mappings", "import", "partners", csvPath, "--data-dir", dd, "--secrets-dir", sec).CombinedOutput(); err != nil {
+		t.Fatalf("mappings import: %v\n%s", err, out)
+	}
+
 	// Feed: invoices for every billable order, several per file, a few broken.
 	feeder := newFeeder(w, sb, rnd)
 	injected := 0
@@ -131,11 +148,13 @@ func TestChaos(t *testing.T) {
 			sb.loseWrites(1 + rnd.Intn(2)) // an IFS create done, its answer lost
 		}
 		args := []string{"sync", "--once", "--data-dir", dd, "--secrets-dir", sec}
-		switch rnd.Intn(4) {
+		switch rnd.Intn(5) {
 		case 1:
 			args = append(args, "--flow", "pos")
 		case 2:
 			args = append(args, "--flow", "invoices")
+		case 4:
+			args = append(args, "--flow", "invoices_out")
 		case 3:
 			args = []string{"run", "--data-dir", dd, "--secrets-dir", sec} // the daemon: killed, never stops itself
 		}
@@ -174,6 +193,48 @@ func TestChaos(t *testing.T) {
 	}
 	defer st.Close()
 	checkChaosInvariants(t, st, sb, w, feeder, injected)
+	checkSelfBillingOnce(t, st, sb, w)
+}
+
+// checkSelfBillingOnce: every posted self-billing invoice reached Cleo as
+// exactly one 810 file, claimed by exactly one document; the preliminary
+// one never went out.
+func checkSelfBillingOnce(t *testing.T, st *store.Store, sb chaosSandbox, w *world.World) {
+	t.Helper()
+	ctx := context.Background()
+	docs, _ := st.Documents(ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Outbound, Limit: 1 << 20})
+	byName := map[string]int{}
+	for _, d := range docs {
+		if d.CleoName != "" {
+			byName[d.CleoName]++
+		}
+	}
+	files := map[string][]string{} // invoice number → file names at Cleo
+	for _, f := range sb.sent() {
+		if !strings.HasPrefix(f.Filename, "810_") {
+			continue
+		}
+		if byName[f.Filename] != 1 {
+			t.Errorf("810 %s at Cleo is claimed by %d documents", f.Filename, byName[f.Filename])
+		}
+		no := strings.TrimPrefix(f.Filename, "810_")
+		no = no[:strings.LastIndex(no, "_")]
+		files[no] = append(files[no], f.Filename)
+	}
+	want := 0
+	for _, inv := range world.SelfBillingInvoices(w) {
+		got := files[inv.InvoiceNo]
+		switch {
+		case inv.State == "Posted" && len(got) != 1:
+			t.Errorf("self-billing invoice %s reached Cleo as %v, want exactly one file", inv.InvoiceNo, got)
+		case inv.State != "Posted" && len(got) != 0:
+			t.Errorf("%s self-billing invoice %s was sent: %v", inv.State, inv.InvoiceNo, got)
+		}
+		if inv.State == "Posted" {
+			want++
+		}
+	}
+	t.Logf("chaos: %d self-billing invoices sent once each (%d 810 documents)", want, len(docs))
 }
 
 // checkChaosInvariants checks the exactly-once invariants after a chaos
