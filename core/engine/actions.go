@@ -319,6 +319,29 @@ func (e *Engine) ignoreAs(ctx context.Context, excID int64, comment, actor strin
 	return nil
 }
 
+// SetPartnerSelfBilling marks a mapped partner's supplier as self-billing
+// (we create its invoices in IFS and send them as 810s) or not. Versioned
+// and audited by the store; a partner with no supplier cannot be marked.
+func (e *Engine) SetPartnerSelfBilling(ctx context.Context, partnerKey string, on bool) error {
+	q, id, ok := strings.Cut(partnerKey, ":")
+	if !ok {
+		return fmt.Errorf("partner %q: want QUALIFIER:ID", partnerKey)
+	}
+	m, found, err := e.st.PartnerMapping(ctx, q, id)
+	if err != nil {
+		return fmt.Errorf("self-billing for %s: %w", partnerKey, err)
+	}
+	if !found || m.SupplierID == "" {
+		return fmt.Errorf("self-billing for %s: map the partner to an IFS supplier first: %w", partnerKey, store.ErrInvalid)
+	}
+	if m.SelfBilling == on {
+		return nil
+	}
+	m.SelfBilling = on
+	_, err = e.st.SetPartnerMapping(ctx, e.actor, m)
+	return err
+}
+
 // SetPartnerSupplier maps a partner ("QUAL:ID") to an IFS supplier; an
 // empty supplier removes the mapping. Versioned and audited with the
 // current user by the store.

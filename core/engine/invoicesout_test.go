@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -444,5 +445,88 @@ func TestSelfBilling810RejectedBySupplier(t *testing.T) {
 		if inv.InvoiceID == 900001 && !inv.Sent {
 			t.Error("the IFS marker of the rejected invoice was cleared")
 		}
+	}
+}
+
+// An IFS invoice this connector itself created from a supplier's 810 is
+// never sent back to that supplier as a self-billing 810, even when IFS
+// marks it self-billing; the other invoices of the supplier still go.
+func TestSelfBillingSkipsInvoicesPostedFromInbound810s(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	var sb domain.SupplierInvoice
+	for _, inv := range world.SelfBillingInvoices(s.w) {
+		if inv.InvoiceNo == "SB-P10001" {
+			sb = inv
+		}
+	}
+	if sb.InvoiceID == 0 {
+		t.Fatal("world 1 has no SB-P10001")
+	}
+	// As if invoices-in had posted the supplier's own 810 as this IFS invoice.
+	d := store.Document{Direction: store.Inbound, Type: store.Type810, BusinessKey: sb.InvoiceNo, Status: store.StatusPosted,
+		IFSCompany: sb.Company, IFSInvoiceID: sb.InvoiceID, SupplierID: sb.SupplierID}
+	if err := s.st.InsertDocument(s.ctx, &d, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	s.markSelfBilling()
+	s.sync(FlowInvoicesOut)
+	docs := s.out810()
+	if _, sent := docs["SB-P10001"]; sent || len(docs) != 1 {
+		t.Fatalf("810s built: %v, want only SB-P10001-CR", keys(docs))
+	}
+	for _, f := range s.csim.Sent() {
+		if strings.HasPrefix(f.Filename, "810_SB-P10001_") {
+			t.Fatalf("%s went to the supplier that invoiced it", f.Filename)
+		}
+	}
+}
+
+// Self-billing is switched per mapped partner, versioned and audited; an
+// unmapped partner cannot be marked.
+func TestSetPartnerSelfBilling(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference)
+	sup, _ := s.w.SupplierByID(world.SelfBillingSupplier(s.w))
+	key := store.PartnerKey(sup.Partner.ISAQualifier, sup.Partner.ISAID)
+	if err := s.eng.SetPartnerSelfBilling(s.ctx, key, true); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("unmapped partner marked: %v", err)
+	}
+	if err := s.eng.SetPartnerSupplier(s.ctx, key, sup.SupplierID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.eng.SetPartnerSelfBilling(s.ctx, key, true); err != nil {
+		t.Fatal(err)
+	}
+	m, ok, err := s.st.PartnerMapping(s.ctx, sup.Partner.ISAQualifier, sup.Partner.ISAID)
+	if err != nil || !ok || !m.SelfBilling || m.SupplierID != sup.SupplierID {
+		t.Fatalf("mapping %+v %v %v", m, ok, err)
+	}
+	s.sync(FlowInvoicesOut)
+	if n := len(s.out810()); n != 2 {
+		t.Fatalf("%d 810s after marking self-billing", n)
+	}
+	// Re-mapping keeps the flag; switching it off stops new 810s.
+	if err := s.eng.SetPartnerSupplier(s.ctx, key, sup.SupplierID); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, _ := s.st.PartnerMapping(s.ctx, sup.Partner.ISAQualifier, sup.Partner.ISAID); !m.SelfBilling {
+		t.Fatal("re-mapping dropped the self-billing flag")
+	}
+	if err := s.eng.SetPartnerSelfBilling(s.ctx, key, false); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.st.Events(s.ctx, store.EventQuery{Subject: "mapping:*", Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := 0
+	for _, e := range evs {
+		if strings.Contains(string(e.DetailJSON()), "self_billing") || strings.Contains(string(e.DetailJSON()), "SelfBilling") {
+			changes++
+		}
+	}
+	if changes < 2 {
+		t.Errorf("self-billing changes audited: %d events mention it", changes)
 	}
 }

@@ -34,8 +34,10 @@ func (s *mappingSource) Partners(ctx context.Context) ([]mappings.PartnerMapping
 		return nil, err
 	}
 	mapped := map[string]string{}
+	selfBilling := map[string]bool{}
 	for _, m := range maps {
 		mapped[store.PartnerKey(m.ISAQualifier, m.ISAID)] = m.SupplierID
+		selfBilling[store.PartnerKey(m.ISAQualifier, m.ISAID)] = m.SelfBilling
 	}
 	sugg := map[string][]mappings.Suggestion{}
 	if e, _, err := s.b.engine(); err == nil {
@@ -48,7 +50,8 @@ func (s *mappingSource) Partners(ctx context.Context) ([]mappings.PartnerMapping
 	var out []mappings.PartnerMapping
 	for _, p := range ps {
 		key := store.PartnerKey(p.ISAQualifier, p.ISAID)
-		pm := mappings.PartnerMapping{PartnerKey: key, PartnerName: p.Alias, SupplierID: mapped[key], Suggestions: sugg[key]}
+		pm := mappings.PartnerMapping{PartnerKey: key, PartnerName: p.Alias, SupplierID: mapped[key], Suggestions: sugg[key],
+			SelfBilling: selfBilling[key]}
 		if pm.SupplierID != "" {
 			if sup, err := st.Supplier(ctx, pm.SupplierID); err == nil {
 				pm.SupplierName = sup.Name
@@ -65,6 +68,14 @@ func (s *mappingSource) MapPartner(ctx context.Context, key, supplierID string) 
 		return err
 	}
 	return e.SetPartnerSupplier(ctx, key, supplierID)
+}
+
+func (s *mappingSource) SetSelfBilling(ctx context.Context, key string, on bool) error {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
+	}
+	return e.SetPartnerSelfBilling(ctx, key, on)
 }
 
 func (s *mappingSource) ExportCSV(ctx context.Context, kind string) ([]byte, error) {

@@ -42,6 +42,9 @@ type PartnerMapping struct {
 	SupplierID   string // "" when unmapped
 	SupplierName string
 	Suggestions  []Suggestion
+	// SelfBilling: we create this supplier's invoices in IFS and send them
+	// to it as 810s (the invoices-out flow).
+	SelfBilling bool
 }
 
 // Change is one entry of the mapping history.
@@ -55,6 +58,8 @@ type Change struct {
 type Source interface {
 	Partners(ctx context.Context) ([]PartnerMapping, error)
 	MapPartner(ctx context.Context, partnerKey, supplierID string) error
+	// SetSelfBilling marks a mapped partner self-billing (810s out) or not.
+	SetSelfBilling(ctx context.Context, partnerKey string, on bool) error
 	// Table returns a tabular mapping (GL, UoM or Tolerances) with its header.
 	Table(ctx context.Context, kind string) (header []string, rows [][]string, err error)
 	ExportCSV(ctx context.Context, kind string) ([]byte, error)
@@ -142,6 +147,7 @@ type Screen struct {
 	history  *fyne.Container
 	hscroll  *container.Scroll
 	entries  map[string]*widget.Entry
+	checks   map[string]*widget.Check // self-billing checkboxes by partner key
 	top      *fyne.Container
 
 	ref      Reference
@@ -328,6 +334,7 @@ func (s *Screen) setOK(msg string) {
 func (s *Screen) showPartners(ps []PartnerMapping) {
 	s.partners.Objects = nil
 	s.entries = map[string]*widget.Entry{}
+	s.checks = map[string]*widget.Check{}
 	if len(ps) == 0 {
 		s.partners.Add(widget.NewLabel("No trading partners yet: they arrive with the reference-data sync from Cleo."))
 	}
@@ -371,7 +378,14 @@ func (s *Screen) showPartners(ps []PartnerMapping) {
 			sel.Disable()
 		}
 		btn := widget.NewButtonWithIcon("Confirm", theme.ConfirmIcon(), func() { s.MapPartner(p.PartnerKey, e.Text) })
-		s.partners.Add(container.NewGridWithColumns(2, container.NewVBox(name, cur), container.NewVBox(sel, container.NewBorder(nil, nil, nil, btn, e))))
+		sb := widget.NewCheck("Self-billing: we send its invoices as 810s", nil)
+		sb.SetChecked(p.SelfBilling)
+		sb.OnChanged = func(on bool) { s.SetSelfBilling(p.PartnerKey, on) }
+		if p.SupplierID == "" {
+			sb.Disable()
+		}
+		s.checks[p.PartnerKey] = sb
+		s.partners.Add(container.NewGridWithColumns(2, container.NewVBox(name, cur, sb), container.NewVBox(sel, container.NewBorder(nil, nil, nil, btn, e))))
 		s.partners.Add(widget.NewSeparator())
 	}
 	s.pscroll.Refresh()
@@ -400,6 +414,33 @@ func (s *Screen) MapPartner(partnerKey, supplierID string) {
 		})
 	})
 }
+
+// SetSelfBilling marks partnerKey self-billing or not; on failure the
+// checkbox goes back to what is stored.
+func (s *Screen) SetSelfBilling(partnerKey string, on bool) {
+	s.p.Runner.Go(func() {
+		err := s.src.SetSelfBilling(s.ctx, partnerKey, on)
+		fyne.Do(func() {
+			if err != nil {
+				s.setErr("self-billing for "+partnerKey, err)
+				s.Reload()
+				return
+			}
+			s.setErr("", nil)
+			if on {
+				s.setOK(fmt.Sprintf("%s is self-billing: its IFS invoices go out as 810s with the next invoices-out run.", partnerKey))
+			} else {
+				s.setOK(fmt.Sprintf("%s is no longer self-billing: no more 810s are sent to it.", partnerKey))
+			}
+			if s.p.OnChanged != nil {
+				s.p.OnChanged()
+			}
+		})
+	})
+}
+
+// SelfBillingCheck returns the self-billing checkbox of a partner (tests).
+func (s *Screen) SelfBillingCheck(partnerKey string) *widget.Check { return s.checks[partnerKey] }
 
 // Import reads CSV from r, checks it and shows what it would change; the
 // user applies it with ApplyImport (deletions need that confirmation).

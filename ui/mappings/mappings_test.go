@@ -34,6 +34,22 @@ func TestMappings(t *testing.T) {
 		t.Fatalf("ok %q err %q changed %d", ok, e, changed)
 	}
 
+	// Self-billing: only a mapped partner can be marked; the checkbox
+	// reaches the source and says what happens next.
+	if c := s.SelfBillingCheck("ZZ:GLOBEX"); c == nil || c.Disabled() || c.Checked {
+		t.Fatalf("GLOBEX self-billing check %+v", c)
+	}
+	test.Tap(s.SelfBillingCheck("ZZ:GLOBEX"))
+	run.Drain()
+	if ok, e := s.Status(); e != "" || !strings.Contains(ok, "ZZ:GLOBEX is self-billing") || !src.Ps[1].SelfBilling || changed != 2 {
+		t.Fatalf("self-billing on: ok %q err %q stored %v changed %d", ok, e, src.Ps[1].SelfBilling, changed)
+	}
+	s.Reload()
+	run.Drain()
+	if !s.SelfBillingCheck("ZZ:GLOBEX").Checked {
+		t.Fatal("self-billing not shown after reload")
+	}
+
 	var out bytes.Buffer
 	s.Export(mappings.GL, &out, nil)
 	run.Drain()

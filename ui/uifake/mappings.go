@@ -56,6 +56,23 @@ func (m *Mappings) MapPartner(_ context.Context, key, sup string) error {
 	return fmt.Errorf("partner %s: not found", key)
 }
 
+// SetSelfBilling implements mappings.Source.
+func (m *Mappings) SetSelfBilling(_ context.Context, key string, on bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.Ps {
+		if m.Ps[i].PartnerKey == key {
+			if m.Ps[i].SupplierID == "" {
+				return fmt.Errorf("partner %s: map it to an IFS supplier first", key)
+			}
+			m.Ps[i].SelfBilling = on
+			m.Hist = append(m.Hist, mappings.Change{Time: Epoch, Actor: "test", What: fmt.Sprintf("%s self-billing %v", key, on)})
+			return nil
+		}
+	}
+	return fmt.Errorf("partner %s: not found", key)
+}
+
 // Table implements mappings.Source.
 func (m *Mappings) Table(_ context.Context, kind string) ([]string, [][]string, error) {
 	m.mu.Lock()
