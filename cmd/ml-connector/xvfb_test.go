@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -392,4 +393,87 @@ func TestXvfbAdminEntersCredentialsAndTestsBoth(t *testing.T) {
 	a.screenshot("admin-3-both-tested.png")
 	// Both tests passing starts the engine and a first sync: the queue fills.
 	waitExceptions(t, bin, dataDir, 5)
+}
+
+// A clerk's delivery failure: the sandbox (its own process) has one
+// partner down, so Cleo's transfers of its 850s fail; the first sync makes
+// them DELIVERY_FAILED exceptions. The partner comes back; the clerk finds
+// one in the queue and replays it in the real window: Cleo re-runs the
+// send of the queued file (no second upload) and it is delivered.
+func TestXvfbClerkReplaysFailedDelivery(t *testing.T) {
+	xvfbOnly(t)
+	bin := buildBinary(t)
+	w := world.New(1) // the sandbox's seed
+	sup, _ := w.SupplierByID(w.PurchaseOrders[0].SupplierID)
+	info := testharness.StartSandbox(t, func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }, "--rate-limit", "0")
+	setFaults := func(f cleosim.Faults) {
+		t.Helper()
+		b, _ := json.Marshal(f)
+		req, _ := http.NewRequest(http.MethodPut, info.Cleo.ControlURL+"/faults", bytes.NewReader(b))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("set Cleo faults: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	setFaults(cleosim.Faults{FailTo: sup.Partner.Alias})
+	dir := t.TempDir()
+	sec := filepath.Join(dir, "secrets")
+	for _, args := range [][]string{
+		{"connect", "--data-dir", dir, "--sandbox", info.Path, "--secrets-dir", sec, "--no-test"},
+		{"sync", "--once", "--data-dir", dir, "--secrets-dir", sec},
+	} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil && args[0] == "connect" {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	failedBefore := deliveryFailures(t, bin, dir)
+	if failedBefore == 0 {
+		t.Fatalf("no DELIVERY_FAILED after a sync with %s down", sup.Partner.Alias)
+	}
+	setFaults(cleosim.Faults{}) // the partner is back
+	a := startApp(t, bin, "gui", "--data-dir", dir, "--open", "exceptions")
+	time.Sleep(3 * time.Second)
+	xdo(t, "key", "ctrl+f")
+	xdo(t, "type", "--delay", "30", "could not deliver")
+	time.Sleep(2 * time.Second)
+	xdo(t, "key", "ctrl+Down") // open the first delivery failure
+	time.Sleep(2 * time.Second)
+	a.screenshot("clerk-3-delivery-failed.png")
+	xdo(t, "key", "ctrl+r") // replay
+	deadline := time.Now().Add(60 * time.Second)
+	delivered := 0
+	for time.Now().Before(deadline) {
+		delivered = 0
+		out, _ := exec.Command(bin, "documents", "--json", "--data-dir", dir, "--type", "850").Output()
+		for _, line := range bytes.Split(out, []byte("\n")) {
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["supplier_id"] == sup.SupplierID && m["delivery"] == "delivered" && m["status"] == "sent" {
+				delivered++
+			}
+		}
+		if delivered > 0 && deliveryFailures(t, bin, dir) < failedBefore {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if delivered == 0 {
+		t.Fatalf("after the replay no 850 to %s is delivered (%d delivery failures before)", sup.Partner.Alias, failedBefore)
+	}
+	t.Logf("%d delivery failures before; after one replay in the window %d 850s to %s are delivered", failedBefore, delivered, sup.Partner.Alias)
+	time.Sleep(time.Second)
+	a.screenshot("clerk-4-delivery-replayed.png")
+}
+
+// deliveryFailures counts open DELIVERY_FAILED exceptions through the CLI.
+func deliveryFailures(t *testing.T, bin, dir string) int {
+	out, _ := exec.Command(bin, "exceptions", "--json", "--data-dir", dir).Output()
+	n := 0
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(line, &m) == nil && m["reason"] == "DELIVERY_FAILED" {
+			n++
+		}
+	}
+	return n
 }

@@ -865,7 +865,7 @@ func (s *Server) runSend(c *conn, now time.Time) (result string, messages []stri
 			result = "error"
 			if tr != nil {
 				tr.Status, tr.End = "Error", now
-				tr.ResultText = "AS2 send to " + c.alias + " failed: the partner's certificate has expired (injected)"
+				tr.ResultText = strings.ToUpper(c.typ) + " send to " + c.alias + " failed: the partner's certificate has expired (injected)"
 			}
 			messages = append(messages, stamp(fmt.Sprintf(`Error: "%s" not sent: partner certificate expired`, f.name)))
 			continue
