@@ -148,3 +148,31 @@ func TestSFTPReconnectsAfterDrop(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 }
+
+// Over a real sshd: a sent file waiting in the outbox is pending; once the
+// far side takes it (deletes it), it is delivered.
+func TestSFTPDeliveryIsLeavingTheOutbox(t *testing.T) {
+	srv := startSSHD(t)
+	root := t.TempDir()
+	tr, err := cleo.NewSFTP(srv.config(root, cleo.Layout{Partners: []domain.Partner{testPartner}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	ctx := context.Background()
+	res, err := tr.Send(ctx, testPartner, "850_P7_1.edi", strings.NewReader("ISA*x~"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := tr.Delivery(ctx, testPartner, res)
+	if err != nil || rep.State != domain.DeliveryPending || !rep.InOutbox {
+		t.Fatalf("waiting: %+v %v", rep, err)
+	}
+	if err := os.Remove(filepath.Join(root, "outbox", "850_P7_1.edi")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = tr.Delivery(ctx, testPartner, res)
+	if err != nil || rep.State != domain.DeliveryDelivered {
+		t.Fatalf("taken: %+v %v", rep, err)
+	}
+}

@@ -225,3 +225,25 @@ func TestDeliveryStuckThenArrives(t *testing.T) {
 		t.Errorf("counts %v %v", counts, err)
 	}
 }
+
+// The 997s we return are followed through Cleo like 850s: every one sent
+// has a delivery record, delivered with its transfer id.
+func TestDeliveryOf997sWeSend(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
+	s.sync(FlowReference, FlowInvoices)
+	acks, err := s.st.Documents(s.ctx, store.DocumentQuery{Direction: store.Outbound, Type: store.Type997, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acks) == 0 {
+		t.Fatal("no 997 sent")
+	}
+	for _, a := range acks {
+		if a.Status != store.StatusSent {
+			continue
+		}
+		if dl := s.delivery(a.ID); dl.State != store.DeliveryDelivered || !strings.HasPrefix(dl.TransferID, "T") {
+			t.Errorf("997 %s (%s): delivery %+v", a.BusinessKey, a.CleoName, dl)
+		}
+	}
+}
