@@ -14,5 +14,6 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testharness.StopSharedPostgres()
-	os.Exit(code)
+	// Suite-wide: no PATCH to IFS without the record's ETag in If-Match.
+	os.Exit(testharness.CheckIFSPatches(code))
 }

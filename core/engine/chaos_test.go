@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 	for _, fn := range afterTests {
 		fn()
 	}
-	os.Exit(code)
+	// Suite-wide: no PATCH to IFS without the record's ETag in If-Match.
+	os.Exit(testharness.CheckIFSPatches(code))
 }
 
 // afterTests run once after every test (e.g. stopping a PostgreSQL server).

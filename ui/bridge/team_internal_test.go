@@ -178,7 +178,8 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testharness.StopSharedPostgres()
-	os.Exit(code)
+	// Suite-wide: no PATCH to IFS without the record's ETag in If-Match.
+	os.Exit(testharness.CheckIFSPatches(code))
 }
 
 // The database card's source against a real PostgreSQL: the test reports

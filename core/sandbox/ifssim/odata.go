@@ -1025,6 +1025,7 @@ func (c *reqCtx) ifMatch(r *row) (present bool, resp *response) {
 }
 
 func (c *reqCtx) patch(t *target) *response {
+	recordPatch(c.r.Method+" "+t.path, c.r.Header.Get("If-Match"))
 	if !t.et.update {
 		return methodNotAllowed(c.r.Method)
 	}
