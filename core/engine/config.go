@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
@@ -38,6 +40,55 @@ type config struct {
 	Ref      Reference
 	Partners []PartnerInfo
 	byKey    map[string]*PartnerInfo
+	// pos caches the purchase orders read during one run (see cachedPO).
+	pos poCache
+}
+
+// supplierOf is the IFS supplier a partner's documents belong to: the
+// confirmed mapping, else the supplier id stored at Cleo; "" when unknown.
+func (c *config) supplierOf(partnerKey string) string {
+	if s := c.Maps.PartnerSupplier[partnerKey]; s != "" {
+		return s
+	}
+	if p := c.partnerByKey(partnerKey); p != nil {
+		return p.ExternalID
+	}
+	return ""
+}
+
+// workKey groups documents that must be judged one after another: all of
+// one supplier (several Cleo partners may map to it; its invoices share
+// PO lines and invoice numbers), else all of one partner.
+func (c *config) workKey(partnerKey string) string {
+	if s := c.supplierOf(partnerKey); s != "" {
+		return "supplier:" + s
+	}
+	return "partner:" + partnerKey
+}
+
+// poCache holds the purchase orders read in one run, so several invoices
+// of one order cost one read. It lives as long as the config snapshot (one
+// run's processing step); orders of one supplier are judged by one worker
+// at a time (workKey), so an entry is never used by two invoices at once.
+type poCache struct {
+	mu sync.Mutex
+	m  map[string]domain.PurchaseOrder
+}
+
+func (c *poCache) get(no string) (domain.PurchaseOrder, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	po, ok := c.m[no]
+	return po, ok
+}
+
+func (c *poCache) put(po domain.PurchaseOrder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]domain.PurchaseOrder{}
+	}
+	c.m[po.OrderNo] = po
 }
 
 func (c *config) index() {
@@ -121,4 +172,19 @@ func suppliersByID(list []domain.Supplier) map[string]domain.Supplier {
 		m[s.SupplierID] = s
 	}
 	return m
+}
+
+// cachedPO reads a purchase order once per run (issue #13: several
+// invoices of one order are common). Only successful reads are kept; what
+// the order's invoices bill is tracked in the store, not in the cached copy.
+func (e *Engine) cachedPO(ctx context.Context, cfg *config, no string) (domain.PurchaseOrder, error) {
+	if po, ok := cfg.pos.get(no); ok {
+		return po, nil
+	}
+	po, err := e.p.IFS.PurchaseOrder(ctx, no)
+	if err != nil {
+		return po, err
+	}
+	cfg.pos.put(po)
+	return po, nil
 }

@@ -66,25 +66,33 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 	if err != nil {
 		return err
 	}
+	type item struct {
+		d  store.Document
+		dl store.Delivery
+	}
+	var items []item
 	for _, dl := range open {
-		if err := e.halt(ctx); err != nil {
-			return err
-		}
 		d, err := e.st.Document(ctx, dl.DocumentID)
 		if err != nil {
 			return err
 		}
-		if d.Type != typ || d.Direction != store.Outbound {
-			continue
+		if d.Type == typ && d.Direction == store.Outbound {
+			items = append(items, item{d, dl})
 		}
-		if err := e.trackOne(ctx, r, tracker, cfg, d, dl); err != nil {
+	}
+	// Each file is one question to the network: partners side by side.
+	return forEachByKey(ctx, e.p.Workers, items, func(it item) string { return it.d.Partner }, func(ctx context.Context, it item) error {
+		if err := e.halt(ctx); err != nil {
+			return err
+		}
+		if err := e.trackOne(ctx, r, tracker, cfg, it.d, it.dl); err != nil {
 			if fatal(err) {
 				return err
 			}
-			e.log.Warn("delivery check left for the next run", "document", d.ID, "name", d.CleoName, "err", err)
+			e.log.Warn("delivery check left for the next run", "document", it.d.ID, "name", it.d.CleoName, "err", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // deliveryReasons are the exception reasons delivery tracking owns.
@@ -189,7 +197,9 @@ func (e *Engine) deliveryException(ctx context.Context, r *run, d store.Document
 	}
 	if raised {
 		e.publishDoc(out)
+		r.mu.Lock()
 		r.res.Failed++
+		r.mu.Unlock()
 	}
 	return nil
 }

@@ -77,6 +77,14 @@ func (l *bodyLog) all() []string {
 	return append([]string(nil), l.bodies...)
 }
 
+// sandboxClientRPM is the IFS client's own rate limit in newSandboxes;
+// the throughput benchmarks set it to what a deployment would configure
+// for the sandbox's limit.
+var sandboxClientRPM float64 = 60000
+
+// sandboxClientBurst is the IFS client's token bucket in newSandboxes.
+var sandboxClientBurst = 100
+
 func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandboxes {
 	t.Helper()
 	return newSandboxesOn(t, icfg, ccfg, nil)
@@ -114,7 +122,7 @@ func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *s
 	t.Cleanup(isrv.Close)
 	t.Cleanup(csrv.Close)
 	ic, err := ifs.New(ifs.Config{BaseURL: isrv.URL, TokenURL: isrv.URL + isim.TokenPath(), Realm: isim.Realm(),
-		ClientID: ifssim.DefaultClientID, ClientSecret: ifssim.DefaultClientSecret, Company: w.Company.ID, RequestsPerMinute: 60000, Burst: 100})
+		ClientID: ifssim.DefaultClientID, ClientSecret: ifssim.DefaultClientSecret, Company: w.Company.ID, RequestsPerMinute: sandboxClientRPM, Burst: sandboxClientBurst})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,11 @@ type Params struct {
 	DeliveryLimit time.Duration
 	// Actor is the OS user recorded for user actions (default: current user).
 	Actor string
+	// Workers is how many trading partners' documents one flow handles at
+	// once (default 8): IFS is reached over a network, so one document at
+	// a time leaves most of its rate limit unused. One partner's documents
+	// always go one after another.
+	Workers int
 }
 
 // Engine runs flows. It is safe for concurrent use; one run per flow at a time.
@@ -114,6 +119,9 @@ func New(p Params) (*Engine, error) {
 	}
 	if p.Send997 != nil {
 		e.send97 = *p.Send997
+	}
+	if e.p.Workers <= 0 {
+		e.p.Workers = 8
 	}
 	if e.p.MaxAttempts <= 0 {
 		e.p.MaxAttempts = 5
@@ -164,8 +172,31 @@ type RunResult struct {
 
 // run holds the counters of one flow run.
 type run struct {
+	mu    sync.Mutex // workers of one flow count concurrently
 	res   RunResult
 	total int
+}
+
+// addTotal adds n to the run's expected total.
+func (r *run) addTotal(n int) {
+	r.mu.Lock()
+	r.total += n
+	r.mu.Unlock()
+}
+
+// counted adds one document's outcome to the run and reports progress.
+func (e *Engine) counted(r *run, st store.Status) {
+	r.mu.Lock()
+	switch st {
+	case store.StatusException:
+		r.res.Failed++
+	case store.StatusSkippedDuplicate:
+		r.res.Skipped++
+	default:
+		r.res.OK++
+	}
+	r.mu.Unlock()
+	e.progress(r)
 }
 
 // RunFlow runs one flow now, unless it is already running (ErrBusy).
@@ -271,8 +302,11 @@ func (e *Engine) SyncOnce(ctx context.Context, flows ...string) ([]RunResult, er
 }
 
 func (e *Engine) progress(r *run) {
-	e.bus.Publish(events.RunProgress, events.RunData{RunID: r.res.RunID, Flow: r.res.Flow,
-		Done: r.res.OK + r.res.Failed + r.res.Skipped, Total: r.total, OK: r.res.OK, Failed: r.res.Failed})
+	r.mu.Lock()
+	d := events.RunData{RunID: r.res.RunID, Flow: r.res.Flow,
+		Done: r.res.OK + r.res.Failed + r.res.Skipped, Total: r.total, OK: r.res.OK, Failed: r.res.Failed}
+	r.mu.Unlock()
+	e.bus.Publish(events.RunProgress, d)
 }
 
 // fatal reports whether err should stop the whole run rather than become a

@@ -100,21 +100,73 @@ func mustJSON(v any) json.RawMessage {
 
 // runInvoices is the inbound flow: fetch and store every waiting file, split
 // it into documents, ack it, then process every queued inbound document.
+//
+// Cleo and IFS work side by side: while Cleo's files are downloaded and
+// split batch by batch, the documents already split are judged against
+// IFS, and once everything is fetched the 997s go back to Cleo while the
+// last invoices are still being posted. IFS's rate limit is the budget a
+// run spends; waiting on Cleo with it unused is what made month-end slow.
+// The store commit of each file still comes before its ack, and each
+// supplier's documents are still judged in order (processRound).
 func (e *Engine) runInvoices(ctx context.Context, r *run) error {
-	if err := e.fetchInbound(ctx, r); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cfg, err := e.loadConfig(ctx)
+	if err != nil {
 		return err
 	}
-	if err := e.processInbound(ctx, r); err != nil {
+	q := newKeyedQueue(func(d store.Document) string { return cfg.workKey(d.Partner) })
+	// What a crash or an earlier run left waiting goes first.
+	left, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Inbound,
+		Statuses: []store.Status{store.StatusReceived, store.StatusPosting}, Oldest: true, Limit: 1 << 30})
+	if err != nil {
 		return err
 	}
-	if err := e.recheckWaiting(ctx, r); err != nil {
-		return err
+	r.addTotal(len(left))
+	q.add(left...)
+	// Every file split from now on feeds the queue at once.
+	fctx := context.WithValue(ctx, splitHookKey{}, func(ds []store.Document) {
+		r.addTotal(len(ds))
+		q.add(ds...)
+	})
+	fetched := make(chan error, 1)
+	acked := make(chan error, 1)
+	go func() {
+		err := e.fetchInbound(fctx, r)
+		q.close()
+		fetched <- err
+		if err != nil {
+			cancel()
+			acked <- nil
+			return
+		}
+		// Everything is stored: the 997s go back while the last
+		// invoices are still being judged.
+		err = e.sendOutbound(ctx, r, store.Type997)
+		if err == nil {
+			err = e.trackDeliveries(ctx, r, store.Type997)
+		}
+		acked <- err
+	}()
+	workErr := q.run(ctx, e.p.Workers, func(ctx context.Context, d store.Document) error {
+		return e.handleInbound(ctx, r, cfg, d)
+	})
+	if workErr != nil {
+		cancel()
 	}
-	if err := e.sendOutbound(ctx, r, store.Type997); err != nil {
-		return err
+	fetchErr := <-fetched
+	ackErr := <-acked
+	for _, err := range []error{fetchErr, workErr, ackErr} {
+		if err != nil {
+			return err
+		}
 	}
-	return e.trackDeliveries(ctx, r, store.Type997)
+	return e.recheckWaiting(ctx, r)
 }
+
+// splitHookKey carries, in a run's context, the function that queues the
+// documents of each file as soon as it is split.
+type splitHookKey struct{}
 
 // waitingReasons are exceptions that resolve themselves when IFS changes
 // (goods arrive): every invoice run checks them again without writing
@@ -152,7 +204,9 @@ func (e *Engine) recheckWaiting(ctx context.Context, r *run) error {
 			continue
 		}
 		if res.Status == string(store.StatusPosted) {
+			r.mu.Lock()
 			r.res.OK++
+			r.mu.Unlock()
 		}
 	}
 	return nil
@@ -188,7 +242,7 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 	if err != nil {
 		return fmt.Errorf("list Cleo inbound: %w", err)
 	}
-	r.total += len(list)
+	r.addTotal(len(list))
 	for _, rf := range list {
 		listed[rf.ID] = true
 	}
@@ -206,48 +260,93 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	for _, rf := range list {
-		if err := e.halt(ctx); err != nil {
+	// In batches: the downloads of a batch run side by side (Cleo is a
+	// network away), then its files are stored and split one by one in the
+	// order Cleo listed them (an invoice before the credit memo that
+	// follows it), then acked side by side. A batch bounds the memory a
+	// large backlog can take.
+	const batch = 32
+	for lo := 0; lo < len(list); lo += batch {
+		if err := e.fetchBatch(ctx, list[lo:min(lo+batch, len(list))]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// fetchBatch stores, splits and acks one batch of listed files.
+func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error {
+	if err := e.halt(ctx); err != nil {
+		return err
+	}
+	type item struct {
+		i   int
+		rf  domain.RemoteFile
+		raw []byte
+		f   store.InboundFile
+		new bool
+	}
+	items := make([]*item, len(list))
+	var toGet []*item
+	for i, rf := range list {
+		it := &item{i: i, rf: rf}
+		items[i] = it
 		f, err := e.st.InboundFileByRemoteID(ctx, rf.ID)
 		switch {
 		case err == nil:
-			// Already stored: only the ack may be missing.
+			it.f = f // already stored: only the ack may be missing
 		case errors.Is(err, store.ErrNotFound):
-			raw, err := e.download(ctx, rf.ID)
-			if err != nil {
-				if fatal(err) {
-					return err
-				}
-				e.log.Warn("download failed; will retry next run", "file", rf.Name, "err", err)
-				continue
+			it.new = true
+			toGet = append(toGet, it)
+		default:
+			return err
+		}
+	}
+	byFile := func(it *item) string { return it.rf.ID }
+	if err := forEachByKey(ctx, e.p.Workers, toGet, byFile, func(ctx context.Context, it *item) error {
+		raw, err := e.download(ctx, it.rf.ID)
+		if err != nil {
+			if fatal(err) {
+				return err
 			}
-			f, _, err = e.st.InsertInboundFile(ctx, store.InboundFile{RemoteID: rf.ID, Name: rf.Name,
-				Partner: firstNonEmpty(rf.PartnerAlias, rf.PartnerID), Raw: raw})
+			e.log.Warn("download failed; will retry next run", "file", it.rf.Name, "err", err)
+			return nil
+		}
+		it.raw = raw
+		return nil
+	}); err != nil {
+		return err
+	}
+	var toAck []*item
+	for _, it := range items {
+		if it.new {
+			if it.raw == nil {
+				continue // not downloaded: next run
+			}
+			f, _, err := e.st.InsertInboundFile(ctx, store.InboundFile{RemoteID: it.rf.ID, Name: it.rf.Name,
+				Partner: firstNonEmpty(it.rf.PartnerAlias, it.rf.PartnerID), Raw: it.raw})
 			if err != nil {
 				return err
 			}
 			if err := e.splitFile(ctx, f); err != nil {
 				return err
 			}
-		default:
-			return err
+			it.f, it.raw = f, nil
 		}
-		if f.AckedAt.IsZero() {
-			if err := e.p.Cleo.Ack(ctx, rf.ID); err != nil {
-				if fatal(err) {
-					return err
-				}
-				e.log.Warn("ack failed; will retry next run", "file", rf.Name, "err", err)
-				continue
-			}
-			if err := e.st.Update(ctx, func(tx *store.Tx) error { return tx.MarkInboundFileAcked(f.ID) }); err != nil {
-				return err
-			}
+		if it.f.AckedAt.IsZero() {
+			toAck = append(toAck, it)
 		}
 	}
-	return nil
+	return forEachByKey(ctx, e.p.Workers, toAck, byFile, func(ctx context.Context, it *item) error {
+		if err := e.p.Cleo.Ack(ctx, it.rf.ID); err != nil {
+			if fatal(err) {
+				return err
+			}
+			e.log.Warn("ack failed; will retry next run", "file", it.rf.Name, "err", err)
+			return nil
+		}
+		return e.st.Update(ctx, func(tx *store.Tx) error { return tx.MarkInboundFileAcked(it.f.ID) })
+	})
 }
 
 func (e *Engine) download(ctx context.Context, id string) ([]byte, error) {
@@ -352,8 +451,15 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 	if err != nil {
 		return fmt.Errorf("split file %s: %w", f.Name, err)
 	}
+	var queued []store.Document
 	for _, d := range created {
 		e.publishDoc(d)
+		if d.Direction == store.Inbound && d.Status == store.StatusReceived {
+			queued = append(queued, d)
+		}
+	}
+	if hook, ok := ctx.Value(splitHookKey{}).(func([]store.Document)); ok && len(queued) > 0 {
+		hook(queued)
 	}
 	return nil
 }
@@ -445,51 +551,30 @@ func (e *Engine) setDocument(ctx context.Context, f store.InboundFile, s Set) (s
 	return d, nil
 }
 
-// processInbound works through every inbound document waiting for the
-// engine, including those a crash left in posting.
-func (e *Engine) processInbound(ctx context.Context, r *run) error {
-	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Inbound,
-		Statuses: []store.Status{store.StatusReceived, store.StatusPosting}, Oldest: true, Limit: 1 << 30})
-	if err != nil {
+// handleInbound judges one inbound document; the error is only what must
+// stop the run (fatal), anything else leaves the document for the next run.
+func (e *Engine) handleInbound(ctx context.Context, r *run, cfg *config, d store.Document) error {
+	if err := e.halt(ctx); err != nil {
 		return err
 	}
-	r.total += len(docs)
-	var cfg *config
-	if len(docs) > 0 {
-		if cfg, err = e.loadConfig(ctx); err != nil {
+	var out store.Document
+	var err error
+	switch d.Type {
+	case store.Type810:
+		out, err = e.processInvoice(ctx, d.ID, cfg)
+	case store.Type997:
+		out, err = e.processAck(ctx, d.ID)
+	default:
+		return nil
+	}
+	if err != nil {
+		if fatal(err) {
 			return err
 		}
+		e.log.Warn("document left for the next run", "document", d.ID, "err", err)
+		return nil
 	}
-	for _, d := range docs {
-		if err := e.halt(ctx); err != nil {
-			return err
-		}
-		var out store.Document
-		switch d.Type {
-		case store.Type810:
-			out, err = e.processInvoice(ctx, d.ID, cfg)
-		case store.Type997:
-			out, err = e.processAck(ctx, d.ID)
-		default:
-			continue
-		}
-		if err != nil {
-			if fatal(err) {
-				return err
-			}
-			e.log.Warn("document left for the next run", "document", d.ID, "err", err)
-			continue
-		}
-		switch out.Status {
-		case store.StatusException:
-			r.res.Failed++
-		case store.StatusSkippedDuplicate:
-			r.res.Skipped++
-		default:
-			r.res.OK++
-		}
-		e.progress(r)
-	}
+	e.counted(r, out.Status)
 	return nil
 }
 
@@ -550,7 +635,7 @@ func (e *Engine) planInvoice(ctx context.Context, d store.Document, pf ParsedFor
 	pl.testMode = partner != nil && partner.Mode == "test"
 	var po *domain.PurchaseOrder
 	if inv.PONumber != "" {
-		got, err := e.p.IFS.PurchaseOrder(ctx, inv.PONumber)
+		got, err := e.cachedPO(ctx, cfg, inv.PONumber)
 		switch {
 		case err == nil:
 			po = &got

@@ -122,8 +122,10 @@ func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) er
 	if err != nil {
 		return err
 	}
-	r.total += len(docs)
-	for _, d := range docs {
+	r.addTotal(len(docs))
+	// One partner's files in order (an 850 replacement after its
+	// original), partners side by side.
+	return forEachByKey(ctx, e.p.Workers, docs, func(d store.Document) string { return d.Partner }, func(ctx context.Context, d store.Document) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}
@@ -133,16 +135,11 @@ func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) er
 				return err
 			}
 			e.log.Warn("send left for the next run", "document", d.ID, "err", err)
-			continue
+			return nil
 		}
-		if out.Status == store.StatusException {
-			r.res.Failed++
-		} else {
-			r.res.OK++
-		}
-		e.progress(r)
-	}
-	return nil
+		e.counted(r, out.Status)
+		return nil
+	})
 }
 
 func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Document, error) {
