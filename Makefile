@@ -16,20 +16,22 @@ DEBUG_TAGS   := no_metadata
 DATA_DIR     ?=
 FUZZTIME     ?= 20s
 ARTIFACTS    ?= $(CURDIR)/artifacts
+comma        := ,
 
 # Debian packages: GUI build (cgo + GL/X11 headers), screenshots (Xvfb,
 # ImageMagick, xdotool), the Secret Service keyring, and OpenSSH for the SFTP
 # transport tests.
 APT_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev \
                 xvfb xauth imagemagick xdotool dbus dbus-x11 gnome-keyring libsecret-tools \
-                openssh-server openssh-client openssh-sftp-server postgresql
+                openssh-server openssh-client openssh-sftp-server postgresql \
+                gcc-mingw-w64-x86-64 wine64 msitools wixl osslsigncode zip
 
 # Tests that need a live session bus run inside one with an unlocked keyring.
 # A throwaway XDG_DATA_HOME gives each run a fresh login keyring, created and
 # unlocked with a throwaway password (an empty one makes the daemon prompt).
 WITH_KEYRING := env XDG_DATA_HOME=$$(mktemp -d) dbus-run-session -- bash -c 'printf mlc-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 && "$$@"' --
 
-.PHONY: all deps build run run-debug demo test test-race test-unit test-process test-gui bench fuzz lint package chaos clean help
+.PHONY: all deps build run run-debug demo test test-race test-unit test-process test-gui test-windows bench fuzz lint package package-windows chaos clean help
 
 all: build
 
@@ -65,6 +67,8 @@ lint: ## gofmt, go vet, staticcheck and deadcode (tools pinned in go.mod)
 	@out=$$(gofmt -l cmd core ui); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./core/... ./ui/...
+	@# core builds for Windows too (the GUI's cgo build is package-windows).
+	GOOS=windows CGO_ENABLED=0 $(GO) build $$(GOOS=windows CGO_ENABLED=0 $(GO) list -f '{{if .GoFiles}}{{.ImportPath}}{{end}}' ./core/... | grep -v /cmd/)
 	$(GO) tool staticcheck ./...
 	@# Code no test or command reaches is either tested or gone.
 	@out=$$($(GO) tool deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode:"; echo "$$out"; exit 1; fi
@@ -90,7 +94,7 @@ test-process: build ## the clients against the real `ml-connector sandbox` proce
 	MLC_CHAOS=1 MLC_CHAOS_ITER=$(CHAOS_ITER) MLC_CHAOS_SEED=$(CHAOS_SEED) MLC_CHAOS_BIN=$(CURDIR)/$(BIN) \
 	  $(GO) test -count=1 -timeout 15m -run '^TestChaos$$' ./core/engine/
 
-test: lint test-unit test-process test-gui ## everything CI runs
+test: lint test-unit test-process test-gui test-windows ## everything CI runs
 
 test-race: test-unit
 
@@ -118,6 +122,53 @@ package: ## Linux tarball via fyne package (tool pinned in go.mod)
 	rm -f $(PKG)/FyneApp.toml $(PKG)/Icon.png
 	mkdir -p dist && mv $(PKG)/*.tar.xz dist/ 2>/dev/null || mv $(PKG)/*.tar.gz dist/
 	@ls -l dist
+
+# Windows: cross-compiled with Debian's mingw-w64 (cgo for Fyne's GLFW), an
+# icon and version resource (windres), a GUI exe (no console window) and a
+# console exe for scripts and the service, a zip and an MSI (wixl). With
+# SIGN_CERT and SIGN_KEY (PEM files) both exes and the MSI are Authenticode
+# signed with osslsigncode (SIGN_PASS_FILE for an encrypted key).
+WIN_DIST     := dist/windows
+WIN_VERSION  := $(shell sed -n 's/^Version = "\(.*\)"/\1/p' FyneApp.toml)
+WIN_ENV      := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc
+SIGN_CERT    ?=
+SIGN_KEY     ?=
+SIGN_PASS_FILE ?=
+define win_sign
+	@if [ -n "$(SIGN_CERT)" ] && [ -n "$(SIGN_KEY)" ]; then \
+	  echo "sign $(1)"; osslsigncode sign -certs $(SIGN_CERT) -key $(SIGN_KEY) $(if $(SIGN_PASS_FILE),-readpass $(SIGN_PASS_FILE)) \
+	    -n ml-connector -i https://github.com/ml-connector/ifs-cleo -h sha256 -in $(1) -out $(1).signed >/dev/null && mv $(1).signed $(1); \
+	fi
+endef
+
+package-windows: ## Windows build: GUI and console exe with icon and version, zip and MSI in dist/windows (signed with SIGN_CERT/SIGN_KEY)
+	mkdir -p $(WIN_DIST)
+	convert assets/icon.png -define icon:auto-resize=256,64,48,32,16 $(WIN_DIST)/icon.ico
+	sed -e 's/@VERSION@/$(WIN_VERSION)/g' -e 's/@VERSION_COMMAS@/$(subst .,$(comma),$(WIN_VERSION)),0/g' \
+	  assets/windows/version.rc > $(WIN_DIST)/version.rc
+	x86_64-w64-mingw32-windres -O coff --include-dir $(WIN_DIST) -i $(WIN_DIST)/version.rc -o $(PKG)/rsrc_windows_amd64.syso
+	$(WIN_ENV) $(GO) build -tags $(RELEASE_TAGS) -ldflags '$(LDFLAGS) -H windowsgui' -o $(WIN_DIST)/ml-connector.exe $(PKG); \
+	  st=$$?; [ $$st -ne 0 ] && rm -f $(PKG)/rsrc_windows_amd64.syso; exit $$st
+	$(WIN_ENV) $(GO) build -tags $(RELEASE_TAGS) -ldflags '$(LDFLAGS)' -o $(WIN_DIST)/ml-connector-cli.exe $(PKG); \
+	  st=$$?; rm -f $(PKG)/rsrc_windows_amd64.syso; exit $$st
+	$(call win_sign,$(WIN_DIST)/ml-connector.exe)
+	$(call win_sign,$(WIN_DIST)/ml-connector-cli.exe)
+	rm -f $(WIN_DIST)/*.zip $(WIN_DIST)/*.msi
+	cd $(WIN_DIST) && cp ../../README.md README.md && zip -q ml-connector-$(WIN_VERSION)-windows-amd64.zip ml-connector.exe ml-connector-cli.exe README.md && rm README.md
+	wixl -a x64 -D Version=$(WIN_VERSION) -D Dist=$(WIN_DIST) -o $(WIN_DIST)/ml-connector-$(WIN_VERSION)-x64.msi assets/windows/ml-connector.wxs
+	$(call win_sign,$(WIN_DIST)/ml-connector-$(WIN_VERSION)-x64.msi)
+	@ls -l $(WIN_DIST)/*.exe $(WIN_DIST)/*.zip $(WIN_DIST)/*.msi
+
+# The Windows build under Wine (Debian's wine64) against the sandboxes, in a
+# throwaway Wine prefix: connect, sync --once, documents --json, paths with
+# spaces and non-ASCII, the MSI's contents, a test signature. The MSI is kept
+# in $(ARTIFACTS).
+test-windows: package-windows build
+	mkdir -p $(ARTIFACTS)
+	cp $(WIN_DIST)/*.msi $(WIN_DIST)/*.zip $(ARTIFACTS)/
+	x86_64-w64-mingw32-gcc -shared -O2 -o $(WIN_DIST)/bcryptprimitives.dll testdata/wine/bcryptprimitives.c -ladvapi32
+	MLC_WINE_TESTS=1 MLC_BINARY=$(CURDIR)/$(BIN) MLC_WINDOWS_DIST=$(CURDIR)/$(WIN_DIST) MLC_ARTIFACTS=$(ARTIFACTS) \
+	  $(GO) test -count=1 -timeout 15m -run 'Wine' -v ./cmd/ml-connector/
 
 clean:
 	rm -rf bin dist $(ARTIFACTS)

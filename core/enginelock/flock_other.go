@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package enginelock
 
@@ -9,8 +9,8 @@ import (
 
 var errWouldBlock = errors.New("lock held")
 
-// tryLock is not implemented on this platform yet (Windows: LockFileEx,
-// with the Windows build): every process gets the lock.
+// tryLock is not implemented on platforms that are neither Unix nor
+// Windows (no build targets them): every process gets the lock.
 func tryLock(*os.File) error { return nil }
 
 func unlock(*os.File) error { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -474,5 +475,28 @@ func TestOverdueAndTxDocuments(t *testing.T) {
 	}
 	if d, _ := s.Document(ctx, po.ID); d.Status != StatusOverdue || !d.DueAt.Equal(due) {
 		t.Fatalf("po %+v", d)
+	}
+}
+
+// The SQLite URI of the store file: Windows paths get forward slashes and a
+// leading slash before the drive (sqlite.org/uri.html §3.1); found when the
+// Windows build under Wine refused C:\ as a URI authority.
+func TestURIPath(t *testing.T) {
+	for _, tc := range []struct {
+		abs     string
+		windows bool
+		want    string
+	}{
+		{"/home/ap/.config/ml-connector/ml-connector.db", false, "/home/ap/.config/ml-connector/ml-connector.db"},
+		{`C:\Users\Zoë Müller\AppData\Roaming\ml-connector\ml-connector.db`, true, "/C:/Users/Zoë Müller/AppData/Roaming/ml-connector/ml-connector.db"},
+		{`C:\mlc data\ml-connector.db`, true, "/C:/mlc data/ml-connector.db"},
+	} {
+		if got := uriPath(tc.abs, tc.windows); got != tc.want {
+			t.Errorf("uriPath(%q) = %q, want %q", tc.abs, got, tc.want)
+		}
+	}
+	u := url.URL{Scheme: "file", Path: uriPath(`C:\mlc data\ml-connector.db`, true)}
+	if got := u.String(); got != "file:///C:/mlc%20data/ml-connector.db" {
+		t.Errorf("URI %q", got)
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,7 +153,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
 
-	u := url.URL{Scheme: "file", Path: abs}
+	u := url.URL{Scheme: "file", Path: uriPath(abs, runtime.GOOS == "windows")}
 	wq := url.Values{}
 	wq.Set("_busy_timeout", "10000")
 	wq.Set("_journal_mode", "WAL")
@@ -525,6 +526,22 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 
 // timeLayout is fixed width so that text comparison is time comparison.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// uriPath is the path part of SQLite's file: URI for an absolute file
+// name (https://www.sqlite.org/uri.html §3.1): forward slashes, and on
+// Windows a leading "/" before the drive letter ("file:///C:/Users/…"),
+// which SQLite strips again; a bare "C:\…" is read as a URI authority
+// and refused.
+func uriPath(abs string, windows bool) string {
+	if !windows {
+		return abs
+	}
+	p := strings.ReplaceAll(abs, `\`, "/")
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
+}
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
