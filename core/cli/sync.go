@@ -192,7 +192,13 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 			flows = append([]string{engine.FlowReference}, flows...)
 		}
 	}
+	// A person at a terminal sees each flow advance (done/total, rate).
+	stopProgress := func() {}
+	if isTerminal(env.Stderr) && a.eng.Bus() != nil {
+		stopProgress = showProgress(env.Stderr, a.eng.Bus())
+	}
 	res, err := a.eng.SyncOnce(ctx, flows...)
+	stopProgress()
 	if err == nil && a.eng.Identity().ID == "" && len(flows) != 1 {
 		fmt.Fprintln(env.Stderr, "sync: our X12 id is unknown: set edi.our_id or refresh partners")
 	}
