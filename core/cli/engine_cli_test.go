@@ -211,6 +211,24 @@ func TestHeadlessJourney(t *testing.T) {
 	if code, _, errs := cli(t, "audit", "export", "--data-dir", dd, "--out", zipPath, docID); code != 0 {
 		t.Fatalf("audit export: %s", errs)
 	}
+	// The pack reads as sentences too: the unmapped partner's exception.
+	if zr, err := zip.OpenReader(zipPath); err != nil {
+		t.Fatal(err)
+	} else {
+		var summary string
+		for _, f := range zr.File {
+			if f.Name == "summary.txt" {
+				rc, _ := f.Open()
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				summary = string(b)
+			}
+		}
+		zr.Close()
+		if !strings.Contains(summary, "from ZZ:ORPHANTRADING stored as received") || !strings.Contains(summary, "Exception PARTNER_NOT_MAPPED (received → exception): Partner ZZ:") {
+			t.Errorf("summary.txt of the evidence pack:\n%s", summary)
+		}
+	}
 	if code, out, _ := cli(t, "audit", "verify", "--data-dir", dd); code != 0 || !strings.Contains(out, "intact") {
 		t.Fatalf("verify %d %s", code, out)
 	}

@@ -147,6 +147,27 @@ func Export(ctx context.Context, st *store.Store, docID int64, path string) (str
 	return path, nil
 }
 
+// summary is the timeline in words, oldest first, with the document's
+// current state on top.
+func summary(d Document, evs []store.Event) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s · partner %s · supplier %s · status %s", d.Direction, d.Type, d.BusinessKey, d.Partner, d.SupplierID, d.Status)
+	if d.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", d.Reason)
+	}
+	if d.Amount != "" {
+		fmt.Fprintf(&b, " · %s %s", d.Amount, d.Currency)
+	}
+	if d.Delivery != "" {
+		fmt.Fprintf(&b, " · delivery %s %s", d.Delivery, d.TransferID)
+	}
+	b.WriteString("\n\n")
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%s  %-10s  %s\n", e.At.UTC().Format("2006-01-02 15:04:05 UTC"), e.Actor, Sentence(e))
+	}
+	return []byte(b.String())
+}
+
 func write(doc store.Document, docView Document, evs []store.Event, rel []Document, rep store.ChainReport, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
@@ -188,6 +209,7 @@ func write(doc store.Document, docView Document, evs []store.Event, rel []Docume
 		{"README.txt", []byte(fmt.Sprintf("Evidence pack for document %d (%s %s %s), exported %s.\n"+
 			"raw%s: the transaction set as received or sent; parsed.json: the connector's reading of it and the IFS payload;\n"+
 			"ifs.json: IFS requests and responses from the audit trail; events.json: the hash-chained audit timeline;\n"+
+			"summary.txt: the same timeline as sentences, for reading;\n"+
 			"chain.json: the verification of the whole audit chain at export time. Secrets are never recorded.\n",
 			doc.ID, doc.Direction, doc.Type, doc.BusinessKey, time.Now().UTC().Format(time.RFC3339), ext))},
 		{"document.json", js(docView)},
@@ -195,6 +217,7 @@ func write(doc store.Document, docView Document, evs []store.Event, rel []Docume
 		{"parsed.json", Redact(doc.Parsed)},
 		{"ifs.json", js(ifsCalls)},
 		{"events.json", js(timeline)},
+		{"summary.txt", summary(docView, evs)},
 		{"related.json", js(rel)},
 		{"chain.json", js(rep)},
 	}
