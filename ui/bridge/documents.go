@@ -68,7 +68,8 @@ func (s *documentSource) Document(ctx context.Context, id int64) (documents.Deta
 		if b, ok := e.Detail.(json.RawMessage); ok && len(b) > 0 && string(b) != "null" {
 			detail = string(b)
 		}
-		out.Timeline = append(out.Timeline, documents.Event{Time: e.At, Actor: e.Actor, Action: e.Action, Detail: detail})
+		out.Timeline = append(out.Timeline, documents.Event{Time: e.At, Actor: e.Actor, Action: e.Action, Detail: detail,
+			Summary: evidence.Sentence(e)})
 	}
 	if rep, err := st.VerifyChain(ctx); err == nil {
 		out.ChainOK = rep.OK

@@ -53,7 +53,10 @@ type Event struct {
 	Time   time.Time
 	Actor  string // "system" or the OS user
 	Action string
-	Detail string
+	Detail string // the raw JSON, shown on demand
+	// Summary is the event in words (evidence.Sentence); empty falls back
+	// to the action.
+	Summary string
 }
 
 // Detail is one document with its audit trail.
@@ -110,6 +113,7 @@ type Screen struct {
 	exportLbl *widget.Label
 	detailErr *uikit.ErrorLabel
 	timeline  *fyne.Container
+	rawJSON   *widget.Check // the timeline shows each event's JSON too
 	parsed    *fyne.Container
 	raw       *widget.Label
 	head      *fyne.Container
@@ -187,8 +191,13 @@ func (s *Screen) build() {
 	s.parsed = container.NewStack()
 	s.raw = widget.NewLabel("")
 	s.raw.TextStyle.Monospace = true
+	s.rawJSON = widget.NewCheck("Raw JSON", func(bool) {
+		if s.cur != nil {
+			s.showTimeline(s.cur)
+		}
+	})
 	s.tabs = container.NewAppTabs(
-		container.NewTabItem("Audit timeline", container.NewVScroll(s.timeline)),
+		container.NewTabItem("Audit timeline", container.NewBorder(container.NewHBox(s.rawJSON), nil, nil, nil, container.NewVScroll(s.timeline))),
 		container.NewTabItem("Parsed", container.NewVScroll(s.parsed)),
 		container.NewTabItem("Raw EDI", container.NewScroll(s.raw)),
 	)
@@ -290,6 +299,29 @@ func (s *Screen) open(id int64) {
 	})
 }
 
+// showTimeline lists the audit events as sentences with who and when; the
+// "Raw JSON" switch adds each event's recorded detail.
+func (s *Screen) showTimeline(d *Detail) {
+	s.timeline.Objects = nil
+	for _, e := range d.Timeline {
+		text := e.Summary
+		if text == "" {
+			text = e.Action
+		}
+		l := widget.NewLabel(fmt.Sprintf("%s  %s  %s", e.Time.In(s.p.Loc).Format("2006-01-02 15:04:05"), e.Actor, text))
+		l.Wrapping = fyne.TextWrapWord
+		s.timeline.Add(l)
+		if s.rawJSON.Checked && e.Detail != "" {
+			r := widget.NewLabel(e.Action + " " + e.Detail)
+			r.TextStyle.Monospace = true
+			r.Wrapping = fyne.TextWrapBreak
+			r.Importance = widget.LowImportance
+			s.timeline.Add(r)
+		}
+	}
+	s.timeline.Refresh()
+}
+
 func (s *Screen) show(d *Detail) {
 	s.cur = d
 	s.empty.Hide()
@@ -321,13 +353,7 @@ func (s *Screen) show(d *Detail) {
 		s.status.Importance = widget.DangerImportance
 	}
 	s.status.Refresh()
-	s.timeline.Objects = nil
-	for _, e := range d.Timeline {
-		l := widget.NewLabel(fmt.Sprintf("%s  %s  %s  %s", e.Time.In(s.p.Loc).Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Detail))
-		l.Wrapping = fyne.TextWrapWord
-		s.timeline.Add(l)
-	}
-	s.timeline.Refresh()
+	s.showTimeline(d)
 	fields := make([]docview.Field, len(d.Parsed))
 	for i, f := range d.Parsed {
 		fields[i] = docview.Field{Name: f.Name, Value: f.Value}

@@ -83,8 +83,10 @@ func (d *Documents) Document(_ context.Context, id int64) (documents.Detail, err
 				RawEDI: "ISA*00*~GS*IN*" + r.Partner + "~ST*" + r.Type + "*0001~SE*2*0001~GE*1*1~IEA*1*1~",
 				Parsed: []documents.Field{{Name: "Number", Value: r.BusinessKey}, {Name: "Partner", Value: r.Partner}},
 				Timeline: []documents.Event{
-					{Time: r.Time, Actor: "system", Action: "received", Detail: "file " + r.BusinessKey + ".edi from Cleo"},
-					{Time: r.Time.Add(time.Minute), Actor: "system", Action: r.Status, Detail: "IFS invoice 4711"},
+					{Time: r.Time, Actor: "system", Action: "document.created", Detail: `{"business_key":"` + r.BusinessKey + `"}`,
+						Summary: "inbound " + r.Type + " " + r.BusinessKey + " from " + r.Partner + " stored as received"},
+					{Time: r.Time.Add(time.Minute), Actor: "system", Action: "status." + r.Status, Detail: `{"ifs_invoice_id":4711}`,
+						Summary: "Created in IFS as invoice 4711, 1234.50 GBP (posting → " + r.Status + ")"},
 				}}, nil
 		}
 	}
