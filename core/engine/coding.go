@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -155,4 +156,53 @@ func (e *Engine) ImportMappings(ctx context.Context, kind store.MappingKind, r i
 	}
 	return e.st.ImportMappings(ctx, kind, e.actor, r, store.ImportOptions{Replace: replace, DryRun: dryRun,
 		ConfirmDeletes: confirmDeletes, Validate: func(_ string, v any) error { return ref.validateMapping(kind, v) }})
+}
+
+// closingSoon is how far ahead a coding rule's account or cost centre
+// closing in IFS is announced in Mappings.
+const closingSoon = 30 * 24 * time.Hour
+
+// GLRuleWarnings checks every saved GL coding rule against the IFS
+// reference data as read last: a rule whose supplier is gone, or whose
+// account or cost centre IFS has closed (or closes within 30 days), gets a
+// warning by rule key (store.GLRuleKey), so Mappings shows it before an
+// invoice fails on it. Rules without a problem are absent.
+func (e *Engine) GLRuleWarnings(ctx context.Context) (map[string]string, error) {
+	rules, err := e.st.GLRules(ctx)
+	if err != nil || len(rules) == 0 {
+		return nil, err
+	}
+	ref, err := e.loadRefIndex(ctx)
+	if errors.Is(err, errNoRefData) {
+		return nil, nil // nothing to check against yet
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range rules {
+		k := store.GLRuleKey(r.SupplierID, r.ChargeCode)
+		if err := ref.supplier(r.SupplierID); err != nil {
+			out[k] = err.Error()
+			continue
+		}
+		if err := ref.code(r.Code); err != nil {
+			out[k] = err.Error()
+			continue
+		}
+		for _, v := range []struct {
+			what string
+			val  domain.CodePartValue
+			ok   bool
+		}{
+			{"account", ref.accounts[strings.TrimSpace(r.Code.Account)], true},
+			{"cost centre", ref.costCentres[strings.TrimSpace(r.Code.CodeB)], strings.TrimSpace(r.Code.CodeB) != ""},
+		} {
+			if v.ok && !v.val.ValidUntil.IsZero() && v.val.ValidUntil.Sub(ref.today) < closingSoon {
+				out[k] = fmt.Sprintf("%s %s closes in IFS on %s: change the rule before then", v.what, v.val.Value, v.val.ValidUntil.Format("2006-01-02"))
+				break
+			}
+		}
+	}
+	return out, nil
 }

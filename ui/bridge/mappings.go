@@ -97,7 +97,30 @@ func (s *mappingSource) Table(ctx context.Context, kind string) ([]string, [][]s
 	if err != nil || len(recs) == 0 {
 		return nil, nil, err
 	}
-	return recs[0], recs[1:], nil
+	if kind != mappings.GL {
+		return recs[0], recs[1:], nil
+	}
+	// GL rules say whether IFS still accepts their coding.
+	e, _, err := s.b.engine()
+	if err != nil {
+		return nil, nil, err
+	}
+	warn, err := e.GLRuleWarnings(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := append(append([]string(nil), recs[0]...), "check")
+	rows := make([][]string, 0, len(recs)-1)
+	for _, r := range recs[1:] {
+		check := "ok"
+		if len(r) >= 2 {
+			if w := warn[store.GLRuleKey(r[0], r[1])]; w != "" {
+				check = "⚠ " + w
+			}
+		}
+		rows = append(rows, append(append([]string(nil), r...), check))
+	}
+	return header, rows, nil
 }
 
 func (s *mappingSource) PreviewCSV(ctx context.Context, kind string, data []byte) (mappings.ImportPlan, error) {
