@@ -176,7 +176,11 @@ func New(a fyne.App, w fyne.Window, p Params) *UI {
 func (u *UI) build() {
 	ctx := u.p.Ctx
 	changed := func() { u.markDirty(ScreenDashboard, ScreenExceptions) }
-	u.Dashboard = dashboard.New(ctx, u.p.Dashboard, dashboard.Params{Runner: u.p.Runner, Now: u.p.Now, Loc: u.p.Loc})
+	dp := dashboard.Params{Runner: u.p.Runner, Now: u.p.Now, Loc: u.p.Loc}
+	if u.p.Control != nil {
+		dp.SyncNow, dp.TogglePause = u.SyncNow, u.TogglePause
+	}
+	u.Dashboard = dashboard.New(ctx, u.p.Dashboard, dp)
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})
 	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc})
 	u.Mappings = mappings.New(ctx, u.p.Mappings, mappings.Params{Runner: u.p.Runner, Window: u.win, Loc: u.p.Loc, OnChanged: changed})
@@ -386,6 +390,7 @@ func (u *UI) TogglePause() {
 
 func (u *UI) setPaused(p bool) {
 	u.paused = p
+	u.Dashboard.SetPaused(p)
 	if p {
 		u.pauseItem.Label = "Resume syncing"
 		u.status.SetText("Syncing is paused.")

@@ -112,6 +112,16 @@ func TestShellTrayAndClose(t *testing.T) {
 	if ctl.syncs != 1 || !ctl.paused || a.menu.Items[2].Label != "Resume syncing" {
 		t.Fatalf("sync %d paused %v label %q", ctl.syncs, ctl.paused, a.menu.Items[2].Label)
 	}
+	// The same on the Dashboard, without a tray: the button follows the state.
+	pb := u.Dashboard.PauseButton()
+	if pb == nil || pb.Text != "Resume all" {
+		t.Fatalf("dashboard pause button %+v", pb)
+	}
+	test.Tap(pb)
+	run.Drain()
+	if ctl.paused || pb.Text != "Pause all" || a.menu.Items[2].Label != "Pause syncing" {
+		t.Fatalf("after the dashboard's Resume all: paused %v, button %q, tray %q", ctl.paused, pb.Text, a.menu.Items[2].Label)
+	}
 }
 
 func TestEventsDriveTrayProgressAndNotifications(t *testing.T) {

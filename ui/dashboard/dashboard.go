@@ -86,6 +86,10 @@ type Params struct {
 	Runner *uikit.Runner
 	Now    func() time.Time
 	Loc    *time.Location // for run times; time.Local when nil
+	// SyncNow and TogglePause are the app's "Sync now" and "Pause/Resume
+	// all" (also in the tray and on Ctrl+Shift+S); nil hides the buttons.
+	SyncNow     func()
+	TogglePause func()
 }
 
 // Screen is the dashboard.
@@ -108,6 +112,8 @@ type Screen struct {
 	overdue  *widget.Label
 	chart    *BarChart
 	progress map[string]*widget.ProgressBar
+	syncBtn  *widget.Button
+	pauseBtn *widget.Button
 }
 
 // New builds the dashboard; call Reload to fill it.
@@ -142,15 +148,39 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 	s.teamBody.Wrapping = fyne.TextWrapWord
 	s.team = widget.NewCard("Team database", "", s.teamBody)
 	s.team.Hide()
+	flowsBody := fyne.CanvasObject(s.flows)
+	if p.SyncNow != nil && p.TogglePause != nil {
+		s.syncBtn = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), p.SyncNow)
+		s.pauseBtn = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), p.TogglePause)
+		flowsBody = container.NewBorder(container.NewHBox(s.syncBtn, s.pauseBtn), nil, nil, nil, s.flows)
+	}
 	s.content = container.NewVScroll(container.NewVBox(
 		s.errLbl,
 		s.team,
-		widget.NewCard("Flows", "", s.flows),
+		widget.NewCard("Flows", "", flowsBody),
 		top,
 		widget.NewCard("Documents per day", "last 14 days: left bar inbound, right bar outbound", s.chart),
 	))
 	return s
 }
+
+// SetPaused shows whether the schedules are paused on the pause button
+// (call on the UI goroutine).
+func (s *Screen) SetPaused(paused bool) {
+	if s.pauseBtn == nil {
+		return
+	}
+	if paused {
+		s.pauseBtn.SetText("Resume all")
+		s.pauseBtn.SetIcon(theme.MediaPlayIcon())
+	} else {
+		s.pauseBtn.SetText("Pause all")
+		s.pauseBtn.SetIcon(theme.MediaPauseIcon())
+	}
+}
+
+// PauseButton returns the pause/resume button (tests); nil without one.
+func (s *Screen) PauseButton() *widget.Button { return s.pauseBtn }
 
 // CreateRenderer implements fyne.Widget.
 func (s *Screen) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(s.content) }
