@@ -120,3 +120,61 @@ func injectInvoices(tb testing.TB, s *sandboxes, n int) {
 		}
 	}
 }
+
+// BenchmarkPOsEndToEnd sends, per operation, 850s for every released or
+// confirmed order changed in IFS, for as many rounds as it takes to send
+// 150 (each round: buyers touch every such order, the POs flow runs: list,
+// build, send to Cleo, check delivery), at IFS's real limit with 25 ms and
+// 150 ms added to every sandbox call. Metrics: 850s sent per minute and IFS
+// requests per 850.
+func BenchmarkPOsEndToEnd(b *testing.B) {
+	for _, lat := range []int{25, 150} {
+		b.Run(fmt.Sprintf("latency=%dms", lat), func(b *testing.B) { benchPOs(b, lat) })
+	}
+}
+
+func benchPOs(b *testing.B, latencyMS int) {
+	const limit, want = ifssim.DefaultRateLimit, 150
+	oldRate, oldBurst := sandboxClientRPM, sandboxClientBurst
+	sandboxClientRPM, sandboxClientBurst = 0.98*limit, limit/60/2
+	defer func() { sandboxClientRPM, sandboxClientBurst = oldRate, oldBurst }()
+	var elapsed time.Duration
+	var reqs, sent int
+	for range b.N {
+		b.StopTimer()
+		s := newSandboxes(b, ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: latencyMS}},
+			cleosim.Config{EmptyInbox: true, Faults: cleosim.Faults{LatencyMS: latencyMS}})
+		if _, err := s.eng.SyncOnce(s.ctx, FlowReference); err != nil {
+			b.Fatal(err)
+		}
+		count := func() int {
+			n, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Type: store.Type850, Direction: store.Outbound,
+				Statuses: []store.Status{store.StatusSent, store.StatusAcknowledged}})
+			return n
+		}
+		time.Sleep(time.Second)
+		before, start, base := s.isim.Stats(), time.Now(), count()
+		b.StartTimer()
+		for round := 0; count()-base < want && round < 20; round++ {
+			if round > 0 {
+				b.StopTimer()
+				for _, po := range s.w.PurchaseOrders {
+					if p, ok := s.isim.PurchaseOrder(po.OrderNo); ok && (p.State == world.StateReleased || p.State == world.StateConfirmed) {
+						_ = s.isim.TouchPurchaseOrder(po.OrderNo)
+					}
+				}
+				b.StartTimer()
+			}
+			if _, err := s.eng.RunFlow(s.ctx, FlowPOs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		elapsed += time.Since(start)
+		reqs += s.isim.Stats().Requests - before.Requests
+		sent += count() - base
+	}
+	b.ReportMetric(float64(sent)/elapsed.Minutes(), "850s/min")
+	b.ReportMetric(float64(reqs)/float64(max(sent, 1)), "IFS-req/850")
+	b.ReportMetric(100*float64(reqs)/elapsed.Minutes()/limit, "%limit-used")
+}

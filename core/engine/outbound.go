@@ -234,8 +234,10 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	r.total += len(orders)
-	for _, po := range orders {
+	r.addTotal(len(orders))
+	// Each changed order is read in full from IFS: suppliers side by side
+	// (one supplier's orders in order), sharing the IFS rate limit.
+	err = forEachByKey(ctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.SupplierID }, func(ctx context.Context, po domain.PurchaseOrder) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}
@@ -245,15 +247,21 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 				return err
 			}
 			e.log.Warn("PO left for the next run", "po", po.OrderNo, "err", err)
-			continue
+			return nil
 		}
 		if !built {
-			continue
+			return nil
 		}
 		e.publishDoc(d)
 		if d.Status == store.StatusException {
+			r.mu.Lock()
 			r.res.Failed++
+			r.mu.Unlock()
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := e.sendOutbound(ctx, r, store.Type850); err != nil {
 		return err
