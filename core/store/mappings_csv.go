@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -226,7 +227,14 @@ func (s *Store) ImportMappings(ctx context.Context, kind MappingKind, actor stri
 	if !ok {
 		return res, fmt.Errorf("import mappings: kind %q: %w", kind, ErrInvalid)
 	}
-	cr := csv.NewReader(r)
+	// Excel saves CSV with ';' where the decimal separator is ',' (most of
+	// Europe): the header row says which one the file uses.
+	br := bufio.NewReader(r)
+	first, _ := br.Peek(4096)
+	cr := csv.NewReader(br)
+	if line, _, _ := strings.Cut(string(first), "\n"); strings.Contains(line, ";") && !strings.Contains(line, ",") {
+		cr.Comma = ';'
+	}
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()

@@ -229,3 +229,23 @@ func TestMappingsCSVErrorsAreAllOrNothing(t *testing.T) {
 		t.Fatalf("want line 3, got %v", err)
 	}
 }
+
+// A file saved by Excel in a ';' locale, with its UTF-8 byte-order mark,
+// imports as the ',' file does; a ',' inside a ';' file is data.
+func TestMappingsCSVFromExcelSemicolonAndBOM(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	in := "\ufeffsupplier_id;x12_unit;ifs_unit;factor\r\nS1;CA;pcs;12\r\nS2;BX;pcs;0.5\r\n"
+	res, err := s.ImportMappingsCSV(ctx, MappingUnits, "alice", strings.NewReader(in), false)
+	if err != nil || res.Created != 2 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	in = "\ufeffisa_qualifier;isa_id;supplier_id;partner_id;note\r\nZZ;ACME01;S100;;Müller, Einkauf\r\n"
+	if res, err := s.ImportMappingsCSV(ctx, MappingPartners, "alice", strings.NewReader(in), false); err != nil || res.Created != 1 {
+		t.Fatalf("partners: %+v %v", res, err)
+	}
+	ms, err := s.PartnerMappings(ctx)
+	if err != nil || len(ms) != 1 || ms[0].Note != "Müller, Einkauf" || ms[0].SupplierID != "S100" {
+		t.Fatalf("partner mapping %+v %v", ms, err)
+	}
+}
