@@ -5,12 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cleo"
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/httpx/httpxtest"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 )
 
@@ -60,23 +60,10 @@ func TestDecideDelivery(t *testing.T) {
 	}
 }
 
-// simClock is a settable clock for the sandbox.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *simClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestRESTDeliveryFromTheTransferLog(t *testing.T) {
 	ctx := context.Background()
-	clock := &simClock{t: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)}
-	s := newSim(t, cleosim.Config{EmptyInbox: true, SupplierDelay: -1, Now: clock.now})
+	clock := httpxtest.NewClock(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+	s := newSim(t, cleosim.Config{EmptyInbox: true, SupplierDelay: -1, Now: clock.Now})
 	r := s.client(t, nil)
 	w := s.sim.World()
 	send := func(i int) (domain.Partner, domain.SendResult, []byte) {
@@ -137,10 +124,10 @@ func TestRESTDeliveryFromTheTransferLog(t *testing.T) {
 	// 4. Late: In Progress until 90 s after the start, then Success.
 	s.sim.SetFaults(cleosim.Faults{LateTransfersS: 90})
 	p, res, _ = send(3)
-	if rep := delivery(p, res); rep.State != domain.DeliveryPending || rep.Status != "In Progress" || !rep.Since.Equal(clock.now()) {
+	if rep := delivery(p, res); rep.State != domain.DeliveryPending || rep.Status != "In Progress" || !rep.Since.Equal(clock.Now()) {
 		t.Fatalf("late, at once: %+v", rep)
 	}
-	clock.add(91 * time.Second)
+	clock.Advance(91 * time.Second)
 	if rep := delivery(p, res); rep.State != domain.DeliveryDelivered {
 		t.Fatalf("late, after 91 s: %+v", rep)
 	}
@@ -149,7 +136,7 @@ func TestRESTDeliveryFromTheTransferLog(t *testing.T) {
 	s.sim.SetFaults(cleosim.Faults{StuckTransfers: true})
 	p, res, edi = send(4)
 	uploads = s.sim.Stats().Uploads
-	clock.add(48 * time.Hour)
+	clock.Advance(48 * time.Hour)
 	rep, err = r.Redeliver(ctx, p, res, bytes.NewReader(edi))
 	if err != nil || rep.State != domain.DeliveryPending || s.sim.Stats().Uploads != uploads {
 		t.Fatalf("stuck: %+v %v", rep, err)

@@ -32,25 +32,34 @@ func BenchmarkInvoicesEndToEnd(b *testing.B) {
 	}
 }
 
+// benchSandboxes are both sandboxes at IFS's limit (requests a minute)
+// with latencyMS added to every call, the IFS client configured as a
+// deployment would be (98 % of the limit, half a second's burst), and
+// reference data read.
+func benchSandboxes(b *testing.B, limit, latencyMS int) *sandboxes {
+	b.Helper()
+	oldRate, oldBurst := sandboxClientRPM, sandboxClientBurst
+	sandboxClientRPM, sandboxClientBurst = 0.98*float64(limit), limit/60/2
+	s := newSandboxes(b, ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: latencyMS}},
+		cleosim.Config{EmptyInbox: true, Faults: cleosim.Faults{LatencyMS: latencyMS}})
+	sandboxClientRPM, sandboxClientBurst = oldRate, oldBurst
+	if _, err := s.eng.SyncOnce(s.ctx, FlowReference); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 // backlogInvoices is the backlog one benchmark operation drains: large
 // enough that start-up and the last supplier's tail do not dominate.
 const backlogInvoices = 400
 
 func benchEndToEnd(b *testing.B, latencyMS int) {
 	const limit = ifssim.DefaultRateLimit
-	oldRate, oldBurst := sandboxClientRPM, sandboxClientBurst
-	sandboxClientRPM, sandboxClientBurst = 0.98*limit, limit/60/2
-	defer func() { sandboxClientRPM, sandboxClientBurst = oldRate, oldBurst }()
 	var elapsed time.Duration
 	var reqs, limited int
 	for range b.N {
 		b.StopTimer()
-		s := newSandboxes(b, ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: latencyMS}},
-			cleosim.Config{EmptyInbox: true, Faults: cleosim.Faults{LatencyMS: latencyMS}})
-		s.ic = nil
-		if _, err := s.eng.SyncOnce(s.ctx, FlowReference); err != nil {
-			b.Fatal(err)
-		}
+		s := benchSandboxes(b, limit, latencyMS)
 		injectInvoices(b, s, backlogInvoices)
 		// The reference sync spent the client's burst; start from a steady state.
 		time.Sleep(time.Second)
@@ -135,18 +144,11 @@ func BenchmarkPOsEndToEnd(b *testing.B) {
 
 func benchPOs(b *testing.B, latencyMS int) {
 	const limit, want = ifssim.DefaultRateLimit, 150
-	oldRate, oldBurst := sandboxClientRPM, sandboxClientBurst
-	sandboxClientRPM, sandboxClientBurst = 0.98*limit, limit/60/2
-	defer func() { sandboxClientRPM, sandboxClientBurst = oldRate, oldBurst }()
 	var elapsed time.Duration
 	var reqs, sent int
 	for range b.N {
 		b.StopTimer()
-		s := newSandboxes(b, ifssim.Config{Faults: ifssim.Faults{RateLimitPerMinute: limit, LatencyMS: latencyMS}},
-			cleosim.Config{EmptyInbox: true, Faults: cleosim.Faults{LatencyMS: latencyMS}})
-		if _, err := s.eng.SyncOnce(s.ctx, FlowReference); err != nil {
-			b.Fatal(err)
-		}
+		s := benchSandboxes(b, limit, latencyMS)
 		count := func() int {
 			n, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Type: store.Type850, Direction: store.Outbound,
 				Statuses: []store.Status{store.StatusSent, store.StatusAcknowledged}})

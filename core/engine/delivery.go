@@ -245,13 +245,18 @@ func (e *Engine) replayDelivery(ctx context.Context, cfg *config, d store.Docume
 		return res, nil
 	}
 	dl.TransferID, dl.NetworkStatus, dl.Detail, dl.CheckedAt = rep.TransferID, rep.Status, rep.Detail, now
+	// Redeliver sends only what failed: a failure that is no longer one
+	// was handed over again, a new attempt.
 	resent := before == store.DeliveryFailed && rep.State != domain.DeliveryFailed
+	if resent {
+		dl.Attempts++
+	}
 	switch {
 	case rep.State == domain.DeliveryDelivered:
 		dl.State, dl.SettledAt = store.DeliveryDelivered, now
 	case resent:
-		// Handed over again: a new attempt, pending from now.
-		dl.State, dl.HandedAt, dl.SettledAt, dl.Attempts = store.DeliveryPending, now, time.Time{}, dl.Attempts+1
+		// Handed over again and on its way: pending from now.
+		dl.State, dl.HandedAt, dl.SettledAt = store.DeliveryPending, now, time.Time{}
 	default:
 		if err := e.st.PutDelivery(ctx, dl); err != nil {
 			return res, err

@@ -20,65 +20,10 @@ func forEachByKey[T any](ctx context.Context, workers int, items []T, key func(T
 	if len(items) == 0 {
 		return nil
 	}
-	var order []string
-	groups := map[string][]T{}
-	for _, it := range items {
-		k := key(it)
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], it)
-	}
-	workers = max(1, min(workers, len(order)))
-	if workers == 1 {
-		for _, k := range order {
-			for _, it := range groups[k] {
-				if err := fn(ctx, it); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan []T)
-	var (
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for g := range next {
-				for _, it := range g {
-					if ctx.Err() != nil {
-						break
-					}
-					if err := fn(ctx, it); err != nil {
-						errOnce.Do(func() { firstErr = err; cancel() })
-						break
-					}
-				}
-			}
-		}()
-	}
-feed:
-	for _, k := range order {
-		select {
-		case next <- groups[k]:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return nil
+	q := newKeyedQueue(key)
+	q.add(items...)
+	q.close()
+	return q.run(ctx, workers, fn)
 }
 
 // keyedQueue feeds items to workers as they arrive, one key at a time:
