@@ -201,6 +201,7 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 	gcn := fs.Int64("gcn", 1, "group control number of the first 997 group (GS06; one more for each further one)")
 	at := fs.String("time", "", "timestamp for ISA09/GS04 as RFC 3339 (default: now, UTC)")
 	newline := fs.Bool("newline", true, "write a newline after every segment")
+	lenient := fs.Bool("lenient", false, "accept sets whose only problems are undefined segments, extra elements or lengths, with the errors noted (AK5*E), as for a partner set to lenient")
 	if code, ok := Parse(fs, args); !ok {
 		return code
 	}
@@ -300,7 +301,7 @@ func ediAck(ctx context.Context, env *Env, args []string) int {
 		if sets[0].Group.FunctionalID == "FA" || failedIC[k.ic] {
 			continue
 		}
-		a, err := x12.Build997(sets)
+		a, err := x12.Build997With(sets, x12.AckOptions{Lenient: *lenient})
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "edi ack: %v\n", err)
 			return ExitFailure

@@ -69,3 +69,22 @@ func TestEDIAckTA1(t *testing.T) {
 		t.Fatalf("ISA14=1 %d %s:\n%s", code, errs, out)
 	}
 }
+
+// edi ack --lenient: an 810 with a segment the 810 does not define is
+// rejected by default (AK5*R*5) and accepted with the error noted under
+// --lenient (AK5*E, AK9*E), the AK3 listed both times.
+func TestEDIAckLenient(t *testing.T) {
+	raw := strings.Replace(interchange("SUPPLIERA", "1"), "TDS*2500~\n", "ZZZ*1~\nTDS*2500~\n", 1)
+	raw = strings.Replace(raw, "SE*6*0001~", "SE*7*0001~", 1)
+	p := filepath.Join(t.TempDir(), "custom.edi")
+	os.WriteFile(p, []byte(raw), 0o600)
+	for _, c := range []struct {
+		flag     string
+		ak5, ak9 string
+	}{{"--lenient=false", "AK5*R*5~", "AK9*R*1*1*0~"}, {"--lenient", "AK5*E~", "AK9*E*1*1*1~"}} {
+		code, out, errs := cli(t, "edi", "ack", "--time", "2026-12-01T12:00:00Z", c.flag, p)
+		if code != ExitOK || !strings.Contains(out, "AK3*ZZZ*4**6~") || !strings.Contains(out, c.ak5) || !strings.Contains(out, c.ak9) {
+			t.Fatalf("%s: %d %s\n%s", c.flag, code, errs, out)
+		}
+	}
+}

@@ -386,6 +386,25 @@ func (e *Engine) SetPartnerMode(ctx context.Context, partnerKey, mode string) er
 	return e.st.SetPartnerMode(ctx, e.actor, p.ID, store.PartnerMode(mode))
 }
 
+// SetPartnerStrictness sets how strictly a partner's X12 is read:
+// "standard", "strict" or "lenient" (see applyStrictness); audited. It
+// applies to files read from now on.
+func (e *Engine) SetPartnerStrictness(ctx context.Context, partnerKey, level string) error {
+	v, err := store.ParseStrictness(level)
+	if err != nil {
+		return fmt.Errorf("set partner %s strictness: %w", partnerKey, err)
+	}
+	// Lenient changes what the 997s tell a supplier: an admin's decision.
+	if err := e.require(ctx, "set partner strictness", RoleAdmin); err != nil {
+		return err
+	}
+	p, err := e.partnerRecord(ctx, partnerKey)
+	if err != nil {
+		return err
+	}
+	return e.st.SetPartnerStrictness(ctx, e.actor, p.ID, v)
+}
+
 // SetAckDeadline sets how long a partner has to return a 997; 0 restores the default.
 func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.Duration) error {
 	p, err := e.partnerRecord(ctx, partnerKey)

@@ -29,6 +29,9 @@ type PartnerInfo struct {
 	// DeliveryLimit is how long a file may stay pending in the network
 	// before it is DELIVERY_STUCK; 0: the engine's default.
 	DeliveryLimit time.Duration
+	// Strictness is how strictly the partner's X12 is read: "standard"
+	// (or ""), "strict" or "lenient" (see applyStrictness).
+	Strictness string
 }
 
 // Key is "QUAL:ID", the partner key of documents, exceptions and mappings.

@@ -73,7 +73,7 @@ func (e *Engine) loadConfig(ctx context.Context) (*config, error) {
 		c.Partners = append(c.Partners, PartnerInfo{ID: p.ID, Alias: p.Alias, ISAQualifier: strings.ToUpper(p.ISAQualifier),
 			ISAID: p.ISAID, GSID: p.ISAID, ExternalID: p.ExternalID, OurQualifier: strings.ToUpper(strings.TrimSpace(p.OurQualifier)),
 			OurID: strings.TrimSpace(p.OurID), Mode: firstNonEmpty(string(p.Mode), "live"), AckDeadline: p.AckDeadline,
-			DeliveryLimit: p.DeliveryLimit})
+			DeliveryLimit: p.DeliveryLimit, Strictness: string(p.Strictness)})
 	}
 	c.index()
 	return c, nil

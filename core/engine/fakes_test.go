@@ -213,6 +213,8 @@ type jsonFile struct {
 	Sets []Set `json:"sets"`
 }
 
+func (j jsonEDI) SplitStrict(raw []byte) ([]Set, error) { return j.Split(raw) }
+
 func (jsonEDI) Split(raw []byte) ([]Set, error) {
 	var f jsonFile
 	if err := json.Unmarshal(raw, &f); err != nil || len(f.Sets) == 0 {

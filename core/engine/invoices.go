@@ -398,6 +398,7 @@ func (e *Engine) splitFile(ctx context.Context, f store.InboundFile) error {
 	if err != nil {
 		return err
 	}
+	e.applyStrictness(f, cfg, sets)
 	if err := e.flagRepeatedInterchanges(ctx, f, sets); err != nil {
 		return err
 	}

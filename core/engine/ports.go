@@ -94,6 +94,10 @@ type EDI interface {
 	// Split reads every transaction set of a file. err is set only when
 	// the file is not X12 at all; per-set problems are in Set.Errors.
 	Split(raw []byte) ([]Set, error)
+	// SplitStrict reads the same file with the envelope deviations real
+	// files often carry (ISA widths, GS08 unlike ISA12, GS04 format) as
+	// errors, for partners whose strictness is "strict".
+	SplitStrict(raw []byte) ([]Set, error)
 	// Write850 builds a complete interchange for one purchase order.
 	Write850(po PO850, env Envelope) ([]byte, error)
 	// Write810 builds a complete interchange for one self-billing invoice.
@@ -133,6 +137,13 @@ type Set struct {
 	Raw          []byte // the set's segments, for the evidence pack
 	Errors       []string
 	Warnings     []string
+	// Tolerable are the Errors a lenient partner may send (x12.Tolerable:
+	// undefined segments, extra elements, lengths); ApplyLenient moves them
+	// to Warnings.
+	Tolerable []string
+	// Lenient: the sender is set to lenient, so Write997 accepts the set
+	// with its tolerable errors noted (AK501 E) instead of rejecting it.
+	Lenient bool
 	// EnvelopeFailed: the set's interchange envelope (ISA/IEA) failed, so
 	// no 997 answers its group (a TA1 would; X12 never acknowledges such
 	// sets as accepted).

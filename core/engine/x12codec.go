@@ -24,7 +24,15 @@ var _ EDI = X12Codec{}
 
 // Split reads every set of raw; a file with no interchange is an error.
 func (c X12Codec) Split(raw []byte) ([]Set, error) {
-	rd := x12.NewReader(bytes.NewReader(raw))
+	return c.split(x12.NewReader(bytes.NewReader(raw)))
+}
+
+// SplitStrict is Split with the reader's Strict mode.
+func (c X12Codec) SplitStrict(raw []byte) ([]Set, error) {
+	return c.split(x12.NewReader(bytes.NewReader(raw)).Strict())
+}
+
+func (c X12Codec) split(rd *x12.Reader) ([]Set, error) {
 	var out []Set
 	for rd.Next() {
 		xs := rd.Set()
@@ -42,6 +50,7 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 				s.Invoice = invoiceOf(inv)
 				s.Errors = issueTexts(inv.Errors)
 				s.Warnings = issueTexts(inv.Warnings)
+				s.Tolerable = tolerableTexts(inv.Errors)
 			} else {
 				s.Errors = issueTexts(xs.Errors)
 			}
@@ -59,6 +68,7 @@ func (c X12Codec) Split(raw []byte) ([]Set, error) {
 			if po, _ := x12.ParsePurchaseOrder(xs); po != nil {
 				s.Order = orderOf(po)
 				s.Errors = append(s.Errors, issueTexts(po.Errors)...)
+				s.Tolerable = tolerableTexts(po.Errors)
 			}
 		default:
 			s.Errors = issueTexts(xs.Errors)
@@ -107,6 +117,18 @@ func setRaw(s *x12.Set) []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// tolerableTexts are the texts of the problems x12.Tolerable lets a
+// lenient partner send.
+func tolerableTexts(is []x12.Issue) []string {
+	var out []string
+	for _, i := range is {
+		if x12.Tolerable(i) {
+			out = append(out, i.Error())
+		}
+	}
+	return out
 }
 
 func issueTexts(is []x12.Issue) []string {
@@ -309,7 +331,8 @@ func (c X12Codec) Write997(group []Set, env Envelope) ([]byte, error) {
 		}
 		xs = append(xs, x)
 	}
-	ack, err := x12.Build997(xs)
+	// Every set of a group has one sender, so the first says how lenient.
+	ack, err := x12.Build997With(xs, x12.AckOptions{Lenient: group[0].Lenient})
 	if err != nil {
 		return nil, err
 	}

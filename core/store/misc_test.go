@@ -51,6 +51,7 @@ func TestConfigExportImport(t *testing.T) {
 	must(src.SetSchedulePaused(ctx, "alice", "invoices", true))
 	must(src.ReplacePartners(ctx, []domain.Partner{{ID: "p1", Alias: "ACME", ISAQualifier: "zz", ISAID: "ACME01", Enabled: true}}))
 	must(src.SetPartnerMode(ctx, "alice", "p1", ModeTest))
+	must(src.SetPartnerStrictness(ctx, "alice", "p1", StrictnessLenient))
 	_, err := src.SetPartnerMapping(ctx, "alice", PartnerMapping{ISAQualifier: "ZZ", ISAID: "ACME01", SupplierID: "S1"})
 	must(err)
 	_, err = src.SetTolerance(ctx, "alice", Tolerance{PricePct: money.MustParse("1.5")})
@@ -80,11 +81,23 @@ func TestConfigExportImport(t *testing.T) {
 		t.Fatalf("second import %d %v", skipped, err)
 	}
 	p, _ := dst.Partner(ctx, "p1")
-	if p.Mode != ModeTest {
-		t.Fatalf("mode %s", p.Mode)
+	if p.Mode != ModeTest || p.Strictness != StrictnessLenient {
+		t.Fatalf("mode %s strictness %s", p.Mode, p.Strictness)
+	}
+	// An export from before strictness existed keeps the current level.
+	old := back
+	old.Partners = []PartnerConfig{{ID: "p1", Mode: ModeLive}}
+	must2(t)(dst.ImportConfig(ctx, "bob", old))
+	if p, _ := dst.Partner(ctx, "p1"); p.Mode != ModeLive || p.Strictness != StrictnessLenient {
+		t.Fatalf("after an old export: mode %s strictness %s", p.Mode, p.Strictness)
+	}
+	bad := back
+	bad.Partners = []PartnerConfig{{ID: "p1", Mode: ModeLive, Strictness: "loose"}}
+	if _, err := dst.ImportConfig(ctx, "bob", bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("strictness loose: %v", err)
 	}
 
-	bad := back
+	bad = back
 	bad.Settings = map[string]string{"cleo.password": "hunter2"}
 	if _, err := dst.ImportConfig(ctx, "bob", bad); !errors.Is(err, ErrSecretKey) {
 		t.Fatalf("secret in config: %v", err)
@@ -134,6 +147,27 @@ func TestPartnersCache(t *testing.T) {
 	evs, _ := s.Events(ctx, EventQuery{Subject: "partner:p1"})
 	if len(evs) != 2 || evs[1].Action != "partner.mode" || evs[1].Actor != "alice" {
 		t.Fatalf("partner events %+v", evs)
+	}
+	// Strictness: new partners read by the standard; a change is audited
+	// once (setting the same level again writes nothing); a level outside
+	// the three is refused.
+	if p2, _ := s.Partner(ctx, "p2"); p2.Strictness != StrictnessStandard {
+		t.Fatalf("p2 strictness %q", p2.Strictness)
+	}
+	for i := 0; i < 2; i++ {
+		if err := s.SetPartnerStrictness(ctx, "alice", "p2", StrictnessStrict); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetPartnerStrictness(ctx, "alice", "p2", "loose"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("loose: %v", err)
+	}
+	if err := s.SetPartnerStrictness(ctx, "alice", "nope", StrictnessStrict); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown partner: %v", err)
+	}
+	evs, _ = s.Events(ctx, EventQuery{Subject: "partner:p2"})
+	if p2, _ := s.Partner(ctx, "p2"); p2.Strictness != StrictnessStrict || len(evs) != 1 || string(evs[0].DetailJSON()) != `{"from":"standard","to":"strict"}` {
+		t.Fatalf("p2 %q events %+v", p2.Strictness, evs)
 	}
 
 	if err := s.ReplaceSuppliers(ctx, []domain.Supplier{{SupplierID: "S1", Name: "Acme Corp"}, {SupplierID: "S2", Name: "Globex"}}); err != nil {
@@ -498,5 +532,15 @@ func TestURIPath(t *testing.T) {
 	u := url.URL{Scheme: "file", Path: uriPath(`C:\mlc data\ml-connector.db`, true)}
 	if got := u.String(); got != "file:///C:/mlc%20data/ml-connector.db" {
 		t.Errorf("URI %q", got)
+	}
+}
+
+// must2 fails t on the error of a two-result call.
+func must2(t *testing.T) func(int, error) {
+	return func(_ int, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -29,18 +29,44 @@ type PartnerRecord struct {
 	// DeliveryLimit is how long a file to this partner may stay pending in
 	// the network before it counts as stuck; 0: the company default.
 	DeliveryLimit time.Duration
-	UpdatedAt     time.Time
+	// Strictness is how strictly the partner's X12 is read (migration 0009).
+	Strictness Strictness
+	UpdatedAt  time.Time
+}
+
+// Strictness is how strictly a partner's X12 is read.
+type Strictness string
+
+// The strictness levels. Standard follows the segment dictionary; Strict
+// also refuses the envelope deviations real files often carry; Lenient
+// accepts sets whose only problems leave the business reading intact
+// (x12.Tolerable), acknowledged AK5*E with the problems listed.
+const (
+	StrictnessStandard Strictness = "standard"
+	StrictnessStrict   Strictness = "strict"
+	StrictnessLenient  Strictness = "lenient"
+)
+
+// ParseStrictness accepts the three levels ("" is standard).
+func ParseStrictness(v string) (Strictness, error) {
+	switch Strictness(v) {
+	case "", StrictnessStandard:
+		return StrictnessStandard, nil
+	case StrictnessStrict, StrictnessLenient:
+		return Strictness(v), nil
+	}
+	return "", fmt.Errorf("X12 strictness %q is not standard, strict or lenient: %w", v, ErrInvalid)
 }
 
 const partnerColumns = `id, alias, isa_qualifier, isa_id, our_qualifier, our_id, external_id, enabled, transport,
-	mode, ack_deadline_minutes, delivery_limit_minutes, updated_at`
+	mode, ack_deadline_minutes, delivery_limit_minutes, x12_strictness, updated_at`
 
 func scanPartner(sc rowScanner) (PartnerRecord, error) {
 	var p PartnerRecord
 	var enabled, minutes, limit int
 	var updated string
 	err := sc.Scan(&p.ID, &p.Alias, &p.ISAQualifier, &p.ISAID, &p.OurQualifier, &p.OurID, &p.ExternalID, &enabled,
-		&p.Transport, &p.Mode, &minutes, &limit, &updated)
+		&p.Transport, &p.Mode, &minutes, &limit, &p.Strictness, &updated)
 	p.Enabled = enabled != 0
 	p.AckDeadline = time.Duration(minutes) * time.Minute
 	p.DeliveryLimit = time.Duration(limit) * time.Minute
@@ -194,6 +220,32 @@ func (s *Store) SetPartnerDeliveryLimit(ctx context.Context, actor, id string, d
 		}
 		_, err = tx.AppendEvent(Event{Subject: "partner:" + id, Actor: actor, Action: "partner.delivery_limit",
 			Detail: map[string]any{"minutes": int(d / time.Minute)}})
+		return err
+	})
+}
+
+// SetPartnerStrictness sets how strictly the partner's X12 is read,
+// audited with the level before and after.
+func (s *Store) SetPartnerStrictness(ctx context.Context, actor, id string, v Strictness) error {
+	v, err := ParseStrictness(string(v))
+	if err != nil {
+		return fmt.Errorf("set partner %s strictness: %w", id, err)
+	}
+	return s.Update(ctx, func(tx *Tx) error {
+		var cur Strictness
+		if err := tx.tx.QueryRow(`SELECT x12_strictness FROM partners WHERE id = ?`, id).Scan(&cur); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("set partner %s strictness: %w", id, ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("set partner %s strictness: %w", id, err)
+		}
+		if cur == v {
+			return nil
+		}
+		if _, err := tx.tx.Exec(`UPDATE partners SET x12_strictness = ?, updated_at = ? WHERE id = ?`, string(v), fmtTime(tx.now), id); err != nil {
+			return fmt.Errorf("set partner %s strictness: %w", id, err)
+		}
+		_, err := tx.AppendEvent(Event{Subject: "partner:" + id, Actor: actor, Action: "partner.x12_strictness",
+			Detail: map[string]any{"from": string(cur), "to": string(v)}})
 		return err
 	})
 }

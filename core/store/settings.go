@@ -240,6 +240,9 @@ type PartnerConfig struct {
 	// DeliveryLimitMinutes is how long a file may stay pending in the
 	// network before it counts as stuck; 0: the company default.
 	DeliveryLimitMinutes int `json:"delivery_limit_minutes,omitempty"`
+	// Strictness is how strictly the partner's X12 is read; "" (from an
+	// older export) keeps the current level.
+	Strictness Strictness `json:"x12_strictness,omitempty"`
 }
 
 // ConfigMappings holds the current mappings of every table.
@@ -266,7 +269,7 @@ func (s *Store) ExportConfig(ctx context.Context) (Config, error) {
 	}
 	for _, p := range ps {
 		c.Partners = append(c.Partners, PartnerConfig{ID: p.ID, Mode: p.Mode, AckDeadlineMinutes: int(p.AckDeadline / time.Minute),
-			DeliveryLimitMinutes: int(p.DeliveryLimit / time.Minute)})
+			DeliveryLimitMinutes: int(p.DeliveryLimit / time.Minute), Strictness: p.Strictness})
 	}
 	if c.Mappings.Partners, err = s.PartnerMappings(ctx); err != nil {
 		return c, err
@@ -311,6 +314,9 @@ func ValidateConfig(c Config) error {
 		if p.ID == "" || (p.Mode != ModeLive && p.Mode != ModeTest) || p.AckDeadlineMinutes < 0 || p.DeliveryLimitMinutes < 0 {
 			return fmt.Errorf("config: partner %q: mode %q / deadline %d / delivery limit %d: %w", p.ID, p.Mode,
 				p.AckDeadlineMinutes, p.DeliveryLimitMinutes, ErrInvalid)
+		}
+		if _, err := ParseStrictness(string(p.Strictness)); err != nil {
+			return fmt.Errorf("config: partner %q: %w", p.ID, err)
 		}
 	}
 	for _, m := range c.Mappings.Partners {
@@ -359,7 +365,8 @@ func (s *Store) ImportConfig(ctx context.Context, actor string, c Config) (skipp
 		for _, p := range c.Partners {
 			var cur PartnerMode
 			var minutes, limit int
-			err := tx.tx.QueryRow(`SELECT mode, ack_deadline_minutes, delivery_limit_minutes FROM partners WHERE id = ?`, p.ID).Scan(&cur, &minutes, &limit)
+			var strict Strictness
+			err := tx.tx.QueryRow(`SELECT mode, ack_deadline_minutes, delivery_limit_minutes, x12_strictness FROM partners WHERE id = ?`, p.ID).Scan(&cur, &minutes, &limit, &strict)
 			if errors.Is(err, sql.ErrNoRows) {
 				skippedPartners++
 				continue
@@ -367,16 +374,19 @@ func (s *Store) ImportConfig(ctx context.Context, actor string, c Config) (skipp
 			if err != nil {
 				return fmt.Errorf("import partner %s: %w", p.ID, err)
 			}
-			if cur == p.Mode && minutes == p.AckDeadlineMinutes && limit == p.DeliveryLimitMinutes {
+			if p.Strictness == "" {
+				p.Strictness = strict
+			}
+			if cur == p.Mode && minutes == p.AckDeadlineMinutes && limit == p.DeliveryLimitMinutes && strict == p.Strictness {
 				continue
 			}
-			if _, err := tx.tx.Exec(`UPDATE partners SET mode = ?, ack_deadline_minutes = ?, delivery_limit_minutes = ?, updated_at = ? WHERE id = ?`,
-				p.Mode, p.AckDeadlineMinutes, p.DeliveryLimitMinutes, fmtTime(tx.now), p.ID); err != nil {
+			if _, err := tx.tx.Exec(`UPDATE partners SET mode = ?, ack_deadline_minutes = ?, delivery_limit_minutes = ?, x12_strictness = ?, updated_at = ? WHERE id = ?`,
+				p.Mode, p.AckDeadlineMinutes, p.DeliveryLimitMinutes, string(p.Strictness), fmtTime(tx.now), p.ID); err != nil {
 				return fmt.Errorf("import partner %s: %w", p.ID, err)
 			}
 			if _, err := tx.AppendEvent(Event{Subject: "partner:" + p.ID, Actor: actor, Action: "partner.mode",
 				Detail: map[string]any{"from": cur, "to": p.Mode, "ack_deadline_minutes": p.AckDeadlineMinutes,
-					"delivery_limit_minutes": p.DeliveryLimitMinutes, "via": "config import"}}); err != nil {
+					"delivery_limit_minutes": p.DeliveryLimitMinutes, "x12_strictness": string(p.Strictness), "via": "config import"}}); err != nil {
 				return err
 			}
 		}

@@ -300,6 +300,41 @@ var ErrEnvelopeFailed = errors.New("the interchange envelope failed")
 // AK5/AK9 code. A 997 group (GS01 FA) is never acknowledged, and sets of a
 // failed interchange envelope get ErrEnvelopeFailed.
 func Build997(sets []*Set) (*Ack, error) {
+	return Build997With(sets, AckOptions{})
+}
+
+// AckOptions changes what Build997With accepts.
+type AckOptions struct {
+	// Lenient accepts a set whose only problems are Tolerable ones: its
+	// AK501 is E ("accepted, but errors were noted") and the problems are
+	// still listed in AK3/AK4, so the partner learns of them without the
+	// document being refused. A per-partner choice for suppliers whose
+	// translators send such deviations and whose documents we still read.
+	Lenient bool
+}
+
+// Tolerable reports whether a problem leaves the document's business
+// reading intact, so a lenient partner's set may still be accepted (AK501
+// E). Only these are: a segment not defined for the set (AK304 6; the
+// mappers skip segments they do not know), more elements than the
+// definition (AK403 3; the extra ones are never read), and an element
+// shorter or longer than its min/max (AK403 4 and 5; the value read is the
+// value sent). Never tolerable: a missing mandatory segment or element, an
+// invalid character or number, a code outside its list (a currency or an
+// allowance/charge indicator changes the money), a bad date or time, and
+// every set, group or envelope error.
+func Tolerable(is Issue) bool {
+	switch is.Level {
+	case LevelSegment:
+		return is.Code == "6"
+	case LevelElement:
+		return is.Code == "3" || is.Code == "4" || is.Code == "5"
+	}
+	return false
+}
+
+// Build997With is Build997 with options (see AckOptions).
+func Build997With(sets []*Set, opt AckOptions) (*Ack, error) {
 	if len(sets) == 0 {
 		return nil, errors.New("build 997: no sets")
 	}
@@ -316,6 +351,7 @@ func Build997(sets []*Set) (*Ack, error) {
 	}
 	a := &Ack{FunctionalID: g.FunctionalID, GroupControlNumber: g.ControlNumber, Version: g.Version, Sets: []SetAck{}}
 	groupCodes := map[string]bool{}
+	noted := false // a set accepted with errors noted (lenient)
 	last := sets[len(sets)-1]
 	a.SetsIncluded = len(sets)
 	if last.Group.TrailerRead {
@@ -342,7 +378,9 @@ func Build997(sets []*Set) (*Ack, error) {
 		}
 		setCodes := map[string]bool{}
 		segs := map[int]*SegmentError{}
+		tolerable := true
 		for _, is := range errs {
+			tolerable = tolerable && Tolerable(is)
 			switch is.Level {
 			case LevelGroup:
 				groupCodes[is.Code] = true
@@ -401,10 +439,18 @@ func Build997(sets []*Set) (*Ack, error) {
 		if len(sa.Segments) > 0 {
 			setCodes["5"] = true
 		}
-		if len(setCodes) == 0 {
+		switch {
+		case len(setCodes) == 0:
 			sa.Status = "A"
 			a.SetsAccepted++
-		} else {
+		case opt.Lenient && tolerable && len(setCodes) == 1 && setCodes["5"]:
+			// Only AK3/AK4 detail, all of it tolerable: accepted with the
+			// errors noted (DE 717 E); AK502 stays empty as the set is
+			// not rejected.
+			sa.Status = "E"
+			a.SetsAccepted++
+			noted = true
+		default:
 			sa.Status = "R"
 			for _, c := range sortedCodes(setCodes, 5) {
 				sa.Errors = append(sa.Errors, ackCode(c, SetErrorText))
@@ -419,6 +465,8 @@ func Build997(sets []*Set) (*Ack, error) {
 		a.Status = "R"
 	case a.SetsAccepted < a.SetsReceived:
 		a.Status = "P"
+	case noted:
+		a.Status = "E"
 	default:
 		a.Status = "A"
 	}
