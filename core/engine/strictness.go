@@ -10,19 +10,29 @@ import (
 // a strict partner sent in it). Lenient moves the problems x12.Tolerable
 // allows from Errors to Warnings and marks the set, so its invoice is
 // processed and its 997 accepts it with the problems noted (AK501 E). A
-// partner the engine does not know is read by the standard.
+// partner the engine does not know is read by the standard. A received 997
+// is read leniently unless its sender is strict.
 func (e *Engine) applyStrictness(f store.InboundFile, cfg *config, sets []Set) {
 	var strict []Set
 	read := false
 	for i := range sets {
 		p := cfg.partnerByKey(sets[i].Partner())
-		if p == nil {
-			continue
+		level := store.StrictnessStandard
+		if p != nil {
+			level = store.Strictness(p.Strictness)
 		}
-		switch store.Strictness(p.Strictness) {
-		case store.StrictnessLenient:
+		switch {
+		case level == store.StrictnessLenient:
 			sets[i].applyLenient()
-		case store.StrictnessStrict:
+		case sets[i].ID == "997" && level != store.StrictnessStrict:
+			// A 997 is never answered, so refusing it for a tolerable
+			// problem (an AK103 under 004010, a long AK404) would tell the
+			// partner nothing and leave our PO waiting for an
+			// acknowledgment it has: only a strict partner's is refused.
+			sets[i].applyLenient()
+		case level != store.StrictnessStrict:
+			// standard: as Split read it
+		default: // strict
 			if !read {
 				read = true
 				var err error
@@ -60,7 +70,11 @@ func (s *Set) applyLenient() {
 	for _, msg := range s.Errors {
 		if left[msg] > 0 {
 			left[msg]--
-			s.Warnings = append(s.Warnings, "tolerated, as the partner is set to lenient (the 997 notes it): "+msg)
+			if s.ID == "997" {
+				s.Warnings = append(s.Warnings, "tolerated in an acknowledgment: "+msg)
+			} else {
+				s.Warnings = append(s.Warnings, "tolerated, as the partner is set to lenient (the 997 notes it): "+msg)
+			}
 			continue
 		}
 		keep = append(keep, msg)

@@ -130,3 +130,50 @@ func between(s, from, to string) string {
 	}
 	return s
 }
+
+// A received 997 whose only problem is tolerable (AK103 under 004010, a
+// sloppiness of many translators) still acknowledges our 850, with the
+// problem kept as a warning; from a partner set to strict it is
+// EDI_INVALID and the 850 keeps waiting.
+func TestAckWithTolerableProblem(t *testing.T) {
+	for _, c := range []struct {
+		level string
+		want  store.Status
+	}{{"standard", store.StatusAcknowledged}, {"strict", store.StatusSent}} {
+		t.Run(c.level, func(t *testing.T) {
+			h, e := x12Harness(t)
+			if _, err := e.SyncOnce(h.ctx, FlowPOs); err != nil {
+				t.Fatal(err)
+			}
+			pos := h.docs(store.Type850, store.Outbound)
+			if len(pos) != 1 {
+				t.Fatalf("%d 850s", len(pos))
+			}
+			if err := e.SetPartnerStrictness(h.ctx, pos[0].Partner, c.level); err != nil {
+				t.Fatal(err)
+			}
+			_, id, _ := strings.Cut(pos[0].Partner, ":")
+			ack := "ISA*00*          *00*          *ZZ*" + id + strings.Repeat(" ", 15-len(id)) + "*ZZ*MLCONNECT      *261201*1200*U*00401*000000950*0*P*>~\n" +
+				"GS*FA*" + id + "*MLCONNECT*20261201*1200*950*X*004010~\nST*997*0001~\nAK1*PO*" + pos[0].GSControl + "*004010~\n" +
+				"AK9*A*1*1*1~\nSE*4*0001~\nGE*1*950~\nIEA*1*000000950~\n"
+			h.cleo.put("a1", "ack.edi", []byte(ack))
+			if _, err := e.SyncOnce(h.ctx, FlowInvoices); err != nil {
+				t.Fatal(err)
+			}
+			po, _ := h.st.Document(h.ctx, pos[0].ID)
+			acks := h.docs(store.Type997, store.Inbound)
+			if po.Status != c.want || len(acks) != 1 {
+				t.Fatalf("850 %s (%s), %d 997s; want %s", po.Status, po.Message, len(acks), c.want)
+			}
+			full, _ := h.st.Document(h.ctx, acks[0].ID)
+			pf, _ := DecodeParsed(full.Parsed)
+			all := strings.Join(append(pf.Errors, pf.Warnings...), ";")
+			if !strings.Contains(all, "AK1 has 3 elements, its definition allows 2") {
+				t.Fatalf("997 problems %q", all)
+			}
+			if c.level == "strict" && (acks[0].Status != store.StatusException || acks[0].Reason != string(ReasonEDIInvalid)) {
+				t.Fatalf("strict 997: %s %s", acks[0].Status, acks[0].Reason)
+			}
+		})
+	}
+}

@@ -60,6 +60,7 @@ func (c X12Codec) split(rd *x12.Reader) ([]Set, error) {
 				s.Ack = ackOf(ack)
 				s.Errors = issueTexts(ack.Issues)
 				s.Warnings = issueTexts(ack.Warnings)
+				s.Tolerable = tolerableTexts(ack.Issues)
 			}
 			s.Errors = append(s.Errors, issueTexts(xs.Errors)...)
 		case "850":

@@ -83,9 +83,15 @@ func ParseAck(s *Set) (*Ack, error) {
 	var seg *SegmentError
 	ak1, ak9 := false, false
 	lo, hi := s.bodyRange()
+	v5 := s.is5010()
 	for i := lo; i < hi; i++ {
 		sg := s.Segment(i)
 		g := &sg
+		switch g.ID {
+		case "AK1", "AK2", "AK3", "AK4", "AK5", "AK9":
+			raw := s.rawAt(i)
+			m.checkSegment(dict997, raw, idLen(raw, s.sep), i+1, v5)
+		}
 		switch g.ID {
 		case "AK1":
 			ak1 = true
@@ -165,6 +171,7 @@ func ParseAck(s *Set) (*Ack, error) {
 			m.errs[len(m.errs)-1].SegmentID = "AK5"
 		}
 	}
+	m.mergeSyntax()
 	a.Issues, a.Warnings = m.errs, m.warns
 	if len(m.errs) > 0 {
 		return a, Issues(m.errs)

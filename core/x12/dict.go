@@ -136,6 +136,24 @@ LE FA1 FA2 CTT SE`),
 	},
 }).build()
 
+// dict997 is the 997 Functional Acknowledgment (004010 and 005010: AK103
+// and AK203 are 005010's). Code lists only where they are closed and short:
+// AK304 (DE 720), AK403 (DE 723), AK501 (DE 717) and AK901 (DE 715).
+// ParseAck checks only the AK segments against it: a segment a 997 does not
+// define stays a warning there, as translators put a TA1 inside.
+var dict997 = (&setDict{
+	name: "997",
+	ids:  idSet(`ST AK1 AK2 AK3 AK4 AK5 AK9 SE`),
+	defs: map[string]*segDef{
+		"AK1": {maxElems: 2, maxElems5010: 3, elems: []elemDef{id(2, 2).m(), num(1, 9).m(), an(1, 12)}},
+		"AK2": {maxElems: 2, maxElems5010: 3, elems: []elemDef{id(3, 3).m(), an(4, 9).m(), an(1, 35)}},
+		"AK3": {maxElems: 4, elems: []elemDef{id(2, 3).m(), num(1, 6).m(), an(1, 4), id(1, 3).list("1", "2", "3", "4", "5", "6", "7", "8")}},
+		"AK4": {maxElems: 4, elems: []elemDef{{composite: true, mandatory: true}, num(1, 4), id(1, 3).m().list("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "12", "13"), an(1, 99)}},
+		"AK5": {maxElems: 6, elems: []elemDef{id(1, 1).m().list("A", "E", "M", "R", "W", "X"), id(1, 3), id(1, 3), id(1, 3), id(1, 3), id(1, 3)}},
+		"AK9": {maxElems: 9, elems: []elemDef{id(1, 1).m().list("A", "E", "M", "P", "R", "W", "X"), num(1, 6).m(), num(1, 6).m(), num(1, 6).m(), id(1, 3), id(1, 3), id(1, 3), id(1, 3), id(1, 3)}},
+	},
+}).build()
+
 // setDict is the dictionary of one transaction set.
 type setDict struct {
 	name  string

@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,63 @@ func TestTolerable(t *testing.T) {
 		if got := Tolerable(Issue{Level: c.lvl, Code: c.code}); got != c.want {
 			t.Errorf("Tolerable(%v %s) = %v, want %v", c.lvl, c.code, got, c.want)
 		}
+	}
+}
+
+// TestAckDictionary: a received 997 is checked against the 997 dictionary
+// (hand-made): an AK501 outside DE 717, an AK9 count that is not a number
+// and an AK1 with a third element under 004010 are errors at their
+// positions; a TA1 inside the set stays a warning (translators do that);
+// the same 997 in 005010 may carry AK103 and AK203.
+func TestAckDictionary(t *testing.T) {
+	ack := func(version, ak1, ak2, ak5, ak9 string) string {
+		body := []string{ak1, ak2, ak5, ak9}
+		isa12 := "U*00401"
+		if strings.HasPrefix(version, "005") {
+			isa12 = "^*00501"
+		}
+		return "ISA*00*          *00*          *ZZ*SUPPLIER       *ZZ*BUYER          *260301*1200*" + isa12 + "*000000801*0*P*>~" +
+			"GS*FA*SUPPLIER*BUYER*20260301*1200*801*X*" + version + "~ST*997*0001~" + strings.Join(body, "~") +
+			"~SE*" + fmt.Sprint(len(body)+2) + "*0001~GE*1*801~IEA*1*000000801~"
+	}
+	type want struct {
+		pos, elem int
+		code      string
+	}
+	cases := []struct {
+		name    string
+		in      string
+		errs    []want
+		warning bool
+	}{
+		{"clean 004010", ack("004010", "AK1*PO*5", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"), nil, false},
+		{"AK501 outside its list", ack("004010", "AK1*PO*5", "AK2*850*0001", "AK5*Q", "AK9*A*1*1*1"), []want{{4, 1, "7"}}, false},
+		{"AK904 not a number", ack("004010", "AK1*PO*5", "AK2*850*0001", "AK5*A", "AK9*A*1*1*ONE"), []want{{5, 4, "6"}}, false},
+		{"AK103 under 004010", ack("004010", "AK1*PO*5*004010", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"), []want{{2, 3, "3"}}, false},
+		{"AK103 and AK203 under 005010", ack("005010", "AK1*PO*5*005010", "AK2*850*0001*005010", "AK5*A", "AK9*A*1*1*1"), nil, false},
+		{"TA1 inside", ack("004010", "AK1*PO*5", "TA1*000000005*260301*1200*A*000", "AK2*850*0001~AK5*A", "AK9*A*1*1*1"), nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := c.in
+			if c.name == "TA1 inside" { // one more segment than ack() counted
+				in = strings.Replace(in, "SE*6*0001", "SE*7*0001", 1)
+			}
+			sets, rd := readAll(t, in)
+			if rd.Err() != nil || len(sets) != 1 {
+				t.Fatalf("%d sets, %v", len(sets), rd.Err())
+			}
+			a, _ := ParseAck(sets[0])
+			var got []want
+			for _, is := range a.Issues {
+				got = append(got, want{is.Position, is.Element, is.Code})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.errs) {
+				t.Fatalf("issues %v (%v), want %v", got, a.Issues, c.errs)
+			}
+			if (len(a.Warnings) > 0) != c.warning {
+				t.Fatalf("warnings %v", a.Warnings)
+			}
+		})
 	}
 }
