@@ -237,7 +237,7 @@ func (m *mapper) versionNote() {
 func (m *mapper) mergeSyntax() {
 	n := len(m.errs)
 	for _, is := range m.syn {
-		if is.Element > 0 && m.reportedAt(n, is.Position, is.Element) {
+		if is.Position > 0 && m.reportedAt(n, is.Position, is.Element) {
 			continue
 		}
 		if len(m.errs) < maxIssues {

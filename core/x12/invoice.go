@@ -157,6 +157,7 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	big, tds, ctt := -1, -1, -1 // indexes of those segments
 	idx, data := s.idx, s.data
 	v5 := s.is5010()
+	seq := newSeqState(seq810, lo)
 	for i := lo; i < hi; i++ {
 		// s.Segment(i), with the set's fields hoisted out of the loop.
 		x := idx[i]
@@ -168,6 +169,15 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 		idEnd := idLen(raw, s.sep)
 		key := segKey(raw[:idEnd])
 		m.checkSegment(dict810, raw, idEnd, i+1, v5)
+		// The two segments of every line need no sequence step before the
+		// summary (IT1 only marks the detail begun).
+		switch {
+		case seq.summaryAt < 0 && key == keyIT1:
+			seq.detail = true
+		case seq.summaryAt < 0 && key == keyPID:
+		default:
+			seq.step(&m, i, raw[:idEnd])
+		}
 		// The two segments of every line (IT1, PID) skip building a Segment
 		// value: it is a tenth of the mapping time. Neither belongs to an
 		// N1 loop, so the open loops close as they would below.

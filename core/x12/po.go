@@ -168,6 +168,7 @@ func ParsePurchaseOrder(s *Set) (*PurchaseOrder, error) {
 	if c := s.Segment(ctt); ctt >= 0 && c.Element(1) != "" && po.LineCount != len(po.Lines) {
 		m.errorf(&c, 1, LevelSegment, "8", c.Element(1), "CTT01 says %d line items, the order has %d PO1 lines", po.LineCount, len(po.Lines))
 	}
+	m.checkSequence(seq850)
 	m.checkSyntax(dict850)
 	m.versionNote()
 	po.Errors, po.Warnings = m.errs, m.warns
