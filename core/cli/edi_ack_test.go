@@ -88,3 +88,32 @@ func TestEDIAckLenient(t *testing.T) {
 		}
 	}
 }
+
+// edi validate reports business problems apart from X12 errors: an 810
+// without BIG04 and with a priceless line is valid X12 (exit 0, and its 997
+// accepts it) but is said to be unpostable, line by line.
+func TestEDIValidateBusinessApart(t *testing.T) {
+	raw := strings.Replace(interchange("SUPPLIERA", "1"), "**PO1~", "~", 1)
+	raw = strings.Replace(raw, "IT1*1*10*EA*2.50**VP*BOLT~", "IT1*1*10*EA*2.50**VP*BOLT~\nIT1*2*****VP*NUT~", 1)
+	raw = strings.Replace(raw, "CTT*1~\nSE*6*", "CTT*2~\nSE*7*", 1)
+	p := filepath.Join(t.TempDir(), "nopo.edi")
+	os.WriteFile(p, []byte(raw), 0o600)
+	code, out, errs := cli(t, "edi", "validate", p)
+	want := []string{
+		"business: set 0001: segment BIG: no purchase order number (BIG04): the invoice cannot be matched to a PO",
+		"business: set 0001: segment 4 (IT1): line 2 (2) has no quantity and no unit price (IT102, IT104): it cannot be posted",
+		"ok: 1 transaction sets valid X12; 1 of them cannot be posted as they are",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Fatalf("missing %q in:\n%s%s", w, out, errs)
+		}
+	}
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	code, out, _ = cli(t, "edi", "ack", "--time", "2026-12-01T12:00:00Z", p)
+	if code != ExitOK || !strings.Contains(out, "AK5*A~") {
+		t.Fatalf("997 %d:\n%s", code, out)
+	}
+}

@@ -560,3 +560,40 @@ func checkTotal(m *mapper, tds *Segment, inv *Invoice, lineSum money.Decimal) {
 			inv.Total, sum, charges, tax, want.Round(2))
 	}
 }
+
+// BusinessIssues are what an invoice X12 accepts still lacks for posting,
+// reported apart from the syntax errors so a 997 rejects only what X12
+// rejects (X12 makes BIG04 and IT102-IT104 optional): no purchase order
+// number to match, a line without quantity or unit price (never a free
+// line). The engine raises the same as exceptions after an accepting 997.
+// A set whose syntax failed has no business reading: nil then.
+func (inv *Invoice) BusinessIssues() []Issue {
+	if inv == nil || len(inv.Errors) > 0 {
+		return nil
+	}
+	var out []Issue
+	add := func(pos int, seg, msg string) {
+		out = append(out, Issue{Position: pos, SegmentID: seg, Offset: -1, Level: LevelBusiness, Message: msg})
+	}
+	if inv.PONumber == "" {
+		add(0, "BIG", "no purchase order number (BIG04): the invoice cannot be matched to a PO")
+	}
+	for i, l := range inv.Lines {
+		switch {
+		case l.NoPrice && l.NoQuantity:
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity and no unit price (IT102, IT104): it cannot be posted", i+1, firstNonBlank(l.LineNumber, "no line number")))
+		case l.NoPrice:
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no unit price (IT104): it cannot be posted as a free line", i+1, firstNonBlank(l.LineNumber, "no line number")))
+		case l.NoQuantity:
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity (IT102): it cannot be posted", i+1, firstNonBlank(l.LineNumber, "no line number")))
+		}
+	}
+	return out
+}
+
+func firstNonBlank(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

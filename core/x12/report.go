@@ -52,15 +52,19 @@ type GroupHeader struct {
 // JSON object per line); with Set nil it carries a file's problems outside
 // any set. Field names are a scripting contract.
 type Report struct {
-	File          string             `json:"file"`
-	Set           *SetHeader         `json:"set"`
-	Interchange   *InterchangeHeader `json:"interchange,omitempty"`
-	Group         *GroupHeader       `json:"group,omitempty"`
-	Errors        []ReportIssue      `json:"errors"`
-	Warnings      []ReportIssue      `json:"warnings"`
-	Invoice       *Invoice           `json:"invoice,omitempty"`
-	PurchaseOrder *PurchaseOrder     `json:"purchase_order,omitempty"`
-	Ack           *Ack               `json:"ack,omitempty"`
+	File        string             `json:"file"`
+	Set         *SetHeader         `json:"set"`
+	Interchange *InterchangeHeader `json:"interchange,omitempty"`
+	Group       *GroupHeader       `json:"group,omitempty"`
+	Errors      []ReportIssue      `json:"errors"`
+	Warnings    []ReportIssue      `json:"warnings"`
+	// Business are problems X12 allows but posting does not (an 810
+	// without a PO number or a line without a price): the 997 accepts the
+	// set, the engine holds the invoice as an exception.
+	Business      []ReportIssue  `json:"business,omitempty"`
+	Invoice       *Invoice       `json:"invoice,omitempty"`
+	PurchaseOrder *PurchaseOrder `json:"purchase_order,omitempty"`
+	Ack           *Ack           `json:"ack,omitempty"`
 }
 
 // NewReport maps a set to its report, parsing 810, 850 and 997 sets into
@@ -79,6 +83,7 @@ func NewReport(file string, s *Set) Report {
 	case "810":
 		inv, _ := ParseInvoice(s)
 		l.Invoice, errs, warns = inv, inv.Errors, inv.Warnings
+		l.Business = ReportIssues(inv.BusinessIssues())
 	case "850":
 		po, _ := ParsePurchaseOrder(s)
 		l.PurchaseOrder, errs, warns = po, po.Errors, po.Warnings

@@ -76,6 +76,10 @@ const (
 	LevelSet                          // AK502, transaction set syntax error codes (DE 718)
 	LevelGroup                        // AK905, functional group syntax error codes (DE 716)
 	LevelInterchange                  // TA105, interchange note codes (DE I18)
+	// LevelBusiness is a problem X12 allows but the engine cannot post
+	// (Invoice.BusinessIssues): it never reaches a 997 or TA1, and has no
+	// code.
+	LevelBusiness
 )
 
 // String is the level's name ("element", "segment", "set", "group", "interchange").
@@ -91,6 +95,8 @@ func (l Level) String() string {
 		return "group"
 	case LevelInterchange:
 		return "interchange"
+	case LevelBusiness:
+		return "business"
 	}
 	return "unknown"
 }
