@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -21,6 +22,33 @@ func init() {
 // it stops scheduling, lets the step in progress finish and be recorded,
 // and exits 0.
 func runDaemon(ctx context.Context, env *Env, args []string) int {
+	// Started by the Windows service control manager: the same daemon, its
+	// context cancelled by the SCM's Stop/Shutdown instead of SIGTERM.
+	// 'service install' marks the command line with --windows-service, as
+	// the SCM's own tell-tale (a parent services.exe in session 0) is not
+	// what Wine shows.
+	args, marked := cutFlag(args, "windows-service")
+	if code, asService := runAsService(ctx, env, marked, func(ctx context.Context) int { return runDaemonIn(ctx, env, args) }); asService {
+		return code
+	}
+	return runDaemonIn(ctx, env, args)
+}
+
+// cutFlag removes a boolean flag (-name or --name) from args.
+func cutFlag(args []string, name string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	found := false
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name {
+			found = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, found
+}
+
+func runDaemonIn(ctx context.Context, env *Env, args []string) int {
 	fs := env.Flags("run", "run [--secrets-dir DIR] [--sync-now]")
 	secDir := fs.String("secrets-dir", "", "read secrets from files in this folder")
 	now := fs.Bool("sync-now", true, "run every flow once at start, then follow the schedules")
@@ -97,6 +125,8 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		sched.SyncNow()
 	}
 	fmt.Fprintln(out, "running; stop with SIGTERM or Ctrl+C")
+	// Also in the log file: a Windows service has no console to print to.
+	logger.Info("daemon running", "store", a.st.Path(), "pid", os.Getpid())
 	code := ExitOK
 	select {
 	case <-ctx.Done():
@@ -116,6 +146,7 @@ func runDaemon(ctx context.Context, env *Env, args []string) int {
 		cancelRuns() // a remote call hung: give up on it
 		<-stopped.Done()
 	}
+	logger.Info("daemon stopped", "exit", code)
 	return code
 }
 
