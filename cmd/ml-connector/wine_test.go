@@ -184,6 +184,13 @@ func TestWineHeadlessSyncAgainstSandboxes(t *testing.T) {
 	if _, err := os.Stat(w.drivePath(dataDir + `\ml-connector.db`)); err != nil {
 		t.Fatalf("the store is not in the data dir: %v", err)
 	}
+	// Excel on a desk whose Region list separator is ';' (German, French …)
+	// opens the export cleanly: BOM, CRLF, ';' read from the registry.
+	w.run(true, "reg", "add", `HKCU\Control Panel\International`, "/v", "sList", "/t", "REG_SZ", "/d", ";", "/f")
+	xl := w.run(true, exe, "mappings", "export", "tolerances", "--excel", "--data-dir", dataDir)
+	if !strings.HasPrefix(xl, "\ufeffsupplier_id;price_pct;qty_pct;absolute;match\r\n") {
+		t.Fatalf("Excel export under Wine: %q", xl)
+	}
 	t.Logf("Windows build under Wine: %d invoices posted, %d POs sent and delivered, store in %s", posted, sent, dataDir)
 }
 

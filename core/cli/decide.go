@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,12 +13,13 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/locale"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
 func init() {
 	Register(Command{Name: "decide", Summary: "a clerk's decision on an exception: override, hold, dispute, re-reference; roles", Run: runDecide})
-	Register(Command{Name: "mappings", Summary: "import mapping CSV files, checked against IFS, with a preview (--preview) and confirmed deletions", Run: runMappings})
+	Register(Command{Name: "mappings", Summary: "import mapping CSV files, checked against IFS, with a preview (--preview) and confirmed deletions; export them (--excel)", Run: runMappings})
 }
 
 const decideUsage = `decide override ID --comment TEXT          accept despite a variance (approvers; this invoice only)
@@ -157,7 +159,10 @@ var mappingKinds = map[string]store.MappingKind{"partners": store.MappingPartner
 	"units": store.MappingUnits, "tolerances": store.MappingTolerances}
 
 func runMappings(ctx context.Context, env *Env, args []string) int {
-	const usage = "mappings import (partners|gl|units|tolerances) FILE [--replace] [--preview] [--confirm-deletes N]"
+	if len(args) > 0 && args[0] == "export" {
+		return mappingsExport(ctx, env, args[1:])
+	}
+	const usage = "mappings import (partners|gl|units|tolerances) FILE [--replace] [--preview] [--confirm-deletes N] | mappings export KIND [--excel] [--separator C]"
 	fs := env.Flags("mappings", usage)
 	replace := fs.Bool("replace", false, "delete mappings the file does not list (needs --confirm-deletes)")
 	preview := fs.Bool("preview", false, "show adds, changes and deletes; change nothing")
@@ -230,4 +235,54 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// mappingsExport writes a mapping table as CSV to stdout: plain by default
+// (',' and LF, for scripts), or with --excel what Excel on this desk opens
+// cleanly: a UTF-8 BOM, CRLF and the desk's list separator (';' where
+// numbers have a decimal comma), unless --separator says otherwise.
+func mappingsExport(ctx context.Context, env *Env, args []string) int {
+	fs := env.Flags("mappings export", "mappings export (partners|gl|units|tolerances) [--excel] [--separator C] > FILE")
+	excel := fs.Bool("excel", false, "UTF-8 with BOM, CRLF and the desk's list separator, as Excel opens it")
+	sep := fs.String("separator", "", "the field separator (one character, e.g. ';'); default ',' or, with --excel, the desk's")
+	if len(args) < 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	kind, ok := mappingKinds[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "mappings export: %q is not partners, gl, units or tolerances\n", args[0])
+		return ExitUsage
+	}
+	if rest, code, ok := parseInterspersed(fs, args[1:]); !ok {
+		return code
+	} else if len(rest) > 0 {
+		fmt.Fprintf(env.Stderr, "mappings export: unexpected %q\n", rest[0])
+		return ExitUsage
+	}
+	style := store.CSVStyle{Excel: *excel}
+	switch r := []rune(*sep); {
+	case len(r) == 1 && r[0] != '"' && r[0] != '\r' && r[0] != '\n':
+		style.Comma = r[0]
+	case *sep != "":
+		fmt.Fprintf(env.Stderr, "mappings export: separator %q must be one character other than a quote or a line end\n", *sep)
+		return ExitUsage
+	case *excel:
+		style.Comma = locale.ListSeparator()
+	}
+	st, _, err := openStore(ctx, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "mappings export: %v\n", err)
+		return ExitFailure
+	}
+	defer st.Close()
+	w := bufio.NewWriter(env.Stdout)
+	if err := st.ExportMappingsCSVAs(ctx, kind, w, style); err != nil {
+		fmt.Fprintf(env.Stderr, "mappings export: %v\n", err)
+		return ExitFailure
+	}
+	if err := w.Flush(); err != nil {
+		return ExitFailure
+	}
+	return ExitOK
 }

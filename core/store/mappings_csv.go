@@ -125,8 +125,26 @@ var csvCodecs = map[MappingKind]csvCodec{
 	},
 }
 
+// CSVStyle is how an exported CSV file is written. The zero value is plain
+// RFC 4180 with ',' and LF line ends.
+type CSVStyle struct {
+	// Comma separates the fields (0: ','). Excel in a locale whose decimal
+	// separator is ',' (German, French, …) reads and writes ';'.
+	Comma rune
+	// Excel starts the file with a UTF-8 byte order mark, without which
+	// Excel reads UTF-8 as the ANSI code page ("MÃ¼ller"), and ends lines
+	// with CRLF as Windows programs expect.
+	Excel bool
+}
+
 // ExportMappingsCSV writes the current mappings of kind as CSV with a header row.
 func (s *Store) ExportMappingsCSV(ctx context.Context, kind MappingKind, w io.Writer) error {
+	return s.ExportMappingsCSVAs(ctx, kind, w, CSVStyle{})
+}
+
+// ExportMappingsCSVAs is ExportMappingsCSV in a chosen style; ImportMappings
+// reads every style back (BOM, CRLF and ';' included).
+func (s *Store) ExportMappingsCSVAs(ctx context.Context, kind MappingKind, w io.Writer, style CSVStyle) error {
 	c, ok := csvCodecs[kind]
 	if !ok {
 		return fmt.Errorf("export mappings: kind %q: %w", kind, ErrInvalid)
@@ -136,7 +154,16 @@ func (s *Store) ExportMappingsCSV(ctx context.Context, kind MappingKind, w io.Wr
 		return fmt.Errorf("export %s mappings: %w", kind, err)
 	}
 	defer rows.Close()
+	if style.Excel {
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return fmt.Errorf("export %s mappings: %w", kind, err)
+		}
+	}
 	cw := csv.NewWriter(w)
+	if style.Comma != 0 {
+		cw.Comma = style.Comma
+	}
+	cw.UseCRLF = style.Excel
 	if err := cw.Write(c.header); err != nil {
 		return fmt.Errorf("export %s mappings: %w", kind, err)
 	}

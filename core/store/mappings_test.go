@@ -171,6 +171,20 @@ func TestMappingsCSVRoundTrip(t *testing.T) {
 			if err != nil || res.Unchanged != 2 || res.Created+res.Updated != 0 {
 				t.Fatalf("re-import: %+v %v", res, err)
 			}
+			// What Excel in a decimal-comma locale opens: BOM, CRLF, ';'
+			// between fields; the same rows, and read back unchanged.
+			var xl bytes.Buffer
+			if err := src.ExportMappingsCSVAs(ctx, kind, &xl, CSVStyle{Comma: ';', Excel: true}); err != nil {
+				t.Fatal(err)
+			}
+			want := "\ufeff" + strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(out.String(), ",", ";"), "\"first; with comma\"", "first, with comma"), "\n", "\r\n")
+			if xl.String() != want {
+				t.Fatalf("Excel style:\n%q\nwant\n%q", xl.String(), want)
+			}
+			res, err = src.ImportMappingsCSV(ctx, kind, "alice", bytes.NewReader(xl.Bytes()), false)
+			if err != nil || res.Unchanged != 2 || res.Created+res.Updated != 0 {
+				t.Fatalf("re-import of the Excel style: %+v %v", res, err)
+			}
 			// Replace with only the header row would delete everything:
 			// refused without a confirmation, and nothing is deleted.
 			header := strings.SplitN(out.String(), "\n", 2)[0] + "\n"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/engine"
+	"github.com/ml-connector/ifs-cleo/core/locale"
 	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/mappings"
@@ -78,18 +79,25 @@ func (s *mappingSource) SetSelfBilling(ctx context.Context, key string, on bool)
 	return e.SetPartnerSelfBilling(ctx, key, on)
 }
 
+// ExportCSV is the file the clerk saves: what Excel on this desk opens
+// cleanly (UTF-8 with BOM, CRLF, the desk's list separator), and what the
+// import reads back unchanged.
 func (s *mappingSource) ExportCSV(ctx context.Context, kind string) ([]byte, error) {
+	return s.csv(ctx, kind, store.CSVStyle{Excel: true, Comma: locale.ListSeparator()})
+}
+
+func (s *mappingSource) csv(ctx context.Context, kind string, style store.CSVStyle) ([]byte, error) {
 	k, ok := kinds[kind]
 	if !ok {
 		return nil, fmt.Errorf("unknown mapping %q", kind)
 	}
 	var b bytes.Buffer
-	err := s.b.cfg.Store.ExportMappingsCSV(ctx, k, &b)
+	err := s.b.cfg.Store.ExportMappingsCSVAs(ctx, k, &b, style)
 	return b.Bytes(), err
 }
 
 func (s *mappingSource) Table(ctx context.Context, kind string) ([]string, [][]string, error) {
-	b, err := s.ExportCSV(ctx, kind)
+	b, err := s.csv(ctx, kind, store.CSVStyle{})
 	if err != nil {
 		return nil, nil, err
 	}
