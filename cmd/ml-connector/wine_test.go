@@ -141,7 +141,16 @@ func TestWineMSIInstallRunUninstall(t *testing.T) {
 	if out := w.run(true, `C:\Program Files\ml-connector\ml-connector-cli.exe`, "version"); !strings.Contains(out, "windows/amd64") {
 		t.Fatalf("installed exe: %q", out)
 	}
+	// The app's ID is registered for toast notifications (Windows shows a
+	// desktop app's toasts only for a known ID); Wine cannot show a toast.
+	const aumid = `HKLM\Software\Classes\AppUserModelId\io.github.ml_connector.ifs_cleo`
+	if out := w.run(true, "reg", "query", aumid); !strings.Contains(out, "ml-connector") || !strings.Contains(out, `ml-connector.ico`) {
+		t.Fatalf("toast registration after install: %q", out)
+	}
 	w.run(true, "msiexec", "/x", zPath(msis[0]), "/qn")
+	if out := w.run(false, "reg", "query", aumid); strings.Contains(out, "DisplayName") {
+		t.Fatalf("toast registration left after uninstall: %q", out)
+	}
 	if _, err := os.Stat(filepath.Join(prog, "ml-connector-cli.exe")); err == nil {
 		t.Fatal("the program is still there after uninstall")
 	}
