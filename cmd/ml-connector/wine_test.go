@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -278,6 +279,57 @@ func TestWineService(t *testing.T) {
 		t.Fatalf("status after uninstall: %s", out)
 	}
 	t.Logf("Windows service under Wine: installed, started, %d invoices posted, stopped cleanly, removed", posted)
+}
+
+// Secrets in Windows Credential Manager (go-keyring's wincred, which Wine
+// implements in its registry) and the data dir in %APPDATA%\ml-connector,
+// both by default: connect stores the secrets there, a sync reads them
+// back to get its tokens, and no secret is in any file under the data dir.
+func TestWineCredentialManager(t *testing.T) {
+	w := newWinePrefix(t)
+	bin := buildBinary(t)
+	info := testharness.StartSandbox(t, func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }, "--rate-limit", "0")
+	exe := filepath.Join(w.dist, "ml-connector-cli.exe")
+	if out := w.run(true, exe, "connect", "--sandbox", zPath(info.Path), "--no-test"); !strings.Contains(out, "secrets in the OS keychain") {
+		t.Fatalf("connect: %s", out)
+	}
+	if out := w.run(true, exe, "sync", "--once", "--flow", "reference"); !regexp.MustCompile(`reference run \d+: [1-9]\d* ok, 0 exceptions`).MatchString(out) {
+		t.Fatalf("sync with the secrets from Credential Manager: %s", out)
+	}
+	var dataDir string
+	filepath.WalkDir(filepath.Join(w.dir, "drive_c", "users"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "ml-connector" && strings.Contains(filepath.ToSlash(p), "AppData/Roaming/") {
+			dataDir = p
+		}
+		return nil
+	})
+	if dataDir == "" {
+		t.Fatal(`no data dir under %APPDATA%\ml-connector`)
+	}
+	var si struct {
+		IFS struct {
+			ClientSecret string `json:"client_secret"`
+		} `json:"ifs"`
+		Cleo struct {
+			Password string `json:"password"`
+		} `json:"cleo"`
+	}
+	raw, _ := os.ReadFile(info.Path)
+	if err := json.Unmarshal(raw, &si); err != nil || si.IFS.ClientSecret == "" || si.Cleo.Password == "" {
+		t.Fatalf("sandbox info %s: %v", raw, err)
+	}
+	filepath.WalkDir(dataDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		for _, sec := range []string{si.IFS.ClientSecret, si.Cleo.Password} {
+			if bytes.Contains(b, []byte(sec)) {
+				t.Errorf("a secret is in %s", p)
+			}
+		}
+		return nil
+	})
 }
 
 // A throwaway code-signing certificate signs the exe as `make
