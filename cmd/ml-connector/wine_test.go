@@ -19,12 +19,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"image/png"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +205,37 @@ func TestWineHeadlessSyncAgainstSandboxes(t *testing.T) {
 		t.Fatalf("Excel export under Wine: %q", xl)
 	}
 	t.Logf("Windows build under Wine: %d invoices posted, %d POs sent and delivered, store in %s", posted, sent, dataDir)
+
+	// The same journey with the Linux build against a fresh sandbox of the
+	// same seed gives the same documents and exceptions: type, direction,
+	// partner, business key, status, reason and amount; the exception
+	// reasons and subjects.
+	linuxInfo := testharness.StartSandbox(t, func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }, "--rate-limit", "0")
+	ld := t.TempDir()
+	for _, args := range [][]string{{"connect", "--sandbox", linuxInfo.Path, "--no-test"}, {"sync", "--once"}} {
+		c := exec.Command(bin, append(args, "--data-dir", ld, "--secrets-dir", filepath.Join(ld, "secrets"))...)
+		if o, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("linux %v: %v\n%s", args, err, o)
+		}
+	}
+	linux := func(args ...string) string {
+		o, err := exec.Command(bin, append(args, "--data-dir", ld)...).Output()
+		if err != nil {
+			t.Fatalf("linux %v: %v", args, err)
+		}
+		return string(o)
+	}
+	docKeys := []string{"type", "direction", "partner", "business_key", "status", "reason", "amount", "currency", "delivery"}
+	excKeys := []string{"reason", "subject", "partner", "status"}
+	winExc := w.run(true, exe, "exceptions", "--json", "--data-dir", dataDir)
+	if a, b := summarize(docs, docKeys), summarize(linux("documents", "--json"), docKeys); a != b {
+		t.Fatalf("documents differ, Windows:\n%s\nLinux:\n%s", a, b)
+	}
+	if a, b := summarize(winExc, excKeys), summarize(linux("exceptions", "--json"), excKeys); a != b || a == "" {
+		t.Fatalf("exceptions differ, Windows:\n%s\nLinux:\n%s", a, b)
+	}
+	t.Logf("Windows and Linux agree on %d documents and %d exceptions", len(strings.Split(summarize(docs, docKeys), "\n")),
+		len(strings.Split(summarize(winExc, excKeys), "\n")))
 }
 
 // The headless daemon as a Windows service under Wine's service control
@@ -444,6 +477,25 @@ func TestWineAuthenticodeSignature(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "Signature verification: ok") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
+}
+
+// summarize reduces JSON lines to the given fields, one sorted line per
+// object, so two runs compare regardless of ids, times and order.
+func summarize(jsonLines string, keys []string) string {
+	var rows []string
+	for _, line := range strings.Split(jsonLines, "\n") {
+		var d map[string]any
+		if json.Unmarshal([]byte(strings.TrimSpace(line)), &d) != nil {
+			continue
+		}
+		var f []string
+		for _, k := range keys {
+			f = append(f, fmt.Sprint(d[k]))
+		}
+		rows = append(rows, strings.Join(f, "|"))
+	}
+	sort.Strings(rows)
+	return strings.Join(rows, "\n")
 }
 
 func lastLines(s string, n int) string {
