@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"image/png"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -446,6 +447,115 @@ func startXvfb(t *testing.T) string {
 		t.Fatalf("Xvfb gave no display number: %v", err)
 	}
 	return ":" + strings.TrimSpace(string(buf[:n]))
+}
+
+// The folder transport on Windows: the mailbox under a Windows path with a
+// space and non-ASCII letters; the sandbox's inbound files dropped in its
+// inbox are read, posted or queued, and moved to processed; 997s and 850s
+// are written to the outbox atomically (no temporary file left behind).
+// The partners come from the sandbox through the Linux build ('partners
+// --json'), as an admin would copy them from Cleo.
+func TestWineFolderTransport(t *testing.T) {
+	w := newWinePrefix(t)
+	bin := buildBinary(t)
+	info := testharness.StartSandbox(t, func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }, "--rate-limit", "0")
+	var raw map[string]map[string]string // the sandbox info file: ifs.url, cleo.control_url …
+	b, _ := os.ReadFile(info.Path)
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	ifs := raw["ifs"]
+	// The partners as Cleo knows them, listed by the Linux build.
+	ld := t.TempDir()
+	for _, args := range [][]string{{"connect", "--sandbox", info.Path, "--no-test"}, {"sync", "--once", "--flow", "reference"}} {
+		if o, err := exec.Command(bin, append(args, "--data-dir", ld, "--secrets-dir", filepath.Join(ld, "s"))...).CombinedOutput(); err != nil {
+			t.Fatalf("linux %v: %v\n%s", args, err, o)
+		}
+	}
+	pj, err := exec.Command(bin, "partners", "--json", "--data-dir", ld, "--secrets-dir", filepath.Join(ld, "s")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partners []string
+	for _, line := range strings.Split(strings.TrimSpace(string(pj)), "\n") {
+		var p struct{ Key, Alias, Supplier string }
+		if json.Unmarshal([]byte(line), &p) == nil && p.Key != "" {
+			partners = append(partners, p.Alias+"="+p.Key+"@"+p.Supplier)
+		}
+	}
+	// The sandbox's inbound files, as the suppliers would drop them.
+	resp, err := http.Get(raw["cleo"]["control_url"] + "/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inbox []struct {
+		Filename string `json:"filename"`
+		Content  []byte `json:"content"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&inbox)
+	resp.Body.Close()
+	if err != nil || len(inbox) == 0 || len(partners) == 0 {
+		t.Fatalf("inbox %d files, %d partners: %v", len(inbox), len(partners), err)
+	}
+	root := `C:\Cleo Mailbox\Zoë`
+	in := w.drivePath(root)
+	for _, d := range []string{"inbox", "outbox"} {
+		if err := os.MkdirAll(filepath.Join(in, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour) // older than the half-written-file window
+	ourID := ""
+	files := 0
+	for _, f := range inbox {
+		if len(f.Content) == 0 {
+			continue
+		}
+		p := filepath.Join(in, "inbox", f.Filename)
+		os.WriteFile(p, f.Content, 0o644)
+		os.Chtimes(p, old, old)
+		files++
+		if isa := strings.Split(string(f.Content), "*"); ourID == "" && len(isa) > 8 && strings.HasPrefix(string(f.Content), "ISA") {
+			ourID = strings.TrimSpace(isa[7]) + ":" + strings.TrimSpace(isa[8])
+		}
+	}
+	secFile := filepath.Join(t.TempDir(), "ifs-secret")
+	os.WriteFile(secFile, []byte(ifs["client_secret"]+"\n"), 0o600)
+	exe := filepath.Join(w.dist, "ml-connector-cli.exe")
+	dataDir := `C:\mlc folder`
+	w.run(true, exe, "connect", "--data-dir", dataDir, "--secrets-dir", dataDir+`\secrets`, "--ifs-url", ifs["url"], "--ifs-token-url", ifs["token_url"],
+		"--ifs-client-id", ifs["client_id"], "--ifs-company", ifs["company"], "--ifs-secret-file", zPath(secFile),
+		"--cleo-transport", "folder", "--cleo-root", root, "--cleo-partners", strings.Join(partners, ","), "--our-id", ourID, "--no-test")
+	for run := 1; run <= 3; run++ {
+		w.run(true, exe, "sync", "--once", "--data-dir", dataDir, "--secrets-dir", dataDir+`\secrets`)
+		if left, _ := os.ReadDir(filepath.Join(in, "inbox")); len(left) == 0 {
+			break
+		}
+	}
+	left, _ := os.ReadDir(filepath.Join(in, "inbox"))
+	done, _ := os.ReadDir(filepath.Join(in, "processed"))
+	out, _ := os.ReadDir(filepath.Join(in, "outbox"))
+	if len(left) != 0 || len(done) != files {
+		t.Fatalf("inbox has %d files left, processed %d of %d", len(left), len(done), files)
+	}
+	var x850, x997 int
+	for _, f := range out {
+		n := f.Name()
+		switch {
+		case strings.HasPrefix(n, ".") || strings.Contains(n, ".tmp") || strings.Contains(n, ".part"):
+			t.Errorf("a temporary file is left in the outbox: %s", n)
+		case strings.HasPrefix(n, "850_"):
+			x850++
+		case strings.HasPrefix(n, "997_"):
+			x997++
+		}
+	}
+	docs := w.run(true, exe, "documents", "--json", "--data-dir", dataDir)
+	posted := strings.Count(docs, `"status":"posted"`)
+	if x850 == 0 || x997 == 0 || posted == 0 {
+		t.Fatalf("outbox: %d 850s, %d 997s; %d invoices posted", x850, x997, posted)
+	}
+	t.Logf("folder transport under Wine (%s): %d files processed, %d invoices posted, %d 850s and %d 997s written", root, files, posted, x850, x997)
 }
 
 // A throwaway code-signing certificate signs the exe as `make
