@@ -50,6 +50,11 @@ func basisDate(inv *Invoice, t PaymentTerms) time.Time {
 	return b
 }
 
+// TermsDue is the due date the invoice's own terms give (ITD06, or the
+// basis date plus ITD07 days); zero when the 810 states none, as IFS then
+// applies the supplier's payment terms.
+func (inv *Invoice) TermsDue() time.Time { return dueFromTerms(inv).Due }
+
 // dueFromTerms works out the due date from the first ITD that gives one:
 // its explicit net due date (ITD06), else basis date + net days (ITD07).
 // The discount date and percent of the same ITD are kept with it. A zero

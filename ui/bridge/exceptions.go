@@ -6,6 +6,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -47,10 +48,76 @@ func (s *exceptionSource) Page(ctx context.Context, f exceptions.Filter, offset,
 		return nil, err
 	}
 	out := make([]exceptions.Row, len(list))
+	names, err := s.names(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, x := range list {
 		out[i] = row(x)
+		if err := names.fill(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// rowNames fills a page's rows with what the clerk reads: partner and
+// supplier names, and the PO, date and due date of the invoice each
+// exception is about. Names are looked up once per page.
+type rowNames struct {
+	st        *store.Store
+	partners  map[string]string // key QUAL:ID → alias
+	suppliers map[string]string // id → name ("" when IFS does not know it)
+}
+
+func (s *exceptionSource) names(ctx context.Context) (*rowNames, error) {
+	ps, err := s.b.cfg.Store.Partners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := &rowNames{st: s.b.cfg.Store, partners: map[string]string{}, suppliers: map[string]string{}}
+	for _, p := range ps {
+		n.partners[strings.TrimSpace(p.ISAQualifier)+":"+strings.TrimSpace(p.ISAID)] = p.Alias
+	}
+	return n, nil
+}
+
+func (n *rowNames) fill(ctx context.Context, r *exceptions.Row) error {
+	r.PartnerName = n.partners[r.Partner]
+	if r.Supplier != "" {
+		name, ok := n.suppliers[r.Supplier]
+		if !ok {
+			sp, err := n.st.Supplier(ctx, r.Supplier)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			name = sp.Name
+			n.suppliers[r.Supplier] = name
+		}
+		r.SupplierName = name
+	}
+	if r.DocumentID == 0 {
+		return nil
+	}
+	d, err := n.st.Document(ctx, r.DocumentID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if d.Type != store.Type810 || len(d.Parsed) == 0 {
+		return nil
+	}
+	pf, err := engine.DecodeParsed(d.Parsed)
+	if err != nil || pf.Invoice == nil {
+		return nil // an unreadable invoice shows its reason, not its dates
+	}
+	r.PONumber, r.InvoiceDate, r.DueDate = pf.Invoice.PONumber, pf.Invoice.Date, pf.Invoice.TermsDue()
+	if pf.OriginalPO != "" && r.PONumber == "" {
+		r.PONumber = pf.OriginalPO
+	}
+	return nil
 }
 
 func row(x store.Exception) exceptions.Row {

@@ -164,3 +164,38 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 		t.Fatalf("after the GL rule: %q %q", res, errText)
 	}
 }
+
+// The queue speaks the clerk's language: partner and supplier names, and
+// the PO, date and due date of the invoice each exception is about.
+func TestExceptionRowsInTheClerksWords(t *testing.T) {
+	e, _, _ := syncedUI(t)
+	rows, err := e.b.Params().Exceptions.Page(e.ctx, exceptions.Filter{Reason: "PRICE_VARIANCE"}, 0, 10)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("price variance rows %d %v", len(rows), err)
+	}
+	alias := map[string]string{}
+	for _, p := range e.sb.World.Partners() {
+		alias[strings.TrimSpace(p.ISAQualifier)+":"+strings.TrimSpace(p.ISAID)] = p.Alias
+	}
+	found := false
+	for _, r := range rows {
+		sup, ok := e.sb.World.SupplierByID(r.Supplier)
+		if !ok || r.SupplierName != sup.Name || r.PartnerName == "" || r.PartnerName != alias[r.Partner] {
+			t.Fatalf("names: %+v (world supplier %q, partner %q)", r, sup.Name, alias[r.Partner])
+		}
+		if r.InvoiceDate.IsZero() {
+			t.Fatalf("no invoice date: %+v", r)
+		}
+		// The sandbox's 810s state no payment terms: the due date stays
+		// unknown (shown "—"), never a zero date.
+		if !r.DueDate.IsZero() {
+			t.Fatalf("a due date the 810 does not state: %+v", r)
+		}
+		if r.BusinessKey == "INV-P10013-PV" {
+			found = r.PONumber == "P10013"
+		}
+	}
+	if !found {
+		t.Fatalf("INV-P10013-PV with PO P10013 not among %+v", rows)
+	}
+}

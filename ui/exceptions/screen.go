@@ -28,13 +28,20 @@ var columns = []struct {
 	key   SortKey
 	width float32
 }{
-	{"Reason", ByReason, 175},
-	{"Partner", ByPartner, 110},
-	{"Supplier", BySupplier, 85},
-	{"Age", ByAge, 95},
+	{"Reason", ByReason, 160},
+	{"Supplier", BySupplier, 150},
+	{"Document", ByDocument, 120},
 	{"Amount", ByAmount, 115},
-	{"Document", ByDocument, 115},
+	{"Age", ByAge, 100},
+	{"PO", NoSort, 80},
+	{"Invoice date", NoSort, 100},
+	{"Due", NoSort, 100},
+	{"Partner", ByPartner, 150},
 }
+
+// column is what a cell shows for a column: the sort key where there is
+// one, else the title.
+func column(i int) string { return columns[i].title }
 
 // Params are the screen's collaborators besides its Source.
 type Params struct {
@@ -421,6 +428,10 @@ func (s *Screen) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
 		}
 	}
 	b.SetText(t)
+	if c.key == NoSort {
+		b.OnTapped = nil
+		return
+	}
 	b.OnTapped = func() { s.SortBy(c.key) }
 }
 
@@ -432,21 +443,35 @@ func (s *Screen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.SetText("…")
 		return
 	}
-	switch columns[id.Col].key {
-	case ByReason:
+	switch column(id.Col) {
+	case "Reason":
 		l.SetText(r.ReasonLabel)
-	case ByPartner:
-		l.SetText(r.Partner)
-	case BySupplier:
-		l.SetText(orDash(r.Supplier))
-	case ByAge:
+	case "Partner":
+		l.SetText(firstOf(r.PartnerName, r.Partner))
+	case "Supplier":
+		l.SetText(orDash(firstOf(r.SupplierName, r.Supplier)))
+	case "Document":
+		l.SetText(r.BusinessKey)
+	case "PO":
+		l.SetText(orDash(r.PONumber))
+	case "Invoice date":
+		l.SetText(day(r.InvoiceDate))
+	case "Due":
+		l.SetText(day(r.DueDate))
+	case "Age":
 		l.SetText(uikit.Age(s.p.Now(), r.Received))
-	case ByAmount:
+	case "Amount":
 		l.Alignment = fyne.TextAlignTrailing
 		l.SetText(strings.TrimSpace(r.Amount.String() + " " + r.Currency))
-	case ByDocument:
-		l.SetText(r.BusinessKey)
 	}
+}
+
+// day is a calendar date as the clerk reads it; "—" when unknown.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("2006-01-02")
 }
 
 func orDash(s string) string {

@@ -25,6 +25,9 @@ const (
 	ByAge
 	ByAmount
 	ByDocument
+	// NoSort marks a column the queue cannot be ordered by (the PO and the
+	// dates live in the document, not in the exception).
+	NoSort SortKey = -1
 )
 
 // Filter selects and orders exceptions. The zero value is every open exception, oldest first.
@@ -41,9 +44,19 @@ type Row struct {
 	DocumentID  int64  // the document it is about, 0 for a poller or file problem
 	Reason      string // stable code, e.g. "partner_unmapped"
 	ReasonLabel string // short plain words, e.g. "Partner not mapped"
-	Partner     string
+	Partner     string // the partner's key, QUAL:ID
+	PartnerName string // its name at Cleo, "" when unknown
 	Supplier    string // IFS supplier id, "" when unknown
-	BusinessKey string // invoice or PO number
+	// SupplierName is the supplier's name in IFS, "" when unknown.
+	SupplierName string
+	BusinessKey  string // invoice or PO number
+	// PONumber, InvoiceDate and DueDate come from the invoice the exception
+	// is about: the PO it quotes, its date (BIG01) and the due date its
+	// terms give (zero when the 810 states none: IFS then applies the
+	// supplier's payment terms).
+	PONumber    string
+	InvoiceDate time.Time
+	DueDate     time.Time
 	Received    time.Time
 	Amount      money.Decimal
 	Currency    string

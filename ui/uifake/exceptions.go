@@ -46,6 +46,10 @@ type Exceptions struct {
 	Log      []string         // actions taken, for assertions
 }
 
+// supplierNames are the fake IFS suppliers' names.
+var supplierNames = []string{"Acme Fasteners Ltd", "Globex Packaging GmbH", "Initech Components", "Umbrella Metals SA",
+	"Stark Industrial Supply", "Wayne Tooling Co", "Hooli Plastics BV"}
+
 // NewExceptions returns n deterministic exceptions.
 func NewExceptions(n int) *Exceptions {
 	f := &Exceptions{mapped: map[string]string{}, gl: map[string]string{}, Failures: map[string]error{}}
@@ -53,21 +57,32 @@ func NewExceptions(n int) *Exceptions {
 	for i := range f.rows {
 		r := reasonLabels[i%len(reasonLabels)]
 		p := partners[(i/len(reasonLabels))%len(partners)]
-		sup := ""
+		sup, supName := "", ""
 		if r.code != "partner_unmapped" {
 			sup = fmt.Sprintf("S%04d", 1000+(i*7)%90)
+			supName = supplierNames[i%len(supplierNames)]
+		}
+		date := Epoch.AddDate(0, 0, -(i%40 + 3)).Truncate(24 * time.Hour)
+		var due time.Time
+		if i%3 != 0 { // every third invoice states no terms: IFS decides
+			due = date.AddDate(0, 0, 30)
 		}
 		f.rows[i] = exceptions.Row{
-			ID:          int64(i + 1),
-			DocumentID:  int64(i + 1),
-			Reason:      r.code,
-			ReasonLabel: r.label,
-			Partner:     p,
-			Supplier:    sup,
-			BusinessKey: fmt.Sprintf("INV-%06d", 100000+i),
-			Received:    Epoch.Add(-time.Duration(i%500+1) * 17 * time.Minute),
-			Amount:      money.New(int64(10000+(i*7919)%900000), 2),
-			Currency:    "USD",
+			ID:           int64(i + 1),
+			DocumentID:   int64(i + 1),
+			Reason:       r.code,
+			ReasonLabel:  r.label,
+			Partner:      p,
+			PartnerName:  strings.TrimPrefix(p, "ZZ:") + " EDI",
+			Supplier:     sup,
+			SupplierName: supName,
+			BusinessKey:  fmt.Sprintf("INV-%06d", 100000+i),
+			PONumber:     fmt.Sprintf("P%05d", 10000+i%700),
+			InvoiceDate:  date,
+			DueDate:      due,
+			Received:     Epoch.Add(-time.Duration(i%500+1) * 17 * time.Minute),
+			Amount:       money.New(int64(10000+(i*7919)%900000), 2),
+			Currency:     "USD",
 		}
 	}
 	return f
@@ -92,7 +107,7 @@ func (f *Exceptions) viewFor(flt exceptions.Filter) []exceptions.Row {
 		if flt.Reason != "" && r.Reason != flt.Reason {
 			continue
 		}
-		if txt != "" && !strings.Contains(strings.ToLower(r.Partner+" "+r.Supplier+" "+r.BusinessKey), txt) {
+		if txt != "" && !strings.Contains(strings.ToLower(r.Partner+" "+r.PartnerName+" "+r.Supplier+" "+r.SupplierName+" "+r.BusinessKey+" "+r.PONumber), txt) {
 			continue
 		}
 		v = append(v, r)
