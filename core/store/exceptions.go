@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -449,12 +450,15 @@ func (q ExceptionQuery) where(d dialect) (string, []any) {
 		add("decision = ?", q.Decision)
 	}
 	if q.Text != "" {
+		// A clerk searches by the supplier's name as often as by its id:
+		// the names are IFS's, in the suppliers cache.
+		pat := "%" + likeEscape(q.Text) + "%"
+		byName := `supplier_id IN (SELECT supplier_id FROM suppliers WHERE name LIKE ? ESCAPE '\')`
 		if d == sqliteDialect && ftsUsable(q.Text) {
-			add("id IN (SELECT rowid FROM exceptions_fts WHERE exceptions_fts MATCH ?)", ftsPhrase(q.Text))
+			add("(id IN (SELECT rowid FROM exceptions_fts WHERE exceptions_fts MATCH ?) OR "+byName+")", ftsPhrase(q.Text), pat)
 		} else {
-			pat := "%" + likeEscape(q.Text) + "%"
 			add(`(business_key LIKE ? ESCAPE '\' OR partner LIKE ? ESCAPE '\' OR supplier_id LIKE ? ESCAPE '\'
-			OR message LIKE ? ESCAPE '\' OR subject LIKE ? ESCAPE '\')`, pat, pat, pat, pat, pat)
+			OR message LIKE ? ESCAPE '\' OR subject LIKE ? ESCAPE '\' OR `+byName+`)`, pat, pat, pat, pat, pat, pat)
 		}
 	}
 	if len(conds) == 0 {
@@ -507,6 +511,46 @@ func (s *Store) CountExceptions(ctx context.Context, q ExceptionQuery) (int, err
 		return 0, fmt.Errorf("count exceptions: %w", err)
 	}
 	return n, nil
+}
+
+// CurrencyTotal is the sum of amounts in one currency.
+type CurrencyTotal struct {
+	Currency string
+	Amount   money.Decimal
+}
+
+// ExceptionTotals sums the amounts of the exceptions matching q per
+// currency (sort and paging ignored), currencies in alphabetical order.
+// The amounts are exact decimals stored as text, so they are added here
+// with money.Decimal rather than by the database as floating point.
+func (s *Store) ExceptionTotals(ctx context.Context, q ExceptionQuery) ([]CurrencyTotal, error) {
+	where, args := q.where(s.d)
+	rows, err := s.r.QueryContext(ctx, `SELECT amount, currency FROM exceptions`+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("exception totals: %w", err)
+	}
+	defer rows.Close()
+	sum := map[string]money.Decimal{}
+	for rows.Next() {
+		var amt money.Decimal
+		var cur string
+		if err := rows.Scan(&amt, &cur); err != nil {
+			return nil, fmt.Errorf("exception totals: %w", err)
+		}
+		if !amt.Valid() || cur == "" && amt.Sign() == 0 {
+			continue // a file or poller problem has no amount
+		}
+		sum[cur] = sum[cur].Add(amt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("exception totals: %w", err)
+	}
+	out := make([]CurrencyTotal, 0, len(sum))
+	for c, a := range sum {
+		out = append(out, CurrencyTotal{Currency: c, Amount: a})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out, nil
 }
 
 // ReasonCount is the number of exceptions with one reason.

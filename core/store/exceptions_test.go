@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
 
@@ -26,6 +28,9 @@ func TestExceptionQueue(t *testing.T) {
 	excDoc(t, s, "ACME", "S1", "INV-101", "2500.50", "quantity_mismatch", "Quantity differs")
 	excDoc(t, s, "GLOBEX", "", "G-9", "10", "partner_unmapped", "Partner ZZ:GLOBEX is not mapped")
 	excDoc(t, s, "GLOBEX", "S2", "G-10", "-40.25", "price_mismatch", "Credit memo price differs")
+	if err := s.ReplaceSuppliers(ctx, []domain.Supplier{{SupplierID: "S1", Name: "Acme Fasteners Ltd"}, {SupplierID: "S2", Name: "Globex Müller GmbH"}}); err != nil {
+		t.Fatal(err)
+	}
 	okDoc := &Document{Direction: Inbound, Type: Type810, Partner: "ACME", BusinessKey: "INV-102"}
 	if err := s.InsertDocument(ctx, okDoc, ""); err != nil {
 		t.Fatal(err)
@@ -54,6 +59,9 @@ func TestExceptionQueue(t *testing.T) {
 		{"sort amount", ExceptionQuery{Sort: SortAmount}, []string{"G-10", "G-9", "INV-100", "INV-101"}},
 		{"sort amount desc", ExceptionQuery{Sort: SortAmount, Desc: true}, []string{"INV-101", "INV-100", "G-9", "G-10"}},
 		{"text in message", ExceptionQuery{Text: "credit"}, []string{"G-10"}},
+		// The supplier's IFS name finds its exceptions (not in any of their fields).
+		{"supplier name", ExceptionQuery{Text: "fasteners"}, []string{"INV-100", "INV-101"}},
+		{"supplier name, two words", ExceptionQuery{Text: "müller gmbh"}, []string{"G-10"}},
 		{"text with wildcard chars", ExceptionQuery{Text: "100%"}, nil},
 		{"text in key", ExceptionQuery{Text: "inv-10"}, []string{"INV-100", "INV-101"}},
 		{"page", ExceptionQuery{Limit: 2, Offset: 1}, []string{"INV-101", "G-9"}},
@@ -184,5 +192,46 @@ func TestExceptionSupersededByOtherReason(t *testing.T) {
 	}
 	if _, err := s.Transition(ctx, id, Transition{To: StatusException}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("exception without reason: %v", err)
+	}
+}
+
+// The queue's totals add the filtered exceptions' amounts per currency,
+// exactly (hand-worked: 100.00 + 2500.50 = 2600.50; 10 - 40.25 = -30.25).
+func TestExceptionTotals(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	excDoc(t, s, "ACME", "S1", "INV-100", "100.00", "price_mismatch", "Price differs")
+	excDoc(t, s, "ACME", "S1", "INV-101", "2500.50", "quantity_mismatch", "Quantity differs")
+	excDoc(t, s, "GLOBEX", "", "G-9", "10", "partner_unmapped", "Partner ZZ:GLOBEX is not mapped")
+	eur := &Document{Direction: Inbound, Type: Type810, Partner: "GLOBEX", BusinessKey: "G-10", Amount: money.MustParse("-40.25"),
+		Currency: "EUR", Status: StatusException, Reason: "price_mismatch", Message: "Credit memo price differs"}
+	if err := s.InsertDocument(ctx, eur, ""); err != nil {
+		t.Fatal(err)
+	}
+	g := &Document{Direction: Inbound, Type: Type810, Partner: "GLOBEX", BusinessKey: "G-11", Amount: money.MustParse("10"),
+		Currency: "EUR", Status: StatusException, Reason: "price_mismatch", Message: "Price differs"}
+	if err := s.InsertDocument(ctx, g, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    ExceptionQuery
+		want string
+	}{
+		{ExceptionQuery{}, "EUR -30.25, USD 2610.50"},
+		{ExceptionQuery{Partner: "ACME"}, "USD 2600.50"},
+		{ExceptionQuery{Reasons: []string{"price_mismatch"}}, "EUR -30.25, USD 100.00"},
+		{ExceptionQuery{Partner: "NOBODY"}, ""},
+	} {
+		ts, err := s.ExceptionTotals(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range ts {
+			got = append(got, x.Currency+" "+x.Amount.String())
+		}
+		if strings.Join(got, ", ") != c.want {
+			t.Errorf("%+v: %q, want %q", c.q, strings.Join(got, ", "), c.want)
+		}
 	}
 }

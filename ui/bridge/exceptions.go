@@ -40,6 +40,18 @@ func (s *exceptionSource) Count(ctx context.Context, f exceptions.Filter) (int, 
 	return s.b.cfg.Store.CountExceptions(ctx, query(f))
 }
 
+func (s *exceptionSource) Totals(ctx context.Context, f exceptions.Filter) ([]exceptions.Total, error) {
+	ts, err := s.b.cfg.Store.ExceptionTotals(ctx, query(f))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exceptions.Total, len(ts))
+	for i, t := range ts {
+		out[i] = exceptions.Total{Currency: t.Currency, Amount: t.Amount}
+	}
+	return out, nil
+}
+
 func (s *exceptionSource) Page(ctx context.Context, f exceptions.Filter, offset, limit int) ([]exceptions.Row, error) {
 	q := query(f)
 	q.Offset, q.Limit = offset, limit

@@ -22,6 +22,7 @@ type pager struct {
 	filter  Filter
 	gen     int
 	count   int
+	totals  []Total // the amounts of the selected exceptions per currency
 	pages   map[int][]Row
 	lru     []int
 	pending map[int]bool
@@ -49,6 +50,10 @@ func (p *pager) reset(f Filter) {
 	gen := p.gen
 	p.run.Go(func() {
 		n, err := p.src.Count(p.ctx, f)
+		var totals []Total
+		if err == nil {
+			totals, err = p.src.Totals(p.ctx, f)
+		}
 		fyne.Do(func() {
 			if gen != p.gen {
 				return
@@ -57,7 +62,7 @@ func (p *pager) reset(f Filter) {
 				p.onError(err)
 				return
 			}
-			p.count = n
+			p.count, p.totals = n, totals
 			p.onLoaded()
 		})
 	})

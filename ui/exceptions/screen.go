@@ -379,7 +379,7 @@ func (s *Screen) SortBy(k SortKey) {
 
 func (s *Screen) onLoaded() {
 	s.listErr.SetError("", nil)
-	s.countLbl.SetText(fmt.Sprintf("%d open", s.pager.count))
+	s.countLbl.SetText(countText(s.pager.count, s.pager.totals))
 	if s.pager.count == 0 && s.cur == nil {
 		if f := s.pager.filter; f.Text == "" && f.Reason == "" {
 			s.emptyTitle.SetText("No open exceptions")
@@ -480,6 +480,9 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// CountText is the count line above the queue, with the totals.
+func (s *Screen) CountText() string { return s.countLbl.Text }
 
 // Count is the number of rows the table currently shows.
 func (s *Screen) Count() int {
@@ -888,4 +891,23 @@ func (s *Screen) SetSupplier(id string) { s.mapEntry.SetText(id) }
 func (s *Screen) setDetailErr(doing string, err error) {
 	s.detailErr.SetError(doing, err)
 	s.body.Refresh()
+}
+
+// countText is the queue's count with the total of its amounts per
+// currency: "12 open · 4123.50 USD + 99.00 EUR". Beyond two currencies it
+// says how many more, so the line never widens the window.
+func countText(n int, totals []Total) string {
+	out := fmt.Sprintf("%d open", n)
+	for i, t := range totals {
+		if i == 2 {
+			out += fmt.Sprintf(" + %d more currencies", len(totals)-2)
+			break
+		}
+		sep := " + "
+		if i == 0 {
+			sep = " · "
+		}
+		out += sep + strings.TrimSpace(t.Amount.String()+" "+t.Currency)
+	}
+	return out
 }

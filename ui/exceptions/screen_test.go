@@ -453,3 +453,20 @@ func TestDecisionsOnAMismatch(t *testing.T) {
 		t.Fatalf("override: %q, %d rows", res, s.Count())
 	}
 }
+
+// The count line adds the filtered rows' amounts per currency, and follows
+// the filter (uifake amounts: 4 rows of USD, hand-summed below).
+func TestCountLineTotals(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewExceptions(4)
+	s, run := newScreen(t, src)
+	// Rows 0-3: 100.00, 179.19, 258.38, 337.57 USD (10000+(i*7919)%900000 cents).
+	if got := s.CountText(); got != "4 open · 875.14 USD" {
+		t.Fatalf("count line %q", got)
+	}
+	s.SetSearch("INV-100001")
+	run.Drain()
+	if got := s.CountText(); got != "1 open · 179.19 USD" {
+		t.Fatalf("count line after filtering %q", got)
+	}
+}

@@ -62,6 +62,12 @@ type Row struct {
 	Currency    string
 }
 
+// Total is the sum of the selected exceptions' amounts in one currency.
+type Total struct {
+	Currency string
+	Amount   money.Decimal
+}
+
 // ReasonCount is how many open exceptions share one reason.
 type ReasonCount struct {
 	Reason string
@@ -193,6 +199,9 @@ type Preview struct {
 // the UI goroutine.
 type Source interface {
 	Count(ctx context.Context, f Filter) (int, error)
+	// Totals sums the amounts of the exceptions f selects, per currency
+	// (alphabetical), exactly.
+	Totals(ctx context.Context, f Filter) ([]Total, error)
 	Page(ctx context.Context, f Filter, offset, limit int) ([]Row, error)
 	Reasons(ctx context.Context) ([]ReasonCount, error)
 	Detail(ctx context.Context, id int64) (Detail, error)

@@ -88,6 +88,25 @@ func NewExceptions(n int) *Exceptions {
 	return f
 }
 
+// Totals implements exceptions.Source.
+func (f *Exceptions) Totals(_ context.Context, flt exceptions.Filter) ([]exceptions.Total, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Totals"); err != nil {
+		return nil, err
+	}
+	sum := map[string]money.Decimal{}
+	for _, r := range f.viewFor(flt) {
+		sum[r.Currency] = sum[r.Currency].Add(r.Amount)
+	}
+	out := make([]exceptions.Total, 0, len(sum))
+	for c, a := range sum {
+		out = append(out, exceptions.Total{Currency: c, Amount: a})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out, nil
+}
+
 // Served is how many rows Page has returned so far, and in how many calls.
 func (f *Exceptions) Served() (rows, calls int) {
 	f.mu.Lock()
