@@ -418,6 +418,13 @@ func (e *Engine) processAck(ctx context.Context, id int64) (store.Document, erro
 		target = c
 	}
 	if target == nil {
+		if ack.Status != "A" && ack.Status != "E" {
+			// A rejection is never "no action needed": some document of
+			// ours, or of another system in our name, did not get through.
+			return e.fail(ctx, id, newProblem(ReasonAckUnmatched, fixAckUnmatchedRejected,
+				"Partner %s REJECTED group %s (%s), which matches no PO or invoice this connector sent to it", d.Partner,
+				ack.GroupControlNumber, AckStatusWords(ack.Status)), store.DocumentPatch{})
+		}
 		return e.fail(ctx, id, newProblem(ReasonAckUnmatched, fixAckUnmatched,
 			"Partner %s acknowledged group %s, which matches no PO or invoice sent to it", d.Partner, ack.GroupControlNumber), store.DocumentPatch{})
 	}

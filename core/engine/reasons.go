@@ -101,8 +101,11 @@ const (
 	// (a credit note and a new invoice once posted), not re-sent as is.
 	fixAckRejected810 = "read the supplier's reasons; correct the invoice in IFS (a posted one by credit note and a new invoice) or call the supplier; replay only re-sends the same 810"
 	fixAckUnmatched   = "no action usually needed; check it does not belong to a PO sent by another system"
-	fixReference      = "run Connections → Test on the connection named in the message (it reads two pages of each resource); it clears itself on the next successful refresh"
-	fixHeartbeat      = "check the connection in Connections and the log; it clears itself on the next success"
+	// fixAckUnmatchedRejected: a rejection that matches nothing still
+	// means a document did not get through.
+	fixAckUnmatchedRejected = "ask the supplier which document (the group control number in the message) they rejected and why; if another system sent it in our name, have it corrected there; then ignore this with a comment"
+	fixReference            = "run Connections → Test on the connection named in the message (it reads two pages of each resource); it clears itself on the next successful refresh"
+	fixHeartbeat            = "check the connection in Connections and the log; it clears itself on the next success"
 	// A line billed twice is a duplicate payment in waiting: no tolerance
 	// or override may post it.
 	fixAlreadyInvoiced = "ask the supplier whether this bills the same goods again; if the earlier invoice was wrong, its credit memo re-opens the quantity and a replay then posts this one; otherwise ignore it (or dispute it) with a comment"
