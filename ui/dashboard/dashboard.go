@@ -111,6 +111,7 @@ type Screen struct {
 	reasons  *fyne.Container
 	overdue  *widget.Label
 	chart    *BarChart
+	health   *widget.Label // the one line: flowing / needs attention / failing
 	progress map[string]*widget.ProgressBar
 	syncBtn  *widget.Button
 	pauseBtn *widget.Button
@@ -154,8 +155,12 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		s.pauseBtn = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), p.TogglePause)
 		flowsBody = container.NewBorder(container.NewHBox(s.syncBtn, s.pauseBtn), nil, nil, nil, s.flows)
 	}
+	s.health = widget.NewLabel("")
+	s.health.TextStyle.Bold = true
+	s.health.Wrapping = fyne.TextWrapWord
 	s.content = container.NewVScroll(container.NewVBox(
 		s.errLbl,
+		s.health,
 		s.team,
 		widget.NewCard("Flows", "", flowsBody),
 		top,
@@ -242,6 +247,9 @@ func setBar(b *widget.ProgressBar, running bool, done, total int) {
 func (s *Screen) show(snap Snapshot) {
 	s.snap, s.loaded = snap, true
 	now := s.p.Now()
+	text, level := Health(snap)
+	s.health.Importance = level
+	s.health.SetText(text)
 	s.showTeam(snap.Team, now)
 
 	s.flows.Objects = nil
@@ -460,3 +468,58 @@ func (r *chartRenderer) Refresh() {
 
 func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
 func (r *chartRenderer) Destroy()                     {}
+
+// Health is the dashboard's one line, and how it is coloured: a failing
+// flow or a team without a leader first (danger), then what needs a
+// person (warning: open exceptions, overdue 997s, failed or stuck
+// deliveries, paused schedules), else that everything flows (success).
+func Health(s Snapshot) (string, widget.Importance) {
+	var failing []string
+	paused := 0
+	for _, f := range s.Flows {
+		switch {
+		case !f.LastRun.IsZero() && !f.LastOK:
+			failing = append(failing, f.Label+" ("+f.LastResult+")")
+		case f.Stale:
+			failing = append(failing, f.Label+" (no success for too long)")
+		}
+		if f.Paused {
+			paused++
+		}
+	}
+	if s.Team != nil && s.Team.Leader == "" {
+		failing = append([]string{"the team's engine (nobody leads it)"}, failing...)
+	}
+	if len(failing) > 0 {
+		return "Failing: " + strings.Join(failing, "; ") + ". Check Connections and the log.", widget.DangerImportance
+	}
+	open := 0
+	for _, r := range s.ByReason {
+		open += r.Count
+	}
+	var need []string
+	add := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			need = append(need, "1 "+one)
+		case n > 1:
+			need = append(need, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	add(open, "open exception", "open exceptions")
+	add(s.Overdue997, "overdue 997", "overdue 997s")
+	add(s.DeliveriesFailed, "failed delivery", "failed deliveries")
+	add(s.DeliveriesStuck, "stuck delivery", "stuck deliveries")
+	if paused > 0 && paused == len(s.Flows) {
+		need = append(need, "every schedule paused")
+	} else {
+		add(paused, "schedule paused", "schedules paused")
+	}
+	if len(need) > 0 {
+		return "Needs attention: " + strings.Join(need, ", ") + ".", widget.WarningImportance
+	}
+	if len(s.Flows) == 0 {
+		return "Not set up yet: configure the connections, then the schedules.", widget.MediumImportance
+	}
+	return "Everything is flowing: the last runs succeeded and nothing waits for a person.", widget.SuccessImportance
+}

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ml-connector/ifs-cleo/ui/dashboard"
 	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
@@ -96,5 +97,40 @@ func TestTeamCard(t *testing.T) {
 	_, _, w = newScreen(t, src)
 	if m := test.RenderToMarkup(w.Canvas()); !strings.Contains(m, "nobody leads it now") || !strings.Contains(m, `color="error"`) {
 		t.Fatalf("no warning without a leader:\n%s", m)
+	}
+}
+
+// The health line, case by case: the worst state decides its words and colour.
+func TestHealthLine(t *testing.T) {
+	ran := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	ok := dashboard.FlowStatus{Flow: "invoices", Label: "Invoices in", LastRun: ran, LastOK: true, LastResult: "3 posted"}
+	bad := dashboard.FlowStatus{Flow: "pos", Label: "Purchase orders out", LastRun: ran, LastOK: false, LastResult: "failed: token expired"}
+	stale := dashboard.FlowStatus{Flow: "reference", Label: "Reference data", LastRun: ran, LastOK: true, Stale: true}
+	paused := ok
+	paused.Paused = true
+	cases := []struct {
+		name string
+		snap dashboard.Snapshot
+		want string
+		imp  widget.Importance
+	}{
+		{"flowing", dashboard.Snapshot{Flows: []dashboard.FlowStatus{ok}},
+			"Everything is flowing: the last runs succeeded and nothing waits for a person.", widget.SuccessImportance},
+		{"exceptions and deliveries", dashboard.Snapshot{Flows: []dashboard.FlowStatus{ok},
+			ByReason: []dashboard.ReasonCount{{Label: "Price variance", Count: 2}, {Label: "GL unmapped", Count: 1}}, Overdue997: 1, DeliveriesStuck: 2},
+			"Needs attention: 3 open exceptions, 1 overdue 997, 2 stuck deliveries.", widget.WarningImportance},
+		{"all paused", dashboard.Snapshot{Flows: []dashboard.FlowStatus{paused}},
+			"Needs attention: every schedule paused.", widget.WarningImportance},
+		{"failing wins", dashboard.Snapshot{Flows: []dashboard.FlowStatus{ok, bad, stale}, ByReason: []dashboard.ReasonCount{{Count: 5}}},
+			"Failing: Purchase orders out (failed: token expired); Reference data (no success for too long). Check Connections and the log.", widget.DangerImportance},
+		{"team without leader", dashboard.Snapshot{Flows: []dashboard.FlowStatus{ok}, Team: &dashboard.TeamStatus{Database: "db"}},
+			"Failing: the team's engine (nobody leads it). Check Connections and the log.", widget.DangerImportance},
+		{"nothing set up", dashboard.Snapshot{}, "Not set up yet: configure the connections, then the schedules.", widget.MediumImportance},
+	}
+	for _, c := range cases {
+		got, imp := dashboard.Health(c.snap)
+		if got != c.want || imp != c.imp {
+			t.Errorf("%s: %q (%v), want %q (%v)", c.name, got, imp, c.want, c.imp)
+		}
 	}
 }
