@@ -18,6 +18,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -108,6 +109,8 @@ type UI struct {
 	win fyne.Window
 	p   Params
 	ctx context.Context
+	// keys are every keyboard command the window obeys, for F1.
+	keys []uikit.Shortcut
 
 	tabs   *container.AppTabs
 	status *widget.Label
@@ -213,19 +216,51 @@ func (u *UI) build() {
 		banner.Wrapping = fyne.TextWrapWord
 		top = banner
 	}
-	bottom := container.NewBorder(nil, nil, nil, u.status, u.errLbl)
+	// Every keyboard command is discoverable: F1 or this button lists them.
+	keysBtn := widget.NewButtonWithIcon("Keyboard (F1)", theme.HelpIcon(), u.ShowShortcuts)
+	keysBtn.Importance = widget.LowImportance
+	bottom := container.NewBorder(nil, nil, keysBtn, u.status, u.errLbl)
 	u.win.SetContent(container.NewBorder(top, bottom, nil, nil, u.tabs))
 
 	c := u.win.Canvas()
+	u.keys = nil
 	for i := range u.tabs.Items {
 		i := i
-		uikit.Register(c, []uikit.Shortcut{{Key: fyne.KeyName(fmt.Sprint(i + 1)), Mod: fyne.KeyModifierAlt, Run: func() { u.Show(i) }}})
+		u.keys = append(u.keys, uikit.Shortcut{Desc: "Go to " + u.tabs.Items[i].Text, Key: fyne.KeyName(fmt.Sprint(i + 1)), Mod: fyne.KeyModifierAlt, Run: func() { u.Show(i) }})
 	}
-	uikit.Register(c, []uikit.Shortcut{
-		{Desc: "Sync now", Key: fyne.KeyS, Mod: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, Run: u.SyncNow},
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF5}, func(fyne.Shortcut) { u.reload(u.tabs.SelectedIndex()) })
-	uikit.Register(c, u.Exceptions.Shortcuts())
+	u.keys = append(u.keys,
+		uikit.Shortcut{Desc: "Sync now", Key: fyne.KeyS, Mod: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift, Run: u.SyncNow},
+		uikit.Shortcut{Desc: "Reload this screen", Key: fyne.KeyF5, Run: func() { u.reload(u.tabs.SelectedIndex()) }},
+		uikit.Shortcut{Desc: "Show these keyboard shortcuts", Key: fyne.KeyF1, Run: u.ShowShortcuts},
+	)
+	u.keys = append(u.keys, u.Exceptions.Shortcuts()...)
+	uikit.Register(c, u.keys)
+}
+
+// ShortcutsText lists every keyboard command, one "keys — what" a line,
+// as the F1 dialog shows them.
+func (u *UI) ShortcutsText() string {
+	var b strings.Builder
+	for _, k := range u.keys {
+		fmt.Fprintf(&b, "%s — %s\n", k.Label(), k.Desc)
+	}
+	return b.String()
+}
+
+// ShowShortcuts opens the list of keyboard commands (F1).
+func (u *UI) ShowShortcuts() {
+	grid := container.NewGridWithColumns(2)
+	for _, k := range u.keys {
+		key := widget.NewLabel(k.Label())
+		key.TextStyle.Monospace = true
+		grid.Add(key)
+		grid.Add(widget.NewLabel(k.Desc))
+	}
+	note := widget.NewLabel("Screen keys (Alt+number) and the queue's keys also work while typing in a field.")
+	note.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.NewBorder(nil, note, nil, nil, container.NewVScroll(grid)), u.win)
+	d.Resize(fyne.NewSize(560, 560))
+	d.Show()
 }
 
 func (u *UI) buildTray() {

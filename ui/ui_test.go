@@ -202,6 +202,21 @@ func TestKeyboard(t *testing.T) {
 	if ctl.syncs != 1 {
 		t.Fatal("Ctrl+Shift+S did not sync")
 	}
+	// Every command is discoverable: F1 lists them all, screens by name.
+	txt := u.ShortcutsText()
+	for _, want := range []string{"Alt+1 — Go to Dashboard", "Alt+2 — Go to Exceptions", "Ctrl+Shift+S — Sync now", "F5 — Reload this screen",
+		"F1 — Show these keyboard shortcuts", "Ctrl+R — Replay the selected exception", "Ctrl+Shift+R — Replay all like this (preview)", "Ctrl+F — Filter the queue"} {
+		if !strings.Contains(txt, want+"\n") {
+			t.Errorf("the shortcut list lacks %q:\n%s", want, txt)
+		}
+	}
+	if w.Canvas().Overlays().Top() != nil {
+		t.Fatal("an overlay before F1")
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF1})
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("F1 opened no shortcut list")
+	}
 }
 
 // The app follows the desktop's light or dark variant; both must render.
