@@ -238,3 +238,20 @@ func TestLightAndDarkVariants(t *testing.T) {
 		})
 	}
 }
+
+// Every screen fits a 1024×700 window with the fakes' long data: the
+// window's minimum size never pushes past a small laptop screen.
+func TestEveryScreenFits1024x700(t *testing.T) {
+	u, _, w, run, _, _ := newUI(t, true)
+	for i, name := range []string{"dashboard", "exceptions", "documents", "mappings", "connections", "schedules"} {
+		u.Show(i)
+		run.Drain()
+		if i == ui.ScreenExceptions {
+			u.Exceptions.Select(0)
+			run.Drain()
+		}
+		if m := w.Content().MinSize(); m.Width > 1024 || m.Height > 700 {
+			t.Errorf("%s needs %.0f×%.0f", name, m.Width, m.Height)
+		}
+	}
+}

@@ -120,9 +120,12 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	ctx, quit := context.WithCancel(ctx)
 	defer quit()
 	a := app.NewWithID(appID)
-	a.Lifecycle().SetOnStopped(quit)
 	w := a.NewWindow("ml-connector")
-	w.Resize(fyne.NewSize(1280, 740))
+	w.Resize(windowSize(a.Preferences()))
+	a.Lifecycle().SetOnStopped(func() {
+		rememberWindowSize(a.Preferences(), w.Canvas().Size())
+		quit()
+	})
 	p := b.Params()
 	p.Demo = opt.demo
 	if opt.demo != "" {
@@ -167,4 +170,30 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 	}()
 	w.ShowAndRun()
 	return cli.ExitOK
+}
+
+// The window opens at the size the user left it, else at 1024×700, which
+// fits the smallest screen AP desks use (Fyne cannot tell the screen's size
+// before the window shows, so a larger default could open past its edges).
+const (
+	prefWindowWidth  = "window.width"
+	prefWindowHeight = "window.height"
+)
+
+var defaultWindow = fyne.NewSize(1024, 700)
+
+func windowSize(p fyne.Preferences) fyne.Size {
+	w, h := p.FloatWithFallback(prefWindowWidth, 0), p.FloatWithFallback(prefWindowHeight, 0)
+	if w < 640 || h < 480 || w > 8192 || h > 8192 {
+		return defaultWindow
+	}
+	return fyne.NewSize(float32(w), float32(h))
+}
+
+func rememberWindowSize(p fyne.Preferences, s fyne.Size) {
+	if s.Width < 640 || s.Height < 480 {
+		return // hidden to the tray or not shown: keep what was remembered
+	}
+	p.SetFloat(prefWindowWidth, float64(s.Width))
+	p.SetFloat(prefWindowHeight, float64(s.Height))
 }

@@ -379,7 +379,7 @@ func TestWineGUIDemoRenders(t *testing.T) {
 			t.Fatalf("%s is missing (apt-get install xvfb xdotool imagemagick)", tool)
 		}
 	}
-	display := startXvfb(t)
+	display := startXvfb(t, "1280x800x24")
 	app := w.cmd(filepath.Join(w.dist, "ml-connector.exe"), "demo")
 	app.Env = append(app.Env, "DISPLAY="+display)
 	var out bytes.Buffer
@@ -425,14 +425,15 @@ func TestWineGUIDemoRenders(t *testing.T) {
 	t.Logf("the Windows GUI renders under Wine + Xvfb: %s", shot)
 }
 
-// startXvfb starts an X server on a free display and returns ":N".
-func startXvfb(t *testing.T) string {
+// startXvfb starts an X server of the given screen (WxHxDepth) on a free
+// display and returns ":N".
+func startXvfb(t *testing.T, screen string) string {
 	t.Helper()
 	r, wr, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
 	x.ExtraFiles = []*os.File{wr}
 	if err := x.Start(); err != nil {
 		t.Fatal(err)

@@ -249,6 +249,35 @@ func TestXvfbDemoDashboardAndQueue(t *testing.T) {
 	saveForReadme(t, b.screenshot("demo-exceptions.png"), "exceptions.png")
 }
 
+// The exception queue on a small laptop screen (1024×700, an X server of
+// its own): the window fits the screen with the demo's long data, and the
+// screenshot goes to the README with MLC_UPDATE_SCREENSHOTS=1.
+func TestXvfbQueueAt1024x700(t *testing.T) {
+	xvfbOnly(t)
+	bin := buildBinary(t)
+	t.Setenv("DISPLAY", startXvfb(t, "1024x700x24"))
+	// A first start: no window size remembered from another run.
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	a := startApp(t, bin, "demo", "--data-dir", dir, "--open", "exceptions")
+	waitExceptions(t, bin, dir, 5)
+	time.Sleep(4 * time.Second)
+	out, err := exec.Command("xdotool", "getwindowgeometry", "--shell", a.window).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w, h int
+	for _, line := range strings.Split(string(out), "\n") {
+		fmt.Sscanf(line, "WIDTH=%d", &w)
+		fmt.Sscanf(line, "HEIGHT=%d", &h)
+	}
+	if w == 0 || h == 0 || w > 1024 || h > 700 {
+		t.Fatalf("the window is %d×%d on a 1024×700 screen", w, h)
+	}
+	saveForReadme(t, a.screenshot("demo-exceptions-1024.png"), "exceptions-1024.png")
+	t.Logf("window %d×%d on a 1024×700 screen", w, h)
+}
+
 // xdo runs one xdotool command.
 func xdo(t *testing.T, args ...string) {
 	t.Helper()

@@ -280,10 +280,15 @@ func (s *Screen) show(snap Snapshot) {
 			hb.SetText("STALE: " + hb.Text)
 			hb.Importance = widget.DangerImportance
 		}
+		// Every cell truncates rather than widening the five equal columns
+		// (and with them the window) past a 1024-pixel screen.
+		next.Truncation, hb.Truncation = fyne.TextTruncateEllipsis, fyne.TextTruncateEllipsis
+		name := widget.NewLabel(f.Label)
+		name.Truncation = fyne.TextTruncateEllipsis
 		bar := widget.NewProgressBar()
 		setBar(bar, f.Running, f.Done, f.Total)
 		s.progress[f.Flow] = bar
-		grid.Add(widget.NewLabel(f.Label))
+		grid.Add(name)
 		grid.Add(last)
 		grid.Add(next)
 		grid.Add(hb)

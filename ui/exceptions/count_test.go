@@ -12,6 +12,9 @@ func TestCountTextCurrencies(t *testing.T) {
 	if got != "7 open · 1.00 CHF + 2.50 EUR + 2 more currencies" {
 		t.Fatalf("%q", got)
 	}
+	if got := countText(2, []Total{{"CHF", m("1")}, {"EUR", m("2")}, {"GBP", m("3")}}); got != "2 open · 1 CHF + 2 EUR + 1 more currency" {
+		t.Fatalf("%q", got)
+	}
 	if got := countText(0, nil); got != "0 open" {
 		t.Fatalf("%q", got)
 	}

@@ -200,8 +200,11 @@ func (s *Screen) build() {
 
 	s.reasonSel.OnChanged = func(string) { s.applyFilter() }
 	s.search.OnChanged = func(string) { s.applyFilter() }
-	top := container.NewBorder(nil, nil, s.reasonSel, s.countLbl, s.search)
-	list := container.NewBorder(container.NewVBox(top, s.listErr), nil, nil, nil, s.table)
+	top := container.NewBorder(nil, nil, s.reasonSel, nil, s.search)
+	// The count and totals line sits under the filter and truncates: with
+	// several currencies it would otherwise widen the window.
+	s.countLbl.Truncation = fyne.TextTruncateEllipsis
+	list := container.NewBorder(container.NewVBox(top, s.countLbl, s.listErr), nil, nil, nil, s.table)
 
 	s.buildDetail()
 	split := container.NewHSplit(list, s.detail)
@@ -900,7 +903,11 @@ func countText(n int, totals []Total) string {
 	out := fmt.Sprintf("%d open", n)
 	for i, t := range totals {
 		if i == 2 {
-			out += fmt.Sprintf(" + %d more currencies", len(totals)-2)
+			if more := len(totals) - 2; more == 1 {
+				out += " + 1 more currency"
+			} else {
+				out += fmt.Sprintf(" + %d more currencies", more)
+			}
 			break
 		}
 		sep := " + "
