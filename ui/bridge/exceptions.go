@@ -537,17 +537,50 @@ func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (
 	return pv, nil
 }
 
-func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (int, error) {
+func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (exceptions.ReplayOutcome, error) {
 	if s.b.asClient() {
+		// The leader replays; it reports only how many.
 		res, err := s.b.ask(ctx, "replay_reason", reason, nil)
-		return replayedCount(res), err
+		return exceptions.ReplayOutcome{Replayed: replayedCount(res)}, err
 	}
 	e, _, err := s.b.engine()
 	if err != nil {
-		return 0, err
+		return exceptions.ReplayOutcome{}, err
 	}
 	rs, err := e.ReplayByReason(ctx, reason, false)
-	return len(rs), err
+	o := exceptions.ReplayOutcome{Replayed: len(rs)}
+	for _, r := range rs {
+		switch {
+		case r.Err != "":
+			o.StillFailing = append(o.StillFailing, r.BusinessKey+": "+r.Err)
+		case r.Status == string(store.StatusException) || r.Status == "":
+			o.StillFailing = append(o.StillFailing, firstNonBlank(r.BusinessKey, fmt.Sprint(r.ExceptionID))+": "+s.whyNow(ctx, r))
+		default:
+			o.Resolved++
+		}
+	}
+	return o, err
+}
+
+// whyNow is what the queue now says of a replayed item that still fails:
+// its document's message, or its exception's when it has no document.
+func (s *exceptionSource) whyNow(ctx context.Context, r engine.ReplayResult) string {
+	if r.DocumentID > 0 {
+		if d, err := s.b.cfg.Store.Document(ctx, r.DocumentID); err == nil && d.Message != "" {
+			return d.Message
+		}
+	}
+	if x, err := s.b.cfg.Store.Exception(ctx, r.ExceptionID); err == nil && x.Message != "" {
+		return x.Message
+	}
+	return firstNonBlank(reasonLabel(r.NewReason), r.Message)
+}
+
+func firstNonBlank(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func (s *exceptionSource) Ignore(ctx context.Context, id int64, comment string) error {

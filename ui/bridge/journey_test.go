@@ -199,3 +199,28 @@ func TestExceptionRowsInTheClerksWords(t *testing.T) {
 		t.Fatalf("INV-P10013-PV with PO P10013 not among %+v", rows)
 	}
 }
+
+// Replay-all reports per item, and its report matches the queue afterwards:
+// the queue shrinks by exactly the resolved ones, and those "still failing"
+// are still open (under the same reason or, like a price variance that is
+// now a line billed twice, under the reason they fail with now).
+func TestReplayAllReportMatchesQueue(t *testing.T) {
+	e, _, _ := syncedUI(t)
+	src := e.b.Params().Exceptions
+	for _, reason := range []string{"GL_UNMAPPED", "PRICE_VARIANCE", "ACK_UNMATCHED"} {
+		n, err := src.Count(e.ctx, exceptions.Filter{Reason: reason})
+		if err != nil || n == 0 {
+			t.Fatalf("%s: %d open, %v", reason, n, err)
+		}
+		before, _ := src.Count(e.ctx, exceptions.Filter{})
+		o, err := src.ReplayAll(e.ctx, reason)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := src.Count(e.ctx, exceptions.Filter{})
+		if o.Replayed != n || o.Resolved+len(o.StillFailing) != o.Replayed || after != before-o.Resolved {
+			t.Fatalf("%s: %d open before, %d after; report %+v", reason, before, after, o)
+		}
+		t.Logf("%s: %s", reason, o.Summary())
+	}
+}

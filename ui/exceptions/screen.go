@@ -730,9 +730,9 @@ func (s *Screen) ConfirmReplayAll() {
 	}
 	s.previewBox.Hide()
 	s.p.Runner.Go(func() {
-		n, err := s.src.ReplayAll(s.ctx, d.Reason)
+		o, err := s.src.ReplayAll(s.ctx, d.Reason)
 		fyne.Do(func() {
-			s.done("replay all", fmt.Sprintf("Replayed %d exceptions with reason “%s”.", n, d.ReasonLabel), err)
+			s.done("replay all", fmt.Sprintf("“%s”: %s", d.ReasonLabel, o.Summary()), err)
 		})
 	})
 }

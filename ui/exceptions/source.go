@@ -8,6 +8,8 @@ package exceptions
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
@@ -66,6 +68,29 @@ type Row struct {
 type Total struct {
 	Currency string
 	Amount   money.Decimal
+}
+
+// ReplayOutcome is what a replay-all did: how many it replayed, how many
+// left the queue, and for the others why they still fail ("INV-1: price
+// variance …"), as the queue shows them afterwards.
+type ReplayOutcome struct {
+	Replayed, Resolved int
+	StillFailing       []string
+}
+
+// Summary is the outcome in one line: "Replayed 3: 2 resolved, 1 still
+// failing (INV-7: …)".
+func (o ReplayOutcome) Summary() string {
+	out := fmt.Sprintf("Replayed %d: %d resolved, %d still failing", o.Replayed, o.Resolved, len(o.StillFailing))
+	if n := len(o.StillFailing); n > 0 {
+		shown := o.StillFailing[:min(n, 3)]
+		out += " (" + strings.Join(shown, "; ")
+		if n > 3 {
+			out += fmt.Sprintf("; and %d more", n-3)
+		}
+		out += ")"
+	}
+	return out + "."
 }
 
 // ReasonCount is how many open exceptions share one reason.
@@ -208,8 +233,9 @@ type Source interface {
 	// Replay re-runs one document and returns its outcome in plain words.
 	Replay(ctx context.Context, id int64) (string, error)
 	PreviewReplayAll(ctx context.Context, reason string) (Preview, error)
-	// ReplayAll replays every open exception with reason; it returns how many it replayed.
-	ReplayAll(ctx context.Context, reason string) (int, error)
+	// ReplayAll replays every open exception with reason and says, item by
+	// item, which ones resolved and why the others still fail.
+	ReplayAll(ctx context.Context, reason string) (ReplayOutcome, error)
 	Ignore(ctx context.Context, id int64, comment string) error
 	// MapPartner maps an EDI partner to an IFS supplier (an audited mapping change).
 	MapPartner(ctx context.Context, partnerKey, supplierID string) error

@@ -323,24 +323,26 @@ func (f *Exceptions) PreviewReplayAll(_ context.Context, reason string) (excepti
 }
 
 // ReplayAll implements exceptions.Source.
-func (f *Exceptions) ReplayAll(_ context.Context, reason string) (int, error) {
+func (f *Exceptions) ReplayAll(_ context.Context, reason string) (exceptions.ReplayOutcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
+	var o exceptions.ReplayOutcome
 	kept := f.rows[:0]
 	for _, r := range f.rows {
 		if r.Reason == reason {
-			n++
+			o.Replayed++
 			if r.Reason == "partner_unmapped" && f.mapped["ZZ:"+r.Partner] != "" {
+				o.Resolved++
 				continue
 			}
+			o.StillFailing = append(o.StillFailing, r.BusinessKey+": "+r.ReasonLabel)
 		}
 		kept = append(kept, r)
 	}
 	f.rows = kept
 	f.viewOK = false
 	f.Log = append(f.Log, fmt.Sprintf("replay all %s", reason))
-	return n, nil
+	return o, nil
 }
 
 // Ignore implements exceptions.Source.
