@@ -398,12 +398,24 @@ func TestXvfbAdminEntersCredentialsAndTestsBoth(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(home, ".local", "share"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// The field positions below are those of a 1280×740 window: the size
+	// this admin left it at last time (remembered in Fyne's preferences).
+	prefs := filepath.Join(home, ".config", "fyne", appID)
+	if err := os.MkdirAll(prefs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(prefs, "preferences.json"), []byte(`{"window.width":1280,"window.height":740}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	dataDir := filepath.Join(tmp, "data")
 	script := `echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$0" gui --data-dir "$1"`
-	a := startAppCmd(t, []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share")},
+	a := startAppCmd(t, []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"), "XDG_CONFIG_HOME=" + filepath.Join(home, ".config")},
 		"dbus-run-session", "--", "bash", "-c", script, bin, dataDir)
 	time.Sleep(3 * time.Second) // the app opens on Connections when nothing is set up
 	a.screenshot("admin-1-empty-connections.png")
+	if out, err := exec.Command("xdotool", "getwindowgeometry", "--shell", a.window).Output(); err != nil || !strings.Contains(string(out), "WIDTH=1280") {
+		t.Fatalf("the remembered 1280×740 was not restored: %v\n%s", err, out)
+	}
 
 	// Field positions in the 1280×740 window (dark theme, Fyne 2.7.1).
 	typeInto(t, 460, 143, info.IFS.URL)
