@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -85,13 +84,11 @@ func runPartnersSet(ctx context.Context, env *Env, args []string) int {
 	strictness := fs.String("strictness", "", "how strictly the partner's X12 is read: standard (the segment dictionary), strict (also envelope deviations are errors) or lenient (undefined segments, extra elements and lengths are accepted, the 997 notes them: AK5*E)")
 	secDir := fs.String("secrets-dir", "", "read secrets from files in this folder")
 	// "partners set KEY --strictness X" reads as well as the flags first.
-	if len(args) > 1 && !strings.HasPrefix(args[0], "-") {
-		args = append(append([]string{}, args[1:]...), args[0])
-	}
-	if code, ok := Parse(fs, args); !ok {
+	keys, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 || *strictness == "" {
+	if len(keys) != 1 || *strictness == "" {
 		fmt.Fprintln(env.Stderr, "partners set: give one partner key (QUAL:ID, see 'partners') and --strictness")
 		return ExitUsage
 	}
@@ -101,10 +98,10 @@ func runPartnersSet(ctx context.Context, env *Env, args []string) int {
 		return ExitFailure
 	}
 	defer a.close()
-	if err := a.eng.SetPartnerStrictness(ctx, fs.Arg(0), *strictness); err != nil {
+	if err := a.eng.SetPartnerStrictness(ctx, keys[0], *strictness); err != nil {
 		fmt.Fprintf(env.Stderr, "partners set: %v\n", err)
 		return ExitFailure
 	}
-	fmt.Fprintf(env.Stdout, "partner %s: X12 read %s from the next file on\n", fs.Arg(0), *strictness)
+	fmt.Fprintf(env.Stdout, "partner %s: X12 read %s from the next file on\n", keys[0], *strictness)
 	return ExitOK
 }

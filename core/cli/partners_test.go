@@ -11,15 +11,7 @@ import (
 // 'partners set' changes one (audited, exported with the configuration) and
 // refuses a level that does not exist, saying which exist.
 func TestPartnersCommand(t *testing.T) {
-	info, _, _ := sandboxInfoFile(t)
-	dd := t.TempDir()
-	secDir := filepath.Join(dd, "secrets")
-	if code, out, errs := cli(t, "connect", "--data-dir", dd, "--sandbox", info, "--secrets-dir", secDir); code != 0 {
-		t.Fatalf("connect %d\n%s\n%s", code, out, errs)
-	}
-	if code, out, errs := cli(t, "sync", "--once", "--flow", "reference", "--data-dir", dd, "--secrets-dir", secDir); code != 0 {
-		t.Fatalf("sync %d\n%s\n%s", code, out, errs)
-	}
+	dd, secDir := withReference(t)
 	code, out, errs := cli(t, "partners", "--json", "--data-dir", dd, "--secrets-dir", secDir)
 	rows := jsonLines(t, out)
 	if code != 0 || len(rows) == 0 {
@@ -55,15 +47,7 @@ func TestPartnersCommand(t *testing.T) {
 // mappings export: plain CSV for scripts; --excel is what Excel on a
 // German desk opens (BOM, CRLF, ';'), and it imports back unchanged.
 func TestMappingsExportExcel(t *testing.T) {
-	info, _, _ := sandboxInfoFile(t)
-	dd := t.TempDir()
-	secDir := filepath.Join(dd, "secrets")
-	if code, out, errs := cli(t, "connect", "--data-dir", dd, "--sandbox", info, "--secrets-dir", secDir); code != 0 {
-		t.Fatalf("connect %d\n%s\n%s", code, out, errs)
-	}
-	if code, out, errs := cli(t, "sync", "--once", "--flow", "reference", "--data-dir", dd, "--secrets-dir", secDir); code != 0 {
-		t.Fatalf("sync %d\n%s\n%s", code, out, errs)
-	}
+	dd, secDir := withReference(t)
 	csvIn := filepath.Join(dd, "tol.csv")
 	os.WriteFile(csvIn, []byte("supplier_id,price_pct,qty_pct,absolute\n,2.5,0,1.00\n"), 0o600)
 	if code, out, errs := cli(t, "mappings", "import", "tolerances", csvIn, "--data-dir", dd, "--secrets-dir", secDir); code != 0 {
@@ -89,4 +73,20 @@ func TestMappingsExportExcel(t *testing.T) {
 	if code, _, _ := cli(t, "mappings", "export", "tolerances", "--separator", "ab", "--data-dir", dd); code != ExitUsage {
 		t.Fatalf("two-character separator: %d", code)
 	}
+}
+
+// withReference is a data dir connected to a fresh sandbox with its
+// reference data read, and its secrets folder.
+func withReference(t *testing.T) (dataDir, secDir string) {
+	t.Helper()
+	info, _, _ := sandboxInfoFile(t)
+	dd := t.TempDir()
+	secDir = filepath.Join(dd, "secrets")
+	if code, out, errs := cli(t, "connect", "--data-dir", dd, "--sandbox", info, "--secrets-dir", secDir); code != 0 {
+		t.Fatalf("connect %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := cli(t, "sync", "--once", "--flow", "reference", "--data-dir", dd, "--secrets-dir", secDir); code != 0 {
+		t.Fatalf("sync %d\n%s\n%s", code, out, errs)
+	}
+	return dd, secDir
 }

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -123,7 +124,7 @@ func serviceControl(ctx context.Context, env *Env, sub string, o serviceOptions)
 			start = "automatic (delayed)"
 		}
 		fmt.Fprintf(env.Stdout, "service:  %s (%s)\nstate:    %s\nprocess:  %d\nstart:    %s\naccount:  %s\ncommand:  %s\n",
-			o.name, cfg.DisplayName, stateWords(st.State), st.ProcessId, start, firstNonEmptyStr(cfg.ServiceStartName, "LocalSystem"), cfg.BinaryPathName)
+			o.name, cfg.DisplayName, stateWords(st.State), st.ProcessId, start, cmp.Or(cfg.ServiceStartName, "LocalSystem"), cfg.BinaryPathName)
 		if dir := argAfter(cfg.BinaryPathName, "--secrets-dir"); dir != "" {
 			fmt.Fprintf(env.Stdout, "secrets:  %s %s\n", dir, dirDACL(dir))
 		}
@@ -147,7 +148,7 @@ func serviceInstall(env *Env, m *mgr.Mgr, o serviceOptions) int {
 	if o.dataDir == "" {
 		// LocalSystem's own profile is under System32: the machine-wide
 		// ProgramData is where a service's data belongs.
-		o.dataDir = filepath.Join(firstNonEmptyStr(os.Getenv("ProgramData"), `C:\ProgramData`), "ml-connector")
+		o.dataDir = filepath.Join(cmp.Or(os.Getenv("ProgramData"), `C:\ProgramData`), "ml-connector")
 	}
 	if abs, err := filepath.Abs(o.dataDir); err == nil {
 		o.dataDir = abs
@@ -250,13 +251,6 @@ func stateWords(s svc.State) string {
 		return "paused"
 	}
 	return fmt.Sprintf("state %d", s)
-}
-
-func firstNonEmptyStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // baseConfig is the service's QUERY_SERVICE_CONFIG alone. mgr's Config

@@ -177,24 +177,3 @@ func TestAckWithTolerableProblem(t *testing.T) {
 		})
 	}
 }
-
-// A 997 that matches nothing we sent: an acceptance needs no action, a
-// rejection is never "no action needed" and says what to ask the supplier.
-func TestUnmatchedAckRejectedIsNotHarmless(t *testing.T) {
-	h := newHarness(t)
-	h.putFile("a1", Set{ID: "997", SenderQual: "ZZ", SenderID: "ACME01", ISAControl: "000000901", GSControl: "901", STControl: "0001",
-		Ack: &Ack{GroupControlNumber: "4242", FunctionalID: "PO", Status: "A"}})
-	h.putFile("a2", Set{ID: "997", SenderQual: "ZZ", SenderID: "ACME01", ISAControl: "000000902", GSControl: "902", STControl: "0001",
-		Ack: &Ack{GroupControlNumber: "4343", FunctionalID: "PO", Status: "R"}})
-	h.sync(FlowInvoices)
-	exc, _, err := h.eng.Exceptions(h.ctx, store.ExceptionQuery{Reasons: []string{string(ReasonAckUnmatched)}})
-	if err != nil || len(exc) != 2 {
-		t.Fatalf("%d unmatched 997s, %v", len(exc), err)
-	}
-	for _, x := range exc {
-		rejected := strings.Contains(x.Message, "4343")
-		if rejected != strings.Contains(x.Message, "REJECTED") || rejected == strings.HasPrefix(x.Fix, "no action") {
-			t.Fatalf("group %s: %q / fix %q", map[bool]string{true: "4343", false: "4242"}[rejected], x.Message, x.Fix)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
@@ -581,19 +582,12 @@ func (inv *Invoice) BusinessIssues() []Issue {
 	for i, l := range inv.Lines {
 		switch {
 		case l.NoPrice && l.NoQuantity:
-			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity and no unit price (IT102, IT104): it cannot be posted", i+1, firstNonBlank(l.LineNumber, "no line number")))
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity and no unit price (IT102, IT104): it cannot be posted", i+1, cmp.Or(l.LineNumber, "no line number")))
 		case l.NoPrice:
-			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no unit price (IT104): it cannot be posted as a free line", i+1, firstNonBlank(l.LineNumber, "no line number")))
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no unit price (IT104): it cannot be posted as a free line", i+1, cmp.Or(l.LineNumber, "no line number")))
 		case l.NoQuantity:
-			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity (IT102): it cannot be posted", i+1, firstNonBlank(l.LineNumber, "no line number")))
+			add(l.Position, "IT1", fmt.Sprintf("line %d (%s) has no quantity (IT102): it cannot be posted", i+1, cmp.Or(l.LineNumber, "no line number")))
 		}
 	}
 	return out
-}
-
-func firstNonBlank(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

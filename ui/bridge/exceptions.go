@@ -554,7 +554,7 @@ func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (excepti
 		case r.Err != "":
 			o.StillFailing = append(o.StillFailing, r.BusinessKey+": "+r.Err)
 		case r.Status == string(store.StatusException) || r.Status == "":
-			o.StillFailing = append(o.StillFailing, firstNonBlank(r.BusinessKey, fmt.Sprint(r.ExceptionID))+": "+s.whyNow(ctx, r))
+			o.StillFailing = append(o.StillFailing, firstNonEmpty(r.BusinessKey, fmt.Sprint(r.ExceptionID))+": "+s.whyNow(ctx, r))
 		default:
 			o.Resolved++
 		}
@@ -573,14 +573,7 @@ func (s *exceptionSource) whyNow(ctx context.Context, r engine.ReplayResult) str
 	if x, err := s.b.cfg.Store.Exception(ctx, r.ExceptionID); err == nil && x.Message != "" {
 		return x.Message
 	}
-	return firstNonBlank(reasonLabel(r.NewReason), r.Message)
-}
-
-func firstNonBlank(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return firstNonEmpty(reasonLabel(r.NewReason), r.Message)
 }
 
 func (s *exceptionSource) Ignore(ctx context.Context, id int64, comment string) error {

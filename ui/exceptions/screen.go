@@ -23,25 +23,24 @@ const (
 	maxPages = 20
 )
 
+// columns are the queue's columns: the sort key where the store can order
+// by it (NoSort otherwise), and the text of a row's cell.
 var columns = []struct {
 	title string
 	key   SortKey
 	width float32
+	text  func(r Row, now time.Time) string
 }{
-	{"Reason", ByReason, 160},
-	{"Supplier", BySupplier, 150},
-	{"Document", ByDocument, 120},
-	{"Amount", ByAmount, 115},
-	{"Age", ByAge, 100},
-	{"PO", NoSort, 80},
-	{"Invoice date", NoSort, 100},
-	{"Due", NoSort, 100},
-	{"Partner", ByPartner, 150},
+	{"Reason", ByReason, 160, func(r Row, _ time.Time) string { return r.ReasonLabel }},
+	{"Supplier", BySupplier, 150, func(r Row, _ time.Time) string { return orDash(firstOf(r.SupplierName, r.Supplier)) }},
+	{"Document", ByDocument, 120, func(r Row, _ time.Time) string { return r.BusinessKey }},
+	{"Amount", ByAmount, 115, func(r Row, _ time.Time) string { return strings.TrimSpace(r.Amount.String() + " " + r.Currency) }},
+	{"Age", ByAge, 100, func(r Row, now time.Time) string { return uikit.Age(now, r.Received) }},
+	{"PO", NoSort, 80, func(r Row, _ time.Time) string { return orDash(r.PONumber) }},
+	{"Invoice date", NoSort, 100, func(r Row, _ time.Time) string { return day(r.InvoiceDate) }},
+	{"Due", NoSort, 100, func(r Row, _ time.Time) string { return day(r.DueDate) }},
+	{"Partner", ByPartner, 150, func(r Row, _ time.Time) string { return firstOf(r.PartnerName, r.Partner) }},
 }
-
-// column is what a cell shows for a column: the sort key where there is
-// one, else the title.
-func column(i int) string { return columns[i].title }
 
 // Params are the screen's collaborators besides its Source.
 type Params struct {
@@ -446,27 +445,11 @@ func (s *Screen) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.SetText("…")
 		return
 	}
-	switch column(id.Col) {
-	case "Reason":
-		l.SetText(r.ReasonLabel)
-	case "Partner":
-		l.SetText(firstOf(r.PartnerName, r.Partner))
-	case "Supplier":
-		l.SetText(orDash(firstOf(r.SupplierName, r.Supplier)))
-	case "Document":
-		l.SetText(r.BusinessKey)
-	case "PO":
-		l.SetText(orDash(r.PONumber))
-	case "Invoice date":
-		l.SetText(day(r.InvoiceDate))
-	case "Due":
-		l.SetText(day(r.DueDate))
-	case "Age":
-		l.SetText(uikit.Age(s.p.Now(), r.Received))
-	case "Amount":
+	c := columns[id.Col]
+	if c.key == ByAmount {
 		l.Alignment = fyne.TextAlignTrailing
-		l.SetText(strings.TrimSpace(r.Amount.String() + " " + r.Currency))
 	}
+	l.SetText(c.text(r, s.p.Now()))
 }
 
 // day is a calendar date as the clerk reads it; "—" when unknown.
