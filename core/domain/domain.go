@@ -83,6 +83,15 @@ type Supplier struct {
 	Currency    string
 	PayTermID   string
 	State       string // Active, Blocked …
+	// EDIAddress and EDIAlias are the EDI identity IFS holds for the
+	// supplier, where the resource profile names a place for it
+	// (suppliers fields EdiAddress, EdiAlias): the partner's ISA qualifier
+	// and id as "ZZ:ACME01" and its Cleo alias. Read with the suppliers,
+	// written by the reference flow; not kept in the store.
+	EDIAddress string
+	EDIAlias   string
+	// ETag is the supplier row's ETag when it was read or written.
+	ETag string
 }
 
 // CodePartValue is one value of an accounting code part (an account when

@@ -370,8 +370,13 @@ func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID 
 	if p, err := e.st.PartnerByISA(ctx, q, id); err == nil {
 		m.PartnerID = p.ID
 	}
-	_, err = e.st.SetPartnerMapping(ctx, e.actor, m)
-	return err
+	if _, err = e.st.SetPartnerMapping(ctx, e.actor, m); err != nil {
+		return err
+	}
+	// The confirmed mapping appears in IFS at once (a failure waits for
+	// the next reference refresh, which also writes it).
+	e.pushEDIIdentity(ctx, store.PartnerKey(q, id), m.SupplierID)
+	return nil
 }
 
 // SetPartnerMode switches a partner between "test" and "live"; audited.

@@ -24,7 +24,17 @@ type IFSClient struct {
 var (
 	_ IFS            = (*IFSClient)(nil)
 	_ IFSSelfBilling = (*IFSClient)(nil)
+	_ IFSSupplierEDI = (*IFSClient)(nil)
 )
+
+// HasSupplierEDIIdentity reports whether the profile names a place on the
+// IFS supplier for a partner's EDI identity.
+func (a *IFSClient) HasSupplierEDIIdentity() bool { return a.C.HasSupplierEDIIdentity() }
+
+// SetSupplierEDIIdentity writes a partner's EDI identity onto its supplier.
+func (a *IFSClient) SetSupplierEDIIdentity(ctx context.Context, supplierID, address, alias string) (domain.Supplier, error) {
+	return a.C.SetSupplierEDIIdentity(ctx, supplierID, address, alias)
+}
 
 // SelfBillingInvoices lists the due self-billing invoices of the suppliers.
 func (a *IFSClient) SelfBillingInvoices(ctx context.Context, suppliers []string, since time.Time) ([]domain.SupplierInvoice, error) {

@@ -58,6 +58,18 @@ type IFSSelfBilling interface {
 	HasSentMarker() bool
 }
 
+// IFSSupplierEDI writes a partner's EDI identity onto its IFS supplier,
+// where the resource profile names a place for it. The real client has it
+// (through IFSClient); without it, or when HasSupplierEDIIdentity is
+// false, mappings stay in the app only.
+type IFSSupplierEDI interface {
+	HasSupplierEDIIdentity() bool
+	// SetSupplierEDIIdentity reads the supplier with its ETag and PATCHes
+	// address ("ZZ:ACME01") and alias with If-Match; nothing is written
+	// when IFS already holds them.
+	SetSupplierEDIIdentity(ctx context.Context, supplierID, address, alias string) (domain.Supplier, error)
+}
+
 // Cleo is what the engine needs from the EDI network (any transport).
 type Cleo interface {
 	Partners(ctx context.Context) ([]domain.Partner, error)

@@ -30,8 +30,8 @@ type refRead struct {
 // the heartbeat says so).
 func (e *Engine) runReference(ctx context.Context, r *run) error {
 	var reads []*refRead
-	sups, err := e.p.IFS.Suppliers(ctx)
-	reads = append(reads, &refRead{name: "suppliers", words: "IFS suppliers", n: len(sups), err: err,
+	sups, supErr := e.p.IFS.Suppliers(ctx)
+	reads = append(reads, &refRead{name: "suppliers", words: "IFS suppliers", n: len(sups), err: supErr,
 		store: func(ctx context.Context) error { return e.st.ReplaceSuppliers(ctx, sups) }})
 	accs, err := e.p.IFS.CodePartValues(ctx, "A")
 	reads = append(reads, &refRead{name: "accounts", words: "IFS accounts (code part A)", n: len(accs), err: err,
@@ -45,8 +45,8 @@ func (e *Engine) runReference(ctx context.Context, r *run) error {
 		reads = append(reads, &refRead{name: "cost_centres", words: "IFS cost centres (code part B)", n: len(ccs), err: err,
 			store: func(ctx context.Context) error { return e.st.ReplaceCodeParts(ctx, e.p.Company, "B", ccs) }})
 	}
-	parts, err := e.p.Cleo.Partners(ctx)
-	reads = append(reads, &refRead{name: "partners", words: "Cleo trading partners", n: len(parts), err: err,
+	parts, partErr := e.p.Cleo.Partners(ctx)
+	reads = append(reads, &refRead{name: "partners", words: "Cleo trading partners", n: len(parts), err: partErr,
 		store: func(ctx context.Context) error { return e.st.ReplacePartners(ctx, parts) }})
 
 	failed := 0
@@ -110,6 +110,9 @@ func (e *Engine) runReference(ctx context.Context, r *run) error {
 			Detail: map[string]any{"supplier_id": sup}}); err != nil {
 			return fmt.Errorf("audit external id of %s: %w", key, err)
 		}
+	}
+	if supErr == nil && partErr == nil {
+		return e.syncEDIIdentities(ctx, sups)
 	}
 	return nil
 }

@@ -104,7 +104,12 @@ var logicalFields = map[string][]string{
 		// Optional [I]: quantities received and invoiced in IFS; a tenant
 		// without them maps them to "-" (or its rows simply lack them).
 		"QtyReceived", "QtyInvoiced"}, codeFields...),
-	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate", "Company"},
+	ResSuppliers: {"SupplierId", "Name", "CountryCode", "Currency", "PayTermId", "Objstate", "Company",
+		// The partner's EDI identity on the supplier [I]: where a tenant
+		// keeps it (an external reference field, a custom field) is
+		// tenant set-up; "-" when it has no such place
+		// (core/ifs/SUPPLIER_EDI.md).
+		"EdiAddress", "EdiAlias"},
 	ResCodeParts: {"Company", "CodePart", "Value", "Description", "ValidFrom", "ValidUntil"},
 	ResSupplierInvoices: {"Company", "InvoiceId", "InvoiceNo", "Identity", "PartyType", "InvoiceDate", "DueDate",
 		"Currency", "PayTermId", "PoRefNumber", "GrossAmount", "NetCurrAmount", "VatCurrAmount", "Objstate",

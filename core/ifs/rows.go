@@ -180,6 +180,8 @@ func decodeSupplier(p *Profile, row Row) domain.Supplier {
 		Currency:    row.str(f.n("Currency")),
 		PayTermID:   row.str(f.n("PayTermId")),
 		State:       row.str(f.n("Objstate")),
+		EDIAddress:  row.str(f.n("EdiAddress")),
+		EDIAlias:    row.str(f.n("EdiAlias")),
 	}
 }
 

@@ -457,3 +457,31 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		fail(404, "no control endpoint "+r.Method+" "+r.URL.Path)
 	}
 }
+
+// SetSupplierEDIIdentity sets (or, with empty values, clears) the EDI
+// identity IFS holds for a supplier, as a person in IFS would, and gives
+// the row a new ETag.
+func (s *Server) SetSupplierEDIIdentity(supplierID, address, alias string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := findRow(s.st, tabSupplier, map[string]any{"SupplierId": supplierID})
+	if r == nil {
+		return fmt.Errorf("set EDI identity of supplier %s: %w", supplierID, ErrNotFound)
+	}
+	r.v["EdiAddress"], r.v["EdiAlias"] = nilIfEmpty(address), nilIfEmpty(alias)
+	s.st.touch(r)
+	return nil
+}
+
+// SupplierEDIIdentity is the EDI identity IFS holds for a supplier now,
+// with the row's version (it changes with every write); found is false for
+// an unknown supplier.
+func (s *Server) SupplierEDIIdentity(supplierID string) (address, alias string, version int64, found bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := findRow(s.st, tabSupplier, map[string]any{"SupplierId": supplierID})
+	if r == nil {
+		return "", "", 0, false
+	}
+	return r.str("EdiAddress"), r.str("EdiAlias"), r.ver, true
+}

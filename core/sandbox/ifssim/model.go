@@ -102,9 +102,13 @@ func buildModel(n Names) *model {
 		keys:  []string{"SupplierId", "AddressId"},
 		props: []prop{s("SupplierId"), s("AddressId"), s("Address1"), s("City"), s("ZipCode"), s("CountryCode")}}
 	supplier := &entityType{name: "SupplierInfoGeneral", luname: "SupplierInfoGeneral", table: tabSupplier,
-		keys: []string{"SupplierId"},
+		keys: []string{"SupplierId"}, update: true,
 		props: []prop{s("SupplierId"), ro(en("Objstate", supState.name)), s("Name"), s("AssociationNo"),
-			s("CountryCode"), s("DefaultLanguage")},
+			s("CountryCode"), s("DefaultLanguage"),
+			// Where this sandbox keeps a supplier's EDI identity (the
+			// profile's suppliers.EdiAddress/EdiAlias; a guess, see
+			// core/ifs/SUPPLIER_EDI.md).
+			s("EdiAddress"), s("EdiAlias")},
 		navs: []*nav{
 			{name: n.SupplierCompanyNav, target: suppComp, fk: [][2]string{{"SupplierId", "SupplierId"}}},
 			{name: n.SupplierAddressNav, target: suppAddr, fk: [][2]string{{"SupplierId", "SupplierId"}}},
@@ -393,15 +397,17 @@ func rowid(table string, n int64) string {
 	return "AAA" + t + "AAFAAB" + string(blk[:])
 }
 
+// nilIfEmpty stores an empty text as null, as IFS does.
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // load fills a store from the world.
 func load(w *world.World) *store {
 	st := &store{tables: map[string][]*row{}, seq: map[string]int64{}, epoch: w.Today.Add(6 * time.Hour)}
-	nilIfEmpty := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
 	dateOrNil := func(t time.Time) any {
 		if t.IsZero() {
 			return nil
@@ -431,6 +437,7 @@ func load(w *world.World) *store {
 		st.newRow(tabSupplier, map[string]any{
 			"SupplierId": s.SupplierID, "Objstate": s.State, "Name": s.Name, "AssociationNo": s.AssociationNo,
 			"CountryCode": s.CountryCode, "DefaultLanguage": s.DefaultLanguage,
+			"EdiAddress": nilIfEmpty(s.EDIAddress), "EdiAlias": nilIfEmpty(s.EDIAlias),
 		})
 		st.newRow(tabSuppComp, map[string]any{
 			"SupplierId": s.SupplierID, "Company": w.Company.ID, "PayTermId": s.PayTermID, "Currency": s.Currency,
