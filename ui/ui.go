@@ -185,7 +185,7 @@ func (u *UI) build() {
 	}
 	u.Dashboard = dashboard.New(ctx, u.p.Dashboard, dp)
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})
-	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc})
+	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc, Window: u.win})
 	u.Mappings = mappings.New(ctx, u.p.Mappings, mappings.Params{Runner: u.p.Runner, Window: u.win, Loc: u.p.Loc, OnChanged: changed})
 	u.Connections = connections.New(ctx, u.p.Connections, connections.Params{Runner: u.p.Runner, Now: u.p.Now, Database: u.p.Database, OnTested: func(ok bool) {
 		if ok {

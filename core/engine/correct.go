@@ -298,6 +298,27 @@ type RecodeResult struct {
 	Attempts     []ifs.PatchAttempt `json:"attempts"`
 }
 
+// Postings reads the posting proposal IFS holds now for the invoice a
+// posted document became, for a clerk choosing the row to re-code.
+func (e *Engine) Postings(ctx context.Context, docID int64) ([]domain.PostingLine, error) {
+	corr, ok := e.p.IFS.(IFSCorrector)
+	if !ok {
+		return nil, fmt.Errorf("posting proposal of document %d: this IFS connection cannot read invoices: %w", docID, ErrNotReplayable)
+	}
+	d, err := e.st.Document(ctx, docID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Type != store.Type810 || d.Direction != store.Inbound || d.Status != store.StatusPosted || d.IFSInvoiceID == 0 {
+		return nil, &CodingError{What: fmt.Sprintf("document %d", docID), Why: fmt.Sprintf("is not an invoice posted to IFS (%s %s, %s)", d.Direction, d.Type, d.Status)}
+	}
+	inv, err := corr.SupplierInvoice(ctx, e.p.Company, d.IFSInvoiceID)
+	if err != nil {
+		return nil, fmt.Errorf("posting proposal of document %d: %w", docID, err)
+	}
+	return inv.Postings, nil
+}
+
 // RecodeGL changes the code string of posting-proposal row line (1-based)
 // of a posted invoice while IFS still allows it: the new coding is checked
 // against IFS's accounts and cost centres first, then written through the

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/evidence"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/store"
@@ -85,4 +87,58 @@ func (s *documentSource) ExportEvidence(ctx context.Context, id int64) (string, 
 		return "", err
 	}
 	return evidence.Export(ctx, s.b.cfg.Store, id, evidence.DefaultPath(loc, id))
+}
+
+var _ documents.Recoder = (*documentSource)(nil)
+
+// Postings reads the posting proposal IFS holds for a posted invoice.
+func (s *documentSource) Postings(ctx context.Context, id int64) ([]documents.Posting, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := e.Postings(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]documents.Posting, len(ps))
+	for i, p := range ps {
+		out[i] = documents.Posting{Row: i + 1, Amount: p.Amount.String(), Account: p.Code.Account, CodeB: p.Code.CodeB, Text: p.Text}
+	}
+	return out, nil
+}
+
+// Recode re-codes one posting row in IFS (engine.RecodeGL) and says what
+// it did in words.
+func (s *documentSource) Recode(ctx context.Context, id int64, r documents.Recode) (string, error) {
+	e, _, err := s.b.engine()
+	if err != nil {
+		return "", err
+	}
+	ps, err := e.Postings(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if r.Row < 1 || r.Row > len(ps) {
+		return "", fmt.Errorf("posting row %d does not exist: IFS holds %d", r.Row, len(ps))
+	}
+	code := ps[r.Row-1].Code // other code parts stay as IFS has them
+	code.Account, code.CodeB = r.Account, r.CodeB
+	res, err := e.RecodeGL(ctx, id, r.Row, code, r.RuleCharge)
+	if err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("Posting row %d of IFS invoice %d re-coded from %s to %s.", res.Line, res.IFSInvoiceID, codeText(res.From), codeText(res.To))
+	if res.RuleSaved {
+		msg += fmt.Sprintf(" Saved as the supplier's rule for %s.", r.RuleCharge)
+	}
+	return msg, nil
+}
+
+// codeText is an account and cost centre as a clerk reads them.
+func codeText(c domain.CodeString) string {
+	if c.CodeB == "" {
+		return c.Account
+	}
+	return c.Account + " / " + c.CodeB
 }

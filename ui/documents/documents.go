@@ -85,6 +85,8 @@ const Limit = 500
 type Params struct {
 	Runner *uikit.Runner
 	Loc    *time.Location
+	// Window is the parent of the re-coding dialog; nil hides the button.
+	Window fyne.Window
 }
 
 // Screen is the document search.
@@ -111,6 +113,10 @@ type Screen struct {
 	title     *widget.Label
 	status    *widget.Label
 	exportLbl *widget.Label
+	recode    *widget.Button // shown on posted inbound invoices when the source can re-code
+	// notice is shown (in exportLbl) when document noticeID is shown next.
+	notice    string
+	noticeID  int64
 	detailErr *uikit.ErrorLabel
 	timeline  *fyne.Container
 	rawJSON   *widget.Check // the timeline shows each event's JSON too
@@ -187,6 +193,8 @@ func (s *Screen) build() {
 	s.exportLbl.Hide()
 	s.detailErr = uikit.NewErrorLabel()
 	export := widget.NewButtonWithIcon("Export evidence pack", theme.DownloadIcon(), s.Export)
+	s.recode = widget.NewButtonWithIcon("Re-code GL…", theme.DocumentCreateIcon(), s.askRecode)
+	s.recode.Hide()
 	s.timeline = container.NewVBox()
 	s.parsed = container.NewStack()
 	s.raw = widget.NewLabel("")
@@ -201,7 +209,7 @@ func (s *Screen) build() {
 		container.NewTabItem("Parsed", container.NewVScroll(s.parsed)),
 		container.NewTabItem("Raw EDI", container.NewScroll(s.raw)),
 	)
-	s.head = container.NewVBox(s.title, s.status, container.NewHBox(export), s.exportLbl, s.detailErr)
+	s.head = container.NewVBox(s.title, s.status, container.NewHBox(export, s.recode), s.exportLbl, s.detailErr)
 	s.body = container.NewBorder(s.head, nil, nil, nil, s.tabs)
 	s.empty = uikit.Empty("No document selected", "Search, then pick a document to see its audit timeline.")
 	s.detail = container.NewStack(s.empty, s.body)
@@ -328,6 +336,16 @@ func (s *Screen) show(d *Detail) {
 	s.detail.Objects[1].Show()
 	s.setDetailErr("", nil)
 	s.exportLbl.Hide()
+	if s.notice != "" && s.noticeID == d.ID {
+		s.exportLbl.SetText(s.notice)
+		s.exportLbl.Show()
+	}
+	s.notice, s.noticeID = "", 0
+	if s.recodable(d) && s.p.Window != nil {
+		s.recode.Show()
+	} else {
+		s.recode.Hide()
+	}
 	s.title.SetText(fmt.Sprintf("%s %s %s · %s", d.Type, arrow(d.Direction), d.Partner, d.BusinessKey))
 	st := "Status: " + d.Status
 	if d.Reason != "" {

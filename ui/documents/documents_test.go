@@ -129,3 +129,47 @@ func TestDetailOfTheLastClickWins(t *testing.T) {
 		t.Fatalf("rows applied after quitting: %d", len(s2.Rows()))
 	}
 }
+
+// A posted inbound invoice offers "Re-code GL"; the re-coding reaches the
+// source with the row and coding, its result is shown, and a refusal is
+// shown in place. Other documents have no such button.
+func TestRecodeGL(t *testing.T) {
+	test.NewTempApp(t)
+	src := uifake.NewDocuments(6)
+	run := uikit.NewManualRunner()
+	w := test.NewTempWindow(t, nil)
+	s := documents.New(context.Background(), src, documents.Params{Runner: run, Loc: time.UTC, Window: w})
+	w.SetContent(s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	for i, r := range s.Rows() {
+		s.Open(i)
+		run.Drain()
+		want := r.Type == "810" && r.Direction == "inbound" && r.Status == "posted"
+		if s.CanRecode() != want {
+			t.Fatalf("%s %s %s: re-code button shown %v", r.Type, r.Direction, r.Status, s.CanRecode())
+		}
+	}
+	s.Open(0)
+	run.Drain()
+	s.Recode(documents.Recode{Row: 2, Account: "", CodeB: "CC20"})
+	if e := s.Error(); !strings.Contains(e, "the account is empty") {
+		t.Fatalf("empty account: %q", e)
+	}
+	s.Recode(documents.Recode{Row: 2, Account: "6200", CodeB: "CC20", RuleCharge: "FRT"})
+	run.Drain()
+	got := src.Recodes()
+	if len(got) != 1 || got[0] != (documents.Recode{Row: 2, Account: "6200", CodeB: "CC20", RuleCharge: "FRT"}) {
+		t.Fatalf("re-codings %+v", got)
+	}
+	if r := s.ExportResult(); !strings.Contains(r, "Posting row 2") || !strings.Contains(r, "6200 / CC20") {
+		t.Fatalf("result %q", r)
+	}
+	src.RecodeErr = errors.New(`account "6999" is closed in IFS`)
+	s.Recode(documents.Recode{Row: 1, Account: "6999"})
+	run.Drain()
+	if e := s.Error(); !strings.Contains(e, "6999") {
+		t.Fatalf("refusal not shown: %q", e)
+	}
+}

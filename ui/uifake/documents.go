@@ -16,6 +16,9 @@ type Documents struct {
 	mu   sync.Mutex
 	Rows []documents.Row
 	Err  error
+	// Recoded are the re-codings asked for; RecodeErr refuses them.
+	Recoded   []documents.Recode
+	RecodeErr error
 }
 
 // NewDocuments returns n documents, newest first.
@@ -98,4 +101,33 @@ func (d *Documents) ExportEvidence(_ context.Context, id int64) (string, error) 
 	return fmt.Sprintf("/data/exports/evidence-%d.zip", id), nil
 }
 
-var _ documents.Source = (*Documents)(nil)
+// Postings implements documents.Recoder: two rows for every invoice.
+func (d *Documents) Postings(_ context.Context, id int64) ([]documents.Posting, error) {
+	return []documents.Posting{
+		{Row: 1, Amount: "100.00", Account: "6100", CodeB: "CC10", Text: "Goods"},
+		{Row: 2, Amount: "25.00", Account: "6300", CodeB: "CC10", Text: "Freight"},
+	}, nil
+}
+
+// Recode implements documents.Recoder: it records the request.
+func (d *Documents) Recode(_ context.Context, id int64, r documents.Recode) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.RecodeErr != nil {
+		return "", d.RecodeErr
+	}
+	d.Recoded = append(d.Recoded, r)
+	return fmt.Sprintf("Posting row %d of document %d re-coded to %s / %s.", r.Row, id, r.Account, r.CodeB), nil
+}
+
+// Recodes returns the re-codings asked for so far.
+func (d *Documents) Recodes() []documents.Recode {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]documents.Recode(nil), d.Recoded...)
+}
+
+var (
+	_ documents.Source  = (*Documents)(nil)
+	_ documents.Recoder = (*Documents)(nil)
+)
