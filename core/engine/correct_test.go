@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -29,6 +31,34 @@ type correctionCase struct {
 	noMatch  *atomic.Int64 // PATCH or DELETE without If-Match, or with *
 }
 
+// batchWrites counts the PATCHes in a $batch body and the PATCHes and
+// DELETEs in it without an If-Match holding an ETag.
+func batchWrites(body string) (patches, unmatched int) {
+	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		patch, del := strings.HasPrefix(l, "PATCH "), strings.HasPrefix(l, "DELETE ")
+		if !patch && !del {
+			continue
+		}
+		if patch {
+			patches++
+		}
+		matched := false
+		for _, h := range lines[i+1:] {
+			if h == "" {
+				break
+			}
+			if v, ok := strings.CutPrefix(h, "If-Match: "); ok && v != "*" && v != "" {
+				matched = true
+			}
+		}
+		if !matched {
+			unmatched++
+		}
+	}
+	return patches, unmatched
+}
+
 func newCorrectionCase(t *testing.T) *correctionCase {
 	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{})
 	c := &correctionCase{s: s, patches: &atomic.Int64{}, noMatch: &atomic.Int64{}}
@@ -40,6 +70,14 @@ func newCorrectionCase(t *testing.T) *correctionCase {
 			if m := r.Header.Get("If-Match"); m == "" || m == "*" {
 				c.noMatch.Add(1)
 			}
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/$batch") {
+			// The writes inside a change set, each with its own headers.
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			patches, unmatched := batchWrites(string(b))
+			c.patches.Add(int64(patches))
+			c.noMatch.Add(int64(unmatched))
 		}
 		return false
 	})

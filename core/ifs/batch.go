@@ -22,7 +22,9 @@ type batchOp struct {
 	// url is relative to the service root ("ManSuppInvoiceSet") or starts
 	// with a Content-ID reference ("$1/InvoiceItemArray").
 	url  string
-	body any
+	body any // nil: no body (DELETE)
+	// ifMatch is sent as If-Match (a conditional PATCH or DELETE).
+	ifMatch string
 }
 
 // batchResult is one answer from a $batch response.
@@ -62,11 +64,17 @@ func encodeChangeSet(ops []batchOp) ([]byte, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		body, err := json.Marshal(op.body)
-		if err != nil {
-			return nil, "", err
+		var body []byte
+		if op.body != nil {
+			if body, err = json.Marshal(op.body); err != nil {
+				return nil, "", err
+			}
 		}
-		fmt.Fprintf(part, "%s %s HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\n\r\n", op.method, op.url, len(body))
+		fmt.Fprintf(part, "%s %s HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json\r\n", op.method, op.url)
+		if op.ifMatch != "" {
+			fmt.Fprintf(part, "If-Match: %s\r\n", op.ifMatch)
+		}
+		fmt.Fprintf(part, "Content-Length: %d\r\n\r\n", len(body))
 		part.Write(body)
 	}
 	if err := change.Close(); err != nil {

@@ -81,9 +81,12 @@ type CorrectionResult struct {
 // correction re-applied, at most Config.MaxConflictRetries times. Never a
 // PATCH without If-Match (an upsert in IFS) and never If-Match: *.
 //
-// Rows are written one by one; a failure part-way leaves the rows before it
-// corrected, and the result's Attempts say which (the profile's $batch is
-// used for creates only) [I].
+// Where the profile allows $batch (Profile.Batch), every row is read first
+// and all the writes go in one change set, which IFS applies all or
+// nothing (OData v4.01 Protocol §11.7.4): a 412 on any row rolls the
+// others back and the whole correction is planned again from fresh reads.
+// Without $batch rows are written one by one; a failure part-way leaves
+// the rows before it corrected, and the result's Attempts say which.
 func (c *Client) CorrectSupplierInvoice(ctx context.Context, seen, want domain.SupplierInvoice) (CorrectionResult, error) {
 	var res CorrectionResult
 	p := c.prof
@@ -95,6 +98,12 @@ func (c *Client) CorrectSupplierInvoice(ctx context.Context, seen, want domain.S
 	if !slices.Contains(EditableInvoiceStates, cur.State) {
 		return res, &Error{Op: op, Kind: domain.KindBusinessRule,
 			Message: fmt.Sprintf("invoice %s is %s in IFS and can no longer be changed", seen.InvoiceNo, cur.State)}
+	}
+	if c.batchMode() {
+		if err := c.correctBatch(ctx, &res, seen, want); err != nil {
+			return res, err
+		}
+		return c.correctionRead(ctx, res, seen)
 	}
 	hdr := c.invoiceURL(seen.Company, seen.InvoiceID)
 	if err := c.patchRow(ctx, &res, "header", hdr,
@@ -144,6 +153,11 @@ func (c *Client) CorrectSupplierInvoice(ctx context.Context, seen, want domain.S
 			return res, err
 		}
 	}
+	return c.correctionRead(ctx, res, seen)
+}
+
+// correctionRead reads the invoice as IFS has it after a correction.
+func (c *Client) correctionRead(ctx context.Context, res CorrectionResult, seen domain.SupplierInvoice) (CorrectionResult, error) {
 	after, err := c.SupplierInvoice(ctx, seen.Company, seen.InvoiceID)
 	if err != nil {
 		return res, err
@@ -173,19 +187,7 @@ func (c *Client) patchRow(ctx context.Context, res *CorrectionResult, row, u str
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		now := encode(cur)
-		var conflicts []FieldConflict
-		body := map[string]any{}
-		for _, f := range changes {
-			if sameValue(now[f], want[f]) {
-				continue // already as the correction wants it
-			}
-			if !sameValue(now[f], seen[f]) {
-				conflicts = append(conflicts, FieldConflict{Row: row, Field: f, Seen: show(seen[f]), Now: show(now[f]), Want: show(want[f])})
-				continue
-			}
-			body[f] = want[f]
-		}
+		body, conflicts := rowDiff(row, encode(cur), seen, want, changes)
 		if len(conflicts) > 0 {
 			return &ConflictError{Conflicts: conflicts}
 		}
@@ -218,6 +220,37 @@ func (c *Client) patchRow(ctx context.Context, res *CorrectionResult, row, u str
 	}
 }
 
+// rowDiff is what a PATCH must send to bring a row IFS holds now from seen
+// to want (fields already as wanted are left out), or the fields someone
+// else changed that the correction changes too.
+func rowDiff(row string, now, seen, want map[string]any, changes []string) (map[string]any, []FieldConflict) {
+	var conflicts []FieldConflict
+	body := map[string]any{}
+	for _, f := range changes {
+		if sameValue(now[f], want[f]) {
+			continue // already as the correction wants it
+		}
+		if !sameValue(now[f], seen[f]) {
+			conflicts = append(conflicts, FieldConflict{Row: row, Field: f, Seen: show(seen[f]), Now: show(now[f]), Want: show(want[f])})
+			continue
+		}
+		body[f] = want[f]
+	}
+	return body, conflicts
+}
+
+// removeConflicts are the fields of a row to be removed that someone
+// changed since the clerk saw it.
+func removeConflicts(row string, now, seen map[string]any) []FieldConflict {
+	var conflicts []FieldConflict
+	for _, f := range sortedFieldNames(seen) {
+		if !sameValue(now[f], seen[f]) {
+			conflicts = append(conflicts, FieldConflict{Row: row, Field: f, Seen: show(seen[f]), Now: show(now[f]), Want: "(removed)"})
+		}
+	}
+	return conflicts
+}
+
 // addRow POSTs a new line or posting through its navigation.
 func (c *Client) addRow(ctx context.Context, res *CorrectionResult, row, u string, body map[string]any) error {
 	_, etag, err := c.post(ctx, "correct: add "+row, c.prof.SupplierInvoices.Projection, u, body)
@@ -242,14 +275,7 @@ func (c *Client) removeRow(ctx context.Context, res *CorrectionResult, row, u st
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		now := encode(cur)
-		var conflicts []FieldConflict
-		for _, f := range sortedFieldNames(seen) {
-			if !sameValue(now[f], seen[f]) {
-				conflicts = append(conflicts, FieldConflict{Row: row, Field: f, Seen: show(seen[f]), Now: show(now[f]), Want: "(removed)"})
-			}
-		}
-		if len(conflicts) > 0 {
+		if conflicts := removeConflicts(row, encode(cur), seen); len(conflicts) > 0 {
 			return &ConflictError{Conflicts: conflicts}
 		}
 		if etag == "" {
