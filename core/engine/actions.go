@@ -323,6 +323,10 @@ func (e *Engine) ignoreAs(ctx context.Context, excID int64, comment, actor strin
 // (we create its invoices in IFS and send them as 810s) or not. Versioned
 // and audited by the store; a partner with no supplier cannot be marked.
 func (e *Engine) SetPartnerSelfBilling(ctx context.Context, partnerKey string, on bool) error {
+	return e.setPartnerSelfBillingAs(ctx, partnerKey, on, e.actor)
+}
+
+func (e *Engine) setPartnerSelfBillingAs(ctx context.Context, partnerKey string, on bool, actor string) error {
 	q, id, ok := strings.Cut(partnerKey, ":")
 	if !ok {
 		return fmt.Errorf("partner %q: want QUALIFIER:ID", partnerKey)
@@ -338,7 +342,7 @@ func (e *Engine) SetPartnerSelfBilling(ctx context.Context, partnerKey string, o
 		return nil
 	}
 	m.SelfBilling = on
-	_, err = e.st.SetPartnerMapping(ctx, e.actor, m)
+	_, err = e.st.SetPartnerMapping(ctx, actor, m)
 	return err
 }
 
@@ -346,12 +350,16 @@ func (e *Engine) SetPartnerSelfBilling(ctx context.Context, partnerKey string, o
 // empty supplier removes the mapping. Versioned and audited with the
 // current user by the store.
 func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID string) error {
+	return e.setPartnerSupplierAs(ctx, partnerKey, supplierID, e.actor)
+}
+
+func (e *Engine) setPartnerSupplierAs(ctx context.Context, partnerKey, supplierID, actor string) error {
 	q, id, ok := strings.Cut(partnerKey, ":")
 	if !ok {
 		return fmt.Errorf("partner %q: want QUALIFIER:ID", partnerKey)
 	}
 	if supplierID == "" {
-		return e.st.DeletePartnerMapping(ctx, e.actor, q, id)
+		return e.st.DeletePartnerMapping(ctx, actor, q, id)
 	}
 	m := store.PartnerMapping{ISAQualifier: q, ISAID: id, SupplierID: strings.TrimSpace(supplierID)}
 	// Re-mapping keeps the partner's self-billing flag and note.
@@ -370,7 +378,7 @@ func (e *Engine) SetPartnerSupplier(ctx context.Context, partnerKey, supplierID 
 	if p, err := e.st.PartnerByISA(ctx, q, id); err == nil {
 		m.PartnerID = p.ID
 	}
-	if _, err = e.st.SetPartnerMapping(ctx, e.actor, m); err != nil {
+	if _, err = e.st.SetPartnerMapping(ctx, actor, m); err != nil {
 		return err
 	}
 	// The confirmed mapping appears in IFS at once (a failure waits for
@@ -421,6 +429,10 @@ func (e *Engine) SetAckDeadline(ctx context.Context, partnerKey string, d time.D
 
 // SetTolerance sets a supplier's tolerance ("*" = company default).
 func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Tolerance) error {
+	return e.setToleranceAs(ctx, supplierID, t, e.actor)
+}
+
+func (e *Engine) setToleranceAs(ctx context.Context, supplierID string, t Tolerance, actor string) error {
 	tol := store.Tolerance{SupplierID: supplierID, PricePct: t.PricePct, QtyPct: t.QtyPct, Absolute: t.Absolute, Match: t.Match}
 	if supplierID == "*" {
 		tol.SupplierID = "" // the company default's key
@@ -434,16 +446,20 @@ func (e *Engine) SetTolerance(ctx context.Context, supplierID string, t Toleranc
 			return fmt.Errorf("tolerance of %s: %w", supplierID, err)
 		}
 	}
-	_, err := e.st.SetTolerance(ctx, e.actor, tol)
+	_, err := e.st.SetTolerance(ctx, actor, tol)
 	return err
 }
 
 // SetGLRule codes a supplier's charge code ("*" wildcards; charge "NONPO"
 // for invoice lines without a PO line). An empty account removes the rule.
 func (e *Engine) SetGLRule(ctx context.Context, supplierID, charge string, code domain.CodeString) error {
+	return e.setGLRuleAs(ctx, supplierID, charge, code, e.actor)
+}
+
+func (e *Engine) setGLRuleAs(ctx context.Context, supplierID, charge string, code domain.CodeString, actor string) error {
 	supplierID, charge = firstNonEmpty(supplierID, "*"), firstNonEmpty(strings.ToUpper(charge), "*")
 	if code.Account == "" {
-		return e.st.DeleteGLRule(ctx, e.actor, supplierID, charge)
+		return e.st.DeleteGLRule(ctx, actor, supplierID, charge)
 	}
 	rule := store.GLRule{SupplierID: supplierID, ChargeCode: charge, Code: code}
 	ref, err := e.loadRefIndex(ctx)
@@ -453,7 +469,7 @@ func (e *Engine) SetGLRule(ctx context.Context, supplierID, charge string, code 
 	if err := ref.validateMapping(store.MappingGLRules, &rule); err != nil {
 		return fmt.Errorf("GL rule %s/%s: %w", supplierID, charge, err)
 	}
-	_, err = e.st.SetGLRule(ctx, e.actor, rule)
+	_, err = e.st.SetGLRule(ctx, actor, rule)
 	return err
 }
 

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/events"
+	"github.com/ml-connector/ifs-cleo/core/money"
 	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
@@ -17,7 +19,68 @@ import (
 // schedules is an admin's (Schedules screen).
 var requestRoles = map[string]string{
 	"replay": store.RoleClerk, "replay_reason": store.RoleClerk, "ignore": store.RoleClerk, "sync_now": store.RoleClerk,
+	// Mapping edits from a client desk: the leader checks them against
+	// the reference data and writes them as the person who asked.
+	"map_partner": store.RoleClerk, "self_billing": store.RoleClerk, "gl_rule": store.RoleClerk, "tolerance": store.RoleClerk,
 	"pause": store.RoleAdmin, "resume": store.RoleAdmin, "schedule": store.RoleAdmin,
+}
+
+// executeMapping runs a mapping request as its actor: map_partner (target
+// the partner key, args supplier, "" unmaps), self_billing (args on),
+// gl_rule (target the supplier, args charge, account, code_b; no account
+// removes) and tolerance (target the supplier or "*", args price_pct,
+// qty_pct, absolute, match). Each is idempotent:
+// setting what is already set writes the same values again (a new version
+// at most), never a second effect elsewhere.
+func (e *Engine) executeMapping(ctx context.Context, r store.Request) (string, error) {
+	var a map[string]string
+	if r.Args != "" {
+		if err := json.Unmarshal([]byte(r.Args), &a); err != nil {
+			return "", fmt.Errorf("request arguments: %w", err)
+		}
+	}
+	switch r.Kind {
+	case "map_partner":
+		if err := e.setPartnerSupplierAs(ctx, r.Target, a["supplier"], r.Actor); err != nil {
+			return "", err
+		}
+		if a["supplier"] == "" {
+			return fmt.Sprintf("partner %s unmapped", r.Target), nil
+		}
+		return fmt.Sprintf("partner %s mapped to supplier %s", r.Target, a["supplier"]), nil
+	case "self_billing":
+		on := a["on"] == "true"
+		if err := e.setPartnerSelfBillingAs(ctx, r.Target, on, r.Actor); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("partner %s self-billing %v", r.Target, on), nil
+	case "gl_rule":
+		code := domain.CodeString{Account: a["account"], CodeB: a["code_b"]}
+		if err := e.setGLRuleAs(ctx, r.Target, a["charge"], code, r.Actor); err != nil {
+			return "", err
+		}
+		if code.Account == "" {
+			return fmt.Sprintf("GL rule %s/%s removed", r.Target, a["charge"]), nil
+		}
+		return fmt.Sprintf("GL rule %s/%s codes %s %s", r.Target, a["charge"], code.Account, code.CodeB), nil
+	case "tolerance":
+		var t Tolerance
+		for name, dst := range map[string]*money.Decimal{"price_pct": &t.PricePct, "qty_pct": &t.QtyPct, "absolute": &t.Absolute} {
+			if v := a[name]; v != "" {
+				d, err := money.Parse(v)
+				if err != nil {
+					return "", fmt.Errorf("tolerance %s %q: %w", name, v, err)
+				}
+				*dst = d
+			}
+		}
+		t.Match = a["match"]
+		if err := e.setToleranceAs(ctx, r.Target, t, r.Actor); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("tolerance of %s set", r.Target), nil
+	}
+	return "", fmt.Errorf("unknown mapping request %q", r.Kind)
 }
 
 // RequestPoll is how often the leader looks for new requests when no
@@ -98,6 +161,12 @@ func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.R
 		return id, nil
 	}
 	switch r.Kind {
+	case "map_partner", "self_billing", "gl_rule", "tolerance":
+		out, err := e.executeMapping(ctx, r)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, out
 	case "replay":
 		id, err := idOf()
 		if err != nil {

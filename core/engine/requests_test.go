@@ -184,3 +184,92 @@ func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 		t.Fatal("a clerk made himself admin")
 	}
 }
+
+// Mapping edits from a client desk go to the leader as requests and are
+// written as the clerk who asked: a partner mapped (and its EDI identity
+// written to IFS by the leader), a GL rule, a tolerance; an edit the
+// reference data refuses fails with the reason and writes nothing.
+func TestTeamMappingEditsThroughTheLeader(t *testing.T) {
+	ctx := context.Background()
+	url, pw := testharness.PostgresDatabase(t)
+	leaderStore, err := store.OpenURL(ctx, url, store.WithPassword(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leaderStore.Close()
+	s := newSandboxesOn(t, ifssim.Config{}, cleosim.Config{}, leaderStore)
+	s.sync(FlowReference)
+	desk, err := store.OpenURL(ctx, url, store.WithPassword(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desk.Close()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.eng.ServeRequests(sctx, NewScheduler(s.eng), "srv1 (test)")
+	ask := func(kind, target string, args string) store.Request {
+		t.Helper()
+		r, err := desk.EnqueueRequest(ctx, store.Request{Kind: kind, Target: target, Args: args, Actor: "bob", Host: "desk1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got, err := desk.Request(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State.Final() {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("request %d still %s", r.ID, got.State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	sup, _, _ := cleosim.UnknownPartnerSupplier(s.w)
+	ukey := store.PartnerKey(s.w.UnknownPartner.ISAQualifier, s.w.UnknownPartner.ISAID)
+	if r := ask("map_partner", ukey, `{"supplier":"`+sup.SupplierID+`"}`); r.State != store.RequestDone || !strings.Contains(r.Result, sup.SupplierID) {
+		t.Fatalf("map_partner: %+v", r)
+	}
+	m, found, err := desk.PartnerMapping(ctx, s.w.UnknownPartner.ISAQualifier, s.w.UnknownPartner.ISAID)
+	if err != nil || !found || m.SupplierID != sup.SupplierID {
+		t.Fatalf("mapping on the desk: %+v %v %v", m, found, err)
+	}
+	if addr, _, _, _ := s.isim.SupplierEDIIdentity(sup.SupplierID); addr != ukey {
+		t.Fatalf("the leader did not write the identity to IFS: %q", addr)
+	}
+	account := ""
+	for _, a := range s.w.Accounts {
+		if a.Valid(s.w.Today) {
+			account = a.Value
+			break
+		}
+	}
+	if r := ask("gl_rule", sup.SupplierID, `{"charge":"FRT","account":"`+account+`"}`); r.State != store.RequestDone {
+		t.Fatalf("gl_rule: %+v", r)
+	}
+	if r := ask("gl_rule", sup.SupplierID, `{"charge":"HND","account":"zzz"}`); r.State != store.RequestFailed || !strings.Contains(r.Result, "zzz") {
+		t.Fatalf("gl_rule with an unknown account: %+v", r)
+	}
+	if r := ask("tolerance", sup.SupplierID, `{"price_pct":"2.5","qty_pct":"0","absolute":"1.00","match":"three_way"}`); r.State != store.RequestDone {
+		t.Fatalf("tolerance: %+v", r)
+	}
+	maps, err := s.eng.Mappings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := maps.GLRules[sup.SupplierID+"|FRT"]; !ok || c.Account != account {
+		t.Fatalf("FRT rule of %s: %+v (all %+v)", sup.SupplierID, c, maps.GLRules)
+	}
+	if _, ok := maps.GLRules[sup.SupplierID+"|HND"]; ok {
+		t.Fatal("the refused HND rule was written")
+	}
+	for _, k := range []store.MappingKind{store.MappingPartners, store.MappingGLRules, store.MappingTolerances} {
+		vs, err := desk.MappingHistory(ctx, k, "", 5)
+		if err != nil || len(vs) == 0 || vs[0].ChangedBy != "bob" {
+			t.Fatalf("%s history: newest by %+v %v, want bob", k, vs, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,10 @@ func (s *mappingSource) Partners(ctx context.Context) ([]mappings.PartnerMapping
 }
 
 func (s *mappingSource) MapPartner(ctx context.Context, key, supplierID string) error {
+	if s.b.asClient() {
+		_, err := s.b.ask(ctx, "map_partner", key, map[string]string{"supplier": supplierID})
+		return err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return err
@@ -72,6 +77,10 @@ func (s *mappingSource) MapPartner(ctx context.Context, key, supplierID string) 
 }
 
 func (s *mappingSource) SetSelfBilling(ctx context.Context, key string, on bool) error {
+	if s.b.asClient() {
+		_, err := s.b.ask(ctx, "self_billing", key, map[string]string{"on": strconv.FormatBool(on)})
+		return err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return err
@@ -205,17 +214,25 @@ func (s *mappingSource) Reference(ctx context.Context) (mappings.Reference, erro
 }
 
 func (s *mappingSource) SaveGLRule(ctx context.Context, r mappings.GLRule) error {
+	if strings.TrimSpace(r.Account) == "" {
+		return fmt.Errorf("a GL rule needs an account")
+	}
+	if s.b.asClient() {
+		_, err := s.b.ask(ctx, "gl_rule", r.SupplierID, map[string]string{"charge": r.ChargeCode, "account": r.Account, "code_b": r.CostCentre})
+		return err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return err
-	}
-	if strings.TrimSpace(r.Account) == "" {
-		return fmt.Errorf("a GL rule needs an account")
 	}
 	return e.SetGLRule(ctx, r.SupplierID, r.ChargeCode, domain.CodeString{Account: r.Account, CodeB: r.CostCentre})
 }
 
 func (s *mappingSource) DeleteGLRule(ctx context.Context, supplierID, chargeCode string) error {
+	if s.b.asClient() {
+		_, err := s.b.ask(ctx, "gl_rule", supplierID, map[string]string{"charge": chargeCode}) // no account deletes
+		return err
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return err
@@ -224,10 +241,6 @@ func (s *mappingSource) DeleteGLRule(ctx context.Context, supplierID, chargeCode
 }
 
 func (s *mappingSource) SaveTolerance(ctx context.Context, t mappings.Tolerance) error {
-	e, _, err := s.b.engine()
-	if err != nil {
-		return err
-	}
 	var tol engine.Tolerance
 	for _, f := range []struct {
 		name string
@@ -245,6 +258,15 @@ func (s *mappingSource) SaveTolerance(ctx context.Context, t mappings.Tolerance)
 	}
 	if t.ThreeWay {
 		tol.Match = store.MatchThreeWay
+	}
+	if s.b.asClient() {
+		_, err := s.b.ask(ctx, "tolerance", t.SupplierID, map[string]string{"price_pct": tol.PricePct.String(),
+			"qty_pct": tol.QtyPct.String(), "absolute": tol.Absolute.String(), "match": tol.Match})
+		return err
+	}
+	e, _, err := s.b.engine()
+	if err != nil {
+		return err
 	}
 	return e.SetTolerance(ctx, t.SupplierID, tol)
 }

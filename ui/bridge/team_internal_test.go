@@ -19,6 +19,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/core/testharness"
+	"github.com/ml-connector/ifs-cleo/ui/mappings"
 )
 
 // On a team database a desk runs the flows only while it leads: a client
@@ -153,6 +154,19 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	listed, err := (&scheduleSource{client}).List(ctx)
 	if err != nil || leaderSpec != "*/7 * * * *" || len(listed) != len(engine.Flows) || listed[1].Flow != engine.FlowInvoices || listed[1].Spec != "*/7 * * * *" {
 		t.Fatalf("leader runs invoices on %q; client lists %+v %v", leaderSpec, listed, err)
+	}
+	// A tolerance saved on the client is written by the leading desk, as
+	// the client's person, checked there (an unknown supplier is refused).
+	if err := (&mappingSource{client}).SaveTolerance(ctx, mappings.Tolerance{SupplierID: "*", PricePct: "3", QtyPct: "1", Absolute: "0.50"}); err != nil {
+		t.Fatalf("client tolerance: %v", err)
+	}
+	vs, err := client.cfg.Store.MappingHistory(ctx, store.MappingTolerances, "", 1)
+	if err != nil || len(vs) == 0 || vs[0].ChangedBy != engine.OSUser() || !strings.Contains(string(vs[0].Value), "3") {
+		t.Fatalf("tolerance history: %+v %v", vs, err)
+	}
+	err = (&mappingSource{client}).SaveTolerance(ctx, mappings.Tolerance{SupplierID: "NOSUCH", PricePct: "3"})
+	if err == nil || !strings.Contains(err.Error(), "NOSUCH") || !strings.Contains(err.Error(), "failed in the team's engine") {
+		t.Fatalf("client tolerance for an unknown supplier: %v", err)
 	}
 	// The client heard, as team events: the queued Sync now executed by the
 	// new leader, and a run starting in the leader.
