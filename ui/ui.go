@@ -129,6 +129,9 @@ type UI struct {
 	pauseItem *fyne.MenuItem
 	paused    bool
 
+	// welcome is the first-run choice while it is on screen.
+	welcome dialog.Dialog
+
 	state   State
 	running map[string]bool
 	stale   map[string]bool

@@ -81,6 +81,20 @@ func newUI(t *testing.T, full bool) (*ui.UI, *AppFake, fyne.Window, *uikit.Runne
 	return u, a, w, run, ctl, clk
 }
 
+// newUIWithDatabase is the full fake app on a desk that may choose its
+// database (the real app outside the demo).
+func newUIWithDatabase(t *testing.T) (*ui.UI, *AppFake, fyne.Window, *uikit.Runner) {
+	a := &AppFake{App: test.NewTempApp(t)}
+	w := test.NewTempWindow(t, nil)
+	w.Resize(uitest.Size)
+	run := uikit.NewManualRunner()
+	p := ui.Params{Runner: run, Loc: time.UTC, Connections: uifake.NewConnections(), Database: deskDatabase{}}
+	u := ui.New(a, w, p)
+	u.Start(context.Background())
+	run.Drain()
+	return u, a, w, run
+}
+
 func labels(m *fyne.Menu) []string {
 	var out []string
 	for _, it := range m.Items {

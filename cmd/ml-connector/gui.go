@@ -160,6 +160,7 @@ func runGUI(ctx context.Context, env *cli.Env, opt guiOptions) int {
 				if opt.open == "" {
 					u.Show(ui.ScreenConnections)
 				}
+				u.Welcome() // once per desk: this desk only, or a team database
 			}
 			u.ReloadAll()
 		})

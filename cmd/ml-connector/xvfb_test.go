@@ -399,12 +399,13 @@ func TestXvfbAdminEntersCredentialsAndTestsBoth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The field positions below are those of a 1280×740 window: the size
-	// this admin left it at last time (remembered in Fyne's preferences).
+	// this admin left it at last time (remembered in Fyne's preferences,
+	// where the first-run question is answered too: ui.Welcome).
 	prefs := filepath.Join(home, ".config", "fyne", appID)
 	if err := os.MkdirAll(prefs, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(prefs, "preferences.json"), []byte(`{"window.width":1280,"window.height":740}`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(prefs, "preferences.json"), []byte(`{"window.width":1280,"window.height":740,"welcome.shown":true}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dataDir := filepath.Join(tmp, "data")

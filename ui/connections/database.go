@@ -55,6 +55,9 @@ type databaseCard struct {
 	card     *widget.Card
 	tested   string // the URL whose last test passed: Use needs it
 	load     *uikit.Loader
+	// wantTeam keeps the team choice someone made (the first-run
+	// question) over what a reload reads: the desk's file is still in use.
+	wantTeam bool
 }
 
 func newDatabaseCard(s *Screen, src DatabaseSource) *databaseCard {
@@ -96,7 +99,9 @@ func (c *databaseCard) reload() {
 			c.leader.SetChecked(d.LeaderCapable)
 		} else {
 			c.current.SetText("In use: this desk's own file " + d.Location + " (chosen by " + d.ChosenBy + ").")
-			c.choice.SetSelected(DeskOnly)
+			if !c.wantTeam {
+				c.choice.SetSelected(DeskOnly)
+			}
 		}
 		c.changed()
 	})
@@ -215,4 +220,29 @@ func (s *Screen) DatabaseStatus() (current, result string) {
 		return "", ""
 	}
 	return s.db.current.Text, s.db.result.Text
+}
+
+// ChooseTeamDatabase selects the team database on the Database card and
+// puts the cursor in its URL field (the first-run choice "team database");
+// it does nothing without the card.
+func (s *Screen) ChooseTeamDatabase() {
+	if s.db == nil {
+		return
+	}
+	s.db.wantTeam = true
+	s.db.choice.SetSelected(TeamDB)
+	s.db.changed()
+	if c := fyne.CurrentApp(); c != nil {
+		if w := c.Driver().CanvasForObject(s.db.url); w != nil {
+			w.Focus(s.db.url)
+		}
+	}
+}
+
+// DatabaseChosen is the choice selected on the Database card ("" without it).
+func (s *Screen) DatabaseChosen() string {
+	if s.db == nil {
+		return ""
+	}
+	return s.db.choice.Selected
 }
