@@ -114,6 +114,24 @@ func (s Settings) Save(ctx context.Context, st *store.Store, actor string) error
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	// On a team database the connections are the whole team's: only an
+	// admin changes them, whatever a desk's screens show (a desk's own
+	// file has one person, who holds every role). The program's own
+	// wiring (the sandboxes' settings) acts as store.SystemActor.
+	if st.Backend() == "postgres" && actor != store.SystemActor {
+		role, err := st.RoleOf(ctx, actor)
+		if err != nil {
+			return fmt.Errorf("save connection settings: %w", err)
+		}
+		if role != store.RoleAdmin {
+			if _, err := st.AppendEvent(ctx, store.Event{Subject: "settings:connections", Actor: actor, Action: "settings.refused",
+				Detail: map[string]any{"role": role, "why": "only an admin may change the team's connections"}}); err != nil {
+				return fmt.Errorf("audit the refused change of the connections: %w", err)
+			}
+			return fmt.Errorf("save connection settings: %s is a %s on this team database: only an admin may change the connections: %w",
+				actor, role, store.ErrForbidden)
+		}
+	}
 	m := s.Map()
 	old, err := st.Settings(ctx)
 	if err != nil {

@@ -2,10 +2,13 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ml-connector/ifs-cleo/core/store"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // Load, change one field, Save: every other field survives, the keys are
@@ -51,5 +54,42 @@ func TestSettingsRoundTrip(t *testing.T) {
 	bad.Cleo.Transport = "ftp"
 	if err := bad.Save(ctx, st, "admin"); err == nil {
 		t.Fatal("an unknown transport was saved")
+	}
+}
+
+// On a team database only an admin changes the connections: a clerk's save
+// is refused with ErrForbidden, audited, and changes nothing. (The first
+// person on the database is its admin.)
+func TestTeamConnectionsOnlyByAnAdmin(t *testing.T) {
+	ctx := context.Background()
+	url, pw := testharness.PostgresDatabase(t)
+	st, err := store.OpenURL(ctx, url, store.WithPassword(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := Settings{IFS: IFSSettings{URL: "https://t.ifs.cloud", Realm: "t", ClientID: "MLC", Company: "C1"},
+		Cleo: CleoSettings{Transport: TransportREST, URL: "https://cleo.example.com", User: "mlc"}}
+	if err := s.Save(ctx, st, "ann"); err != nil {
+		t.Fatalf("the first person (admin): %v", err)
+	}
+	changed := s
+	changed.IFS.URL = "https://evil.example.com"
+	err = changed.Save(ctx, st, "bob")
+	if !errors.Is(err, store.ErrForbidden) || !strings.Contains(err.Error(), "bob is a clerk") {
+		t.Fatalf("a clerk's save: %v", err)
+	}
+	if got, _ := LoadSettings(ctx, st); got.IFS.URL != s.IFS.URL {
+		t.Fatalf("the refused save changed the IFS URL to %q", got.IFS.URL)
+	}
+	evs, err := st.Events(ctx, store.EventQuery{Actor: "bob"})
+	if err != nil || len(evs) != 1 || evs[0].Action != "settings.refused" {
+		t.Fatalf("audit of the refusal: %+v %v", evs, err)
+	}
+	if err := st.SetRole(ctx, "ann", "bob", store.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if err := changed.Save(ctx, st, "bob"); err != nil {
+		t.Fatalf("bob as admin: %v", err)
 	}
 }

@@ -125,7 +125,7 @@ func (p *Pair) Settings() connector.Settings {
 // Configure stores the pair's connections as an admin would: the settings
 // in st (through connector.Settings), the secrets in sec.
 func (p *Pair) Configure(ctx context.Context, st *store.Store, sec secrets.Store) error {
-	if err := p.Settings().Save(ctx, st, "demo"); err != nil {
+	if err := p.Settings().Save(ctx, st, store.SystemActor); err != nil {
 		return err
 	}
 	if err := sec.Set(ctx, connector.SecretIFSClient, ifssim.DefaultClientSecret); err != nil {
