@@ -9,16 +9,24 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
+	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // benchDocs is the size of the store the query benchmarks run against.
-const benchDocs = 1_000_000
+// MLC_BENCH_DOCS makes it smaller for a quick look.
+var benchDocs = func() int {
+	if n, err := strconv.Atoi(os.Getenv("MLC_BENCH_DOCS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}()
 
 // benchGenVersion changes whenever the generator below changes, so a cached
 // database built by an older generator is not reused.
@@ -27,10 +35,58 @@ const benchGenVersion = "3"
 var benchReasons = []string{"partner_unmapped", "po_not_found", "po_closed", "supplier_mismatch", "price_mismatch",
 	"quantity_mismatch", "gl_code_missing", "duplicate_different_content", "unit_unknown", "ifs_rejected"}
 
-// benchStore returns a read-only-used store with benchDocs documents, built
-// once and cached under os.TempDir keyed by the schema and generator, so
-// repeated bench runs skip the build.
+// benchStore returns a read-only-used store with benchDocs documents: on
+// SQLite the file built by sqliteBenchStore; in the PostgreSQL run of the
+// suite (TestMain runs the binary again with MLC_STORE_TEST_BACKEND) the
+// same documents copied into a database on the test server, once per
+// process, so both backends answer the same queries over the same data.
 func benchStore(b *testing.B) *Store {
+	b.Helper()
+	if testBackend != "postgres" {
+		return sqliteBenchStore(b)
+	}
+	pgBench.once.Do(func() {
+		src := sqliteBenchStore(b)
+		url, pw := testharness.PostgresDatabase(b)
+		dst, err := OpenURL(context.Background(), url, WithPassword(pw))
+		if err != nil {
+			pgBench.err = err
+			return
+		}
+		start := time.Now()
+		if _, err := src.CopyTo(context.Background(), dst); err != nil {
+			pgBench.err = err
+			return
+		}
+		b.Logf("copied %d documents into PostgreSQL in %s", benchDocs, time.Since(start).Round(time.Millisecond))
+		pgBench.s = dst // kept open for the process's benchmarks
+	})
+	if pgBench.err != nil {
+		b.Fatalf("PostgreSQL bench store: %v", pgBench.err)
+	}
+	return pgBench.s
+}
+
+// pgBench is the PostgreSQL copy of the bench store, built once.
+var pgBench struct {
+	once sync.Once
+	s    *Store
+	err  error
+}
+
+// benchName prefixes a case with its backend, so the two runs' lines in
+// bench.txt sit side by side and cannot be mistaken for each other.
+func benchName(name string) string {
+	if testBackend == "postgres" {
+		return "backend=postgres/" + name
+	}
+	return "backend=sqlite/" + name
+}
+
+// sqliteBenchStore is the SQLite file with benchDocs documents, built once
+// and cached under os.TempDir keyed by the schema and generator, so
+// repeated bench runs skip the build.
+func sqliteBenchStore(b *testing.B) *Store {
 	b.Helper()
 	h := sha256.New()
 	h.Write([]byte(benchGenVersion))
@@ -214,7 +270,6 @@ func reportQuery(b *testing.B, rows int) {
 // of 100 plus the total count, on a store with a million documents and about
 // 100,000 open exceptions.
 func BenchmarkExceptionQueue(b *testing.B) {
-	sqliteBench(b)
 	s := benchStore(b)
 	ctx := context.Background()
 	total, err := s.CountExceptions(ctx, ExceptionQuery{})
@@ -240,7 +295,7 @@ func BenchmarkExceptionQueue(b *testing.B) {
 		{"deep-page-offset-50000", ExceptionQuery{Offset: 50_000}},
 	}
 	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
+		b.Run(benchName(tc.name), func(b *testing.B) {
 			q := tc.q
 			q.Limit = 100
 			var rows, count int
@@ -258,7 +313,7 @@ func BenchmarkExceptionQueue(b *testing.B) {
 			b.ReportMetric(float64(count), "matching")
 		})
 	}
-	b.Run("count-by-reason", func(b *testing.B) {
+	b.Run(benchName("count-by-reason"), func(b *testing.B) {
 		var n int
 		for b.Loop() {
 			rc, err := s.ExceptionsByReason(ctx, ExceptionQuery{})
@@ -274,7 +329,6 @@ func BenchmarkExceptionQueue(b *testing.B) {
 // BenchmarkDocumentSearch measures the documents screen's searches (first
 // page of 100) on a store with a million documents.
 func BenchmarkDocumentSearch(b *testing.B) {
-	sqliteBench(b)
 	s := benchStore(b)
 	ctx := context.Background()
 	from := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -290,7 +344,7 @@ func BenchmarkDocumentSearch(b *testing.B) {
 		{"text-contains", DocumentQuery{Text: "0012345"}},
 	}
 	for _, tc := range cases {
-		b.Run(tc.name, func(b *testing.B) {
+		b.Run(benchName(tc.name), func(b *testing.B) {
 			q := tc.q
 			q.Limit = 100
 			var rows int
@@ -304,7 +358,7 @@ func BenchmarkDocumentSearch(b *testing.B) {
 			reportQuery(b, rows)
 		})
 	}
-	b.Run("fingerprint-lookup", func(b *testing.B) {
+	b.Run(benchName("fingerprint-lookup"), func(b *testing.B) {
 		fp := Fingerprint("S00001", "INV-00000001", money.MustParse("1.00"))
 		for b.Loop() {
 			if _, err := s.FindByFingerprint(ctx, fp); err != nil {
@@ -313,7 +367,7 @@ func BenchmarkDocumentSearch(b *testing.B) {
 		}
 		reportQuery(b, 0)
 	})
-	b.Run("documents-per-day-30d", func(b *testing.B) {
+	b.Run(benchName("documents-per-day-30d"), func(b *testing.B) {
 		var n int
 		for b.Loop() {
 			days, err := s.DocumentsPerDay(ctx, from, from.AddDate(0, 0, 29), time.UTC)
