@@ -131,6 +131,8 @@ type UI struct {
 
 	// welcome is the first-run choice while it is on screen.
 	welcome dialog.Dialog
+	// title is the window's title without the open-exception count.
+	title string
 
 	state   State
 	running map[string]bool
@@ -173,6 +175,7 @@ func New(a fyne.App, w fyne.Window, p Params) *UI {
 	if p.Demo != "" {
 		title += " (demo)"
 	}
+	u.title = title
 	w.SetTitle(title)
 	u.build()
 	u.buildTray()
@@ -382,6 +385,13 @@ func (u *UI) refreshOpen() {
 			}
 			u.tabs.Items[ScreenExceptions].Text = title
 			u.tabs.Refresh()
+			// The count in the window title shows in the taskbar, so a
+			// clerk sees the queue grow or shrink from another window.
+			if n > 0 {
+				u.win.SetTitle(fmt.Sprintf("%s — %d open exceptions", u.title, n))
+			} else {
+				u.win.SetTitle(u.title)
+			}
 			u.updateState()
 		})
 	})

@@ -54,3 +54,11 @@ func TestWelcomeAsksOnceAndLeadsToTheChoice(t *testing.T) {
 		t.Fatal("asked a second time")
 	}
 }
+
+// The window title carries the open-exception count (the taskbar shows it).
+func TestTitleCountsOpenExceptions(t *testing.T) {
+	_, _, w, _, _, _ := newUI(t, true)
+	if got := w.Title(); got != "ml-connector — 12 open exceptions" {
+		t.Fatalf("title %q", got)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -426,28 +427,58 @@ func TestWineGUIDemoRenders(t *testing.T) {
 }
 
 // startXvfb starts an X server of the given screen (WxHxDepth) on a free
-// display and returns ":N".
+// display and returns ":N". The display is chosen here (no lock file, no
+// socket: a server killed earlier may leave its socket behind, which
+// -displayfd trips over), and the server is stopped with SIGTERM so it
+// cleans up after itself.
 func startXvfb(t *testing.T, screen string) string {
 	t.Helper()
-	r, wr, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
+	for n := 40; n < 90; n++ {
+		d := fmt.Sprintf(":%d", n)
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
+		}
+		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+		if _, err := os.Stat(sock); err == nil {
+			continue
+		}
+		x := exec.Command("Xvfb", d, "-noreset", "-screen", "0", screen, "-nolisten", "tcp")
+		var xerr bytes.Buffer
+		x.Stderr = &xerr
+		if err := x.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = x.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			_ = x.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(5 * time.Second):
+				_ = x.Process.Kill()
+				<-exited
+			}
+			if t.Failed() {
+				t.Logf("Xvfb %s %s:\n%s", d, screen, xerr.String())
+			}
+		})
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+			select {
+			case <-exited:
+				deadline = time.Time{} // taken meanwhile: try the next
+				continue
+			default:
+			}
+			probe := exec.Command("xdotool", "getdisplaygeometry")
+			probe.Env = append(os.Environ(), "DISPLAY="+d)
+			if probe.Run() == nil {
+				return d
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{wr}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	wr.Close()
-	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
-	buf := make([]byte, 16)
-	r.SetReadDeadline(time.Now().Add(20 * time.Second))
-	n, err := r.Read(buf)
-	r.Close()
-	if err != nil || n == 0 {
-		t.Fatalf("Xvfb gave no display number: %v", err)
-	}
-	return ":" + strings.TrimSpace(string(buf[:n]))
+	t.Fatal("no free X display for Xvfb")
+	return ""
 }
 
 // The folder transport on Windows: the mailbox under a Windows path with a

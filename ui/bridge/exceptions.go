@@ -16,6 +16,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/exceptions"
+	"github.com/ml-connector/ifs-cleo/ui/mappings"
 )
 
 type exceptionSource struct{ b *Bridge }
@@ -588,18 +589,13 @@ func (s *exceptionSource) Ignore(ctx context.Context, id int64, comment string) 
 	return e.Ignore(ctx, id, comment)
 }
 
+// MapPartner is the Mappings screen's edit (on a client desk a request
+// the team's leader executes).
 func (s *exceptionSource) MapPartner(ctx context.Context, partnerKey, supplierID string) error {
-	e, _, err := s.b.engine()
-	if err != nil {
-		return err
-	}
-	return e.SetPartnerSupplier(ctx, partnerKey, supplierID)
+	return (&mappingSource{s.b}).MapPartner(ctx, partnerKey, supplierID)
 }
 
+// AddGLRule is the Mappings screen's GL rule edit, likewise.
 func (s *exceptionSource) AddGLRule(ctx context.Context, supplierID, charge, account, costCentre string) error {
-	e, _, err := s.b.engine()
-	if err != nil {
-		return err
-	}
-	return e.SetGLRule(ctx, supplierID, charge, domain.CodeString{Account: account, CodeB: costCentre})
+	return (&mappingSource{s.b}).SaveGLRule(ctx, mappings.GLRule{SupplierID: supplierID, ChargeCode: charge, Account: account, CostCentre: costCentre})
 }
