@@ -173,6 +173,10 @@ type UpdateResult struct {
 // posted against the same IFS invoice and the earlier one stops counting
 // as billed.
 func (e *Engine) UpdateIFSInvoice(ctx context.Context, excID int64, reapply bool) (UpdateResult, error) {
+	return e.updateIFSInvoiceAs(ctx, excID, reapply, e.actor)
+}
+
+func (e *Engine) updateIFSInvoiceAs(ctx context.Context, excID int64, reapply bool, actor string) (UpdateResult, error) {
 	res := UpdateResult{ExceptionID: excID}
 	exc, err := e.st.Exception(ctx, excID)
 	if err != nil {
@@ -221,12 +225,12 @@ func (e *Engine) UpdateIFSInvoice(ctx context.Context, excID int64, reapply bool
 	want.InvoiceID, want.Company = seen.InvoiceID, seen.Company
 	audit := map[string]any{"exception_id": excID, "ifs_invoice_id": seen.InvoiceID, "mapping_version": cfg.Maps.Version,
 		"reapply": reapply, "seen_etag": seen.ETag}
-	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: d.ID, Actor: e.actor, Action: "invoice.correction_intent", Detail: audit}); err != nil {
+	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: d.ID, Actor: actor, Action: "invoice.correction_intent", Detail: audit}); err != nil {
 		return res, fmt.Errorf("audit the correction of exception %d: %w", excID, err)
 	}
 	out, cerr := corr.CorrectSupplierInvoice(ctx, seen, want)
 	res.Attempts = out.Attempts
-	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: d.ID, Actor: e.actor, Action: "invoice.correction_attempts",
+	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: d.ID, Actor: actor, Action: "invoice.correction_attempts",
 		Detail: map[string]any{"attempts": out.Attempts, "error": errText(cerr)}}); err != nil {
 		return res, fmt.Errorf("audit the correction attempts of exception %d: %w", excID, err)
 	}
@@ -251,7 +255,7 @@ func (e *Engine) UpdateIFSInvoice(ctx context.Context, excID int64, reapply bool
 	// carries the lines now, against the same IFS invoice.
 	none := []store.BilledLine{}
 	if _, err := e.transition(ctx, cc.OtherDocument, store.Transition{From: []store.Status{store.StatusPosted}, To: store.StatusPosted,
-		Action: "invoice.superseded", Actor: e.actor, Message: fmt.Sprintf("Corrected by document %d", d.ID),
+		Action: "invoice.superseded", Actor: actor, Message: fmt.Sprintf("Corrected by document %d", d.ID),
 		Detail: map[string]any{"corrected_by": d.ID}, Patch: store.DocumentPatch{Billed: &none}}); err != nil {
 		return res, err
 	}
@@ -261,7 +265,7 @@ func (e *Engine) UpdateIFSInvoice(ctx context.Context, excID int64, reapply bool
 	patch.Parsed = mustJSON(pf2)
 	patch.Billed = &pl.billed
 	patch.IFSInvoiceID = &seen.InvoiceID
-	if _, err := e.transition(ctx, d.ID, store.Transition{To: store.StatusPosted, Action: "invoice.corrected", Actor: e.actor,
+	if _, err := e.transition(ctx, d.ID, store.Transition{To: store.StatusPosted, Action: "invoice.corrected", Actor: actor,
 		Message: fmt.Sprintf("IFS invoice %d updated with the supplier's correction (gross %s)", seen.InvoiceID, grossOf(out.Invoice)),
 		Detail:  map[string]any{"ifs_invoice_id": seen.InvoiceID, "attempts": len(out.Attempts)}, Patch: patch}); err != nil {
 		return res, err

@@ -51,8 +51,10 @@ func (e *DecisionError) ErrorKind() domain.ErrorKind {
 }
 
 // Roles returns the assigned roles by user (empty: one desk, no roles).
-func (e *Engine) Roles(ctx context.Context) (map[string]Role, error) {
-	set, err := e.st.Settings(ctx)
+func (e *Engine) Roles(ctx context.Context) (map[string]Role, error) { return rolesIn(ctx, e.st) }
+
+func rolesIn(ctx context.Context, st *store.Store) (map[string]Role, error) {
+	set, err := st.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,13 @@ func (e *Engine) Roles(ctx context.Context) (map[string]Role, error) {
 
 // RoleOf is the role of user (see SettingRoles).
 func (e *Engine) RoleOf(ctx context.Context, user string) (Role, error) {
-	roles, err := e.Roles(ctx)
+	return UserRole(ctx, e.st, user)
+}
+
+// UserRole is RoleOf without an engine: a team's client desk, which runs
+// none, offers only the decisions the leader will accept from its person.
+func UserRole(ctx context.Context, st *store.Store, user string) (Role, error) {
+	roles, err := rolesIn(ctx, st)
 	if err != nil {
 		return "", err
 	}
@@ -129,13 +137,19 @@ var roleRank = map[Role]int{RoleClerk: 1, RoleApprover: 2, RoleAdmin: 3}
 
 // require refuses when the current user's role is below min.
 func (e *Engine) require(ctx context.Context, decision string, min Role) error {
-	r, err := e.RoleOf(ctx, e.actor)
+	return e.requireAs(ctx, e.actor, decision, min)
+}
+
+// requireAs is require for another person: a team's leader deciding what a
+// clerk asked for from a client desk checks that clerk's role, not its own.
+func (e *Engine) requireAs(ctx context.Context, actor, decision string, min Role) error {
+	r, err := e.RoleOf(ctx, actor)
 	if err != nil {
 		return err
 	}
 	if roleRank[r] < roleRank[min] {
 		return &DecisionError{Decision: decision, Role: true,
-			Msg: fmt.Sprintf("%s is a %s; only an %s may do this", e.actor, r, min)}
+			Msg: fmt.Sprintf("%s is a %s; only an %s may do this", actor, r, min)}
 	}
 	return nil
 }
@@ -186,10 +200,10 @@ func (e *Engine) decisionTarget(ctx context.Context, decision string, excID int6
 
 // reprocess puts an invoice with a changed parsed form back through the
 // whole pre-flight and posting path, audited as action by the current user.
-func (e *Engine) reprocess(ctx context.Context, exc store.Exception, pf ParsedForm, action, comment string, detail map[string]any) (ReplayResult, error) {
+func (e *Engine) reprocess(ctx context.Context, exc store.Exception, pf ParsedForm, actor, action, comment string, detail map[string]any) (ReplayResult, error) {
 	res := ReplayResult{Preview: Preview{ExceptionID: exc.ID, DocumentID: exc.DocumentID, BusinessKey: exc.BusinessKey, Reason: exc.Reason}}
 	if _, err := e.transition(ctx, exc.DocumentID, store.Transition{From: []store.Status{store.StatusException}, To: store.StatusReceived,
-		Actor: e.actor, Action: action, Comment: comment, Detail: detail, Patch: store.DocumentPatch{Parsed: mustJSON(pf)}}); err != nil {
+		Actor: actor, Action: action, Comment: comment, Detail: detail, Patch: store.DocumentPatch{Parsed: mustJSON(pf)}}); err != nil {
 		return res, err
 	}
 	out, err := e.processInvoice(ctx, exc.DocumentID, nil)
@@ -212,11 +226,15 @@ func (e *Engine) reprocess(ctx context.Context, exc store.Exception, pf ParsedFo
 // override waives one check of this invoice only, and the billed-twice
 // check is not one it can waive.
 func (e *Engine) AcceptWithOverride(ctx context.Context, excID int64, comment string) (ReplayResult, error) {
+	return e.acceptWithOverrideAs(ctx, excID, comment, e.actor)
+}
+
+func (e *Engine) acceptWithOverrideAs(ctx context.Context, excID int64, comment, actor string) (ReplayResult, error) {
 	const what = "accept with override"
 	if strings.TrimSpace(comment) == "" {
 		return ReplayResult{}, &DecisionError{Decision: what, Msg: "a comment saying why is required"}
 	}
-	if err := e.require(ctx, what, RoleApprover); err != nil {
+	if err := e.requireAs(ctx, actor, what, RoleApprover); err != nil {
 		return ReplayResult{}, err
 	}
 	exc, _, pf, err := e.decisionTarget(ctx, what, excID)
@@ -236,8 +254,8 @@ func (e *Engine) AcceptWithOverride(ctx context.Context, excID int64, comment st
 					c.PO, c.POLine, firstNonEmpty(c.AlreadyInvoicedQty, "0"), firstNonEmpty(c.IFSInvoicedQty, "0"))}
 		}
 	}
-	pf.Override = &Override{Reason: r, By: e.actor, Comment: comment, At: e.clock.Now()}
-	return e.reprocess(ctx, exc, pf, "decision.override", comment, map[string]any{"exception_id": excID, "overridden": r})
+	pf.Override = &Override{Reason: r, By: actor, Comment: comment, At: e.clock.Now()}
+	return e.reprocess(ctx, exc, pf, actor, "decision.override", comment, map[string]any{"exception_id": excID, "overridden": r})
 }
 
 func nonZero(s string) bool { return s != "" && strings.Trim(s, "0.-") != "" }
@@ -246,12 +264,16 @@ func nonZero(s string) bool { return s != "" && strings.Trim(s, "0.-") != "" }
 // supplier quoted the wrong one) and processes it again; the original PO
 // is kept in the parsed form and the audit trail.
 func (e *Engine) ReReference(ctx context.Context, excID int64, orderNo, comment string) (ReplayResult, error) {
+	return e.reReferenceAs(ctx, excID, orderNo, comment, e.actor)
+}
+
+func (e *Engine) reReferenceAs(ctx context.Context, excID int64, orderNo, comment, actor string) (ReplayResult, error) {
 	const what = "re-reference"
 	orderNo = strings.TrimSpace(orderNo)
 	if orderNo == "" || strings.TrimSpace(comment) == "" {
 		return ReplayResult{}, &DecisionError{Decision: what, Msg: "the other PO number and a comment are required"}
 	}
-	if err := e.require(ctx, what, RoleClerk); err != nil {
+	if err := e.requireAs(ctx, actor, what, RoleClerk); err != nil {
 		return ReplayResult{}, err
 	}
 	exc, d, pf, err := e.decisionTarget(ctx, what, excID)
@@ -275,19 +297,23 @@ func (e *Engine) ReReference(ctx context.Context, excID int64, orderNo, comment 
 	inv := *pf.Invoice
 	inv.PONumber = orderNo
 	pf.Invoice = &inv
-	return e.reprocess(ctx, exc, pf, "decision.re_reference", comment, map[string]any{"exception_id": excID, "from_po": from, "to_po": orderNo})
+	return e.reprocess(ctx, exc, pf, actor, "decision.re_reference", comment, map[string]any{"exception_id": excID, "from_po": from, "to_po": orderNo})
 }
 
 // Hold parks an exception until a follow-up date (the queue hides it until
 // then); the invoice is not posted.
 func (e *Engine) Hold(ctx context.Context, excID int64, until time.Time, comment string) error {
-	if err := e.require(ctx, "hold", RoleClerk); err != nil {
+	return e.holdAs(ctx, excID, until, comment, e.actor)
+}
+
+func (e *Engine) holdAs(ctx context.Context, excID int64, until time.Time, comment, actor string) error {
+	if err := e.requireAs(ctx, actor, "hold", RoleClerk); err != nil {
 		return err
 	}
 	if !until.After(e.clock.Now()) {
 		return &DecisionError{Decision: "hold", Msg: "the follow-up date must be in the future"}
 	}
-	exc, err := e.st.Decide(ctx, excID, store.DecisionHold, e.actor, comment, until)
+	exc, err := e.st.Decide(ctx, excID, store.DecisionHold, actor, comment, until)
 	if err != nil {
 		return err
 	}
@@ -307,10 +333,14 @@ type Dispute struct {
 // note the clerk wrote, and returns the draft message. The exception stays
 // open until a corrected invoice or credit arrives (or it is ignored).
 func (e *Engine) Dispute(ctx context.Context, excID int64, note string) (Dispute, error) {
-	if err := e.require(ctx, "dispute", RoleClerk); err != nil {
+	return e.disputeAs(ctx, excID, note, e.actor)
+}
+
+func (e *Engine) disputeAs(ctx context.Context, excID int64, note, actor string) (Dispute, error) {
+	if err := e.requireAs(ctx, actor, "dispute", RoleClerk); err != nil {
 		return Dispute{}, err
 	}
-	exc, err := e.st.Decide(ctx, excID, store.DecisionDispute, e.actor, note, time.Time{})
+	exc, err := e.st.Decide(ctx, excID, store.DecisionDispute, actor, note, time.Time{})
 	if err != nil {
 		return Dispute{}, err
 	}

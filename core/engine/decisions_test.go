@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +158,92 @@ func TestHoldDisputeAndReReference(t *testing.T) {
 	_, pf, _ := h.eng.loadParsed(h.ctx, a.ID)
 	if pf.OriginalPO != "PO7" || pf.Invoice.PONumber != "PO2" {
 		t.Fatalf("parsed %q → %q", pf.OriginalPO, pf.Invoice.PONumber)
+	}
+}
+
+// A team's client desk has no engine: its clerks' decisions reach the
+// leader as "decide" requests and are taken as the person who asked, with
+// that person's role (an approver's override, a clerk's hold and dispute);
+// asked twice, one effect. The replay-all preview and the IFS correction
+// go the same way.
+func TestDecisionsAsRequests(t *testing.T) {
+	h := newHarness(t)
+	h.putFile("a", invoiceSet("ACME01", "O-1", "PO1", bolt("10", "0.60")))
+	h.putFile("b", invoiceSet("ACME01", "O-2", "PO1", InvoiceLine{LineNumber: "2", Quantity: d("10"), UnitPrice: d("0.30"), UOM: "EA"}))
+	h.sync(FlowInvoices)
+	ds := h.docs(store.Type810, store.Inbound)
+	a, b := ds[0], ds[1]
+	if err := h.eng.SetRole(h.ctx, "erin", RoleApprover); err != nil {
+		t.Fatal(err)
+	}
+	excA, excB := h.excOf(a.ID).ID, h.excOf(b.ID).ID
+	ask := func(kind string, target any, actor, args string) store.Request {
+		t.Helper()
+		r, err := h.st.EnqueueRequest(h.ctx, store.Request{Kind: kind, Target: fmt.Sprint(target), Actor: actor, Host: "desk1", Args: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.State, r.Result = h.eng.executeRequest(h.ctx, nil, r)
+		return r
+	}
+	// A clerk's override: refused by the leader with the reason, nothing posted.
+	r := ask("decide", excA, "frank", `{"decision":"override","comment":"agreed by phone"}`)
+	if r.State != store.RequestRefused || !strings.Contains(r.Result, "frank is a clerk; only an approver may do this") || len(h.ifs.invoices) != 0 {
+		t.Fatalf("clerk override: %s %q, %d IFS invoices", r.State, r.Result, len(h.ifs.invoices))
+	}
+	// The approver's: posted, 10 × 0.60 = 6.00 in IFS, audited as erin.
+	r = ask("decide", excA, "erin", `{"decision":"override","comment":"new price list from 1 Nov"}`)
+	if r.State != store.RequestDone || r.Result != "O-1: posted" {
+		t.Fatalf("approver override: %s %q", r.State, r.Result)
+	}
+	if len(h.ifs.invoices) != 1 || !h.ifs.invoices[0].GrossAmount.Equal(d("6.00")) {
+		t.Fatalf("IFS %+v", h.ifs.invoices)
+	}
+	ev, _ := h.st.DocumentEvents(h.ctx, a.ID)
+	audited := false
+	for _, e := range ev {
+		audited = audited || e.Action == "decision.override" && e.Actor == "erin"
+	}
+	if !audited {
+		t.Fatal("override not audited as erin")
+	}
+	// Asked again (a take-over re-ran it): nothing more reaches IFS.
+	r = ask("decide", excA, "erin", `{"decision":"override","comment":"new price list from 1 Nov"}`)
+	if r.State != store.RequestDone || !strings.Contains(r.Result, "already resolved: nothing to do") || len(h.ifs.invoices) != 1 {
+		t.Fatalf("second override: %s %q, %d IFS invoices", r.State, r.Result, len(h.ifs.invoices))
+	}
+	// The replay-all preview, read by the leader: O-2 would still fail.
+	r = ask("preview_reason", ReasonPriceVariance, "frank", "")
+	var items []PreviewItem
+	if err := json.Unmarshal([]byte(r.Result), &items); err != nil || r.State != store.RequestDone {
+		t.Fatalf("preview: %s %q %v", r.State, r.Result, err)
+	}
+	if len(items) != 1 || items[0].ExceptionID != excB || items[0].BusinessKey != "O-2" || items[0].Outcome != "still_failing" {
+		t.Fatalf("preview items %+v", items)
+	}
+	// A clerk's hold (a real date, in the future) and dispute, as frank.
+	if r = ask("decide", excB, "frank", `{"decision":"hold","comment":"x","until":"someday"}`); r.State != store.RequestFailed ||
+		!strings.Contains(r.Result, `hold until "someday": not a date`) {
+		t.Fatalf("hold someday: %s %q", r.State, r.Result)
+	}
+	until := h.clock.t.Add(72 * time.Hour).Format("2006-01-02")
+	r = ask("decide", excB, "frank", `{"decision":"hold","comment":"buyer to confirm","until":"`+until+`"}`)
+	if r.State != store.RequestDone || r.Result != "On hold until "+until+"; it leaves the queue until then." {
+		t.Fatalf("hold: %s %q", r.State, r.Result)
+	}
+	if got := h.excOf(b.ID); got.Decision != store.DecisionHold || got.DecisionBy != "frank" || got.HeldUntil.Format("2006-01-02") != until {
+		t.Fatalf("held exception %+v", got)
+	}
+	r = ask("decide", excB, "frank", `{"decision":"dispute","comment":"Our contract price for line 2 is 0.25."}`)
+	if r.State != store.RequestDone || !strings.Contains(r.Result, "Draft to S100 (Acme Fasteners Inc)") || !strings.Contains(r.Result, "Our contract price for line 2 is 0.25.") {
+		t.Fatalf("dispute: %s %q", r.State, r.Result)
+	}
+	if got := h.excOf(b.ID); got.Decision != store.DecisionDispute || got.DecisionBy != "frank" {
+		t.Fatalf("disputed exception %+v", got)
+	}
+	// Correcting IFS is only for a pending correction: said, nothing written.
+	r = ask("update_ifs", excB, "frank", `{"reapply":"false"}`)
+	if r.State != store.RequestFailed || !strings.Contains(r.Result, "only an open CORRECTION_PENDING exception can") || len(h.ifs.invoices) != 1 {
+		t.Fatalf("update_ifs: %s %q", r.State, r.Result)
 	}
 }

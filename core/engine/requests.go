@@ -22,7 +22,76 @@ var requestRoles = map[string]string{
 	// Mapping edits from a client desk: the leader checks them against
 	// the reference data and writes them as the person who asked.
 	"map_partner": store.RoleClerk, "self_billing": store.RoleClerk, "gl_rule": store.RoleClerk, "tolerance": store.RoleClerk,
+	// An exception's decisions, the correction of an IFS invoice and the
+	// replay-all preview need IFS, which only the leader reaches; the
+	// decision's own role (an approver's override) is checked inside.
+	"decide": store.RoleClerk, "update_ifs": store.RoleClerk, "preview_reason": store.RoleClerk,
 	"pause": store.RoleAdmin, "resume": store.RoleAdmin, "schedule": store.RoleAdmin,
+}
+
+// DecideArgs are the arguments of a "decide" request (target: the
+// exception id): the decision (override, re_reference, hold, dispute), the
+// clerk's comment, the other PO of a re-reference and a hold's date.
+type DecideArgs struct {
+	Decision string `json:"decision"`
+	Comment  string `json:"comment"`
+	PO       string `json:"po,omitempty"`
+	Until    string `json:"until,omitempty"` // 2006-01-02, the follow-up day
+}
+
+// PreviewItem is one line of a "preview_reason" request's result (a JSON
+// array): what a replay of that exception would do now.
+type PreviewItem struct {
+	ExceptionID int64  `json:"exception_id"`
+	BusinessKey string `json:"business_key"`
+	Outcome     string `json:"outcome"`
+	Message     string `json:"message,omitempty"`
+}
+
+// executeDecision runs a "decide" request as its actor. A decision on an
+// exception closed meanwhile (asked twice, a take-over) changes nothing.
+func (e *Engine) executeDecision(ctx context.Context, id int64, r store.Request) (store.RequestState, string) {
+	var a DecideArgs
+	if err := json.Unmarshal([]byte(r.Args), &a); err != nil {
+		return store.RequestFailed, "request arguments: " + err.Error()
+	}
+	if x, err := e.st.Exception(ctx, id); err == nil && x.State != store.ExceptionOpen {
+		return store.RequestDone, fmt.Sprintf("exception %d is already %s: nothing to do", id, x.State)
+	}
+	outcome := func(res ReplayResult, err error) (store.RequestState, string) {
+		var de *DecisionError
+		switch {
+		case errors.As(err, &de) && de.Role:
+			return store.RequestRefused, err.Error()
+		case err != nil:
+			return store.RequestFailed, err.Error()
+		case res.Status == string(store.StatusException):
+			return store.RequestDone, fmt.Sprintf("%s: still not posted — %s", res.BusinessKey, res.Message)
+		}
+		return store.RequestDone, fmt.Sprintf("%s: %s", res.BusinessKey, res.Status)
+	}
+	switch a.Decision {
+	case "override":
+		return outcome(e.acceptWithOverrideAs(ctx, id, a.Comment, r.Actor))
+	case "re_reference":
+		return outcome(e.reReferenceAs(ctx, id, a.PO, a.Comment, r.Actor))
+	case "hold":
+		until, err := time.ParseInLocation("2006-01-02", a.Until, time.Local)
+		if err != nil {
+			return store.RequestFailed, fmt.Sprintf("hold until %q: not a date (YYYY-MM-DD)", a.Until)
+		}
+		if err := e.holdAs(ctx, id, until, a.Comment, r.Actor); err != nil {
+			return outcome(ReplayResult{}, err)
+		}
+		return store.RequestDone, "On hold until " + a.Until + "; it leaves the queue until then."
+	case "dispute":
+		d, err := e.disputeAs(ctx, id, a.Comment, r.Actor)
+		if err != nil {
+			return outcome(ReplayResult{}, err)
+		}
+		return store.RequestDone, "Dispute recorded. Draft to " + d.To + " — " + d.Subject + ":\n\n" + d.Body
+	}
+	return store.RequestFailed, fmt.Sprintf("unknown decision %q", a.Decision)
 }
 
 // executeMapping runs a mapping request as its actor: map_partner (target
@@ -213,6 +282,44 @@ func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.R
 			return store.RequestFailed, err.Error()
 		}
 		return store.RequestDone, fmt.Sprintf("exception %d ignored", id)
+	case "decide":
+		id, err := idOf()
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return e.executeDecision(ctx, id, r)
+	case "update_ifs":
+		id, err := idOf()
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		if x, err := e.st.Exception(ctx, id); err == nil && x.State != store.ExceptionOpen {
+			return store.RequestDone, fmt.Sprintf("exception %d is already %s: nothing to do", id, x.State)
+		}
+		var args struct {
+			Reapply bool `json:"reapply,string"`
+		}
+		_ = json.Unmarshal([]byte(r.Args), &args)
+		res, err := e.updateIFSInvoiceAs(ctx, id, args.Reapply, r.Actor)
+		switch {
+		case err != nil:
+			return store.RequestFailed, err.Error()
+		case res.Outcome == "updated":
+			return store.RequestDone, res.Message
+		case res.Outcome == "conflict":
+			return store.RequestFailed, "not applied, nothing was written: " + res.Message
+		}
+		return store.RequestFailed, "not applied: " + res.Message
+	case "preview_reason":
+		results, err := e.replayByReasonAs(ctx, r.Target, true, r.Actor)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		items := make([]PreviewItem, 0, len(results))
+		for _, res := range results {
+			items = append(items, PreviewItem{ExceptionID: res.ExceptionID, BusinessKey: res.BusinessKey, Outcome: res.Outcome, Message: res.Message})
+		}
+		return store.RequestDone, string(mustJSON(items))
 	case "schedule":
 		// The leader's scheduler changes (and stores and audits the new
 		// expression); a row written by a client alone would wait for a

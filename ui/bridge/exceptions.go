@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -313,13 +314,11 @@ func (s *exceptionSource) decisions(ctx context.Context, x store.Exception, d *e
 	if x.DocumentID == 0 || x.DocType != store.Type810 || x.State != store.ExceptionOpen {
 		return
 	}
-	e, _, err := s.b.engine()
-	if err != nil {
-		return
-	}
 	r := engine.Reason(x.Reason)
 	if engine.Overridable(r) {
-		if role, err := e.CurrentRole(ctx); err == nil && (role == engine.RoleApprover || role == engine.RoleAdmin) {
+		// The store knows the roles: a client desk (no engine of its own)
+		// offers the override to the approvers the leader will accept.
+		if role, err := engine.UserRole(ctx, s.b.cfg.Store, engine.OSUser()); err == nil && (role == engine.RoleApprover || role == engine.RoleAdmin) {
 			d.Decisions = append(d.Decisions, exceptions.DecideOverride)
 		}
 	}
@@ -331,6 +330,22 @@ func (s *exceptionSource) decisions(ctx context.Context, x store.Exception, d *e
 
 // Decide implements exceptions.Source over the engine's decisions.
 func (s *exceptionSource) Decide(ctx context.Context, id int64, dec exceptions.Decision) (string, error) {
+	if s.b.asClient() {
+		args := map[string]string{"comment": dec.Comment}
+		switch dec.Kind {
+		case exceptions.DecideOverride:
+			args["decision"] = "override"
+		case exceptions.DecideReReference:
+			args["decision"], args["po"] = "re_reference", dec.PO
+		case exceptions.DecideHold:
+			args["decision"], args["until"] = "hold", dec.Until.Format("2006-01-02")
+		case exceptions.DecideDispute:
+			args["decision"] = "dispute"
+		default:
+			return "", fmt.Errorf("unknown decision %q", dec.Kind)
+		}
+		return s.b.askID(ctx, "decide", id, args)
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return "", err
@@ -501,6 +516,9 @@ func (s *exceptionSource) Replay(ctx context.Context, id int64) (string, error) 
 }
 
 func (s *exceptionSource) UpdateIFS(ctx context.Context, id int64, reapply bool) (string, error) {
+	if s.b.asClient() {
+		return s.b.askID(ctx, "update_ifs", id, map[string]string{"reapply": strconv.FormatBool(reapply)})
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return "", err
@@ -519,6 +537,26 @@ func (s *exceptionSource) UpdateIFS(ctx context.Context, id int64, reapply bool)
 }
 
 func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (exceptions.Preview, error) {
+	if s.b.asClient() {
+		// The leader previews (it reads IFS); its answer is the items as JSON.
+		res, err := s.b.ask(ctx, "preview_reason", reason, nil)
+		if err != nil {
+			return exceptions.Preview{}, err
+		}
+		var items []engine.PreviewItem
+		if err := json.Unmarshal([]byte(res), &items); err != nil {
+			return exceptions.Preview{}, fmt.Errorf("preview of %s: %s", reason, res) // still queued: its words
+		}
+		pv := exceptions.Preview{Reason: reason}
+		for _, it := range items {
+			o := strings.ReplaceAll(it.Outcome, "_", " ")
+			if it.Message != "" {
+				o += ": " + it.Message
+			}
+			pv.Items = append(pv.Items, exceptions.PreviewItem{ID: it.ExceptionID, BusinessKey: it.BusinessKey, Outcome: o})
+		}
+		return pv, nil
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return exceptions.Preview{}, err
@@ -540,9 +578,50 @@ func (s *exceptionSource) PreviewReplayAll(ctx context.Context, reason string) (
 
 func (s *exceptionSource) ReplayAll(ctx context.Context, reason string) (exceptions.ReplayOutcome, error) {
 	if s.b.asClient() {
-		// The leader replays; it reports only how many.
+		// The leader replays and reports how many; what became of each
+		// item is read back from the team's queue, so the summary says
+		// the truth per item as on a desk that replays itself.
+		before, err := s.b.cfg.Store.Exceptions(ctx, store.ExceptionQuery{Reasons: []string{reason}, Limit: 1 << 20})
+		if err != nil {
+			return exceptions.ReplayOutcome{}, err
+		}
 		res, err := s.b.ask(ctx, "replay_reason", reason, nil)
-		return exceptions.ReplayOutcome{Replayed: replayedCount(res)}, err
+		if err != nil {
+			return exceptions.ReplayOutcome{}, err
+		}
+		if strings.Contains(res, "queued for the team's engine") {
+			// Not done yet: no per-item truth to tell; the queue updates
+			// itself from the team's events when the leader gets to it.
+			return exceptions.ReplayOutcome{}, errors.New(res)
+		}
+		o := exceptions.ReplayOutcome{Replayed: replayedCount(res)}
+		for _, x := range before {
+			// A replay closes the exception it ran for; a document that
+			// fails again has a new one, so the document's status decides.
+			now, err := s.b.cfg.Store.Exception(ctx, x.ID)
+			if err != nil {
+				return o, err
+			}
+			why := ""
+			switch {
+			case now.State == store.ExceptionOpen:
+				why = firstNonEmpty(now.Message, reasonLabel(now.Reason))
+			case x.DocumentID != 0:
+				d, err := s.b.cfg.Store.Document(ctx, x.DocumentID)
+				if err != nil {
+					return o, err
+				}
+				if d.Status == store.StatusException {
+					why = firstNonEmpty(d.Message, reasonLabel(d.Reason))
+				}
+			}
+			if why == "" {
+				o.Resolved++
+				continue
+			}
+			o.StillFailing = append(o.StillFailing, firstNonEmpty(x.BusinessKey, fmt.Sprint(x.ID))+": "+why)
+		}
+		return o, nil
 	}
 	e, _, err := s.b.engine()
 	if err != nil {

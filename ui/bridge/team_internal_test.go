@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/core/testharness"
+	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 	"github.com/ml-connector/ifs-cleo/ui/mappings"
 )
 
@@ -167,6 +169,53 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	err = (&mappingSource{client}).SaveTolerance(ctx, mappings.Tolerance{SupplierID: "NOSUCH", PricePct: "3"})
 	if err == nil || !strings.Contains(err.Error(), "NOSUCH") || !strings.Contains(err.Error(), "failed in the team's engine") {
 		t.Fatalf("client tolerance for an unknown supplier: %v", err)
+	}
+	// An exception's decisions and the replay-all preview on the client are
+	// the leader's work too (the client reaches no IFS): a received invoice
+	// in the queue is held until a date by the client's person.
+	var held store.Exception
+	for deadline := time.Now().Add(30 * time.Second); held.ID == 0; time.Sleep(100 * time.Millisecond) {
+		xs, err := client.cfg.Store.Exceptions(ctx, store.ExceptionQuery{DocType: store.Type810, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range xs {
+			if x.DocumentID != 0 && x.State == store.ExceptionOpen {
+				held = x
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no invoice exception reached the queue from the leader's run")
+		}
+	}
+	xsrc := &exceptionSource{client}
+	pv, err := xsrc.PreviewReplayAll(ctx, held.Reason)
+	if err != nil || len(pv.Items) == 0 || !slices.ContainsFunc(pv.Items, func(it exceptions.PreviewItem) bool { return it.ID == held.ID }) {
+		t.Fatalf("client preview of %s: %+v %v", held.Reason, pv, err)
+	}
+	// Replay-all on the client: each item's fate read back from the queue
+	// (this reason still fails: the leader changed nothing about it).
+	ro, err := xsrc.ReplayAll(ctx, held.Reason)
+	if err != nil || ro.Replayed != len(pv.Items) || ro.Resolved+len(ro.StillFailing) != len(pv.Items) ||
+		!slices.ContainsFunc(ro.StillFailing, func(s string) bool { return strings.HasPrefix(s, held.BusinessKey+": ") }) {
+		t.Fatalf("client replay-all of %s: %+v %v (preview %d items)", held.Reason, ro, err, len(pv.Items))
+	}
+	// The replay closed that exception and the document failed again
+	// under a new one: the hold is for that.
+	if held, err = client.cfg.Store.OpenExceptionOf(ctx, held.DocumentID); err != nil {
+		t.Fatalf("the replayed invoice's new exception: %v", err)
+	}
+	until := time.Now().AddDate(0, 0, 3)
+	msg, err := xsrc.Decide(ctx, held.ID, exceptions.Decision{Kind: exceptions.DecideHold, Until: until, Comment: "buyer to confirm"})
+	if err != nil || msg != "On hold until "+until.Format("2006-01-02")+"; it leaves the queue until then." {
+		t.Fatalf("client hold: %q %v", msg, err)
+	}
+	if x, err := client.cfg.Store.Exception(ctx, held.ID); err != nil || x.Decision != store.DecisionHold || x.DecisionBy != engine.OSUser() {
+		t.Fatalf("held exception as stored: %+v %v", x, err)
+	}
+	if _, err := xsrc.UpdateIFS(ctx, held.ID, false); err == nil || !strings.Contains(err.Error(), "failed in the team's engine") {
+		t.Fatalf("client update IFS of a %s exception: %v", held.Reason, err)
 	}
 	// The client heard, as team events: the queued Sync now executed by the
 	// new leader, and a run starting in the leader.
