@@ -332,6 +332,30 @@ func (e *Engine) Postings(ctx context.Context, docID int64) ([]domain.PostingLin
 // becomes the supplier's rule for that charge, so the next invoice is coded
 // so; "" saves no rule.
 func (e *Engine) RecodeGL(ctx context.Context, docID int64, line int, code domain.CodeString, ruleCharge string) (RecodeResult, error) {
+	return e.recodeGLAs(ctx, docID, line, code, ruleCharge, e.actor)
+}
+
+// RecodeRow is RecodeGL of the account and code B of one row, the other
+// code parts kept as IFS holds them (what a clerk changes on the Documents
+// screen).
+func (e *Engine) RecodeRow(ctx context.Context, docID int64, row int, account, codeB, ruleCharge string) (RecodeResult, error) {
+	return e.recodeRowAs(ctx, docID, row, account, codeB, ruleCharge, e.actor)
+}
+
+func (e *Engine) recodeRowAs(ctx context.Context, docID int64, row int, account, codeB, ruleCharge, actor string) (RecodeResult, error) {
+	ps, err := e.Postings(ctx, docID)
+	if err != nil {
+		return RecodeResult{}, err
+	}
+	if row < 1 || row > len(ps) {
+		return RecodeResult{}, &CodingError{What: fmt.Sprintf("posting row %d", row), Why: fmt.Sprintf("does not exist: IFS holds %d", len(ps))}
+	}
+	code := ps[row-1].Code
+	code.Account, code.CodeB = account, codeB
+	return e.recodeGLAs(ctx, docID, row, code, ruleCharge, actor)
+}
+
+func (e *Engine) recodeGLAs(ctx context.Context, docID int64, line int, code domain.CodeString, ruleCharge, actor string) (RecodeResult, error) {
 	res := RecodeResult{DocumentID: docID, Line: line, To: code}
 	corr, ok := e.p.IFS.(IFSCorrector)
 	if !ok {
@@ -371,14 +395,14 @@ func (e *Engine) RecodeGL(ctx context.Context, docID int64, line int, code domai
 	res.Attempts = out.Attempts
 	detail := map[string]any{"ifs_invoice_id": d.IFSInvoiceID, "line": line, "from": res.From, "to": code,
 		"mapping_version": cfg.Maps.Version, "attempts": out.Attempts, "error": errText(cerr)}
-	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: docID, Actor: e.actor, Action: "invoice.recoded", Detail: detail}); err != nil {
+	if _, err := e.st.AppendEvent(ctx, store.Event{DocumentID: docID, Actor: actor, Action: "invoice.recoded", Detail: detail}); err != nil {
 		return res, fmt.Errorf("audit the re-coding of document %d: %w", docID, err)
 	}
 	if cerr != nil {
 		return res, fmt.Errorf("re-code posting line %d of IFS invoice %d: %w", line, d.IFSInvoiceID, cerr)
 	}
 	if ruleCharge != "" {
-		if err := e.SetGLRule(ctx, d.SupplierID, ruleCharge, code); err != nil {
+		if err := e.setGLRuleAs(ctx, d.SupplierID, ruleCharge, code, actor); err != nil {
 			return res, fmt.Errorf("re-coded in IFS, but the rule was not saved: %w", err)
 		}
 		res.RuleSaved = true

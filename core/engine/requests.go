@@ -26,6 +26,10 @@ var requestRoles = map[string]string{
 	// replay-all preview need IFS, which only the leader reaches; the
 	// decision's own role (an approver's override) is checked inside.
 	"decide": store.RoleClerk, "update_ifs": store.RoleClerk, "preview_reason": store.RoleClerk,
+	// Re-coding a posted invoice in IFS, and the IFS reads behind it and
+	// the PO tab: answered as JSON (RecodeResult, []domain.PostingLine,
+	// domain.PurchaseOrder).
+	"recode": store.RoleClerk, "postings": store.RoleClerk, "purchase_order": store.RoleClerk,
 	"pause": store.RoleAdmin, "resume": store.RoleAdmin, "schedule": store.RoleAdmin,
 }
 
@@ -320,6 +324,40 @@ func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.R
 			items = append(items, PreviewItem{ExceptionID: res.ExceptionID, BusinessKey: res.BusinessKey, Outcome: res.Outcome, Message: res.Message})
 		}
 		return store.RequestDone, string(mustJSON(items))
+	case "recode", "postings":
+		id, err := strconv.ParseInt(r.Target, 10, 64)
+		if err != nil || id <= 0 {
+			return store.RequestFailed, fmt.Sprintf("%q is not a document id", r.Target)
+		}
+		if r.Kind == "postings" {
+			ps, err := e.Postings(ctx, id)
+			if err != nil {
+				return store.RequestFailed, err.Error()
+			}
+			return store.RequestDone, string(mustJSON(ps))
+		}
+		var a struct {
+			Row        int    `json:"row,string"`
+			Account    string `json:"account"`
+			CodeB      string `json:"code_b"`
+			RuleCharge string `json:"rule_charge"`
+		}
+		if err := json.Unmarshal([]byte(r.Args), &a); err != nil {
+			return store.RequestFailed, "request arguments: " + err.Error()
+		}
+		// Not idempotent by a state check: a re-code asked twice writes
+		// the same coding again (IFS's row already holds it), no more.
+		res, err := e.recodeRowAs(ctx, id, a.Row, a.Account, a.CodeB, a.RuleCharge, r.Actor)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, string(mustJSON(res))
+	case "purchase_order":
+		po, err := e.PurchaseOrder(ctx, r.Target)
+		if err != nil {
+			return store.RequestFailed, err.Error()
+		}
+		return store.RequestDone, string(mustJSON(po))
 	case "schedule":
 		// The leader's scheduler changes (and stores and audits the new
 		// expression); a row written by a client alone would wait for a

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/evidence"
 	"github.com/ml-connector/ifs-cleo/core/locations"
 	"github.com/ml-connector/ifs-cleo/core/store"
@@ -93,13 +95,19 @@ var _ documents.Recoder = (*documentSource)(nil)
 
 // Postings reads the posting proposal IFS holds for a posted invoice.
 func (s *documentSource) Postings(ctx context.Context, id int64) ([]documents.Posting, error) {
-	e, _, err := s.b.engine()
-	if err != nil {
-		return nil, err
-	}
-	ps, err := e.Postings(ctx, id)
-	if err != nil {
-		return nil, err
+	var ps []domain.PostingLine
+	if s.b.asClient() {
+		if err := s.b.askJSON(ctx, "postings", strconv.FormatInt(id, 10), nil, &ps); err != nil {
+			return nil, err
+		}
+	} else {
+		e, _, err := s.b.engine()
+		if err != nil {
+			return nil, err
+		}
+		if ps, err = e.Postings(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]documents.Posting, len(ps))
 	for i, p := range ps {
@@ -108,25 +116,23 @@ func (s *documentSource) Postings(ctx context.Context, id int64) ([]documents.Po
 	return out, nil
 }
 
-// Recode re-codes one posting row in IFS (engine.RecodeGL) and says what
-// it did in words.
+// Recode re-codes one posting row in IFS (engine.RecodeRow; on a client
+// desk a request the leader executes) and says what it did in words.
 func (s *documentSource) Recode(ctx context.Context, id int64, r documents.Recode) (string, error) {
-	e, _, err := s.b.engine()
-	if err != nil {
-		return "", err
-	}
-	ps, err := e.Postings(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if r.Row < 1 || r.Row > len(ps) {
-		return "", fmt.Errorf("posting row %d does not exist: IFS holds %d", r.Row, len(ps))
-	}
-	code := ps[r.Row-1].Code // other code parts stay as IFS has them
-	code.Account, code.CodeB = r.Account, r.CodeB
-	res, err := e.RecodeGL(ctx, id, r.Row, code, r.RuleCharge)
-	if err != nil {
-		return "", err
+	var res engine.RecodeResult
+	if s.b.asClient() {
+		args := map[string]string{"row": strconv.Itoa(r.Row), "account": r.Account, "code_b": r.CodeB, "rule_charge": r.RuleCharge}
+		if err := s.b.askJSON(ctx, "recode", strconv.FormatInt(id, 10), args, &res); err != nil {
+			return "", err
+		}
+	} else {
+		e, _, err := s.b.engine()
+		if err != nil {
+			return "", err
+		}
+		if res, err = e.RecodeRow(ctx, id, r.Row, r.Account, r.CodeB, r.RuleCharge); err != nil {
+			return "", err
+		}
 	}
 	msg := fmt.Sprintf("Posting row %d of IFS invoice %d re-coded from %s to %s.", res.Line, res.IFSInvoiceID, codeText(res.From), codeText(res.To))
 	if res.RuleSaved {

@@ -390,6 +390,13 @@ func parsedInvoice(raw json.RawMessage) *engine.Invoice {
 
 // PurchaseOrder reads the PO through the engine (the GUI never calls IFS itself).
 func (s *exceptionSource) PurchaseOrder(ctx context.Context, orderNo string) (domain.PurchaseOrder, error) {
+	if s.b.asClient() {
+		var po domain.PurchaseOrder
+		if err := s.b.askJSON(ctx, "purchase_order", orderNo, nil, &po); err != nil {
+			return domain.PurchaseOrder{}, err // the leader's words name the PO
+		}
+		return po, nil
+	}
 	e, _, err := s.b.engine()
 	if err != nil {
 		return domain.PurchaseOrder{}, configErr{err} // the pane points to Connections

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -73,6 +74,21 @@ func (b *Bridge) ask(ctx context.Context, kind, target string, args map[string]s
 		return "", fmt.Errorf("request %d (%s %s) failed in the team's engine: %s", r.ID, kind, target, r.Result)
 	}
 	return r.Result, nil
+}
+
+// askJSON is ask for a request the leader answers with JSON (a read of
+// IFS, a re-coding's result), decoded into out. A request still queued
+// when the wait ends is reported as an error in its own words: there is
+// nothing to show yet.
+func (b *Bridge) askJSON(ctx context.Context, kind, target string, args map[string]string, out any) error {
+	res, err := b.ask(ctx, kind, target, args)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(res), out); err != nil {
+		return errors.New(res)
+	}
+	return nil
 }
 
 // askID is ask for an action on one exception.

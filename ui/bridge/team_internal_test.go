@@ -20,6 +20,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/secrets"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/core/testharness"
+	"github.com/ml-connector/ifs-cleo/ui/documents"
 	"github.com/ml-connector/ifs-cleo/ui/exceptions"
 	"github.com/ml-connector/ifs-cleo/ui/mappings"
 )
@@ -216,6 +217,64 @@ func TestTeamDeskRunsFlowsOnlyAsLeader(t *testing.T) {
 	}
 	if _, err := xsrc.UpdateIFS(ctx, held.ID, false); err == nil || !strings.Contains(err.Error(), "failed in the team's engine") {
 		t.Fatalf("client update IFS of a %s exception: %v", held.Reason, err)
+	}
+	// A posted invoice re-coded from the client: the leader reads the
+	// posting proposal from IFS and writes the new account there, as the
+	// client's person; the amounts stay; the PO tab reads through it too.
+	var posted []store.Document
+	for deadline := time.Now().Add(60 * time.Second); len(posted) == 0; time.Sleep(200 * time.Millisecond) {
+		posted, err = client.cfg.Store.Documents(ctx, store.DocumentQuery{Type: store.Type810, Direction: store.Inbound,
+			Statuses: []store.Status{store.StatusPosted}, Limit: 1})
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("no posted invoice from the leader's run: %v", err)
+		}
+	}
+	dsrc := &documentSource{client}
+	before, err := dsrc.Postings(ctx, posted[0].ID)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("client postings of %s: %+v %v", posted[0].BusinessKey, before, err)
+	}
+	accs, err := client.cfg.Store.CodePartValues(ctx, p.World.Company.ID, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := ""
+	for _, a := range accs {
+		if a.Value != before[0].Account && a.Valid(time.Now()) {
+			to = a.Value
+			break
+		}
+	}
+	msg, err = dsrc.Recode(ctx, posted[0].ID, documents.Recode{Row: 1, Account: to, CodeB: before[0].CodeB})
+	if err != nil || !strings.Contains(msg, "re-coded from "+before[0].Account+" / ") || !strings.Contains(msg, " to "+to+" / ") {
+		t.Fatalf("client re-code to %q: %q %v", to, msg, err)
+	}
+	after, err := dsrc.Postings(ctx, posted[0].ID)
+	if err != nil || len(after) != len(before) || after[0].Account != to || after[0].Amount != before[0].Amount {
+		t.Fatalf("row 1 in IFS after the client's re-code: %+v %v (before %+v)", after, err, before)
+	}
+	if evs, _ := client.cfg.Store.DocumentEvents(ctx, posted[0].ID); !slices.ContainsFunc(evs, func(e store.Event) bool {
+		return e.Action == "invoice.recoded" && e.Actor == engine.OSUser()
+	}) {
+		t.Fatal("the re-coding is not audited as the client's person")
+	}
+	if _, err := dsrc.Recode(ctx, posted[0].ID, documents.Recode{Row: 1, Account: "zzz"}); err == nil || !strings.Contains(err.Error(), "zzz") {
+		t.Fatalf("client re-code to an unknown account: %v", err)
+	}
+	full, err := client.cfg.Store.Document(ctx, posted[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := parsedInvoice(full.Parsed)
+	if inv == nil || inv.PONumber == "" {
+		t.Fatalf("posted invoice %s has no PO", posted[0].BusinessKey)
+	}
+	po, err := xsrc.PurchaseOrder(ctx, inv.PONumber)
+	if err != nil || po.OrderNo != inv.PONumber || len(po.Lines) == 0 || po.OrderDate.IsZero() {
+		t.Fatalf("client PO %q: %+v %v", inv.PONumber, po, err)
+	}
+	if _, err := xsrc.PurchaseOrder(ctx, "NOSUCH-PO"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("client read of a PO IFS lacks: %v", err)
 	}
 	// The client heard, as team events: the queued Sync now executed by the
 	// new leader, and a run starting in the leader.
