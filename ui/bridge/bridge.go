@@ -117,8 +117,8 @@ func (b *Bridge) Start(ctx context.Context) error {
 	return err
 }
 
-// team reports whether the store is a team database.
-func (b *Bridge) team() bool { return b.cfg.Store.Backend() == "postgres" }
+// team reports whether the store is a team database (no store yet: not).
+func (b *Bridge) team() bool { return b.cfg.Store != nil && b.cfg.Store.Backend() == "postgres" }
 
 // Team reports whether this desk works on a team database (PostgreSQL)
 // rather than its own file.
