@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	Register(Command{Name: "store", Summary: "the database: store show, store password (stdin), store use URL|--desk, store copy --to URL, store role USER clerk|admin", Run: runStore})
+	Register(Command{Name: "store", Summary: "the database: store show, store password (stdin), store use URL|--desk, store copy --to URL, store role USER clerk|approver|admin", Run: runStore})
 }
 
 // storeInfo is what `store show --json` prints.
@@ -200,7 +200,7 @@ func fail(env *Env, op string, err error) int {
 // storeRole grants a person a role on the database (admins only; the
 // store refuses and audits anyone else), or shows one's own role.
 func storeRole(ctx context.Context, env *Env, args []string) int {
-	fs := env.Flags("store role", "store role [USER [clerk|admin]]")
+	fs := env.Flags("store role", "store role [USER [clerk|approver|admin]]")
 	if fs.Parse(args) != nil {
 		return ExitUsage
 	}
@@ -228,6 +228,6 @@ func storeRole(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "%s is now %s\n", fs.Arg(0), fs.Arg(1))
 		return ExitOK
 	}
-	fmt.Fprintln(env.Stderr, "store role: give USER and clerk|admin")
+	fmt.Fprintln(env.Stderr, "store role: give USER and clerk|approver|admin")
 	return ExitUsage
 }

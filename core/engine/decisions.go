@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,9 +27,9 @@ const (
 	RoleAdmin Role = "admin"
 )
 
-// SettingRoles holds the team's roles as JSON {"user": "approver", …}.
-// Without it (one desk, one user) the desk's user holds every role; once
-// any role is assigned, users without one are clerks.
+// SettingRoles held the roles as JSON {"user": "approver", …} before the
+// store's roles table became their one source; a desk that still has it
+// reads it until its first role change, which moves it into the table.
 const SettingRoles = "roles"
 
 // DecisionError refuses a decision: the user's role may not take it, or
@@ -53,12 +54,25 @@ func (e *DecisionError) ErrorKind() domain.ErrorKind {
 // Roles returns the assigned roles by user (empty: one desk, no roles).
 func (e *Engine) Roles(ctx context.Context) (map[string]Role, error) { return rolesIn(ctx, e.st) }
 
+// rolesIn reads the store's roles table, the one source of roles for
+// decisions and requests alike; an older desk's SettingRoles stands in
+// only while the table is empty.
 func rolesIn(ctx context.Context, st *store.Store) (map[string]Role, error) {
-	set, err := st.Settings(ctx)
+	table, err := st.Roles(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]Role{}
+	for u, r := range table {
+		out[u] = Role(r)
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	set, err := st.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if raw := set[SettingRoles]; raw != "" {
 		if err := json.Unmarshal([]byte(raw), &out); err != nil {
 			return nil, fmt.Errorf("setting %s: %w", SettingRoles, err)
@@ -67,19 +81,27 @@ func rolesIn(ctx context.Context, st *store.Store) (map[string]Role, error) {
 	return out, nil
 }
 
-// RoleOf is the role of user (see SettingRoles).
+// RoleOf is the role of user (see UserRole).
 func (e *Engine) RoleOf(ctx context.Context, user string) (Role, error) {
 	return UserRole(ctx, e.st, user)
 }
 
-// UserRole is RoleOf without an engine: a team's client desk, which runs
-// none, offers only the decisions the leader will accept from its person.
+// UserRole is the role of user, read the same way by a leader deciding and
+// by a team's client desk, which runs no engine and offers only the
+// decisions the leader will accept from its person. With no role granted
+// yet, a desk's own file has one person, who holds every role; a team
+// database makes the first person asked its admin (store.RoleOf).
+// Everyone else without a role is a clerk.
 func UserRole(ctx context.Context, st *store.Store, user string) (Role, error) {
 	roles, err := rolesIn(ctx, st)
 	if err != nil {
 		return "", err
 	}
 	if len(roles) == 0 {
+		if st.Backend() == "postgres" {
+			r, err := st.RoleOf(ctx, user)
+			return Role(r), err
+		}
 		return RoleAdmin, nil
 	}
 	if r, ok := roles[user]; ok {
@@ -90,7 +112,7 @@ func UserRole(ctx context.Context, st *store.Store, user string) (Role, error) {
 
 // SetRole assigns a role to a user ("" removes it); only an admin may. The
 // first assignment on a desk also makes the current user admin, so the
-// team never locks itself out. Audited (settings are versioned).
+// team never locks itself out; the last admin cannot be removed. Audited.
 func (e *Engine) SetRole(ctx context.Context, user string, role Role) error {
 	user = strings.TrimSpace(user)
 	switch role {
@@ -104,33 +126,44 @@ func (e *Engine) SetRole(ctx context.Context, user string, role Role) error {
 	if err := e.require(ctx, "set role", RoleAdmin); err != nil {
 		return err
 	}
-	roles, err := e.Roles(ctx)
+	table, err := e.st.Roles(ctx)
 	if err != nil {
 		return err
 	}
-	if len(roles) == 0 {
-		roles[e.actor] = RoleAdmin
-	}
-	if role == "" {
-		delete(roles, user)
-	} else {
-		roles[user] = role
-	}
-	if n := countAdmins(roles); n == 0 {
-		return &DecisionError{Decision: "set role", Msg: "at least one admin must remain"}
-	}
-	b, _ := json.Marshal(roles)
-	return e.st.SetSetting(ctx, e.actor, SettingRoles, string(b))
-}
-
-func countAdmins(r map[string]Role) int {
-	n := 0
-	for _, v := range r {
-		if v == RoleAdmin {
-			n++
+	if len(table) == 0 {
+		// First change: the current user (admin, checked above) goes in
+		// first, then an older desk's roles from SettingRoles.
+		legacy, err := rolesIn(ctx, e.st)
+		if err != nil {
+			return err
+		}
+		if err := e.st.SetRole(ctx, e.actor, e.actor, string(RoleAdmin)); err != nil {
+			return err
+		}
+		for u, r := range legacy {
+			if u == e.actor {
+				continue
+			}
+			if err := e.st.SetRole(ctx, e.actor, u, string(r)); err != nil {
+				return err
+			}
 		}
 	}
-	return n
+	if err := e.st.SetRole(ctx, e.actor, user, string(role)); err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			return &DecisionError{Decision: "set role", Msg: "at least one admin must remain"}
+		}
+		return err
+	}
+	return nil
+}
+
+// withArticle is the role in a sentence: "a clerk", "an approver".
+func (r Role) withArticle() string {
+	if strings.ContainsRune("aeiou", rune(string(r + " ")[0])) {
+		return "an " + string(r)
+	}
+	return "a " + string(r)
 }
 
 var roleRank = map[Role]int{RoleClerk: 1, RoleApprover: 2, RoleAdmin: 3}
@@ -149,7 +182,7 @@ func (e *Engine) requireAs(ctx context.Context, actor, decision string, min Role
 	}
 	if roleRank[r] < roleRank[min] {
 		return &DecisionError{Decision: decision, Role: true,
-			Msg: fmt.Sprintf("%s is a %s; only an %s may do this", actor, r, min)}
+			Msg: fmt.Sprintf("%s is %s; only %s may do this", actor, r.withArticle(), min.withArticle())}
 	}
 	return nil
 }

@@ -219,12 +219,12 @@ func (e *Engine) executeRequest(ctx context.Context, sched *Scheduler, r store.R
 	if !ok {
 		return store.RequestFailed, fmt.Sprintf("unknown request %q", r.Kind)
 	}
-	role, err := e.st.RoleOf(ctx, r.Actor)
+	role, err := UserRole(ctx, e.st, r.Actor)
 	if err != nil {
 		return store.RequestFailed, err.Error()
 	}
-	if need == store.RoleAdmin && role != store.RoleAdmin {
-		return store.RequestRefused, fmt.Sprintf("%s is a %s: only an admin may %s the schedules", r.Actor, role, r.Kind)
+	if need == store.RoleAdmin && role != RoleAdmin {
+		return store.RequestRefused, fmt.Sprintf("%s is %s: only an admin may %s the schedules", r.Actor, role.withArticle(), r.Kind)
 	}
 	idOf := func() (int64, error) {
 		id, err := strconv.ParseInt(r.Target, 10, 64)

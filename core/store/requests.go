@@ -166,11 +166,38 @@ func (s *Store) Request(ctx context.Context, id int64) (Request, error) {
 	return r, nil
 }
 
-// The roles.
+// The roles, from least to most trusted. This table is the one source of
+// roles for the whole program: the engine's decisions (an approver's
+// override) and the team's requests (an admin's schedules) read it.
 const (
+	// RoleClerk works exceptions and mappings, replays and ignores.
 	RoleClerk = "clerk"
+	// RoleApprover may also accept an invoice with an override.
+	RoleApprover = "approver"
+	// RoleAdmin may also change connections, schedules, test/live and roles.
 	RoleAdmin = "admin"
 )
+
+// Roles lists the granted roles by person, without granting any.
+func (s *Store) Roles(ctx context.Context) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT os_user, role FROM roles`)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var u, r string
+		if err := rows.Scan(&u, &r); err != nil {
+			return nil, fmt.Errorf("list roles: %w", err)
+		}
+		out[u] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return out, nil
+}
 
 // RoleOf returns a person's role. The first person asked about on a
 // database without roles becomes its admin (recorded and audited); anyone
@@ -208,10 +235,13 @@ func (s *Store) RoleOf(ctx context.Context, user string) (string, error) {
 	return role, nil
 }
 
-// SetRole grants user a role; only an admin may (ErrForbidden otherwise).
+// SetRole grants user a role ("" removes it, leaving a clerk); only an
+// admin may (ErrForbidden otherwise), and the team always keeps one admin.
 func (s *Store) SetRole(ctx context.Context, actor, user, role string) error {
-	if role != RoleClerk && role != RoleAdmin {
-		return fmt.Errorf("set role: %q is not clerk or admin: %w", role, ErrInvalid)
+	switch role {
+	case "", RoleClerk, RoleApprover, RoleAdmin:
+	default:
+		return fmt.Errorf("set role: %q is not clerk, approver or admin: %w", role, ErrInvalid)
 	}
 	ar, err := s.RoleOf(ctx, actor)
 	if err != nil {
@@ -223,6 +253,31 @@ func (s *Store) SetRole(ctx context.Context, actor, user, role string) error {
 		return fmt.Errorf("set role of %s: %s is a %s, only an admin grants roles: %w", user, actor, ar, ErrForbidden)
 	}
 	return s.Update(ctx, func(tx *Tx) error {
+		if role == "" {
+			// Removing a role leaves a clerk; the team keeps an admin.
+			if _, err := tx.tx.ExecContext(ctx, `DELETE FROM roles WHERE os_user = ?`, user); err != nil {
+				return err
+			}
+			var admins int
+			if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE role = 'admin'`).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 0 {
+				return fmt.Errorf("remove the role of %s: at least one admin must remain: %w", user, ErrInvalid)
+			}
+			_, err := tx.AppendEvent(Event{Subject: "role:" + user, Actor: actor, Action: "role.removed",
+				Detail: map[string]any{"user": user}})
+			return err
+		}
+		if role != RoleAdmin {
+			var others int
+			if err := tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM roles WHERE role = 'admin' AND os_user <> ?`, user).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				return fmt.Errorf("set role of %s: at least one admin must remain: %w", user, ErrInvalid)
+			}
+		}
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO roles (os_user, role, granted_by, granted_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (os_user) DO UPDATE SET role = excluded.role, granted_by = excluded.granted_by, granted_at = excluded.granted_at`,
 			user, role, actor, fmtTime(tx.now)); err != nil {
