@@ -17,7 +17,7 @@ var copyTables = []struct {
 	{"audit_events", true}, {"audit_head", false}, {"exceptions", true}, {"mappings", true},
 	{"partners", false}, {"suppliers", false}, {"code_parts", false}, {"sync_runs", true},
 	{"heartbeats", false}, {"cursors", false}, {"sent_etags", false}, {"intents", true},
-	{"control_numbers", false}, {"settings", false}, {"schedules", false},
+	{"control_numbers", false}, {"settings", false}, {"schedules", false}, {"roles", false},
 }
 
 // CopyReport says what CopyTo moved.

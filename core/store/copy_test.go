@@ -49,6 +49,10 @@ func TestCopyDeskToTeamDatabase(t *testing.T) {
 	if _, err := src.SetPartnerMapping(ctx, "ann", PartnerMapping{ISAQualifier: "ZZ", ISAID: "ACME01", SupplierID: "S200"}); err != nil {
 		t.Fatal(err)
 	}
+	// The desk's roles go with it: ann (first asked) admin, erin approver.
+	if err := src.SetRole(ctx, "ann", "erin", RoleApprover); err != nil {
+		t.Fatal(err)
+	}
 
 	var dst *Store
 	if testBackend == "postgres" {
@@ -67,6 +71,9 @@ func TestCopyDeskToTeamDatabase(t *testing.T) {
 	}
 	if !rep.Chain.OK || rep.Chain.Events < 3 || rep.Rows["documents"] != 1 || rep.Rows["mappings"] != 2 || rep.Rows["inbound_files"] != 1 {
 		t.Fatalf("report %+v", rep)
+	}
+	if got, err := dst.Roles(ctx); err != nil || len(got) != 2 || got["ann"] != RoleAdmin || got["erin"] != RoleApprover {
+		t.Fatalf("copied roles %v %v", got, err)
 	}
 	d, err := dst.Document(ctx, docID)
 	if err != nil || d.BusinessKey != "INV-77" || d.Amount.String() != "1234.50" || string(d.RawEDI) != "ST*810" {
