@@ -2,6 +2,7 @@ package x12
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -40,6 +41,9 @@ type elemDef struct {
 	codes     map[string]bool // the code list, when we check it
 	few       []string        // the same list when it is short: compared in order, faster than the map
 	composite bool            // a composite element: the component separator is allowed
+	// lim4 and lim5 are the max length in 004010 and 005010, with "no
+	// limit" as a large number (set by build, for quick).
+	lim4, lim5 int
 }
 
 // segDef is a segment definition: its elements in order. maxElems is the
@@ -48,6 +52,9 @@ type elemDef struct {
 type segDef struct {
 	maxElems, maxElems5010 int
 	elems                  []elemDef
+	// needed is one past the last mandatory element (set by build): a
+	// segment that stops before it lacks a mandatory element.
+	needed int
 }
 
 func an(min, max int) elemDef        { return elemDef{typ: tAN, min: min, max: max} }
@@ -203,11 +210,15 @@ func (m *mapper) checkSegment(d *setDict, raw string, idEnd, pos int, v5 bool) {
 		return
 	}
 	def := d.list[slot-slotFirst]
-	if def.quick(raw, m.splitRaw(raw, idEnd, pos, m.set.sep), m.set.comp, m.set.rep, v5) {
+	if def.quick(raw, m.splitRaw(raw, idEnd, pos, m.set.sep), m.special, v5) && !describeAll {
 		return
 	}
 	m.describe(m.set.Segment(pos-1), def, v5)
 }
+
+// describeAll sends every segment to describe, skipping quick: the test
+// that quick never passes what describe would report sets it.
+var describeAll = false
 
 // versionNote warns when the set's version is neither 004010 nor 005010:
 // the dictionary holds those two, and an older (003050–004030) or newer
@@ -281,39 +292,49 @@ func (d *segDef) maxFor(v5 bool) int {
 // quick says segment raw (split into ends, ends[0] the end of its ID) breaks no rule of d, in one
 // pass over its bytes and without allocating. It must be at least as
 // strict as elemDef.check: false only sends the segment to describe.
-func (d *segDef) quick(raw string, ends []int32, comp, rep byte, v5 bool) bool {
-	body := raw[ends[0]:]
-	// A component or repetition separator anywhere: let describe decide
-	// (only a composite element may hold one, and those are rare).
-	if comp != 0 && strings.IndexByte(body, comp) >= 0 || rep != 0 && strings.IndexByte(body, rep) >= 0 {
+//
+// special says the segment may hold a component or repetition separator
+// (splitRaw finds out while splitting): then describe decides, since only
+// a composite element may hold one, and those are rare.
+func (d *segDef) quick(raw string, ends []int32, special, v5 bool) bool {
+	if special {
 		return false
 	}
 	elems := d.elems
-	k, last := 0, 0 // element number, last non-empty element
-	for k+1 < len(ends) {
+	sent := len(ends) - 1 // elements sent, empty ones included
+	if sent < d.needed {
+		return false // stops before a mandatory element
+	}
+	if maxE := d.maxFor(v5); maxE > 0 && sent > maxE {
+		// Too many elements, unless the extra ones are all empty.
+		for k := sent; k > maxE; k-- {
+			if ends[k]-ends[k-1] > 1 {
+				return false
+			}
+		}
+	}
+	checked := min(sent, len(elems))
+	for k := 0; k < checked; k++ {
+		e := &elems[k]
 		v := raw[ends[k]+1 : ends[k+1]]
-		k++
 		if v == "" {
-			if k <= len(elems) && elems[k-1].mandatory {
+			if e.mandatory {
 				return false
 			}
 			continue
 		}
-		last = k
-		if k > len(elems) {
-			continue
+		lim := e.lim4
+		if v5 {
+			lim = e.lim5
 		}
-		e := &elems[k-1]
-		var l int
 		switch e.typ {
 		case tDT:
-			continue
 		case tTM:
 			if !validTime(v) {
 				return false
 			}
-			continue
 		case tN, tR:
+			l := 0
 			for i := 0; i < len(v); i++ {
 				c := v[i]
 				switch {
@@ -324,32 +345,28 @@ func (d *segDef) quick(raw string, ends []int32, comp, rep byte, v5 bool) bool {
 					return false
 				}
 			}
+			if l > lim || l < e.min {
+				return false
+			}
 		default:
-			l = len(v)
+			if e.codes != nil && !e.inList(v) {
+				return false
+			}
+			if len(v) <= lim && e.min <= 1 {
+				// Trailing spaces cannot matter: the trimmed length is
+				// at most len(v), and at least 1 (all spaces count as sent).
+				continue
+			}
+			l := len(v)
 			for l > 0 && v[l-1] == ' ' {
 				l--
 			}
 			if l == 0 {
 				l = len(v) // all spaces: the length is what was sent
 			}
-			if e.codes != nil && !e.inList(v) {
+			if l > lim || l < e.min {
 				return false
 			}
-		}
-		maxL := e.max
-		if v5 && e.max5010 > 0 {
-			maxL = e.max5010
-		}
-		if maxL > 0 && l > maxL || l < e.min {
-			return false
-		}
-	}
-	if maxE := d.maxFor(v5); maxE > 0 && last > maxE {
-		return false
-	}
-	for j := k; j < len(elems); j++ {
-		if elems[j].mandatory {
-			return false
 		}
 	}
 	return true
@@ -409,6 +426,21 @@ func (d *setDict) build() *setDict {
 		x, _ := idIndex(sid)
 		d.table[x] = slotUnchecked
 		if def := d.defs[sid]; def != nil {
+			def.needed = 0
+			for i := range def.elems {
+				e := &def.elems[i]
+				if e.mandatory {
+					def.needed = i + 1
+				}
+				e.lim4 = e.max
+				if e.max == 0 {
+					e.lim4 = math.MaxInt32
+				}
+				e.lim5 = e.lim4
+				if e.max5010 > 0 {
+					e.lim5 = e.max5010
+				}
+			}
 			d.table[x] = uint8(slotFirst + len(d.list))
 			d.list = append(d.list, def)
 		}

@@ -100,7 +100,7 @@ func ParseInvoiceInto(s *Set, inv *Invoice) error {
 // copy with a bulk write barrier).
 func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	// The mapper, with its split buffer, stays on the stack.
-	m := mapper{set: s}
+	m := mapper{set: s, comp: s.comp, rep: s.rep}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	lo, hi := s.bodyRange()

@@ -113,6 +113,9 @@ type mapper struct {
 	n       int
 	arr     [shortSeg + 4]int32
 	long    bool
+	special bool // the current segment may hold a component or repetition separator
+	comp    byte // the set's component separator (0: none)
+	rep     byte // the set's repetition separator (0: none)
 	ext     []int32
 	errs    []Issue
 	warns   []Issue
@@ -124,7 +127,7 @@ type mapper struct {
 const shortSeg = 256
 
 func newMapper(s *Set) *mapper {
-	m := &mapper{set: s}
+	m := &mapper{set: s, comp: s.comp, rep: s.rep}
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	return m
@@ -178,8 +181,9 @@ func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
 		m.long = false
 		m.arr[0] = int32(start)
 		n := 1
+		m.special = false
 		if start < len(raw) {
-			n = splitShort(raw, start+1, sep, &m.arr, n)
+			n, m.special = splitShort(raw, start+1, sep, m.comp, m.rep, &m.arr, n)
 			m.arr[n] = int32(len(raw))
 			n++
 		}
@@ -187,6 +191,8 @@ func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
 		return m.arr[:n]
 	}
 	m.long = true
+	body := raw[start:]
+	m.special = m.comp != 0 && strings.IndexByte(body, m.comp) >= 0 || m.rep != 0 && strings.IndexByte(body, m.rep) >= 0
 	ends := append(m.ext[:0], int32(start))
 	for start < len(raw) {
 		j := strings.IndexByte(raw[start+1:], sep)
@@ -211,11 +217,22 @@ const (
 // the array has room). It tests eight bytes per step for a byte equal to
 // sep (the classic "has zero byte" test on raw XOR sep), then confirms each
 // candidate, since the test can flag a byte right after a real match.
-func splitShort(raw string, k int, sep byte, ends *[shortSeg + 4]int32, n int) int {
+//
+// special reports whether the bytes from k on may hold comp or rep (0:
+// none in use): the same test on the same word, exact for "is there one in
+// these eight bytes", so a segment without them costs two more tests a word
+// and no second pass. A zero comp or rep tests for NUL, which X12 forbids
+// in data anyway: a false "maybe" only costs the slower check.
+func splitShort(raw string, k int, sep, comp, rep byte, ends *[shortSeg + 4]int32, n int) (int, bool) {
 	b := unsafe.Slice(unsafe.StringData(raw), len(raw))
 	pat := uint64(sep) * lo8
+	cpat, rpat := uint64(comp)*lo8, uint64(rep)*lo8
+	var seen uint64
 	for ; k+8 <= len(b); k += 8 {
-		x := binary.LittleEndian.Uint64(b[k:]) ^ pat
+		w := binary.LittleEndian.Uint64(b[k:])
+		c, r := w^cpat, w^rpat
+		seen |= (c-lo8)&^c | (r-lo8)&^r
+		x := w ^ pat
 		t := (x - lo8) &^ x & hi8
 		for t != 0 {
 			i := k + bits.TrailingZeros64(t)>>3
@@ -226,13 +243,17 @@ func splitShort(raw string, k int, sep byte, ends *[shortSeg + 4]int32, n int) i
 			t &= t - 1
 		}
 	}
+	special := seen&hi8 != 0
 	for ; k < len(b); k++ {
-		if b[k] == sep {
+		switch b[k] {
+		case sep:
 			ends[n] = int32(k)
 			n++
+		case comp, rep:
+			special = true
 		}
 	}
-	return n
+	return n, special
 }
 
 // elemAt is element i of a segment split into ends, "" when absent. The
