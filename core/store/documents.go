@@ -519,7 +519,17 @@ func (q DocumentQuery) where(d dialect) (string, []any) {
 		add("supplier_id = ?", q.SupplierID)
 	}
 	if q.BusinessKey != "" {
-		add(`business_key LIKE ? ESCAPE '\'`, likeEscape(q.BusinessKey)+"%")
+		if d == postgresDialect {
+			// ILIKE (what rebind makes of LIKE) cannot use the btree on
+			// lower(business_key), and the trigram index it falls back to
+			// took 27 ms for one exact invoice number among a million
+			// documents. ~~ is PostgreSQL's LIKE operator, left alone by
+			// rebind; on a "C" collation index a constant prefix becomes a
+			// range scan. Backslash is its default escape, as likeEscape's.
+			add(`lower(business_key) ~~ ?`, strings.ToLower(likeEscape(q.BusinessKey))+"%")
+		} else {
+			add(`business_key LIKE ? ESCAPE '\'`, likeEscape(q.BusinessKey)+"%")
+		}
 	}
 	if q.Text != "" {
 		if d == sqliteDialect && ftsUsable(q.Text) {
