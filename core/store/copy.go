@@ -76,6 +76,12 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) (CopyReport, error) {
 	if !rep.Chain.OK {
 		return rep, fmt.Errorf("copy store: the copied audit chain does not verify: %s: %w", rep.Chain.Problem, ErrConflict)
 	}
+	// A database filled in one transaction has no planner statistics until
+	// autovacuum gets to it: PostgreSQL then guessed 35 open exceptions of
+	// 20,537 and filtered every row of a text search. Gather them now.
+	if _, err := dst.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		return rep, fmt.Errorf("copy store: gather statistics on the target: %w", err)
+	}
 	return rep, nil
 }
 

@@ -454,6 +454,12 @@ func (q ExceptionQuery) where(d dialect) (string, []any) {
 		// the names are IFS's, in the suppliers cache.
 		pat := "%" + likeEscape(q.Text) + "%"
 		byName := `supplier_id IN (SELECT supplier_id FROM suppliers WHERE name LIKE ? ESCAPE '\')`
+		if d == postgresDialect {
+			// An IN (subquery) inside the OR is a semi-join PostgreSQL cannot
+			// OR with the trigram bitmaps, so every row was filtered one by
+			// one; an array computed once (an InitPlan) is one more bitmap.
+			byName = `supplier_id = ANY (ARRAY(SELECT supplier_id FROM suppliers WHERE name LIKE ? ESCAPE '\'))`
+		}
 		if d == sqliteDialect && ftsUsable(q.Text) {
 			add("(id IN (SELECT rowid FROM exceptions_fts WHERE exceptions_fts MATCH ?) OR "+byName+")", ftsPhrase(q.Text), pat)
 		} else {
