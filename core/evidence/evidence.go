@@ -141,7 +141,11 @@ func Export(ctx context.Context, st *store.Store, docID int64, path string) (str
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("%s: delivery: %w", op, err)
 	}
-	if err := write(doc, docView, evs, rel, rep, path); err != nil {
+	nm, err := namesOf(ctx, st, doc)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op, err)
+	}
+	if err := write(doc, docView, nm, evs, rel, rep, path); err != nil {
 		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	return path, nil
@@ -168,7 +172,16 @@ func summary(d Document, evs []store.Event) []byte {
 	return []byte(b.String())
 }
 
-func write(doc store.Document, docView Document, evs []store.Event, rel []Document, rep store.ChainReport, path string) error {
+func write(doc store.Document, docView Document, nm names, evs []store.Event, rel []Document, rep store.ChainReport, path string) error {
+	now := time.Now().UTC()
+	ext := ".x12"
+	if len(doc.RawEDI) > 0 && doc.RawEDI[0] == '{' {
+		ext = ".json"
+	}
+	page, err := summaryHTML(docView, nm, evs, rel, rep, "raw"+ext, now)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -179,7 +192,7 @@ func write(doc store.Document, docView Document, evs []store.Event, rel []Docume
 	defer os.Remove(path + ".tmp")
 	zw := zip.NewWriter(f)
 	add := func(name string, b []byte) error {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now().UTC()})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: now})
 		if err != nil {
 			return err
 		}
@@ -198,10 +211,6 @@ func write(doc store.Document, docView Document, evs []store.Event, rel []Docume
 			ifsCalls = append(ifsCalls, Redact([]byte(fmt.Sprintf(`{"action":%q,"at":%q,"detail":%s}`, e.Action, e.At.Format(time.RFC3339Nano), e.DetailJSON()))))
 		}
 	}
-	ext := ".x12"
-	if len(doc.RawEDI) > 0 && doc.RawEDI[0] == '{' {
-		ext = ".json"
-	}
 	steps := []struct {
 		name string
 		b    []byte
@@ -209,14 +218,16 @@ func write(doc store.Document, docView Document, evs []store.Event, rel []Docume
 		{"README.txt", []byte(fmt.Sprintf("Evidence pack for document %d (%s %s %s), exported %s.\n"+
 			"raw%s: the transaction set as received or sent; parsed.json: the connector's reading of it and the IFS payload;\n"+
 			"ifs.json: IFS requests and responses from the audit trail; events.json: the hash-chained audit timeline;\n"+
-			"summary.txt: the same timeline as sentences, for reading;\n"+
+			"summary.html: the document, its timeline as sentences and the chain check, for people (opens in a browser);\n"+
+			"summary.txt: the same timeline as plain text;\n"+
 			"chain.json: the verification of the whole audit chain at export time. Secrets are never recorded.\n",
-			doc.ID, doc.Direction, doc.Type, doc.BusinessKey, time.Now().UTC().Format(time.RFC3339), ext))},
+			doc.ID, doc.Direction, doc.Type, doc.BusinessKey, now.Format(time.RFC3339), ext))},
 		{"document.json", js(docView)},
 		{"raw" + ext, doc.RawEDI},
 		{"parsed.json", Redact(doc.Parsed)},
 		{"ifs.json", js(ifsCalls)},
 		{"events.json", js(timeline)},
+		{"summary.html", page},
 		{"summary.txt", summary(docView, evs)},
 		{"related.json", js(rel)},
 		{"chain.json", js(rep)},
