@@ -189,6 +189,8 @@ func (u *UI) build() {
 	if u.p.Control != nil {
 		dp.SyncNow, dp.TogglePause = u.SyncNow, u.TogglePause
 	}
+	// Every count, reason and day's bar opens the list it counts.
+	dp.Open = u.drill
 	u.Dashboard = dashboard.New(ctx, u.p.Dashboard, dp)
 	u.Exceptions = exceptions.New(ctx, u.p.Exceptions, exceptions.Params{Runner: u.p.Runner, Now: u.p.Now, OnChanged: func() { u.refreshOpen(); u.markDirty(ScreenDashboard) }})
 	u.Documents = documents.New(ctx, u.p.Documents, documents.Params{Runner: u.p.Runner, Loc: u.p.Loc, Window: u.win})
@@ -331,6 +333,17 @@ func (u *UI) Start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// drill shows the list behind a Dashboard count, reason or bar.
+func (u *UI) drill(d dashboard.Drill) {
+	if d.Exceptions {
+		u.Show(ScreenExceptions)
+		u.Exceptions.ShowReason(d.Reason)
+		return
+	}
+	u.Show(ScreenDocuments)
+	u.Documents.ShowKind(d.DocKind, d.From, d.To)
 }
 
 // Show switches to screen i (ScreenDashboard …).

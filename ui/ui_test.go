@@ -11,10 +11,12 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ml-connector/ifs-cleo/assets"
 	"github.com/ml-connector/ifs-cleo/core/events"
 	"github.com/ml-connector/ifs-cleo/ui"
+	"github.com/ml-connector/ifs-cleo/ui/dashboard"
 	"github.com/ml-connector/ifs-cleo/ui/internal/uitest"
 	"github.com/ml-connector/ifs-cleo/ui/uifake"
 	"github.com/ml-connector/ifs-cleo/ui/uikit"
@@ -268,4 +270,77 @@ func TestEveryScreenFits1024x700(t *testing.T) {
 			t.Errorf("%s needs %.0f×%.0f", name, m.Width, m.Height)
 		}
 	}
+}
+
+// TestDashboardDrillDown: every count, reason and day's bar on the Dashboard
+// opens the list it counts, filtered: a reason opens the exception queue on
+// that reason, "Invoices posted" today opens the Documents screen on posted
+// invoices since midnight, a day's bar opens that day's documents.
+func TestDashboardDrillDown(t *testing.T) {
+	u, _, _, run, _, _ := newUI(t, true)
+	run.Drain()
+	dash := u.Dashboard
+	// "Partner not mapped" → the queue, filtered to partner_unmapped.
+	link := uitest.Hyperlink(dash, "Partner not mapped")
+	if link == nil {
+		t.Fatal("no link on the reason")
+	}
+	tapLink(link)
+	run.Drain()
+	if u.Selected() != ui.ScreenExceptions {
+		t.Fatalf("screen %d after the reason's link", u.Selected())
+	}
+	want, err := uifake.NewExceptions(12).Reasons(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := -1
+	for _, r := range want {
+		if r.Reason == "partner_unmapped" {
+			n = r.Count
+		}
+	}
+	if n <= 0 || u.Exceptions.Count() != n {
+		t.Fatalf("queue shows %d, the fake holds %d partner_unmapped (%s)", u.Exceptions.Count(), n, u.Exceptions.CountText())
+	}
+	// Today's "Invoices posted" (31) → posted inbound 810s since midnight.
+	u.Show(ui.ScreenDashboard)
+	run.Drain()
+	if link = uitest.Hyperlink(u.Dashboard, "31"); link == nil {
+		t.Fatal("no link on today's posted invoices")
+	}
+	tapLink(link)
+	run.Drain()
+	if u.Selected() != ui.ScreenDocuments {
+		t.Fatalf("screen %d after the count's link", u.Selected())
+	}
+	q, err := u.Documents.Query()
+	if err != nil || q.Kind != "invoices-posted" || !q.From.Equal(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)) ||
+		!q.To.Equal(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)) || q.Text != "" {
+		t.Fatalf("documents query %+v %v", q, err)
+	}
+	rows := u.Documents.Rows()
+	if len(rows) == 0 {
+		t.Fatal("no posted invoices listed")
+	}
+	for _, r := range rows {
+		if r.Type != "810" || r.Direction != "inbound" || r.Status != "posted" || r.Time.Before(q.From) {
+			t.Fatalf("row %+v is not a posted invoice of today", r)
+		}
+	}
+	// The chart: the leftmost slot is 13 days before the epoch.
+	c := dashboard.NewBarChart()
+	var got dashboard.DayCount
+	c.OnTapped = func(d dashboard.DayCount) { got = d }
+	c.SetData(u.Dashboard.Snapshot().PerDay)
+	c.Resize(fyne.NewSize(280, 120))
+	test.TapAt(c, fyne.NewPos(5, 60))
+	if !got.Day.Equal(uifake.Epoch.AddDate(0, 0, -13)) {
+		t.Fatalf("tapped day %v", got.Day)
+	}
+}
+
+// tapLink clicks on a hyperlink's text (a click beside the text is ignored).
+func tapLink(h *widget.Hyperlink) {
+	test.TapAt(h, fyne.NewPos(theme.InnerPadding()+2, h.Size().Height/2))
 }

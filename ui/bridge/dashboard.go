@@ -12,6 +12,7 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/engine"
 	"github.com/ml-connector/ifs-cleo/core/store"
 	"github.com/ml-connector/ifs-cleo/ui/dashboard"
+	"github.com/ml-connector/ifs-cleo/ui/documents"
 )
 
 type dashboardSource struct{ b *Bridge }
@@ -22,17 +23,23 @@ func (s *dashboardSource) Snapshot(ctx context.Context) (dashboard.Snapshot, err
 	now := time.Now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	week := today.AddDate(0, 0, -int((today.Weekday()+6)%7)) // Monday
+	snap.TodayFrom, snap.WeekFrom = today, week
 	count := func(since time.Time) (dashboard.Counts, error) {
 		var c dashboard.Counts
-		n := func(q store.DocumentQuery) int {
+		// The same kinds the Documents screen lists (a click on a count
+		// opens its kind), so a count and its list agree.
+		for _, k := range []struct {
+			kind string
+			n    *int
+		}{{"invoices-received", &c.Received}, {"invoices-posted", &c.Posted}, {"pos-sent", &c.Sent}, {"pos-acknowledged", &c.Acknowledged}} {
+			q := kindQuery(documents.KindOf(k.kind))
 			q.From = since
-			v, _ := st.CountDocuments(ctx, q)
-			return v
+			v, err := st.CountDocuments(ctx, q)
+			if err != nil {
+				return c, fmt.Errorf("count %s: %w", k.kind, err)
+			}
+			*k.n = v
 		}
-		c.Received = n(store.DocumentQuery{Direction: store.Inbound, Type: store.Type810})
-		c.Posted = n(store.DocumentQuery{Direction: store.Inbound, Type: store.Type810, Statuses: []store.Status{store.StatusPosted}})
-		c.Sent = n(store.DocumentQuery{Direction: store.Outbound, Type: store.Type850, Statuses: []store.Status{store.StatusSent, store.StatusAcknowledged}})
-		c.Acknowledged = n(store.DocumentQuery{Direction: store.Outbound, Type: store.Type850, Statuses: []store.Status{store.StatusAcknowledged}})
 		var err error
 		c.Exceptions, err = st.CountExceptions(ctx, store.ExceptionQuery{AnyState: true, NewerThan: now.Sub(since), Now: now})
 		return c, err
@@ -49,7 +56,7 @@ func (s *dashboardSource) Snapshot(ctx context.Context) (dashboard.Snapshot, err
 		return snap, err
 	}
 	for _, r := range reasons {
-		snap.ByReason = append(snap.ByReason, dashboard.ReasonCount{Label: reasonLabel(r.Reason), Count: r.Count})
+		snap.ByReason = append(snap.ByReason, dashboard.ReasonCount{Code: r.Reason, Label: reasonLabel(r.Reason), Count: r.Count})
 		if r.Reason == string(engine.ReasonAckOverdue) {
 			snap.Overdue997 = r.Count
 		}

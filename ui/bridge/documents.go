@@ -30,7 +30,9 @@ func withDelivery(r documents.Row, dl store.Delivery) documents.Row {
 }
 
 func (s *documentSource) Search(ctx context.Context, q documents.Query, limit int) ([]documents.Row, error) {
-	list, err := s.b.cfg.Store.Documents(ctx, store.DocumentQuery{Text: q.Text, Type: store.DocType(q.Type), From: q.From, To: q.To, Limit: limit})
+	dq := kindQuery(documents.KindOf(q.Kind))
+	dq.Text, dq.From, dq.To, dq.Limit = q.Text, q.From, q.To, limit
+	list, err := s.b.cfg.Store.Documents(ctx, dq)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +49,16 @@ func (s *documentSource) Search(ctx context.Context, q documents.Query, limit in
 		out[i] = withDelivery(docRow(d), dls[d.ID])
 	}
 	return out, nil
+}
+
+// kindQuery is the store's query for a kind of document named in words:
+// the Documents screen's "Show" list and the Dashboard's counts use it both.
+func kindQuery(k documents.Kind) store.DocumentQuery {
+	q := store.DocumentQuery{Type: store.DocType(k.Type), Direction: store.Direction(k.Direction)}
+	for _, st := range k.Statuses {
+		q.Statuses = append(q.Statuses, store.Status(st))
+	}
+	return q
 }
 
 func (s *documentSource) Document(ctx context.Context, id int64) (documents.Detail, error) {

@@ -41,8 +41,20 @@ type Counts struct {
 
 // ReasonCount is the number of open exceptions with one reason.
 type ReasonCount struct {
+	Code  string // the reason code, for the drill-down
 	Label string
 	Count int
+}
+
+// Drill is the list behind a count or a bar: where a click on it leads.
+type Drill struct {
+	// Exceptions opens the exception queue, filtered to Reason ("" all).
+	Exceptions bool
+	Reason     string
+	// Otherwise the Documents screen shows DocKind (a documents.Kinds key,
+	// "" all) created in [From, To) (zero: open-ended).
+	DocKind  string
+	From, To time.Time
 }
 
 // DayCount is the number of documents handled on one day.
@@ -63,12 +75,14 @@ type TeamStatus struct {
 
 // Snapshot is everything the dashboard shows.
 type Snapshot struct {
-	Team       *TeamStatus
-	Flows      []FlowStatus
-	Today      Counts
-	Week       Counts
-	ByReason   []ReasonCount
-	Overdue997 int
+	Team  *TeamStatus
+	Flows []FlowStatus
+	Today Counts
+	Week  Counts
+	// TodayFrom and WeekFrom start the two periods (local midnight, Monday).
+	TodayFrom, WeekFrom time.Time
+	ByReason            []ReasonCount
+	Overdue997          int
 	// DeliveriesFailed and DeliveriesStuck count outbound files the network
 	// could not deliver, or has held pending beyond the partner's limit.
 	DeliveriesFailed int
@@ -90,6 +104,9 @@ type Params struct {
 	// all" (also in the tray and on Ctrl+Shift+S); nil hides the buttons.
 	SyncNow     func()
 	TogglePause func()
+	// Open shows the list behind a count, a reason or a day's bar; nil
+	// leaves them plain text.
+	Open func(Drill)
 }
 
 // Screen is the dashboard.
@@ -109,7 +126,7 @@ type Screen struct {
 	flows    *fyne.Container
 	counts   *fyne.Container
 	reasons  *fyne.Container
-	overdue  *widget.Label
+	overdue  *fyne.Container // the overdue 997s and the failed and stuck deliveries
 	chart    *BarChart
 	health   *widget.Label // the one line: flowing / needs attention / failing
 	progress map[string]*widget.ProgressBar
@@ -139,11 +156,21 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 	s.flows = container.NewVBox(widget.NewLabel("Loading…"))
 	s.counts = container.NewGridWithColumns(3)
 	s.reasons = container.NewVBox()
-	s.overdue = widget.NewLabel("")
+	s.overdue = container.NewVBox()
 	s.chart = NewBarChart()
+	if p.Open != nil {
+		s.chart.OnTapped = func(d DayCount) {
+			p.Open(Drill{From: d.Day, To: d.Day.AddDate(0, 0, 1)})
+		}
+	}
+	// The chart sits under the reasons, beside the counts, so it is above
+	// the fold at 1366×768.
 	top := container.NewGridWithColumns(2,
 		widget.NewCard("Documents", "", container.NewVBox(s.counts, s.overdue)),
-		widget.NewCard("Open exceptions by reason", "", s.reasons),
+		container.NewVBox(
+			widget.NewCard("Open exceptions by reason", "", s.reasons),
+			widget.NewCard("Documents per day", "14 days: in (left), out (right); click to list", s.chart),
+		),
 	)
 	s.teamBody = widget.NewLabel("")
 	s.teamBody.Wrapping = fyne.TextWrapWord
@@ -164,7 +191,6 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 		s.team,
 		widget.NewCard("Flows", "", flowsBody),
 		top,
-		widget.NewCard("Documents per day", "last 14 days: left bar inbound, right bar outbound", s.chart),
 	))
 	return s
 }
@@ -300,22 +326,24 @@ func (s *Screen) show(snap Snapshot) {
 	s.flows.Refresh()
 
 	s.counts.Objects = []fyne.CanvasObject{bold(""), bold("Today"), bold("This week")}
-	row := func(name string, a, b int) {
+	row := func(name string, a, b int, drill func(from time.Time) Drill) {
 		s.counts.Add(widget.NewLabel(name))
-		s.counts.Add(widget.NewLabel(fmt.Sprint(a)))
-		s.counts.Add(widget.NewLabel(fmt.Sprint(b)))
+		s.counts.Add(s.link(fmt.Sprint(a), drill(snap.TodayFrom)))
+		s.counts.Add(s.link(fmt.Sprint(b), drill(snap.WeekFrom)))
 	}
-	row("Invoices received", snap.Today.Received, snap.Week.Received)
-	row("Invoices posted", snap.Today.Posted, snap.Week.Posted)
-	row("POs sent", snap.Today.Sent, snap.Week.Sent)
-	row("POs acknowledged", snap.Today.Acknowledged, snap.Week.Acknowledged)
-	row("Exceptions", snap.Today.Exceptions, snap.Week.Exceptions)
+	docs := func(kind string) func(time.Time) Drill {
+		return func(from time.Time) Drill { return Drill{DocKind: kind, From: from, To: now} }
+	}
+	row("Invoices received", snap.Today.Received, snap.Week.Received, docs("invoices-received"))
+	row("Invoices posted", snap.Today.Posted, snap.Week.Posted, docs("invoices-posted"))
+	row("POs sent", snap.Today.Sent, snap.Week.Sent, docs("pos-sent"))
+	row("POs acknowledged", snap.Today.Acknowledged, snap.Week.Acknowledged, docs("pos-acknowledged"))
+	row("Exceptions", snap.Today.Exceptions, snap.Week.Exceptions, func(time.Time) Drill { return Drill{Exceptions: true} })
 	s.counts.Refresh()
-	s.overdue.SetText(fmt.Sprintf("997 acknowledgements overdue: %d\nDeliveries failed: %d · stuck: %d",
-		snap.Overdue997, snap.DeliveriesFailed, snap.DeliveriesStuck))
-	s.overdue.Importance = widget.MediumImportance
-	if snap.Overdue997 > 0 || snap.DeliveriesFailed > 0 || snap.DeliveriesStuck > 0 {
-		s.overdue.Importance = widget.DangerImportance
+	s.overdue.Objects = []fyne.CanvasObject{
+		s.alarmLink(fmt.Sprintf("997 acknowledgements overdue: %d", snap.Overdue997), snap.Overdue997, "ACK_OVERDUE"),
+		s.alarmLink(fmt.Sprintf("Deliveries failed: %d", snap.DeliveriesFailed), snap.DeliveriesFailed, "DELIVERY_FAILED"),
+		s.alarmLink(fmt.Sprintf("Deliveries stuck: %d", snap.DeliveriesStuck), snap.DeliveriesStuck, "DELIVERY_STUCK"),
 	}
 	s.overdue.Refresh()
 
@@ -333,11 +361,35 @@ func (s *Screen) show(snap Snapshot) {
 		b.Value = float64(r.Count)
 		n := r.Count
 		b.TextFormatter = func() string { return fmt.Sprint(n) }
-		s.reasons.Add(container.NewGridWithColumns(2, widget.NewLabel(r.Label), b))
+		s.reasons.Add(container.NewGridWithColumns(2, s.link(r.Label, Drill{Exceptions: true, Reason: r.Code}), b))
 	}
 	s.reasons.Refresh()
 	s.chart.SetData(snap.PerDay)
 	s.content.Refresh() // sizes changed: lay the cards out again
+}
+
+// link is a count or name that opens the list behind it (a plain label
+// without Params.Open).
+func (s *Screen) link(text string, d Drill) fyne.CanvasObject {
+	if s.p.Open == nil {
+		return widget.NewLabel(text)
+	}
+	h := widget.NewHyperlink(text, nil)
+	h.OnTapped = func() { s.p.Open(d) }
+	return h
+}
+
+// alarmLink is a problem count: red when there is any, and a link to the
+// exceptions that carry it.
+func (s *Screen) alarmLink(text string, n int, reason string) fyne.CanvasObject {
+	if n == 0 || s.p.Open == nil {
+		l := widget.NewLabel(text)
+		if n > 0 {
+			l.Importance = widget.DangerImportance
+		}
+		return l
+	}
+	return container.NewHBox(widget.NewIcon(theme.ErrorIcon()), s.link(text, Drill{Exceptions: true, Reason: reason}))
 }
 
 // showTeam says who runs the flows on a team database: the leader (or
@@ -377,10 +429,24 @@ func bold(t string) *widget.Label {
 	return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
 
-// BarChart draws documents per day as pairs of bars (inbound, outbound).
+// BarChart draws documents per day as pairs of bars (inbound, outbound),
+// each with its count above it.
 type BarChart struct {
 	widget.BaseWidget
 	data []DayCount
+	// OnTapped, when set, is called with the day under a click.
+	OnTapped func(DayCount)
+}
+
+// Tapped implements fyne.Tappable: the day whose slot was clicked.
+func (c *BarChart) Tapped(ev *fyne.PointEvent) {
+	if c.OnTapped == nil || len(c.data) == 0 || c.Size().Width <= 0 {
+		return
+	}
+	i := int(ev.Position.X / (c.Size().Width / float32(len(c.data))))
+	if i >= 0 && i < len(c.data) {
+		c.OnTapped(c.data[i])
+	}
 }
 
 // NewBarChart returns an empty chart.
@@ -408,11 +474,12 @@ type chartRenderer struct {
 	objects []fyne.CanvasObject
 	in, out []*canvas.Rectangle
 	labels  []*canvas.Text
+	values  []*canvas.Text // one per bar: inbound, outbound, inbound …
 	empty   *canvas.Text
 }
 
 func (r *chartRenderer) rebuild() {
-	r.objects, r.in, r.out, r.labels = nil, nil, nil, nil
+	r.objects, r.in, r.out, r.labels, r.values = nil, nil, nil, nil, nil
 	th := r.c.Theme()
 	v := fyne.CurrentApp().Settings().ThemeVariant()
 	blue, green := th.Color(theme.ColorNamePrimary, v), th.Color(theme.ColorNameSuccess, v)
@@ -430,6 +497,17 @@ func (r *chartRenderer) rebuild() {
 		lbl.Alignment = fyne.TextAlignCenter
 		r.in, r.out, r.labels = append(r.in, in), append(r.out, out), append(r.labels, lbl)
 		r.objects = append(r.objects, in, out, lbl)
+		for _, n := range []int{d.Inbound, d.Outbound} {
+			t := ""
+			if n > 0 {
+				t = fmt.Sprint(n)
+			}
+			vt := canvas.NewText(t, th.Color(theme.ColorNameForeground, v))
+			vt.TextSize = th.Size(theme.SizeNameCaptionText)
+			vt.Alignment = fyne.TextAlignCenter
+			r.values = append(r.values, vt)
+			r.objects = append(r.objects, vt)
+		}
 	}
 }
 
@@ -450,16 +528,23 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	slot := size.Width / float32(n)
 	barW := slot * 0.35
 	h := size.Height - labelH
+	top := labelH // room for the tallest bar's count above it
+	h -= top
 	for i, d := range r.c.data {
 		x := slot * float32(i)
 		hi := h * float32(d.Inbound) / float32(maxV)
 		ho := h * float32(d.Outbound) / float32(maxV)
 		r.in[i].Resize(fyne.NewSize(barW, hi))
-		r.in[i].Move(fyne.NewPos(x+slot*0.1, h-hi))
+		r.in[i].Move(fyne.NewPos(x+slot*0.1, top+h-hi))
 		r.out[i].Resize(fyne.NewSize(barW, ho))
-		r.out[i].Move(fyne.NewPos(x+slot*0.1+barW, h-ho))
+		r.out[i].Move(fyne.NewPos(x+slot*0.1+barW, top+h-ho))
 		r.labels[i].Resize(fyne.NewSize(slot, labelH))
-		r.labels[i].Move(fyne.NewPos(x, h))
+		r.labels[i].Move(fyne.NewPos(x, top+h))
+		for j, bh := range []float32{hi, ho} {
+			vt := r.values[2*i+j]
+			vt.Resize(fyne.NewSize(barW, labelH))
+			vt.Move(fyne.NewPos(x+slot*0.1+barW*float32(j), top+h-bh-labelH))
+		}
 	}
 }
 

@@ -22,8 +22,42 @@ import (
 // Query selects documents. Zero fields do not filter.
 type Query struct {
 	Text     string // PO number, invoice number or partner
-	Type     string // "810", "850", "997"
+	Kind     string // a Kinds key: which documents, in words ("" all)
 	From, To time.Time
+}
+
+// Kind is a set of documents a clerk names in words. The Documents screen's
+// "Show" list offers them, the Dashboard's counts count them and a click on
+// a count opens its kind, so a count and its list always agree.
+type Kind struct {
+	Key       string   // stable: "invoices-posted"
+	Label     string   // "Invoices posted to IFS"
+	Type      string   // "810", "850", "997"; "" any
+	Direction string   // "inbound", "outbound"; "" either
+	Statuses  []string // any of these; none: any status
+}
+
+// Kinds are the document kinds, in the order the "Show" list offers them.
+var Kinds = []Kind{
+	{Key: "", Label: "All documents"},
+	{Key: "invoices-received", Label: "Invoices received", Type: "810", Direction: "inbound"},
+	{Key: "invoices-posted", Label: "Invoices posted to IFS", Type: "810", Direction: "inbound", Statuses: []string{"posted"}},
+	{Key: "invoices-exception", Label: "Invoices needing attention", Type: "810", Direction: "inbound", Statuses: []string{"exception"}},
+	{Key: "invoices-sent", Label: "Self-billing invoices sent", Type: "810", Direction: "outbound"},
+	{Key: "pos-sent", Label: "Purchase orders sent", Type: "850", Direction: "outbound", Statuses: []string{"sent", "acknowledged"}},
+	{Key: "pos-acknowledged", Label: "Purchase orders acknowledged", Type: "850", Direction: "outbound", Statuses: []string{"acknowledged"}},
+	{Key: "pos-exception", Label: "Purchase orders needing attention", Type: "850", Direction: "outbound", Statuses: []string{"exception"}},
+	{Key: "acks", Label: "Acknowledgments (997)", Type: "997"},
+}
+
+// KindOf returns the kind with key ("" or an unknown key: all documents).
+func KindOf(key string) Kind {
+	for _, k := range Kinds {
+		if k.Key == key {
+			return k
+		}
+	}
+	return Kinds[0]
 }
 
 // Row is one document in the result list.
@@ -153,7 +187,11 @@ func (s *Screen) build() {
 	s.text = widget.NewEntry()
 	s.text.SetPlaceHolder("PO number, invoice number or partner")
 	s.text.OnSubmitted = func(string) { s.Reload() }
-	s.typ = widget.NewSelect([]string{"All types", "810", "850", "997"}, nil)
+	var kinds []string
+	for _, k := range Kinds {
+		kinds = append(kinds, k.Label)
+	}
+	s.typ = widget.NewSelect(kinds, nil)
 	s.typ.SetSelectedIndex(0)
 	s.from = widget.NewEntry()
 	s.from.SetPlaceHolder("from YYYY-MM-DD")
@@ -217,6 +255,9 @@ func (s *Screen) build() {
 	split := container.NewHSplit(left, s.detail)
 	split.Offset = 0.5
 	s.content = split
+	// Choosing what to show searches at once (set last: the first
+	// selection above must not search a half-built screen).
+	s.typ.OnChanged = func(string) { s.Reload() }
 }
 
 func arrow(dir string) string {
@@ -237,8 +278,8 @@ func parseDay(e *widget.Entry, loc *time.Location) (time.Time, error) {
 // Query returns the search the form describes.
 func (s *Screen) Query() (Query, error) {
 	q := Query{Text: strings.TrimSpace(s.text.Text)}
-	if i := s.typ.SelectedIndex(); i > 0 {
-		q.Type = s.typ.Selected
+	if i := s.typ.SelectedIndex(); i > 0 && i < len(Kinds) {
+		q.Kind = Kinds[i].Key
 	}
 	var err error
 	if q.From, err = parseDay(s.from, s.p.Loc); err != nil {
@@ -422,6 +463,39 @@ func (s *Screen) ExportResult() string {
 		return ""
 	}
 	return s.exportLbl.Text
+}
+
+// ShowKind runs the search for one kind of document created in [from, to)
+// (zero: open-ended), as a click on a Dashboard count or bar asks; the text
+// box is cleared so the list is what was counted.
+func (s *Screen) ShowKind(kind string, from, to time.Time) {
+	if s.src == nil {
+		return
+	}
+	idx := 0
+	for i, k := range Kinds {
+		if k.Key == kind {
+			idx = i
+		}
+	}
+	s.text.SetText("")
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(s.p.Loc).Format("2006-01-02")
+	}
+	s.from.SetText(day(from))
+	// The form's "to" is a whole day, included.
+	if !to.IsZero() {
+		to = to.Add(-time.Nanosecond)
+	}
+	s.to.SetText(day(to))
+	cb := s.typ.OnChanged
+	s.typ.OnChanged = nil
+	s.typ.SetSelectedIndex(idx)
+	s.typ.OnChanged = cb
+	s.Reload()
 }
 
 // SetDates types the date range.

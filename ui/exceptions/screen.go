@@ -66,10 +66,12 @@ type Screen struct {
 
 	table     *widget.Table
 	reasonSel *widget.Select
-	reasons   []ReasonCount
-	search    *uikit.ShortcutEntry
-	countLbl  *widget.Label
-	listErr   *uikit.ErrorLabel
+	// wantReason is a reason asked for (ShowReason) before the list had it.
+	wantReason string
+	reasons    []ReasonCount
+	search     *uikit.ShortcutEntry
+	countLbl   *widget.Label
+	listErr    *uikit.ErrorLabel
 
 	selRow int
 	cur    *Detail
@@ -342,6 +344,18 @@ func (s *Screen) setReasons(rs []ReasonCount) {
 	s.reasonSel.SetOptions(opts)
 	if idx < 0 || idx >= len(opts) {
 		idx = 0
+	}
+	if want := s.wantReason; want != "" {
+		s.wantReason = ""
+		for i, r := range rs {
+			if r.Reason == want {
+				idx = i + 1
+			}
+		}
+		s.reasonSel.SetSelectedIndex(idx)
+		s.reasonSel.OnChanged = cb
+		s.applyFilter()
+		return
 	}
 	s.reasonSel.SetSelectedIndex(idx)
 	s.reasonSel.OnChanged = cb
@@ -865,6 +879,23 @@ func (s *Screen) SetReason(code string) bool {
 		}
 	}
 	return false
+}
+
+// ShowReason shows the open exceptions with one reason code ("" all), as a
+// click on a Dashboard count asks: the search is cleared so the list is
+// what was counted. A reason the list has not loaded yet is selected when
+// it arrives.
+func (s *Screen) ShowReason(code string) {
+	if s.src == nil {
+		return
+	}
+	s.search.SetText("")
+	if s.SetReason(code) {
+		s.applyFilter()
+		return
+	}
+	s.wantReason = code
+	s.Reload()
 }
 
 // SetIgnoreComment types the ignore comment.

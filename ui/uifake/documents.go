@@ -3,6 +3,7 @@ package uifake
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,8 @@ func (d *Documents) Search(_ context.Context, q documents.Query, limit int) ([]d
 		if t != "" && !strings.Contains(strings.ToLower(r.BusinessKey+" "+r.Partner), t) {
 			continue
 		}
-		if q.Type != "" && r.Type != q.Type {
+		if k := documents.KindOf(q.Kind); k.Type != "" && r.Type != k.Type || k.Direction != "" && r.Direction != k.Direction ||
+			len(k.Statuses) > 0 && !slices.Contains(k.Statuses, r.Status) {
 			continue
 		}
 		if !q.From.IsZero() && r.Time.Before(q.From) || !q.To.IsZero() && !r.Time.Before(q.To) {

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ instead of comparing")
@@ -96,4 +97,32 @@ func AssertMarkup(t *testing.T, name string, w fyne.Window) {
 		return
 	}
 	test.AssertRendersToMarkup(t, name, w.Canvas())
+}
+
+// Hyperlink finds the hyperlink showing text among o and its descendants
+// (nil when there is none): tests click what a user would click.
+func Hyperlink(o fyne.CanvasObject, text string) *widget.Hyperlink {
+	switch v := o.(type) {
+	case *widget.Hyperlink:
+		if v.Text == text {
+			return v
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if h := Hyperlink(c, text); h != nil {
+				return h
+			}
+		}
+	case fyne.Widget:
+		r := test.WidgetRenderer(v)
+		if r == nil {
+			return nil
+		}
+		for _, c := range r.Objects() {
+			if h := Hyperlink(c, text); h != nil {
+				return h
+			}
+		}
+	}
+	return nil
 }
