@@ -516,9 +516,28 @@ func (e *Engine) Suggestions(ctx context.Context) ([]Suggestion, error) {
 		if _, ok := c.Maps.PartnerSupplier[p.Key()]; ok {
 			continue
 		}
-		out = append(out, mergeSuggestions(c.suggest(p.Key(), p), e.poSuggestions(ctx, c, p.Key()))...)
+		out = append(out, e.suggestFor(ctx, c, p.Key(), p)...)
 	}
 	return out, nil
+}
+
+// SuggestFor proposes suppliers for one partner: the same source as the
+// Mappings screen's suggestions (Suggestions), so an exception's list and
+// the Mappings screen never disagree. A partner not in the reference data
+// still gets the PO-based suggestions.
+func (e *Engine) SuggestFor(ctx context.Context, partnerKey string) ([]Suggestion, error) {
+	c, err := e.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.suggestFor(ctx, c, partnerKey, c.partnerByKey(partnerKey)), nil
+}
+
+// suggestFor is the one suggestion source: names and EDI identities
+// (config.suggest) merged with the suppliers of the POs the partner's
+// invoices quote (poSuggestions).
+func (e *Engine) suggestFor(ctx context.Context, c *config, key string, p *PartnerInfo) []Suggestion {
+	return mergeSuggestions(c.suggest(key, p), e.poSuggestions(ctx, c, key))
 }
 
 // MappingHistory lists mapping and partner changes, newest first.

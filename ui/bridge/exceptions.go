@@ -222,7 +222,16 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 			if pc.Partner != "" {
 				d.PartnerKey = pc.Partner
 			}
-			for _, sg := range pc.Suggestions {
+			sgs := pc.Suggestions
+			// Live from the engine, the Mappings screen's own source (the
+			// PO-based hints included); the list stored with the exception
+			// stands in on a desk without an engine.
+			if eng, _, _ := s.b.engine(); eng != nil {
+				if live, err := eng.SuggestFor(ctx, d.PartnerKey); err == nil {
+					sgs = live
+				}
+			}
+			for _, sg := range sgs {
 				d.Suggestions = append(d.Suggestions, exceptions.Suggestion{SupplierID: sg.SupplierID, Name: sg.SupplierName, Why: sg.Why})
 			}
 		}

@@ -109,6 +109,28 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	if !ok || d.BusinessKey != cleosim.UnknownPartnerInvoice {
 		t.Fatalf("the queue's unmapped partner is %s (%s), want the seeded %s", d.PartnerKey, d.BusinessKey, cleosim.UnknownPartnerInvoice)
 	}
+	// One suggestion source: the exception offers what the Mappings screen
+	// offers for this partner, the PO's supplier first, with its reason.
+	if len(d.Suggestions) == 0 || d.Suggestions[0].SupplierID != sup.SupplierID || !strings.Contains(d.Suggestions[0].Why, po.OrderNo) {
+		t.Fatalf("exception's suggestions %+v, want %s first because of PO %s", d.Suggestions, sup.SupplierID, po.OrderNo)
+	}
+	if pms, err := e.b.Params().Mappings.Partners(e.ctx); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, pm := range pms {
+			if pm.PartnerKey != d.PartnerKey {
+				continue
+			}
+			if len(pm.Suggestions) != len(d.Suggestions) {
+				t.Fatalf("Mappings suggests %+v, the exception %+v", pm.Suggestions, d.Suggestions)
+			}
+			for i := range pm.Suggestions {
+				if pm.Suggestions[i].SupplierID != d.Suggestions[i].SupplierID || pm.Suggestions[i].Why != d.Suggestions[i].Why {
+					t.Fatalf("Mappings suggests %+v, the exception %+v", pm.Suggestions, d.Suggestions)
+				}
+			}
+		}
+	}
 	x.SetSupplier(sup.SupplierID)
 	x.MapAndReplay()
 	run.Drain()
