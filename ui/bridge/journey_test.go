@@ -117,9 +117,15 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	if pms, err := e.b.Params().Mappings.Partners(e.ctx); err != nil {
 		t.Fatal(err)
 	} else {
+		found := false
 		for _, pm := range pms {
 			if pm.PartnerKey != d.PartnerKey {
 				continue
+			}
+			found = true
+			// Its one invoice waits in the queue, and the screen says so.
+			if pm.Waiting != 1 || pm.SupplierID != "" {
+				t.Fatalf("Mappings row %+v: want 1 invoice waiting, no supplier", pm)
 			}
 			if len(pm.Suggestions) != len(d.Suggestions) {
 				t.Fatalf("Mappings suggests %+v, the exception %+v", pm.Suggestions, d.Suggestions)
@@ -129,6 +135,9 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 					t.Fatalf("Mappings suggests %+v, the exception %+v", pm.Suggestions, d.Suggestions)
 				}
 			}
+		}
+		if !found {
+			t.Fatalf("the Mappings screen does not list partner %s", d.PartnerKey)
 		}
 	}
 	x.SetSupplier(sup.SupplierID)

@@ -49,11 +49,25 @@ func (s *mappingSource) Partners(ctx context.Context) ([]mappings.PartnerMapping
 			}
 		}
 	}
+	// The open exceptions waiting for a partner's mapping, by partner.
+	waiting := map[string]int{}
+	for offset := 0; ; offset += 500 {
+		xs, err := st.Exceptions(ctx, store.ExceptionQuery{Reasons: []string{string(engine.ReasonPartnerNotMapped)}, Limit: 500, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range xs {
+			waiting[x.Partner]++
+		}
+		if len(xs) < 500 {
+			break
+		}
+	}
 	var out []mappings.PartnerMapping
 	for _, p := range ps {
 		key := store.PartnerKey(p.ISAQualifier, p.ISAID)
 		pm := mappings.PartnerMapping{PartnerKey: key, PartnerName: p.Alias, SupplierID: mapped[key], Suggestions: sugg[key],
-			SelfBilling: selfBilling[key]}
+			SelfBilling: selfBilling[key], NetworkSupplierID: p.ExternalID, Waiting: waiting[key]}
 		if pm.SupplierID != "" {
 			if sup, err := st.Supplier(ctx, pm.SupplierID); err == nil {
 				pm.SupplierName = sup.Name

@@ -45,6 +45,11 @@ type PartnerMapping struct {
 	// SelfBilling: we create this supplier's invoices in IFS and send them
 	// to it as 810s (the invoices-out flow).
 	SelfBilling bool
+	// NetworkSupplierID is the IFS supplier id Cleo's partner record holds;
+	// without a mapping the engine uses it, so the partner is not unmapped.
+	NetworkSupplierID string
+	// Waiting counts the partner's open exceptions that wait for a mapping.
+	Waiting int
 }
 
 // Change is one entry of the mapping history.
@@ -338,18 +343,9 @@ func (s *Screen) showPartners(ps []PartnerMapping) {
 	if len(ps) == 0 {
 		s.partners.Add(widget.NewLabel("No trading partners yet: they arrive with the reference-data sync from Cleo."))
 	}
-	unmapped := 0
-	for _, p := range ps {
-		if p.SupplierID == "" {
-			unmapped++
-		}
-	}
-	if unmapped > 0 {
-		msg := fmt.Sprintf("%d partners are not mapped: their invoices wait in the exception queue.", unmapped)
-		if unmapped == 1 {
-			msg = "1 partner is not mapped: its invoices wait in the exception queue."
-		}
+	if msg := unmappedText(ps); msg != "" {
 		l := widget.NewLabel(msg)
+		l.Wrapping = fyne.TextWrapWord
 		l.Importance = widget.WarningImportance
 		s.partners.Add(l)
 	}
@@ -357,8 +353,15 @@ func (s *Screen) showPartners(ps []PartnerMapping) {
 		p := p
 		name := widget.NewLabelWithStyle(p.PartnerKey+"  "+p.PartnerName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		cur := widget.NewLabel("→ " + p.SupplierID + " " + p.SupplierName)
-		if p.SupplierID == "" {
+		switch {
+		case p.SupplierID == "" && p.NetworkSupplierID != "":
+			cur.SetText("→ " + p.NetworkSupplierID + " (from the partner's record in Cleo; confirm to map it here)")
+		case p.SupplierID == "":
 			cur.SetText("→ not mapped")
+			cur.Importance = widget.DangerImportance
+		}
+		if p.Waiting > 0 {
+			cur.SetText(cur.Text + fmt.Sprintf(" · %d waiting in the exception queue", p.Waiting))
 			cur.Importance = widget.DangerImportance
 		}
 		e := widget.NewEntry()
@@ -374,6 +377,9 @@ func (s *Screen) showPartners(ps []PartnerMapping) {
 			}
 		})
 		sel.PlaceHolder = fmt.Sprintf("%d suggestions", len(opts))
+		if len(opts) == 1 {
+			sel.PlaceHolder = "1 suggestion"
+		}
 		if len(opts) == 0 {
 			sel.Disable()
 		}
@@ -389,6 +395,42 @@ func (s *Screen) showPartners(ps []PartnerMapping) {
 		s.partners.Add(widget.NewSeparator())
 	}
 	s.pscroll.Refresh()
+}
+
+// unmappedText is the warning above the partners, counted the way the
+// engine decides: a partner whose Cleo record holds an IFS supplier id is
+// not unmapped, and only open exceptions are said to wait.
+func unmappedText(ps []PartnerMapping) string {
+	unmapped, waitingPartners, waiting := 0, 0, 0
+	for _, p := range ps {
+		if p.SupplierID == "" && p.NetworkSupplierID == "" {
+			unmapped++
+		}
+		if p.Waiting > 0 {
+			waitingPartners++
+			waiting += p.Waiting
+		}
+	}
+	if unmapped == 0 && waiting == 0 {
+		return ""
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	msg := plural(unmapped, "partner has", "partners have") + " no IFS supplier"
+	switch {
+	case waiting > 0:
+		msg += fmt.Sprintf("; %s of %s wait%s in the exception queue until mapped.", plural(waiting, "invoice", "invoices"),
+			plural(waitingPartners, "partner", "partners"), map[bool]string{true: "s", false: ""}[waiting == 1])
+	case unmapped == 1:
+		msg += "; none of its invoices is waiting."
+	default:
+		msg += "; none of their invoices is waiting."
+	}
+	return msg
 }
 
 // MapPartner confirms partnerKey ↔ supplierID.
