@@ -171,8 +171,11 @@ func (s *exceptionSource) Detail(ctx context.Context, id int64) (exceptions.Deta
 			inv = parsedInvoice(doc.Parsed)
 		}
 	}
-	if inv != nil && inv.PONumber != "" && poMismatch[engine.Reason(x.Reason)] {
+	// The PO the invoice quotes is worth seeing whatever the reason, except
+	// where IFS has said it does not exist.
+	if inv != nil && inv.PONumber != "" && x.Reason != string(engine.ReasonPONotFound) {
 		d.ComparePO = inv.PONumber
+		d.POFirst = poMismatch[engine.Reason(x.Reason)]
 		if e, _, err := s.b.engine(); err == nil {
 			if us, err := e.UnitEquivalents(ctx, x.SupplierID); err == nil {
 				for _, u := range us {

@@ -109,6 +109,14 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	if !ok || d.BusinessKey != cleosim.UnknownPartnerInvoice {
 		t.Fatalf("the queue's unmapped partner is %s (%s), want the seeded %s", d.PartnerKey, d.BusinessKey, cleosim.UnknownPartnerInvoice)
 	}
+	// The PO tab shows the order the invoice quotes although the reason is
+	// the partner, not the PO (it opens on the suggestions, not the PO).
+	if d.ComparePO != po.OrderNo || d.POFirst {
+		t.Fatalf("PO to compare %q (first %v), want %s in the second tab", d.ComparePO, d.POFirst, po.OrderNo)
+	}
+	if rows := x.Comparison(); len(rows) == 0 {
+		t.Fatalf("the PO tab compares nothing: %s", x.ComparisonMessage())
+	}
 	// One suggestion source: the exception offers what the Mappings screen
 	// offers for this partner, the PO's supplier first, with its reason.
 	if len(d.Suggestions) == 0 || d.Suggestions[0].SupplierID != sup.SupplierID || !strings.Contains(d.Suggestions[0].Why, po.OrderNo) {

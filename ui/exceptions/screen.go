@@ -599,7 +599,7 @@ func (s *Screen) showDetail(d *Detail) {
 		s.linesBox.Add(contextGrid(d.Lines))
 	}
 	s.linesBox.Refresh()
-	if d.ComparePO != "" || len(d.Lines) > 0 || d.Correction != nil {
+	if d.POFirst || len(d.Lines) > 0 || d.Correction != nil {
 		s.tabs.SelectIndex(1)
 	} else {
 		s.tabs.SelectIndex(0)

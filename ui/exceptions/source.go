@@ -138,9 +138,12 @@ type Detail struct {
 	ParsedJSON []byte
 	Lines      []LineDiff // PO mismatches: the failing attribute, from the exception's context
 	// ComparePO is the IFS purchase order to show side by side with the
-	// invoice lines; set only for PO mismatches. The screen reads it with
-	// Source.PurchaseOrder when the exception opens.
-	ComparePO    string
+	// invoice lines: the PO the invoice quotes, whatever the reason (a
+	// clerk fixing a GL rule still wants to see the order). The screen reads
+	// it with Source.PurchaseOrder when the exception opens.
+	ComparePO string
+	// POFirst opens the PO tab first: the exception is a PO mismatch.
+	POFirst      bool
 	InvoiceLines []InvoiceLine
 	// Units are the unit equivalents the engine applies for this supplier,
 	// so the comparison flags only what differs once normalised.

@@ -267,7 +267,7 @@ func (f *Exceptions) Detail(_ context.Context, id int64) (exceptions.Detail, err
 			{Label: "Unit price", Invoice: "12.50", PO: "11.00", Differs: true},
 			{Label: "Item", Invoice: "WIDGET-A", PO: "WIDGET-A"},
 		}}}
-		d.ComparePO = "PO1001"
+		d.ComparePO, d.POFirst = "PO1001", true
 		d.Tolerance = "Tolerance in force: company default, price 2 %, quantity 0 %, two-way. This line is 13.64 % (15.00 USD) above the PO price."
 		d.Decisions = []string{exceptions.DecideOverride, exceptions.DecideHold, exceptions.DecideDispute, exceptions.DecideReReference}
 		if dec, ok := f.decided[id]; ok {
