@@ -395,7 +395,15 @@ func (s *Screen) SortBy(k SortKey) {
 
 func (s *Screen) onLoaded() {
 	s.listErr.SetError("", nil)
-	s.countLbl.SetText(countText(s.pager.count, s.pager.totals))
+	text := countText(s.pager.count, s.pager.totals)
+	if f := s.pager.filter; f.Text != "" || f.Reason != "" {
+		// "0 open" under a search reads as an empty queue; it is an empty match.
+		text = "Filtered: " + text
+		if s.pager.count == 0 {
+			text = "No open exception matches the filter"
+		}
+	}
+	s.countLbl.SetText(text)
 	if s.pager.count == 0 && s.cur == nil {
 		if f := s.pager.filter; f.Text == "" && f.Reason == "" {
 			s.emptyTitle.SetText("No open exceptions")

@@ -466,7 +466,13 @@ func TestCountLineTotals(t *testing.T) {
 	}
 	s.SetSearch("INV-100001")
 	run.Drain()
-	if got := s.CountText(); got != "1 open · 179.19 USD" {
+	if got := s.CountText(); got != "Filtered: 1 open · 179.19 USD" {
 		t.Fatalf("count line after filtering %q", got)
+	}
+	// A search without a match is not an empty queue.
+	s.SetSearch("no such invoice")
+	run.Drain()
+	if got := s.CountText(); got != "No open exception matches the filter" {
+		t.Fatalf("count line without a match %q", got)
 	}
 }
