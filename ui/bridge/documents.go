@@ -20,8 +20,45 @@ import (
 type documentSource struct{ b *Bridge }
 
 func docRow(d store.Document) documents.Row {
-	return documents.Row{ID: d.ID, Type: string(d.Type), Direction: string(d.Direction), Partner: d.Partner,
-		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Time: d.CreatedAt}
+	r := documents.Row{ID: d.ID, Type: string(d.Type), Direction: string(d.Direction), Partner: d.Partner,
+		BusinessKey: d.BusinessKey, Status: string(d.Status), Reason: d.Reason, Time: d.CreatedAt,
+		SupplierID: d.SupplierID, Currency: d.Currency}
+	if !d.Amount.IsZero() || d.Type == store.Type810 {
+		r.Amount = d.Amount.String()
+	}
+	return r
+}
+
+// names are the partner and supplier names the Documents table shows
+// beside the ids, from the reference-data caches.
+type names struct {
+	partners  map[string]string // by partner key ("ZZ:ACME01") and by Cleo id
+	suppliers map[string]string // by IFS supplier id
+}
+
+func loadNames(ctx context.Context, st *store.Store) (names, error) {
+	n := names{partners: map[string]string{}, suppliers: map[string]string{}}
+	ps, err := st.Partners(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, p := range ps {
+		n.partners[store.PartnerKey(p.ISAQualifier, p.ISAID)] = p.Alias
+		n.partners[p.ID] = p.Alias
+	}
+	ss, err := st.Suppliers(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, sp := range ss {
+		n.suppliers[sp.SupplierID] = sp.Name
+	}
+	return n, nil
+}
+
+func (n names) fill(r documents.Row) documents.Row {
+	r.PartnerName, r.SupplierName = n.partners[r.Partner], n.suppliers[r.SupplierID]
+	return r
 }
 
 func withDelivery(r documents.Row, dl store.Delivery) documents.Row {
@@ -44,9 +81,13 @@ func (s *documentSource) Search(ctx context.Context, q documents.Query, limit in
 	if err != nil {
 		return nil, err
 	}
+	nm, err := loadNames(ctx, s.b.cfg.Store)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]documents.Row, len(list))
 	for i, d := range list {
-		out[i] = withDelivery(docRow(d), dls[d.ID])
+		out[i] = nm.fill(withDelivery(docRow(d), dls[d.ID]))
 	}
 	return out, nil
 }
@@ -75,7 +116,11 @@ func (s *documentSource) Document(ctx context.Context, id int64) (documents.Deta
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return documents.Detail{}, err
 	}
-	out := documents.Detail{Row: withDelivery(docRow(d), dl), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
+	nm, err := loadNames(ctx, st)
+	if err != nil {
+		return documents.Detail{}, err
+	}
+	out := documents.Detail{Row: nm.fill(withDelivery(docRow(d), dl)), RawEDI: string(d.RawEDI), ParsedJSON: d.Parsed}
 	for _, f := range flatten(d.Parsed) {
 		out.Parsed = append(out.Parsed, documents.Field{Name: f.Name, Value: f.Value})
 	}

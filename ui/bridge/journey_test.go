@@ -163,6 +163,15 @@ func TestJourneyClerkMapsUnknownPartnerFromItsExceptionAndReplays(t *testing.T) 
 	if doc[0].Status != "posted" {
 		t.Fatalf("%s after mapping %s to %s and replaying: %+v, want posted against %s", d.BusinessKey, d.PartnerKey, sup.SupplierID, doc[0], po.OrderNo)
 	}
+	// The Documents table names the supplier and shows the stored amount.
+	stored, err := e.st.Document(e.ctx, doc[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc[0].SupplierID != sup.SupplierID || doc[0].SupplierName != sup.Name || doc[0].Amount != stored.Amount.String() ||
+		doc[0].Amount == "" || doc[0].Currency != stored.Currency || doc[0].TypeWords() != "Invoice received" {
+		t.Fatalf("documents row %+v, want supplier %s %q, amount %s %s", doc[0], sup.SupplierID, sup.Name, stored.Amount, stored.Currency)
+	}
 	// The other screens over the same engine: dashboard figures, the
 	// replay-all preview (which changes nothing), the evidence pack.
 	snap, err := e.b.Params().Dashboard.Snapshot(e.ctx)

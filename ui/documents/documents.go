@@ -77,6 +77,62 @@ type Row struct {
 	TransferID string
 	// DeliveryDetail is the network's own words about it.
 	DeliveryDetail string
+	// PartnerName is the partner's name in Cleo, SupplierID and
+	// SupplierName the IFS supplier (empty when not known yet).
+	PartnerName  string
+	SupplierID   string
+	SupplierName string
+	// Amount is the document's total as a decimal string ("1234.50"),
+	// empty when it has none (a 997).
+	Amount   string
+	Currency string
+}
+
+// TypeWords is the document's type and direction in words, as the
+// Documents table shows it: "Invoice received", "PO sent", "997 received".
+func (r Row) TypeWords() string {
+	in := r.Direction == "inbound"
+	name := map[string]string{"810": "Invoice", "850": "PO", "997": "997"}[r.Type]
+	if name == "" {
+		name = r.Type
+	}
+	if in {
+		return name + " received"
+	}
+	return name + " sent"
+}
+
+// columns are the Documents table's columns, in order.
+var columns = []struct {
+	title string
+	width float32
+	text  func(r Row, loc *time.Location) string
+}{
+	{"Date", 130, func(r Row, loc *time.Location) string { return r.Time.In(loc).Format("2006-01-02 15:04") }},
+	{"Document", 130, func(r Row, _ *time.Location) string { return r.TypeWords() }},
+	{"Number", 120, func(r Row, _ *time.Location) string { return r.BusinessKey }},
+	{"Status", 120, func(r Row, _ *time.Location) string {
+		if r.Delivery != "" && r.Delivery != "delivered" {
+			return r.Status + " · delivery " + r.Delivery
+		}
+		return r.Status
+	}},
+	{"Amount", 110, func(r Row, _ *time.Location) string { return strings.TrimSpace(r.Amount + " " + r.Currency) }},
+	{"Supplier", 150, func(r Row, _ *time.Location) string { return nameOr(r.SupplierName, r.SupplierID) }},
+	{"Partner", 150, func(r Row, _ *time.Location) string { return nameOr(r.PartnerName, r.Partner) }},
+}
+
+// nameOr is "name (id)", the id alone without a name, "—" without either.
+func nameOr(name, id string) string {
+	switch {
+	case name != "" && id != "":
+		return name + " (" + id + ")"
+	case id != "":
+		return id
+	case name != "":
+		return name
+	}
+	return "—"
 }
 
 // Field is one labelled value of the parsed document.
@@ -138,7 +194,7 @@ type Screen struct {
 	from, to *widget.Entry
 	errLbl   *uikit.ErrorLabel
 	note     *widget.Label
-	list     *widget.List
+	list     *widget.Table
 	rows     []Row
 
 	cur       *Detail
@@ -202,23 +258,38 @@ func (s *Screen) build() {
 	s.errLbl = uikit.NewErrorLabel()
 	s.note = widget.NewLabel("")
 
-	s.list = widget.NewList(
-		func() int { return len(s.rows) },
+	// A table, one column per fact, every cell truncated (the full text
+	// is in the detail pane): a long partner name never widens the window.
+	s.list = widget.NewTableWithHeaders(
+		func() (int, int) { return len(s.rows), len(columns) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
 			return l
 		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			r := s.rows[i]
-			text := fmt.Sprintf("%s  %s %s  %s  %s  %s", r.Time.In(s.p.Loc).Format("2006-01-02 15:04"), r.Type, arrow(r.Direction), r.Partner, r.BusinessKey, r.Status)
-			if r.Delivery != "" && r.Delivery != "delivered" {
-				text += " · delivery " + r.Delivery
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			if id.Row < 0 || id.Row >= len(s.rows) || id.Col < 0 || id.Col >= len(columns) {
+				return
 			}
-			o.(*widget.Label).SetText(text)
+			o.(*widget.Label).SetText(columns[id.Col].text(s.rows[id.Row], s.p.Loc))
 		},
 	)
-	s.list.OnSelected = func(i widget.ListItemID) { s.open(s.rows[i].ID) }
+	s.list.ShowHeaderColumn = false
+	s.list.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row < 0 && id.Col >= 0 && id.Col < len(columns) {
+			l := o.(*widget.Label)
+			l.SetText(columns[id.Col].title)
+			l.TextStyle.Bold = true
+		}
+	}
+	for i, c := range columns {
+		s.list.SetColumnWidth(i, c.width)
+	}
+	s.list.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(s.rows) {
+			s.open(s.rows[id.Row].ID)
+		}
+	}
 
 	bar := container.NewVBox(s.text, container.NewGridWithColumns(4, s.typ, s.from, s.to, search))
 	left := container.NewBorder(container.NewVBox(bar, s.errLbl, s.note), nil, nil, nil, s.list)
@@ -253,18 +324,11 @@ func (s *Screen) build() {
 	s.detail = container.NewStack(s.empty, s.body)
 	s.body.Hide()
 	split := container.NewHSplit(left, s.detail)
-	split.Offset = 0.5
+	split.Offset = 0.6 // the table's columns first; the detail wraps
 	s.content = split
 	// Choosing what to show searches at once (set last: the first
 	// selection above must not search a half-built screen).
 	s.typ.OnChanged = func(string) { s.Reload() }
-}
-
-func arrow(dir string) string {
-	if dir == "outbound" {
-		return "→"
-	}
-	return "←"
 }
 
 func parseDay(e *widget.Entry, loc *time.Location) (time.Time, error) {
@@ -323,6 +387,7 @@ func (s *Screen) Reload() {
 		}
 		s.list.UnselectAll()
 		s.list.Refresh()
+		s.list.ScrollToTop()
 	})
 }
 
@@ -335,8 +400,8 @@ func (s *Screen) Search(text string) {
 // Rows are the current results.
 func (s *Screen) Rows() []Row { return s.rows }
 
-// Open shows document id (as selecting it in the list does).
-func (s *Screen) Open(i int) { s.list.Select(i) }
+// Open shows the document in row i (as selecting it in the table does).
+func (s *Screen) Open(i int) { s.list.Select(widget.TableCellID{Row: i, Col: 0}) }
 
 func (s *Screen) open(id int64) {
 	uikit.Load(s.detailL, func(ctx context.Context) (Detail, error) { return s.src.Document(ctx, id) }, func(d Detail, err error) {
@@ -387,7 +452,7 @@ func (s *Screen) show(d *Detail) {
 	} else {
 		s.recode.Hide()
 	}
-	s.title.SetText(fmt.Sprintf("%s %s %s · %s", d.Type, arrow(d.Direction), d.Partner, d.BusinessKey))
+	s.title.SetText(fmt.Sprintf("%s %s · %s", d.TypeWords(), d.BusinessKey, nameOr(d.PartnerName, d.Partner)))
 	st := "Status: " + d.Status
 	if d.Reason != "" {
 		st += " (" + d.Reason + ")"

@@ -35,8 +35,14 @@ func NewDocuments(n int) *Documents {
 		if typ == "997" {
 			key, st = fmt.Sprintf("ACK %d", 500+i), "received"
 		}
-		d.Rows = append(d.Rows, documents.Row{ID: int64(i + 1), Type: typ, Direction: dir, Partner: partners[i%len(partners)], BusinessKey: key, Status: st,
-			Time: Epoch.Add(-time.Duration(i) * 37 * time.Minute)})
+		r := documents.Row{ID: int64(i + 1), Type: typ, Direction: dir, Partner: partners[i%len(partners)], BusinessKey: key, Status: st,
+			Time: Epoch.Add(-time.Duration(i) * 37 * time.Minute), PartnerName: strings.ToLower(partners[i%len(partners)]) + " EDI"}
+		if typ != "997" {
+			r.SupplierID = fmt.Sprintf("S%d", 1000+i%7)
+			r.SupplierName = fmt.Sprintf("Supplier %c Ltd", 'A'+i%7)
+			r.Amount, r.Currency = money.New(int64(10000+(i*7919)%900000), 2).String(), "USD"
+		}
+		d.Rows = append(d.Rows, r)
 	}
 	return d
 }
