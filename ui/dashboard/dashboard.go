@@ -282,7 +282,7 @@ func (s *Screen) show(snap Snapshot) {
 	if len(snap.Flows) == 0 {
 		s.flows.Add(widget.NewLabel("No flows are scheduled yet: set up the connections, then the schedules."))
 	}
-	grid := container.NewGridWithColumns(5, bold("Flow"), bold("Last run"), bold("Next run"), bold("Heartbeat"), bold("Sync"))
+	grid := container.New(flowColumns, bold("Flow"), bold("Last run"), bold("Next run"), bold("Heartbeat"), bold("Sync"))
 	s.progress = map[string]*widget.ProgressBar{}
 	for _, f := range snap.Flows {
 		last := widget.NewLabel("never run")
@@ -292,7 +292,7 @@ func (s *Screen) show(snap Snapshot) {
 				last.Importance = widget.DangerImportance
 			}
 		}
-		last.Truncation = fyne.TextTruncateEllipsis
+		last.Truncation = fyne.TextTruncateEllipsis // in a column twice as wide as the others (flowColumns)
 		next := widget.NewLabel(uikit.When(f.NextRun, s.p.Loc))
 		if f.Paused {
 			next.SetText("paused")
@@ -366,6 +366,75 @@ func (s *Screen) show(snap Snapshot) {
 	s.reasons.Refresh()
 	s.chart.SetData(snap.PerDay)
 	s.content.Refresh() // sizes changed: lay the cards out again
+}
+
+// flowColumns lays the flows out in rows of five cells, "Last run" (a
+// result such as "1 min ago: failed: Cleo returned 503") twice as wide as
+// the others, so it fits at 1366 px without wrapping every row.
+var flowColumns = &weightedColumns{weights: []float32{1, 2, 1, 1, 1}}
+
+// weightedColumns is a grid whose columns share the width by weight; each
+// row is as tall as its tallest cell.
+type weightedColumns struct{ weights []float32 }
+
+func (w *weightedColumns) widths(total float32) []float32 {
+	var sum float32
+	for _, x := range w.weights {
+		sum += x
+	}
+	pad := theme.Padding()
+	free := total - pad*float32(len(w.weights)-1)
+	out := make([]float32, len(w.weights))
+	for i, x := range w.weights {
+		out[i] = free * x / sum
+	}
+	return out
+}
+
+// Layout implements fyne.Layout.
+func (w *weightedColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	n := len(w.weights)
+	ws := w.widths(size.Width)
+	y := float32(0)
+	for r := 0; r*n < len(objs); r++ {
+		row := objs[r*n : min(len(objs), (r+1)*n)]
+		h := float32(0)
+		for _, o := range row {
+			h = max(h, o.MinSize().Height)
+		}
+		x := float32(0)
+		for i, o := range row {
+			o.Move(fyne.NewPos(x, y))
+			o.Resize(fyne.NewSize(ws[i], h))
+			x += ws[i] + theme.Padding()
+		}
+		y += h + theme.Padding()
+	}
+}
+
+// MinSize implements fyne.Layout: each column at least its widest cell
+// scaled to its weight, each row its tallest cell.
+func (w *weightedColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	n := len(w.weights)
+	var unit, height float32
+	for r := 0; r*n < len(objs); r++ {
+		row := objs[r*n : min(len(objs), (r+1)*n)]
+		h := float32(0)
+		for i, o := range row {
+			m := o.MinSize()
+			unit = max(unit, m.Width/w.weights[i])
+			h = max(h, m.Height)
+		}
+		height += h
+		if r > 0 {
+			height += theme.Padding()
+		}
+	}
+	var sum float32
+	for _, x := range w.weights {
+		sum += x
+	}
+	return fyne.NewSize(unit*sum+theme.Padding()*float32(n-1), height)
 }
 
 // link is a count or name that opens the list behind it (a plain label
