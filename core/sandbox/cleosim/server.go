@@ -109,6 +109,11 @@ type transfer struct {
 	// lateUntil is when a late transfer (Faults.LateTransfersS) reads
 	// Success; zero otherwise.
 	lateUntil time.Time
+	// res is the transfer as listed, built once per state (resKey): a
+	// list call used to rebuild every transfer's JSON, which made the
+	// sandbox, not the connector, the cost of draining a large backlog.
+	res    *resource
+	resKey string
 }
 
 // transaction is one VLTracked record plus the designed direction/faStatus.
@@ -989,8 +994,11 @@ func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request) {
 			// A late transfer completes when its time has come.
 			t.Status, t.ResultText, t.End, t.lateUntil = "Success", "Sent", t.lateUntil, time.Time{}
 		}
-		m, a := transferJSON(t)
-		items[i] = resource{json: m, attrs: a}
+		if key := t.Status + "|" + t.ResultText + "|" + t.End.String(); t.res == nil || t.resKey != key {
+			m, a := transferJSON(t)
+			t.res, t.resKey = &resource{json: m, attrs: a}, key
+		}
+		items[i] = *t.res
 	}
 	s.page(w, r, items)
 }
