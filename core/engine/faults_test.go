@@ -67,11 +67,15 @@ func (s *sandboxes) outcome() outcome {
 	return o
 }
 
-// settle syncs until nothing is queued any more (bounded).
+// settle syncs until nothing is queued any more and a whole round ran
+// without a flow failing (bounded). A flow that failed outright leaves
+// nothing queued either: with expiring IFS tokens the PO flow can fail on
+// an auth error before it builds anything, two rounds running, and
+// settling then stopped with no PO sent (CI saw "POs delivered 0").
 func (s *sandboxes) settle(max int) {
 	s.t.Helper()
 	for i := 0; i < max; i++ {
-		_, _ = s.eng.SyncOnce(s.ctx)
+		_, err := s.eng.SyncOnce(s.ctx)
 		q, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Statuses: []store.Status{store.StatusReceived, store.StatusPosting,
 			store.StatusBuilt, store.StatusSending}})
 		files, _ := s.st.UnackedInboundFiles(s.ctx)
@@ -81,8 +85,11 @@ func (s *sandboxes) settle(max int) {
 				inbox++
 			}
 		}
-		if q == 0 && len(files) == 0 && inbox == 0 && i > 0 {
+		if q == 0 && len(files) == 0 && inbox == 0 && i > 0 && err == nil {
 			return
+		}
+		if err != nil {
+			s.t.Logf("settle round %d: %v", i+1, err)
 		}
 	}
 }
