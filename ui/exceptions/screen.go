@@ -3,6 +3,7 @@ package exceptions
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -615,6 +616,33 @@ func (s *Screen) showDetail(d *Detail) {
 	s.body.Refresh()
 }
 
+// stillFailing finds "N still failing" in a replay-all summary.
+var stillFailing = regexp.MustCompile(`(\d+) still failing`)
+
+// outcomeImportance colours an action's outcome by what it says, so a
+// failure is never shown in green: "still failing" (one, or a count above
+// zero) is a warning, "failed"/"refused" is danger, a request queued for
+// the team's engine is neutral, anything else succeeded.
+func outcomeImportance(msg string) widget.Importance {
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "failed:") || strings.Contains(low, "refused"):
+		return widget.DangerImportance
+	case strings.Contains(low, "queued for the team's engine"):
+		return widget.MediumImportance
+	}
+	if m := stillFailing.FindStringSubmatch(low); m != nil {
+		if m[1] != "0" {
+			return widget.WarningImportance
+		}
+		return widget.SuccessImportance
+	}
+	if strings.Contains(low, "still failing") || strings.Contains(low, "still open") {
+		return widget.WarningImportance
+	}
+	return widget.SuccessImportance
+}
+
 func bold(t string) *widget.Label {
 	return widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
@@ -637,6 +665,7 @@ func (s *Screen) done(what string, msg string, err error) {
 	}
 	s.setDetailErr("", nil)
 	s.picked = true // keep the outcome in view: no automatic reopening
+	s.resultLbl.Importance = outcomeImportance(msg)
 	s.resultLbl.SetText(msg)
 	s.resultLbl.Show()
 	s.table.UnselectAll()
