@@ -30,12 +30,7 @@ func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 	RequestPoll = time.Hour // read once by ServeRequests at its start
 	defer func() { RequestPoll = old }()
 	ctx := context.Background()
-	url, pw := testharness.PostgresDatabase(t)
-	leaderStore, err := store.OpenURL(ctx, url, store.WithPassword(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer leaderStore.Close()
+	leaderStore, url, pw := teamStore(t)
 	s := newSandboxesOn(t, ifssim.Config{}, cleosim.Config{}, leaderStore)
 	s.sync()
 	// The first person on the database is its admin.
@@ -191,12 +186,7 @@ func TestTeamRequestsExecutedByTheLeader(t *testing.T) {
 // reference data refuses fails with the reason and writes nothing.
 func TestTeamMappingEditsThroughTheLeader(t *testing.T) {
 	ctx := context.Background()
-	url, pw := testharness.PostgresDatabase(t)
-	leaderStore, err := store.OpenURL(ctx, url, store.WithPassword(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer leaderStore.Close()
+	leaderStore, url, pw := teamStore(t)
 	s := newSandboxesOn(t, ifssim.Config{}, cleosim.Config{}, leaderStore)
 	s.sync(FlowReference)
 	desk, err := store.OpenURL(ctx, url, store.WithPassword(pw))
@@ -272,4 +262,18 @@ func TestTeamMappingEditsThroughTheLeader(t *testing.T) {
 			t.Fatalf("%s history: newest by %+v %v, want bob", k, vs, err)
 		}
 	}
+}
+
+// teamStore opens a new team database on the test harness's PostgreSQL
+// server, closed when the test ends (after the sandboxes built on it); url
+// and pw open more desks on the same database.
+func teamStore(tb testing.TB) (st *store.Store, url, pw string) {
+	tb.Helper()
+	url, pw = testharness.PostgresDatabase(tb)
+	st, err := store.OpenURL(context.Background(), url, store.WithPassword(pw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st, url, pw
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/store"
-	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // TestRolesOneSourceOnTeam: on a team database the roles an admin grants
@@ -21,12 +20,7 @@ import (
 // clerk counted as admin there and could accept an invoice with an override.
 func TestRolesOneSourceOnTeam(t *testing.T) {
 	ctx := context.Background()
-	url, pw := testharness.PostgresDatabase(t)
-	st, err := store.OpenURL(ctx, url, store.WithPassword(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _, _ := teamStore(t)
 	s := newSandboxesOn(t, ifssim.Config{}, cleosim.Config{EmptyInbox: true}, st)
 	if r, err := UserRole(ctx, st, "ann"); err != nil || r != RoleAdmin {
 		t.Fatalf("first person on the team: %q %v", r, err)

@@ -16,7 +16,6 @@ import (
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/store"
-	"github.com/ml-connector/ifs-cleo/core/testharness"
 )
 
 // BenchmarkTeamRequests is what a team's leader sustains on PostgreSQL
@@ -33,12 +32,7 @@ import (
 // (claim, finish, NOTIFY, the event relayed and read back by the desks).
 func BenchmarkTeamRequests(b *testing.B) {
 	ctx := context.Background()
-	url, pw := testharness.PostgresDatabase(b)
-	leaderStore, err := store.OpenURL(ctx, url, store.WithPassword(pw))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer leaderStore.Close()
+	leaderStore, url, pw := teamStore(b)
 	s := newSandboxesOn(b, ifssim.Config{}, cleosim.Config{EmptyInbox: true}, leaderStore)
 	tol := func(i int) map[string]string {
 		return map[string]string{"price_pct": fmt.Sprint(1 + i%9), "qty_pct": "1", "absolute": "0.50"}

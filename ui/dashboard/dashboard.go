@@ -160,7 +160,10 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 	s.chart = NewBarChart()
 	if p.Open != nil {
 		s.chart.OnTapped = func(d DayCount) {
-			p.Open(Drill{From: d.Day, To: d.Day.AddDate(0, 0, 1)})
+			// The whole calendar day, whatever time of it Day carries.
+			y, m, dd := d.Day.In(p.Loc).Date()
+			from := time.Date(y, m, dd, 0, 0, 0, 0, p.Loc)
+			p.Open(Drill{From: from, To: from.AddDate(0, 0, 1)})
 		}
 	}
 	// The chart sits under the reasons, beside the counts, so it is above

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ml-connector/ifs-cleo/ui/dashboard"
@@ -131,6 +132,52 @@ func TestHealthLine(t *testing.T) {
 		got, imp := dashboard.Health(c.snap)
 		if got != c.want || imp != c.imp {
 			t.Errorf("%s: %q (%v), want %q (%v)", c.name, got, imp, c.want, c.imp)
+		}
+	}
+}
+
+// TestDrillTargets: the screen's own wiring hands Params.Open the list
+// behind what was clicked: a reason's code, a count's kind and period, a
+// day's bar as that day.
+func TestDrillTargets(t *testing.T) {
+	var got []dashboard.Drill
+	run := uikit.NewManualRunner()
+	s := dashboard.New(context.Background(), uifake.NewDashboard(), dashboard.Params{Runner: run, Now: func() time.Time { return uifake.Epoch },
+		Loc: time.UTC, Open: func(d dashboard.Drill) { got = append(got, d) }})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	tap := func(text string) {
+		t.Helper()
+		h := uitest.Hyperlink(s, text)
+		if h == nil {
+			t.Fatalf("no link %q", text)
+		}
+		test.TapAt(h, fyne.NewPos(theme.InnerPadding()+2, h.Size().Height/2))
+	}
+	tap("Price outside tolerance")
+	tap("199") // this week's posted invoices
+	tap("997 acknowledgements overdue: 2")
+	chart := uitest.Find(s, func(*dashboard.BarChart) bool { return true })
+	if chart == nil {
+		t.Fatal("no chart")
+	}
+	test.TapAt(chart, fyne.NewPos(chart.Size().Width-2, chart.Size().Height/2)) // the rightmost day: the epoch's
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	want := []dashboard.Drill{
+		{Exceptions: true, Reason: "price_mismatch"},
+		{DocKind: "invoices-posted", From: uifake.NewDashboard().Snap.WeekFrom, To: uifake.Epoch},
+		{Exceptions: true, Reason: "ACK_OVERDUE"},
+		{From: day, To: day.AddDate(0, 0, 1)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("drills %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Exceptions != want[i].Exceptions || got[i].Reason != want[i].Reason || got[i].DocKind != want[i].DocKind ||
+			!got[i].From.Equal(want[i].From) || !got[i].To.Equal(want[i].To) {
+			t.Errorf("drill %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
 }

@@ -102,27 +102,35 @@ func AssertMarkup(t *testing.T, name string, w fyne.Window) {
 // Hyperlink finds the hyperlink showing text among o and its descendants
 // (nil when there is none): tests click what a user would click.
 func Hyperlink(o fyne.CanvasObject, text string) *widget.Hyperlink {
+	return Find(o, func(h *widget.Hyperlink) bool { return h.Text == text })
+}
+
+// Find returns the first object of type T among o and its descendants
+// (containers and widgets' renderers) for which match holds; the zero T
+// when there is none.
+func Find[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) T {
+	v, _ := find(o, match)
+	return v
+}
+
+func find[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) (T, bool) {
+	if v, ok := o.(T); ok && match(v) {
+		return v, true
+	}
+	var children []fyne.CanvasObject
 	switch v := o.(type) {
-	case *widget.Hyperlink:
-		if v.Text == text {
-			return v
-		}
 	case *fyne.Container:
-		for _, c := range v.Objects {
-			if h := Hyperlink(c, text); h != nil {
-				return h
-			}
-		}
+		children = v.Objects
 	case fyne.Widget:
-		r := test.WidgetRenderer(v)
-		if r == nil {
-			return nil
-		}
-		for _, c := range r.Objects() {
-			if h := Hyperlink(c, text); h != nil {
-				return h
-			}
+		if r := test.WidgetRenderer(v); r != nil {
+			children = r.Objects()
 		}
 	}
-	return nil
+	for _, c := range children {
+		if f, ok := find(c, match); ok {
+			return f, true
+		}
+	}
+	var zero T
+	return zero, false
 }
