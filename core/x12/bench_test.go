@@ -80,3 +80,9 @@ func BenchmarkInvoice810(b *testing.B) {
 func BenchmarkInvoice810Reused(b *testing.B) {
 	runBench(b, func(f *os.File) error { _, _, err := bench.InvoicesReused(f); return err })
 }
+
+// BenchmarkInvoice810Recycled maps into one reused Invoice with a reader
+// that recycles its memory (Reader.Recycle).
+func BenchmarkInvoice810Recycled(b *testing.B) {
+	runBench(b, func(f *os.File) error { _, _, err := bench.InvoicesRecycled(f); return err })
+}

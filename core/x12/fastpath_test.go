@@ -2,7 +2,9 @@ package x12
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/money"
 )
@@ -109,5 +111,132 @@ func TestAddExtension(t *testing.T) {
 		if got != want {
 			t.Fatalf("addExtension(%v, %v, %v) = %v (%d, %d), want %v (%d, %d)", sum, q, p, got, got.Coef(), got.Scale(), want, want.Coef(), want.Scale())
 		}
+	}
+}
+
+// idIndexRef is idIndex as first written: the rule the table must agree with.
+func idIndexRef(id string) (int, bool) {
+	if len(id) < 2 || len(id) > 3 {
+		return 0, false
+	}
+	x := 0
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			x = x*36 + int(c-'A')
+		case c >= '0' && c <= '9':
+			x = x*36 + 26 + int(c-'0')
+		default:
+			return 0, false
+		}
+	}
+	if len(id) == 3 {
+		x += 36 * 36
+	}
+	return x, true
+}
+
+// TestIDIndex compares idIndex with the reference for every two-byte ID
+// and every three-byte one over the ID alphabet and its neighbours.
+func TestIDIndex(t *testing.T) {
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			id := string([]byte{byte(a), byte(b)})
+			if gx, gok := idIndex(id); true {
+				wx, wok := idIndexRef(id)
+				if gx != wx || gok != wok {
+					t.Fatalf("idIndex(%q) = %d, %v; want %d, %v", id, gx, gok, wx, wok)
+				}
+			}
+		}
+	}
+	const near = "@AZ[/09:az \x00\xff"
+	for _, a := range near {
+		for _, b := range near {
+			for _, c := range near {
+				id := string([]rune{a, b, c})
+				gx, gok := idIndex(id)
+				wx, wok := idIndexRef(id)
+				if gx != wx || gok != wok {
+					t.Fatalf("idIndex(%q) = %d, %v; want %d, %v", id, gx, gok, wx, wok)
+				}
+			}
+		}
+	}
+	for _, id := range []string{"", "A", "ABCD"} {
+		if _, ok := idIndex(id); ok {
+			t.Errorf("idIndex(%q) accepted", id)
+		}
+	}
+}
+
+// TestSplitPlainAgrees checks that the split used for a set without
+// component or repetition separators finds the same element ends as the
+// general one, on random segments of separators, pluses (the byte the
+// inexact zero test can misflag after a '*'), and letters.
+func TestSplitPlainAgrees(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	const alphabet = "**+++AB1 .\x2b\x2a"
+	for range 20000 {
+		b := make([]byte, 3+rng.IntN(shortSeg-3))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		raw := string(b)
+		var a1, a2 [shortSeg + 4]int32
+		k := rng.IntN(4)
+		n1, _ := splitShort(raw, k, '*', '>', 0, &a1, 1)
+		n2 := splitPlain(raw, k, '*', &a2, 1)
+		if n1 != n2 || a1 != a2 {
+			t.Fatalf("%q from %d: splitShort %v, splitPlain %v", raw, k, a1[:n1], a2[:n2])
+		}
+	}
+}
+
+// TestIDLen compares idLen's two-place shortcut with a plain scan.
+func TestIDLen(t *testing.T) {
+	ref := func(raw string) int {
+		if i := strings.IndexByte(raw, '*'); i >= 0 {
+			return i
+		}
+		return len(raw)
+	}
+	for _, raw := range []string{"", "*", "A", "A*", "A*B*C", "AB", "AB*", "AB**", "ABC", "ABC*", "ABC*D", "ABCD*E", "A**B", "**A*", "IT1", "N1*RE"} {
+		if got := idLen(raw, '*'); got != ref(raw) {
+			t.Errorf("idLen(%q) = %d, want %d", raw, got, ref(raw))
+		}
+	}
+}
+
+// TestBareIT1 is an 810 whose second line is an IT1 with no elements: the
+// sizing pass must count it (the mapping adds a line for it without
+// growing the slice), it reads as a line without quantity or price (a
+// business problem for posting, not a zero), and CTT*1 no longer matches.
+func TestBareIT1(t *testing.T) {
+	sets, rd := readAll(t, dictInvoice("", "CUR*SE*USD", "IT1"))
+	if rd.Err() != nil || len(sets) != 1 {
+		t.Fatalf("%d sets (%v)", len(sets), rd.Err())
+	}
+	inv, _ := ParseInvoice(sets[0])
+	if len(inv.Lines) != 2 {
+		t.Fatalf("%d lines, want 2", len(inv.Lines))
+	}
+	// Line 1: 4 × 12.50 = 50.00. Line 2 has no quantity and no price.
+	if l := inv.Lines[0]; l.Extension().String() != "50.00" {
+		t.Errorf("line 1 extension %s, want 50.00", l.Extension())
+	}
+	if l := inv.Lines[1]; !l.NoPrice || !l.NoQuantity {
+		t.Errorf("bare IT1 read as %+v", l)
+	}
+	// ST 1, BIG 2, CUR 3, N1 4, N4 5, IT1 6, bare IT1 7, TDS 8, CTT 9.
+	var saw bool
+	for _, is := range inv.Errors {
+		saw = saw || is.Position == 9 && is.SegmentID == "CTT"
+	}
+	if !saw {
+		t.Errorf("no line count error at CTT (position 9): %v", inv.Errors)
 	}
 }

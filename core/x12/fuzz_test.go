@@ -104,3 +104,12 @@ func FuzzInvoice(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRecycle: whatever the input, a recycling reader reads the same sets,
+// segments, problems and invoices as a plain one.
+func FuzzRecycle(f *testing.F) {
+	addFixtureSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		compareSnapshots(t, "fuzz input", readSnapshots(t, bytes.NewReader(data), false), readSnapshots(t, bytes.NewReader(data), true))
+	})
+}

@@ -101,29 +101,30 @@ func ParseInvoiceInto(s *Set, inv *Invoice) error {
 func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	// The mapper, with its split buffer, stays on the stack.
 	m := mapper{set: s, comp: s.comp, rep: s.rep}
+	m.plain = s.plain()
 	m.errs = append(m.errs, s.Errors...)
 	m.warns = append(m.warns, s.Warnings...)
 	lo, hi := s.bodyRange()
 	// Size the lines, their product IDs and the heading parties (N1 before
 	// the first IT1 or TDS) exactly, so none of them grows by copying.
 	nLines, nParties, inHeading := 0, 0, true
+	sep := s.sep
 	for i := lo; i < hi; i++ {
 		r := s.rawAt(i)
-		if len(r) < 2 {
+		if len(r) < 3 {
 			continue
 		}
-		switch idLen(r, s.sep) {
-		case 3:
-			if r[:3] == "IT1" {
-				nLines++
-				inHeading = false
-			} else if r[:3] == "TDS" {
-				inHeading = false
-			}
-		case 2:
-			if inHeading && r[:2] == "N1" {
-				nParties++
-			}
+		// The first bytes decide. Every IT1 must be counted, even one that
+		// is only its ID: the loop below adds a line for it without growing.
+		// Parties are appended, so a miscount there only costs a copy.
+		switch {
+		case r[0] == 'I' && r[1] == 'T' && r[2] == '1' && (len(r) == 3 || r[3] == sep):
+			nLines++
+			inHeading = false
+		case r[0] == 'T' && r[1] == 'D' && r[2] == 'S':
+			inHeading = false
+		case inHeading && r[0] == 'N' && r[1] == '1' && r[2] == sep:
+			nParties++
 		}
 	}
 	lines, pool, charges, parties := inv.Lines[:0], inv.pool[:0], inv.Charges[:0], inv.Parties[:0]
@@ -138,6 +139,9 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 	}
 	if charges == nil {
 		charges = []Charge{}
+	}
+	if lines == nil {
+		lines = []InvoiceLine{} // "no lines" reads the same fresh or reused
 	}
 	if fresh {
 		inv.Lines, inv.Charges, inv.pool, inv.Parties = lines, charges, pool, parties
@@ -192,7 +196,11 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 		if key == keyPID {
 			party, inLineN1 = nil, false
 			if line != nil {
-				line.addDescription(element5(raw, idEnd, s.sep))
+				if m.curPos == i+1 { // the syntax check split it already
+					line.addDescription(elemTrimmed(raw, m.ends(), 5))
+				} else {
+					line.addDescription(element5(raw, idEnd, s.sep))
+				}
 			}
 			continue
 		}
@@ -235,7 +243,13 @@ func parseInvoice(s *Set, inv *Invoice, fresh bool) error {
 			}
 		case keyN1:
 			if area == heading {
-				inv.Parties = append(inv.Parties, m.party(g))
+				p := m.party(g)
+				if n := len(inv.Parties); n < cap(inv.Parties) {
+					// A reused Invoice: the slot's lists keep their arrays.
+					old := inv.Parties[:n+1][n]
+					p.Address, p.References, p.Contacts = old.Address[:0], old.References[:0], old.Contacts[:0]
+				}
+				inv.Parties = append(inv.Parties, p)
 				party = &inv.Parties[len(inv.Parties)-1]
 			} else {
 				inLineN1 = true
@@ -387,7 +401,7 @@ func (m *mapper) it1(raw string, idLen, pos int, pool *[]ProductID, l *InvoiceLi
 			m.errorAt(pos, 4, LevelElement, "6", p, "unit price %q is not a number", p)
 		}
 	}
-	if q != "" || u != "" || p != "" {
+	if (q == "" || u == "" || p == "") && (q != "" || u != "" || p != "") { // some, not all
 		for i, present := range [3]bool{q != "", u != "", p != ""} {
 			if !present {
 				m.errorAt(pos, i+2, LevelElement, "2", "", "IT1%02d is required when any of IT102, IT103, IT104 is present", i+2)

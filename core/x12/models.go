@@ -114,6 +114,7 @@ type mapper struct {
 	arr     [shortSeg + 4]int32
 	long    bool
 	special bool // the current segment may hold a component or repetition separator
+	plain   bool // the whole set holds neither separator: no segment needs the test
 	comp    byte // the set's component separator (0: none)
 	rep     byte // the set's repetition separator (0: none)
 	ext     []int32
@@ -183,7 +184,11 @@ func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
 		n := 1
 		m.special = false
 		if start < len(raw) {
-			n, m.special = splitShort(raw, start+1, sep, m.comp, m.rep, &m.arr, n)
+			if m.plain {
+				n = splitPlain(raw, start+1, sep, &m.arr, n)
+			} else {
+				n, m.special = splitShort(raw, start+1, sep, m.comp, m.rep, &m.arr, n)
+			}
 			m.arr[n] = int32(len(raw))
 			n++
 		}
@@ -192,7 +197,7 @@ func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
 	}
 	m.long = true
 	body := raw[start:]
-	m.special = m.comp != 0 && strings.IndexByte(body, m.comp) >= 0 || m.rep != 0 && strings.IndexByte(body, m.rep) >= 0
+	m.special = !m.plain && (m.comp != 0 && strings.IndexByte(body, m.comp) >= 0 || m.rep != 0 && strings.IndexByte(body, m.rep) >= 0)
 	ends := append(m.ext[:0], int32(start))
 	for start < len(raw) {
 		j := strings.IndexByte(raw[start+1:], sep)
@@ -210,7 +215,33 @@ func (m *mapper) splitRaw(raw string, idLen, pos int, sep byte) []int32 {
 const (
 	lo8 = 0x0101010101010101
 	hi8 = 0x8080808080808080
+	lo7 = 0x7f7f7f7f7f7f7f7f
 )
+
+// splitPlain is splitShort for a set known to hold no component or
+// repetition separator (the mapper tests the whole set once, which costs
+// far less than a test per word). It uses the exact zero-byte test, which
+// flags only bytes equal to sep, so no candidate needs confirming.
+func splitPlain(raw string, k int, sep byte, ends *[shortSeg + 4]int32, n int) int {
+	b := unsafe.Slice(unsafe.StringData(raw), len(raw))
+	pat := uint64(sep) * lo8
+	for ; k+8 <= len(b); k += 8 {
+		x := binary.LittleEndian.Uint64(b[k:]) ^ pat
+		t := ^((x&lo7 + lo7) | x | lo7)
+		for t != 0 {
+			ends[n] = int32(k + bits.TrailingZeros64(t)>>3)
+			n++
+			t &= t - 1
+		}
+	}
+	for ; k < len(b); k++ {
+		if b[k] == sep {
+			ends[n] = int32(k)
+			n++
+		}
+	}
+	return n
+}
 
 // splitShort stores the position of every sep in raw[k:] in ends from
 // index n on and returns the new count (raw is at most shortSeg bytes, so

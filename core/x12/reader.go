@@ -23,6 +23,8 @@ const (
 // Reader streams transaction sets out of one or more interchanges.
 type Reader struct {
 	strict bool
+	reuse  bool // Recycle: sets live until the next Next
+	free   *Set // Recycle: the set released by the last Next, reused by closeSet
 	br     *bufio.Reader
 	// slab and islabN are the sizes of a new text slab (bytes) and index
 	// slab (entries): textSlab and indexSlab, or less for a small input.
@@ -123,9 +125,29 @@ func (r *Reader) Strict() *Reader {
 	return r
 }
 
+// Recycle makes the reader reuse its memory from one set to the next, for
+// a consumer that handles each set before asking for the next one (a
+// batch validation, a bulk mapping into one reused Invoice). A Set is
+// then valid only until the next call to Next: its text, its segments and
+// every string read from it (an Invoice's number, its lines' part
+// numbers…) are overwritten by the sets that follow. Copy what you keep.
+// Without Recycle each set owns its memory for as long as it is
+// referenced. It returns r.
+//
+// What it saves is the garbage collector's work: the reader otherwise
+// allocates about 1.3 bytes per input byte, and collecting them was a
+// sixth of the CPU time of reading and mapping a large file of invoices.
+func (r *Reader) Recycle() *Reader {
+	r.reuse = true
+	return r
+}
+
 // Next advances to the next transaction set; it returns false at the end of
 // the input or when the input cannot be tokenised further (see Err).
 func (r *Reader) Next() bool {
+	if r.reuse {
+		r.recycle()
+	}
 	r.set = nil
 	for {
 		if r.pending != nil && (r.inSet || r.done) {
@@ -150,6 +172,24 @@ func (r *Reader) Err() error { return r.err }
 // Issues returns the problems that belong to no transaction set: a group or
 // interchange with no sets, junk between sets. Warnings have Warning set.
 func (r *Reader) Issues() []Issue { return r.orphans }
+
+// recycle frees what the set handed out by the last Next used, which its
+// consumer released by calling Next again. Only a set still staged (its
+// ST, already read) lives in the text slab then, and no closed set waits
+// for its trailers: its bytes move to the front of the slab and the index
+// slab starts over. A closed set that has not been handed out yet keeps
+// everything as it is.
+func (r *Reader) recycle() {
+	if r.pending != nil {
+		return
+	}
+	if r.set != nil {
+		r.free = r.set
+	}
+	n := copy(r.buf[:cap(r.buf)], r.buf[r.setStart:])
+	r.buf, r.setStart = r.buf[:n], 0
+	r.islab = r.islab[:0]
+}
 
 // fatal stops the reader.
 func (r *Reader) fatal(off int64, format string, args ...any) {
@@ -563,12 +603,24 @@ func (r *Reader) closeSet() {
 		r.islab = append(r.islab, segIndex{start: m.start, rel: rel})
 	}
 	idx := r.islab[i0:len(r.islab):len(r.islab)]
-	s := &Set{Interchange: r.icP, Group: r.grpP, Index: r.grpSets, data: data, idx: idx, base: base, sep: r.elem, comp: r.comp, rep: r.rep}
+	var s *Set
+	var errs, warns []Issue
+	if r.free != nil { // Recycle: the released set's struct and lists
+		s, r.free = r.free, nil
+		errs, warns = s.Errors[:0], s.Warnings[:0]
+	} else {
+		s = new(Set)
+	}
+	*s = Set{Interchange: r.icP, Group: r.grpP, Index: r.grpSets, data: data, idx: idx, base: base, sep: r.elem, comp: r.comp, rep: r.rep, Warnings: warns}
 	if len(idx) > 0 {
 		st := s.Segment(0)
 		s.ID, s.ControlNumber, s.Convention = st.Element(1), st.Element(2), st.Element(3)
 	}
-	s.Errors = make([]Issue, 0, len(r.icIssues)+len(r.grpIssues)+len(r.errs))
+	if n := len(r.icIssues) + len(r.grpIssues) + len(r.errs); cap(errs) >= n {
+		s.Errors = errs
+	} else {
+		s.Errors = make([]Issue, 0, n)
+	}
 	for _, list := range [][]Issue{r.icIssues, r.grpIssues} {
 		for _, is := range list {
 			is.Group, is.Set = r.grp.ControlNumber, s.ControlNumber

@@ -240,6 +240,16 @@ func (s *Set) rawAt(i int) string {
 // idLen is the length of the segment ID at the start of raw: up to the
 // first element separator, or all of raw (as the reader splits it).
 func idLen(raw string, sep byte) int {
+	// Segment IDs are two or three characters (X12.6 §3.5), so test those
+	// two places before scanning.
+	if len(raw) > 3 && raw[0] != sep && raw[1] != sep {
+		if raw[2] == sep {
+			return 2
+		}
+		if raw[3] == sep {
+			return 3
+		}
+	}
 	for i := 0; i < len(raw); i++ {
 		if raw[i] == sep {
 			return i
@@ -284,6 +294,15 @@ func (s *Set) Body(yield func(int, Segment) bool) {
 			return
 		}
 	}
+}
+
+// plain reports whether the set's text holds neither the component nor
+// the repetition separator, so no element can be a composite or repeat.
+// IndexByte over the whole set is a fraction of the cost of testing each
+// segment for them.
+func (s *Set) plain() bool {
+	return (s.comp == 0 || strings.IndexByte(s.data, s.comp) < 0) &&
+		(s.rep == 0 || strings.IndexByte(s.data, s.rep) < 0)
 }
 
 // bodyRange is the index range of the segments between ST and SE.

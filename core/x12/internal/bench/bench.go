@@ -158,3 +158,19 @@ func InvoicesReused(r io.Reader) (invoices, lines int, err error) {
 	}
 	return invoices, lines, rd.Err()
 }
+
+// InvoicesRecycled is InvoicesReused with a reader that recycles its memory
+// (x12.Reader.Recycle): a streaming converter that keeps nothing of a set
+// after mapping it allocates next to nothing.
+func InvoicesRecycled(r io.Reader) (invoices, lines int, err error) {
+	rd := x12.NewReader(r).Recycle()
+	var inv x12.Invoice
+	for rd.Next() {
+		if err := x12.ParseInvoiceInto(rd.Set(), &inv); err != nil {
+			return invoices, lines, fmt.Errorf("invoice %d: %w", invoices+1, err)
+		}
+		invoices++
+		lines += len(inv.Lines)
+	}
+	return invoices, lines, rd.Err()
+}
