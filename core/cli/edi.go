@@ -106,6 +106,7 @@ func ediParse(ctx context.Context, env *Env, args []string) int {
 	enc.SetEscapeHTML(false)
 	notX12 := false
 	readable := eachFile(env, fs.Args(), *strict, func(name string, rd *x12.Reader) {
+		rd.Recycle() // each set is written out before the next is read
 		sets := 0
 		for rd.Next() {
 			if ctx.Err() != nil {
@@ -167,6 +168,7 @@ func ediValidate(ctx context.Context, env *Env, args []string) int {
 		invalid = invalid || len(errs) > 0
 	}
 	readable := eachFile(env, fs.Args(), *strict, func(name string, rd *x12.Reader) {
+		rd.Recycle() // each set's problems are printed before the next is read
 		for rd.Next() {
 			if ctx.Err() != nil {
 				return
