@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"github.com/ml-connector/ifs-cleo/core/domain"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,7 @@ func benchEndToEnd(b *testing.B, latencyMS int) {
 		time.Sleep(time.Second)
 		before := s.isim.Stats()
 		start := time.Now()
+		stopTimeline := timeline(b, s)
 		b.StartTimer()
 		for i := 0; i < 10; i++ {
 			if _, err := s.eng.RunFlow(s.ctx, FlowInvoices); err != nil {
@@ -76,6 +79,7 @@ func benchEndToEnd(b *testing.B, latencyMS int) {
 		}
 		b.StopTimer()
 		elapsed += time.Since(start)
+		stopTimeline()
 		after := s.isim.Stats()
 		posted, _ := s.st.CountDocuments(s.ctx, store.DocumentQuery{Type: store.Type810, Statuses: []store.Status{store.StatusPosted}})
 		if posted != backlogInvoices {
@@ -93,6 +97,36 @@ func benchEndToEnd(b *testing.B, latencyMS int) {
 	b.ReportMetric(elapsed.Seconds()/minimum.Seconds(), "drain/min-time")
 }
 
+// timeline, with MLC_BENCH_TIMELINE set, logs the IFS requests answered
+// in each second of a drain: where a drain falls below the limit (start,
+// steady state or tail) decides what to improve. The returned func stops it.
+func timeline(b *testing.B, s *sandboxes) func() {
+	if os.Getenv("MLC_BENCH_TIMELINE") == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var per []int
+		last := s.isim.Stats().Requests
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				b.Logf("IFS requests per second: %v", per)
+				return
+			case <-t.C:
+				n := s.isim.Stats().Requests
+				per = append(per, n-last)
+				last = n
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
 // injectInvoices puts n one-invoice files for open orders into the Cleo sandbox.
 func injectInvoices(tb testing.TB, s *sandboxes, n int) {
 	var pos []int
@@ -107,27 +141,37 @@ func injectInvoices(tb testing.TB, s *sandboxes, n int) {
 	parts := int64((n+len(pos)-1)/len(pos) + 1)
 	for i := 0; i < n; i++ {
 		po := s.w.PurchaseOrders[pos[i%len(pos)]]
-		sup, _ := s.w.SupplierByID(po.SupplierID)
-		inv := &x12.Invoice{Number: fmt.Sprintf("B-%s-%06d", po.OrderNo, i), Date: x12.DateOf(s.w.Today), PONumber: po.OrderNo, Currency: po.Currency}
-		for _, l := range po.Lines {
-			uom := x12Units[strings.ToLower(l.Unit)]
-			if uom == "" {
-				uom = strings.ToUpper(l.Unit)
-			}
-			qty := l.Quantity.Div(money.FromInt(parts), 3)
-			inv.Lines = append(inv.Lines, x12.InvoiceLine{LineNumber: l.LineNo, Quantity: qty, UOM: uom, UnitPrice: l.UnitPrice, BuyerPart: l.PartNo})
-		}
-		inv.Total = inv.ComputeTotal()
-		var buf bytes.Buffer
-		env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: s.w.Us.Qualifier,
-			ReceiverID: s.w.Us.ID, InterchangeControl: int64(i + 1), GroupControl: int64(i + 1), SetControl: 1, Time: s.w.Today}
-		if err := x12.Write810(&buf, env, inv); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := s.csim.Inject(sup.Partner.Alias, fmt.Sprintf("810_bench_%06d.edi", i), buf.Bytes(), s.w.Today); err != nil {
-			tb.Fatal(err)
-		}
+		injectPOInvoice(tb, s, po, fmt.Sprintf("B-%s-%06d", po.OrderNo, i), parts, fmt.Sprintf("810_bench_%06d.edi", i), int64(i+1))
 	}
+}
+
+// injectPOInvoice puts into the Cleo sandbox, as the file name, one 810
+// from po's supplier billing 1/parts of every line of po (in the line's own
+// unit and price, rounded down to 3 decimals), with the given number and
+// interchange control number.
+func injectPOInvoice(tb testing.TB, s *sandboxes, po domain.PurchaseOrder, number string, parts int64, name string, control int64) *x12.Invoice {
+	tb.Helper()
+	sup, _ := s.w.SupplierByID(po.SupplierID)
+	inv := &x12.Invoice{Number: number, Date: x12.DateOf(s.w.Today), PONumber: po.OrderNo, Currency: po.Currency}
+	for _, l := range po.Lines {
+		uom := x12Units[strings.ToLower(l.Unit)]
+		if uom == "" {
+			uom = strings.ToUpper(l.Unit)
+		}
+		qty := l.Quantity.Div(money.FromInt(parts), 3)
+		inv.Lines = append(inv.Lines, x12.InvoiceLine{LineNumber: l.LineNo, Quantity: qty, UOM: uom, UnitPrice: l.UnitPrice, BuyerPart: l.PartNo})
+	}
+	inv.Total = inv.ComputeTotal()
+	var buf bytes.Buffer
+	env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: s.w.Us.Qualifier,
+		ReceiverID: s.w.Us.ID, InterchangeControl: control, GroupControl: control, SetControl: 1, Time: s.w.Today}
+	if err := x12.Write810(&buf, env, inv); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := s.csim.Inject(sup.Partner.Alias, name, buf.Bytes(), s.w.Today); err != nil {
+		tb.Fatal(err)
+	}
+	return inv
 }
 
 // BenchmarkPOsEndToEnd sends, per operation, 850s for every released or

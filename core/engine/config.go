@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
+	"github.com/ml-connector/ifs-cleo/core/store"
 )
 
 // PartnerInfo is a trading partner as the engine uses it: the network's
@@ -59,20 +61,60 @@ func (c *config) supplierOf(partnerKey string) string {
 	return ""
 }
 
-// workKey groups documents that must be judged one after another: all of
-// one supplier (several Cleo partners may map to it; its invoices share
-// PO lines and invoice numbers), else all of one partner.
-func (c *config) workKey(partnerKey string) string {
-	if s := c.supplierOf(partnerKey); s != "" {
-		return "supplier:" + s
+// inboundClaim is what judging inbound document d holds (keyedQueue).
+// Two invoices that bill one PO, or carry one invoice number of one
+// supplier, must be judged one after the other and in the order received:
+// the second must see what the first billed (cumulative matching) or
+// posted (duplicate numbers, corrections, exact re-sends, credit memos
+// after their invoice on the same order). So an invoice claims its order
+// and its normalised number alone, and its supplier shared: a supplier's
+// invoices for different orders are judged side by side, which is what
+// spends IFS's rate limit when one supplier sends most of a backlog. A
+// document whose order is not known here (no PO number, no parsed form
+// yet) claims its whole supplier alone, as every document did before;
+// numbers and orders are normalised coarsely (store.NormalizeInvoiceNumber)
+// so that two spellings of one never run side by side. A 997 touches only
+// its partner's outbound documents.
+func (c *config) inboundClaim(d store.Document) claim {
+	sup := c.supplierOf(d.Partner)
+	if sup == "" {
+		return one("partner:" + d.Partner)
 	}
-	return "partner:" + partnerKey
+	supKey := "supplier:" + sup
+	switch d.Type {
+	case store.Type810:
+		po := parsedPONumber(d.Parsed)
+		num := store.NormalizeInvoiceNumber(d.BusinessKey)
+		if po == "" || num == "" {
+			return one(supKey)
+		}
+		return claim{excl: []string{"po:" + store.NormalizeInvoiceNumber(po), "invoice:" + sup + "\x00" + num}, shared: []string{supKey}}
+	case store.Type997:
+		return claim{excl: []string{"ack:" + d.Partner}, shared: []string{supKey}}
+	}
+	return one(supKey)
+}
+
+// parsedPONumber is the PO number of the invoice in a document's parsed
+// form, "" when there is none or the form cannot be read.
+func parsedPONumber(parsed json.RawMessage) string {
+	if len(parsed) == 0 {
+		return ""
+	}
+	var pf struct {
+		Invoice *struct{ PONumber string } `json:"invoice"`
+	}
+	if json.Unmarshal(parsed, &pf) != nil || pf.Invoice == nil {
+		return ""
+	}
+	return strings.TrimSpace(pf.Invoice.PONumber)
 }
 
 // poCache holds the purchase orders read in one run, so several invoices
 // of one order cost one read. It lives as long as the config snapshot (one
-// run's processing step); orders of one supplier are judged by one worker
-// at a time (workKey), so an entry is never used by two invoices at once.
+// run's processing step); the invoices of one order are judged by one
+// worker at a time (inboundClaim), so an entry is never used by two
+// invoices at once.
 type poCache struct {
 	mu sync.Mutex
 	m  map[string]domain.PurchaseOrder

@@ -77,10 +77,10 @@ type Params struct {
 	DeliveryLimit time.Duration
 	// Actor is the OS user recorded for user actions (default: current user).
 	Actor string
-	// Workers is how many trading partners' documents one flow handles at
-	// once (default 8): IFS is reached over a network, so one document at
-	// a time leaves most of its rate limit unused. One partner's documents
-	// always go one after another.
+	// Workers is how many documents one flow handles at once (default 8):
+	// IFS is reached over a network, so one document at a time leaves most
+	// of its rate limit unused. Documents that share an order, an invoice
+	// number or a partner's file sequence still go one after another.
 	Workers int
 }
 

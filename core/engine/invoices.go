@@ -106,8 +106,9 @@ func mustJSON(v any) json.RawMessage {
 // IFS, and once everything is fetched the 997s go back to Cleo while the
 // last invoices are still being posted. IFS's rate limit is the budget a
 // run spends; waiting on Cleo with it unused is what made month-end slow.
-// The store commit of each file still comes before its ack, and each
-// supplier's documents are still judged in order (processRound).
+// The store commit of each file still comes before its ack, and invoices
+// that share an order or a number are still judged in order, one at a
+// time (inboundClaim).
 func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -115,7 +116,7 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	q := newKeyedQueue(func(d store.Document) string { return cfg.workKey(d.Partner) })
+	q := newClaimQueue(cfg.inboundClaim)
 	// What a crash or an earlier run left waiting goes first.
 	left, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Inbound,
 		Statuses: []store.Status{store.StatusReceived, store.StatusPosting}, Oldest: true, Limit: 1 << 30})

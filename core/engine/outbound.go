@@ -235,9 +235,13 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 		return err
 	}
 	r.addTotal(len(orders))
-	// Each changed order is read in full from IFS: suppliers side by side
-	// (one supplier's orders in order), sharing the IFS rate limit.
-	err = forEachByKey(ctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.SupplierID }, func(ctx context.Context, po domain.PurchaseOrder) error {
+	// Each changed order is read in full from IFS, orders side by side
+	// sharing the IFS rate limit. An order's revisions are one item here
+	// (its ETag decides), and the order a partner receives its 850s in is
+	// kept where it matters: control numbers are taken in the store
+	// transaction that builds each 850, and sendOutbound sends one
+	// partner's documents one after another in that order.
+	err = forEachByKey(ctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.OrderNo }, func(ctx context.Context, po domain.PurchaseOrder) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}

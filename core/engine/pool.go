@@ -6,12 +6,10 @@ import (
 )
 
 // forEachByKey runs fn for every item with up to workers goroutines. Items
-// with the same key run one after another, in their order: the engine
-// keys by trading partner, so one supplier's invoices (a correction after
-// its original, a credit memo after its invoice, two invoices billing one
-// PO line, a repeated invoice number) are never judged at the same time,
-// while different suppliers' invoices wait on IFS side by side. The IFS
+// with the same key run one after another, in their order (a partner's
+// files, an order's revisions), different keys side by side. The IFS
 // client's one rate limiter and retry budget are shared by all workers.
+// The invoices flow uses the queue with claims instead (inboundClaim).
 //
 // fn returns an error only for what must stop the whole run (fatal); the
 // first such error cancels the rest, and forEachByKey returns it after
@@ -26,40 +24,66 @@ func forEachByKey[T any](ctx context.Context, workers int, items []T, key func(T
 	return q.run(ctx, workers, fn)
 }
 
-// keyedQueue feeds items to workers as they arrive, one key at a time:
-// an item waits while another item of its key is being handled, and
-// items of one key are handed out in the order they were added. Unlike
-// forEachByKey it takes items while workers run, so a run can judge the
-// first documents of a Cleo listing while later files still download.
-type keyedQueue[T any] struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	key    func(T) string
-	queues map[string][]T
-	busy   map[string]bool
-	ready  []string // keys with items and no item in hand, oldest first
-	queued int
-	closed bool
+// claim is what an item holds while it is handled: keys no other item may
+// hold at the same time (excl), and keys it may share with other sharing
+// items but not with an exclusive holder (shared). The invoices flow
+// claims its PO and its invoice number alone and its supplier shared, so a
+// supplier's invoices for different orders are judged side by side, while
+// a document that must see the whole supplier claims the supplier alone.
+type claim struct {
+	excl, shared []string
 }
 
+// one is the claim of a single exclusive key.
+func one(k string) claim { return claim{excl: []string{k}} }
+
+// queueWindow bounds how far past the oldest waiting item a worker looks
+// for one it may start: the look is a scan, and a backlog whose head is
+// all one key would otherwise be scanned in full for every item.
+const queueWindow = 512
+
+// keyedQueue feeds items to workers as they arrive. An item starts only
+// when no item holding a key it claims conflicts with it, and no earlier
+// waiting item claims one of its keys in a conflicting way: items that
+// share a key (one exclusively) are therefore handed out in the order they
+// were added, while unrelated items pass a blocked one. Unlike forEachByKey
+// it takes items while workers run, so a run can judge the first documents
+// of a Cleo listing while later files still download.
+type keyedQueue[T any] struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	claimOf func(T) claim
+	waiting []queued[T]    // oldest first
+	held    map[string]int // key → holders: -1 one exclusive, n > 0 sharing
+	closed  bool
+}
+
+type queued[T any] struct {
+	it T
+	c  claim
+}
+
+// newKeyedQueue queues items that claim one key each, exclusively.
 func newKeyedQueue[T any](key func(T) string) *keyedQueue[T] {
-	q := &keyedQueue[T]{key: key, queues: map[string][]T{}, busy: map[string]bool{}}
+	return newClaimQueue(func(it T) claim { return one(key(it)) })
+}
+
+// newClaimQueue queues items with the claims claimOf gives them.
+func newClaimQueue[T any](claimOf func(T) claim) *keyedQueue[T] {
+	q := &keyedQueue[T]{claimOf: claimOf, held: map[string]int{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
 
 // add queues items.
 func (q *keyedQueue[T]) add(items ...T) {
+	in := make([]queued[T], len(items))
+	for i, it := range items { // claims first, outside the lock
+		in[i] = queued[T]{it: it, c: q.claimOf(it)}
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, it := range items {
-		k := q.key(it)
-		if len(q.queues[k]) == 0 && !q.busy[k] {
-			q.ready = append(q.ready, k)
-		}
-		q.queues[k] = append(q.queues[k], it)
-		q.queued++
-	}
+	q.waiting = append(q.waiting, in...)
 	q.cond.Broadcast()
 }
 
@@ -71,34 +95,86 @@ func (q *keyedQueue[T]) close() {
 	q.cond.Broadcast()
 }
 
-// next blocks for an item whose key is free; ok is false when the queue is
+// startable finds the oldest waiting item that may start, within the
+// window; -1 when none may.
+func (q *keyedQueue[T]) startable() int {
+	// Keys claimed by the older waiting items passed over: an item may not
+	// overtake one it conflicts with.
+	var before map[string]int
+	for i := range min(len(q.waiting), queueWindow) {
+		c := q.waiting[i].c
+		ok := true
+		for _, k := range c.excl {
+			if q.held[k] != 0 || before[k] != 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			for _, k := range c.shared {
+				if q.held[k] < 0 || before[k] < 0 {
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			return i
+		}
+		if before == nil {
+			before = map[string]int{}
+		}
+		for _, k := range c.excl {
+			before[k] = -1
+		}
+		for _, k := range c.shared {
+			if before[k] >= 0 {
+				before[k]++
+			}
+		}
+	}
+	return -1
+}
+
+// next blocks for an item that may start; ok is false when the queue is
 // closed and empty.
-func (q *keyedQueue[T]) next() (it T, k string, ok bool) {
+func (q *keyedQueue[T]) next() (it T, c claim, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.ready) == 0 {
-		if q.closed && q.queued == 0 {
-			return it, "", false
+	for {
+		if i := q.startable(); i >= 0 {
+			// Take item i and shift the older ones up by one: i is within
+			// the window, and the backlog behind it is not copied.
+			w := q.waiting[i]
+			copy(q.waiting[1:i+1], q.waiting[:i])
+			q.waiting[0] = queued[T]{}
+			q.waiting = q.waiting[1:]
+			for _, k := range w.c.excl {
+				q.held[k] = -1
+			}
+			for _, k := range w.c.shared {
+				q.held[k]++
+			}
+			return w.it, w.c, true
+		}
+		if q.closed && len(q.waiting) == 0 {
+			return it, c, false
 		}
 		q.cond.Wait()
 	}
-	k, q.ready = q.ready[0], q.ready[1:]
-	it = q.queues[k][0]
-	q.queues[k] = q.queues[k][1:]
-	q.queued--
-	q.busy[k] = true
-	return it, k, true
 }
 
-// done releases key after its item was handled.
-func (q *keyedQueue[T]) done(k string) {
+// done releases what an item claimed after it was handled.
+func (q *keyedQueue[T]) done(c claim) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.busy[k] = false
-	if len(q.queues[k]) > 0 {
-		q.ready = append(q.ready, k)
-	} else {
-		delete(q.queues, k)
+	for _, k := range c.excl {
+		delete(q.held, k)
+	}
+	for _, k := range c.shared {
+		if q.held[k]--; q.held[k] <= 0 {
+			delete(q.held, k)
+		}
 	}
 	q.cond.Broadcast()
 }
@@ -117,8 +193,7 @@ func (q *keyedQueue[T]) run(ctx context.Context, workers int, fn func(context.Co
 	stop := context.AfterFunc(ctx, func() {
 		// Wake waiting workers so they see the cancellation.
 		q.mu.Lock()
-		q.closed, q.queued = true, 0
-		q.ready, q.queues = nil, map[string][]T{}
+		q.closed, q.waiting = true, nil
 		q.mu.Unlock()
 		q.cond.Broadcast()
 	})
@@ -128,7 +203,7 @@ func (q *keyedQueue[T]) run(ctx context.Context, workers int, fn func(context.Co
 		go func() {
 			defer wg.Done()
 			for {
-				it, k, ok := q.next()
+				it, c, ok := q.next()
 				if !ok {
 					return
 				}
@@ -136,7 +211,7 @@ func (q *keyedQueue[T]) run(ctx context.Context, workers int, fn func(context.Co
 				if ctx.Err() == nil {
 					err = fn(ctx, it)
 				}
-				q.done(k)
+				q.done(c)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 				}
