@@ -110,10 +110,27 @@ func safeName(s string) string {
 // or was left sending by a crash (resent under the same name; Cleo answers
 // "already present" if the first attempt got through).
 func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) error {
-	docs, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
+	return e.sendOutboundExcept(ctx, r, typ, nil)
+}
+
+// sendOutboundExcept is sendOutbound for the documents not in tried, which
+// it adds them to (nil: all): a flow that sends while it still builds
+// sends each document at most once per run, as a single round would.
+func (e *Engine) sendOutboundExcept(ctx context.Context, r *run, typ store.DocType, tried map[int64]bool) error {
+	all, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
 		Statuses: []store.Status{store.StatusBuilt, store.StatusSending}, Oldest: true, Limit: 1 << 30})
 	if err != nil {
 		return err
+	}
+	docs := all
+	if tried != nil {
+		docs = docs[:0:0]
+		for _, d := range all {
+			if !tried[d.ID] {
+				tried[d.ID] = true
+				docs = append(docs, d)
+			}
+		}
 	}
 	if len(docs) == 0 {
 		return nil
@@ -241,7 +258,34 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 	// kept where it matters: control numbers are taken in the store
 	// transaction that builds each 850, and sendOutbound sends one
 	// partner's documents one after another in that order.
-	err = forEachByKey(ctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.OrderNo }, func(ctx context.Context, po domain.PurchaseOrder) error {
+	//
+	// The 850s go to Cleo while later orders are still read: IFS's rate
+	// limit is the budget, and sending only after the last order was built
+	// left it unused for the whole send. Rounds of sending run one after
+	// another, each in document order, so a partner still receives its
+	// 850s in the order they were built (an original before its change).
+	bctx, stopBuild := context.WithCancel(ctx)
+	defer stopBuild()
+	built := make(chan struct{})
+	sent := make(chan error, 1)
+	go func() {
+		tried := map[int64]bool{}
+		for {
+			select {
+			case <-built:
+				sent <- e.sendOutboundExcept(ctx, r, store.Type850, tried)
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			if err := e.sendOutboundExcept(bctx, r, store.Type850, tried); err != nil {
+				stopBuild()
+				<-built
+				sent <- err
+				return
+			}
+		}
+	}()
+	err = forEachByKey(bctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.OrderNo }, func(ctx context.Context, po domain.PurchaseOrder) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}
@@ -264,11 +308,13 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 		}
 		return nil
 	})
+	close(built)
+	sendErr := <-sent
 	if err != nil {
 		return err
 	}
-	if err := e.sendOutbound(ctx, r, store.Type850); err != nil {
-		return err
+	if sendErr != nil {
+		return sendErr
 	}
 	if err := e.trackDeliveries(ctx, r, store.Type850); err != nil {
 		return err
