@@ -155,15 +155,26 @@ func TestClaimQueueWindow(t *testing.T) {
 		mu.Lock()
 		seen = append(seen, n)
 		mu.Unlock()
+		time.Sleep(100 * time.Microsecond) // the other workers ask while one holds "busy"
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	var busy []int
-	for _, n := range seen {
+	free := 0 // free items started so far
+	for i, n := range seen {
 		if n < queueWindow+10 {
 			busy = append(busy, n)
+			continue
 		}
+		// Free item n is at position n-k in the queue once k older items
+		// have started, so it may start only when k > n-queueWindow.
+		// Busy items run one at a time, each recording its start before
+		// the next begins; the free ones started before n are older too.
+		if need := n - queueWindow + 1; len(busy)+free < need {
+			t.Errorf("item %d started (at %d) after %d older items, want at least %d", n, i, len(busy)+free, need)
+		}
+		free++
 	}
 	if len(seen) != queueWindow+20 || !slices.IsSorted(busy) {
 		t.Fatalf("%d handled, one key's order %v…", len(seen), busy[:min(10, len(busy))])

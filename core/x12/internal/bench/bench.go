@@ -147,23 +147,18 @@ func Invoices(r io.Reader) (invoices, lines int, err error) {
 // InvoicesReused is Invoices with one Invoice reused for every set
 // (x12.ParseInvoiceInto), as a bulk converter that is done with each invoice would.
 func InvoicesReused(r io.Reader) (invoices, lines int, err error) {
-	rd := x12.NewReader(r)
-	var inv x12.Invoice
-	for rd.Next() {
-		if err := x12.ParseInvoiceInto(rd.Set(), &inv); err != nil {
-			return invoices, lines, fmt.Errorf("invoice %d: %w", invoices+1, err)
-		}
-		invoices++
-		lines += len(inv.Lines)
-	}
-	return invoices, lines, rd.Err()
+	return intoOne(x12.NewReader(r))
 }
 
 // InvoicesRecycled is InvoicesReused with a reader that recycles its memory
 // (x12.Reader.Recycle): a streaming converter that keeps nothing of a set
 // after mapping it allocates next to nothing.
 func InvoicesRecycled(r io.Reader) (invoices, lines int, err error) {
-	rd := x12.NewReader(r).Recycle()
+	return intoOne(x12.NewReader(r).Recycle())
+}
+
+// intoOne maps every set of rd into one reused Invoice.
+func intoOne(rd *x12.Reader) (invoices, lines int, err error) {
 	var inv x12.Invoice
 	for rd.Next() {
 		if err := x12.ParseInvoiceInto(rd.Set(), &inv); err != nil {
