@@ -88,13 +88,32 @@ func (w *winePrefix) cmd(args ...string) *exec.Cmd {
 func (w *winePrefix) run(must bool, args ...string) string {
 	w.t.Helper()
 	var out bytes.Buffer
-	c := w.cmd(args...)
-	c.Stdout, c.Stderr = &out, &out
-	err := c.Run()
+	var err error
+	// Wine's loader now and then fails to start a program at all under
+	// load ("ShellExecuteEx failed: Internal error", seen on CI for its
+	// own reg.exe); that is the launcher, not the program under test, so
+	// a launch that never started is tried again, a few times.
+	for attempt := 1; ; attempt++ {
+		out.Reset()
+		c := w.cmd(args...)
+		c.Stdout, c.Stderr = &out, &out
+		err = c.Run()
+		if err == nil || attempt == 3 || !wineLaunchFailed(out.String()) {
+			break
+		}
+		w.t.Logf("wine could not start %v (attempt %d), trying again: %s", args[0], attempt, strings.TrimSpace(out.String()))
+		time.Sleep(time.Duration(attempt) * time.Second)
+	}
 	if err != nil && must {
 		w.t.Fatalf("wine %v: %v\n%s", args, err, out.String())
 	}
 	return out.String()
+}
+
+// wineLaunchFailed tells Wine's own "could not start it" answer from
+// a program's output.
+func wineLaunchFailed(out string) bool {
+	return strings.Contains(out, "ShellExecuteEx failed") || strings.Contains(out, "Application could not be started")
 }
 
 // drivePath is where a C:\ path lives in the prefix; Wine matches names
@@ -151,11 +170,11 @@ func TestWineMSIInstallRunUninstall(t *testing.T) {
 	// The app's ID is registered for toast notifications (Windows shows a
 	// desktop app's toasts only for a known ID); Wine cannot show a toast.
 	const aumid = `HKLM\Software\Classes\AppUserModelId\io.github.ml_connector.ifs_cleo`
-	if out := w.run(true, "reg", "query", aumid); !strings.Contains(out, "ml-connector") || !strings.Contains(out, `ml-connector.ico`) {
+	if out := w.run(true, "reg.exe", "query", aumid); !strings.Contains(out, "ml-connector") || !strings.Contains(out, `ml-connector.ico`) {
 		t.Fatalf("toast registration after install: %q", out)
 	}
 	w.run(true, "msiexec", "/x", zPath(msis[0]), "/qn")
-	if out := w.run(false, "reg", "query", aumid); strings.Contains(out, "DisplayName") {
+	if out := w.run(false, "reg.exe", "query", aumid); strings.Contains(out, "DisplayName") {
 		t.Fatalf("toast registration left after uninstall: %q", out)
 	}
 	if _, err := os.Stat(filepath.Join(prog, "ml-connector-cli.exe")); err == nil {
@@ -202,7 +221,7 @@ func TestWineHeadlessSyncAgainstSandboxes(t *testing.T) {
 	}
 	// Excel on a desk whose Region list separator is ';' (German, French …)
 	// opens the export cleanly: BOM, CRLF, ';' read from the registry.
-	w.run(true, "reg", "add", `HKCU\Control Panel\International`, "/v", "sList", "/t", "REG_SZ", "/d", ";", "/f")
+	w.run(true, "reg.exe", "add", `HKCU\Control Panel\International`, "/v", "sList", "/t", "REG_SZ", "/d", ";", "/f")
 	xl := w.run(true, exe, "mappings", "export", "tolerances", "--excel", "--data-dir", dataDir)
 	if !strings.HasPrefix(xl, "\ufeffsupplier_id;price_pct;qty_pct;absolute;match\r\n") {
 		t.Fatalf("Excel export under Wine: %q", xl)
