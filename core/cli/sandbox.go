@@ -38,6 +38,9 @@ type sandboxOptions struct {
 	DuplicateWarnOnly bool
 	// Links are the IFS payload URL forms (nil: drawn at random per run).
 	Links *ifssim.LinkForms
+	// EmptyInbox starts the Cleo sandbox without its seeded inbound files
+	// (a backlog is then injected through its control API).
+	EmptyInbox bool
 }
 
 // sandboxKind is one sandbox "ml-connector sandbox" can run. Each kind gets
@@ -169,6 +172,7 @@ func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
 		"share (0..1) of committed IFS writes whose answer is lost: stored, but the client gets --lost-answer-mode")
 	fs.StringVar(&f.lostMode, "lost-answer-mode", ifssim.LostGateway, `how an IFS answer is lost: "gateway" (HTML 502) or "reset" (connection reset)`)
 	fs.IntVar(&opt.LatencyMS, "latency-ms", 0, "milliseconds added to every IFS and Cleo sandbox call")
+	fs.BoolVar(&opt.EmptyInbox, "empty-inbox", false, "start the Cleo sandbox without its seeded inbound files (inject them through its control API)")
 	fs.IntVar(&f.tokenLifetimeS, "token-expiry-s", 0, "IFS tokens die after this many seconds while announcing --token-lifetime (0: they live as announced)")
 	fs.Float64Var(&f.editRate, "concurrent-edit-rate", 0,
 		"share (0..1) of IFS single-record GETs after which a \"concurrent user\" changes the record (the next PATCH gets 412)")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ml-connector/ifs-cleo/core/cleo"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
 // TestSandboxCommandCleo runs "ml-connector sandbox" in-process and uses the
@@ -67,5 +69,20 @@ func TestSandboxCommandCleo(t *testing.T) {
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// --empty-inbox starts the Cleo sandbox without its seeded inbound files.
+func TestSandboxEmptyInbox(t *testing.T) {
+	w := world.New(3)
+	for _, empty := range []bool{false, true} {
+		h, _, err := buildCleoSandbox(w, sandboxOptions{EmptyInbox: empty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(h.(*cleosim.Server).Inbox())
+		if empty && n != 0 || !empty && n == 0 {
+			t.Errorf("--empty-inbox=%v: %d files waiting", empty, n)
+		}
 	}
 }

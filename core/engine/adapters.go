@@ -189,3 +189,8 @@ func (a *IFSClient) SupplierInvoice(ctx context.Context, company string, invoice
 func (a *IFSClient) CorrectSupplierInvoice(ctx context.Context, seen, want domain.SupplierInvoice) (ifs.CorrectionResult, error) {
 	return a.C.CorrectSupplierInvoice(ctx, seen, want)
 }
+
+// Pace reports the client's rate limit and IFS's measured answer time.
+func (a *IFSClient) Pace() (float64, time.Duration) { return a.C.Limiter().PerMinute(), a.C.Latency() }
+
+var _ Pacer = (*IFSClient)(nil)

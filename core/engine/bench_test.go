@@ -129,8 +129,16 @@ func timeline(b *testing.B, s *sandboxes) func() {
 
 // injectInvoices puts n one-invoice files for open orders into the Cleo sandbox.
 func injectInvoices(tb testing.TB, s *sandboxes, n int) {
+	injectBacklog(tb, s.w, n, func(alias, name string, raw []byte) error {
+		_, err := s.csim.Inject(alias, name, raw, s.w.Today)
+		return err
+	})
+}
+
+// injectBacklog hands put n one-invoice files for w's open orders.
+func injectBacklog(tb testing.TB, w *world.World, n int, put func(alias, name string, raw []byte) error) {
 	var pos []int
-	for i, po := range s.w.PurchaseOrders {
+	for i, po := range w.PurchaseOrders {
 		if (po.State == world.StateConfirmed || po.State == world.StateReceived || po.State == world.StateArrived) && len(po.Lines) > 0 {
 			pos = append(pos, i)
 		}
@@ -140,8 +148,11 @@ func injectInvoices(tb testing.TB, s *sandboxes, n int) {
 	// (cumulative matching would rightly refuse the rest).
 	parts := int64((n+len(pos)-1)/len(pos) + 1)
 	for i := 0; i < n; i++ {
-		po := s.w.PurchaseOrders[pos[i%len(pos)]]
-		injectPOInvoice(tb, s, po, fmt.Sprintf("B-%s-%06d", po.OrderNo, i), parts, fmt.Sprintf("810_bench_%06d.edi", i), int64(i+1))
+		po := w.PurchaseOrders[pos[i%len(pos)]]
+		alias, raw, _ := poInvoiceFile(tb, w, po, fmt.Sprintf("B-%s-%06d", po.OrderNo, i), parts, int64(i+1))
+		if err := put(alias, fmt.Sprintf("810_bench_%06d.edi", i), raw); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
@@ -151,8 +162,18 @@ func injectInvoices(tb testing.TB, s *sandboxes, n int) {
 // interchange control number.
 func injectPOInvoice(tb testing.TB, s *sandboxes, po domain.PurchaseOrder, number string, parts int64, name string, control int64) *x12.Invoice {
 	tb.Helper()
-	sup, _ := s.w.SupplierByID(po.SupplierID)
-	inv := &x12.Invoice{Number: number, Date: x12.DateOf(s.w.Today), PONumber: po.OrderNo, Currency: po.Currency}
+	alias, raw, inv := poInvoiceFile(tb, s.w, po, number, parts, control)
+	if _, err := s.csim.Inject(alias, name, raw, s.w.Today); err != nil {
+		tb.Fatal(err)
+	}
+	return inv
+}
+
+// poInvoiceFile is injectPOInvoice's file and the partner it comes from.
+func poInvoiceFile(tb testing.TB, w *world.World, po domain.PurchaseOrder, number string, parts int64, control int64) (string, []byte, *x12.Invoice) {
+	tb.Helper()
+	sup, _ := w.SupplierByID(po.SupplierID)
+	inv := &x12.Invoice{Number: number, Date: x12.DateOf(w.Today), PONumber: po.OrderNo, Currency: po.Currency}
 	for _, l := range po.Lines {
 		uom := x12Units[strings.ToLower(l.Unit)]
 		if uom == "" {
@@ -163,15 +184,12 @@ func injectPOInvoice(tb testing.TB, s *sandboxes, po domain.PurchaseOrder, numbe
 	}
 	inv.Total = inv.ComputeTotal()
 	var buf bytes.Buffer
-	env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: s.w.Us.Qualifier,
-		ReceiverID: s.w.Us.ID, InterchangeControl: control, GroupControl: control, SetControl: 1, Time: s.w.Today}
+	env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: w.Us.Qualifier,
+		ReceiverID: w.Us.ID, InterchangeControl: control, GroupControl: control, SetControl: 1, Time: w.Today}
 	if err := x12.Write810(&buf, env, inv); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := s.csim.Inject(sup.Partner.Alias, name, buf.Bytes(), s.w.Today); err != nil {
-		tb.Fatal(err)
-	}
-	return inv
+	return sup.Partner.Alias, buf.Bytes(), inv
 }
 
 // BenchmarkPOsEndToEnd sends, per operation, 850s for every released or
@@ -200,6 +218,7 @@ func benchPOs(b *testing.B, latencyMS int) {
 		}
 		time.Sleep(time.Second)
 		before, start, base := s.isim.Stats(), time.Now(), count()
+		stop := timeline(b, s)
 		b.StartTimer()
 		for round := 0; count()-base < want && round < 20; round++ {
 			if round > 0 {
@@ -211,11 +230,16 @@ func benchPOs(b *testing.B, latencyMS int) {
 				}
 				b.StartTimer()
 			}
+			rs := time.Now()
 			if _, err := s.eng.RunFlow(s.ctx, FlowPOs); err != nil {
 				b.Fatal(err)
 			}
+			if os.Getenv("MLC_BENCH_TIMELINE") != "" {
+				b.Logf("round %d: %v", round, time.Since(rs).Round(time.Millisecond))
+			}
 		}
 		b.StopTimer()
+		stop()
 		elapsed += time.Since(start)
 		reqs += s.isim.Stats().Requests - before.Requests
 		sent += count() - base

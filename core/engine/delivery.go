@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,10 +59,6 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 	if !ok {
 		return nil
 	}
-	open, err := e.st.DeliveriesIn(ctx, store.DeliveryPending, store.DeliveryStuck, store.DeliveryFailed)
-	if err != nil || len(open) == 0 {
-		return err
-	}
 	cfg, err := e.loadConfig(ctx)
 	if err != nil {
 		return err
@@ -70,30 +67,48 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 		d  store.Document
 		dl store.Delivery
 	}
-	var items []item
-	for _, dl := range open {
-		d, err := e.st.Document(ctx, dl.DocumentID)
+	// A page of open deliveries at a time: after a backlog there may be
+	// tens of thousands, and each needs its document read.
+	for after := int64(0); ; {
+		open, err := e.st.DeliveriesAfter(ctx, after, trackPage, store.DeliveryPending, store.DeliveryStuck, store.DeliveryFailed)
+		if err != nil || len(open) == 0 {
+			return err
+		}
+		after = open[len(open)-1].DocumentID
+		var items []item
+		for _, dl := range open {
+			d, err := e.st.Document(ctx, dl.DocumentID)
+			if err != nil {
+				return err
+			}
+			if d.Type == typ && d.Direction == store.Outbound {
+				d.RawEDI = nil // not needed to ask about it
+				items = append(items, item{d, dl})
+			}
+		}
+		// Each file is one question to the network about that file alone,
+		// and its answer settles that document alone: files side by side,
+		// even a partner's (order matters when sending, not when asking).
+		err = forEachByKey(ctx, e.cleoWorkers(), items, func(it item) string { return strconv.FormatInt(it.d.ID, 10) }, func(ctx context.Context, it item) error {
+			if err := e.halt(ctx); err != nil {
+				return err
+			}
+			if err := e.trackOne(ctx, r, tracker, cfg, it.d, it.dl); err != nil {
+				if fatal(err) {
+					return err
+				}
+				e.log.Warn("delivery check left for the next run", "document", it.d.ID, "name", it.d.CleoName, "err", err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if d.Type == typ && d.Direction == store.Outbound {
-			items = append(items, item{d, dl})
-		}
 	}
-	// Each file is one question to the network: partners side by side.
-	return forEachByKey(ctx, e.p.Workers, items, func(it item) string { return it.d.Partner }, func(ctx context.Context, it item) error {
-		if err := e.halt(ctx); err != nil {
-			return err
-		}
-		if err := e.trackOne(ctx, r, tracker, cfg, it.d, it.dl); err != nil {
-			if fatal(err) {
-				return err
-			}
-			e.log.Warn("delivery check left for the next run", "document", it.d.ID, "name", it.d.CleoName, "err", err)
-		}
-		return nil
-	})
 }
+
+// trackPage is how many open deliveries trackDeliveries reads at once.
+const trackPage = 256
 
 // deliveryReasons are the exception reasons delivery tracking owns.
 func deliveryReason(reason string) bool {

@@ -93,7 +93,6 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 // newSandboxesOn is newSandboxes on a given store (nil: a new SQLite file).
 func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *store.Store) *sandboxes {
 	t.Helper()
-	ctx := context.Background()
 	w := world.New(1)
 	if ccfg.SupplierDelay == 0 {
 		ccfg.SupplierDelay = -1 // suppliers answer only when told
@@ -121,13 +120,32 @@ func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *s
 	csrv := httptest.NewServer(csim)
 	t.Cleanup(isrv.Close)
 	t.Cleanup(csrv.Close)
-	ic, err := ifs.New(ifs.Config{BaseURL: isrv.URL, TokenURL: isrv.URL + isim.TokenPath(), Realm: isim.Realm(),
+	user, pass := csim.Credentials()
+	s := newEngineFor(t, w, sandboxTarget{ifsURL: isrv.URL, tokenURL: isrv.URL + isim.TokenPath(), realm: isim.Realm(),
+		cleoURL: csrv.URL, cleoUser: user, cleoPass: pass}, st)
+	s.isim, s.csim, s.ifsWrites, s.breakIFS = isim, csim, writes, breakIFS
+	return s
+}
+
+// sandboxTarget is where an engine under test connects: the sandboxes in
+// this process, or an "ml-connector sandbox" process.
+type sandboxTarget struct {
+	ifsURL, tokenURL, realm     string
+	cleoURL, cleoUser, cleoPass string
+}
+
+// newEngineFor builds the engine for world w against to, on st (nil: a new
+// SQLite file), with the IFS client configured as the sandboxes' tests
+// configure it (sandboxClientRPM, sandboxClientBurst).
+func newEngineFor(t testing.TB, w *world.World, to sandboxTarget, st *store.Store) *sandboxes {
+	t.Helper()
+	ctx := context.Background()
+	ic, err := ifs.New(ifs.Config{BaseURL: to.ifsURL, TokenURL: to.tokenURL, Realm: to.realm,
 		ClientID: ifssim.DefaultClientID, ClientSecret: ifssim.DefaultClientSecret, Company: w.Company.ID, RequestsPerMinute: sandboxClientRPM, Burst: sandboxClientBurst})
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, pass := csim.Credentials()
-	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: csrv.URL, Username: user, Password: pass})
+	cc, err := cleo.NewREST(cleo.RESTConfig{BaseURL: to.cleoURL, Username: to.cleoUser, Password: to.cleoPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +163,7 @@ func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sandboxes{t: t, ctx: ctx, w: w, isim: isim, csim: csim, ic: ic, st: st, eng: eng, bus: bus, ifsWrites: writes, breakIFS: breakIFS}
+	return &sandboxes{t: t, ctx: ctx, w: w, ic: ic, st: st, eng: eng, bus: bus}
 }
 
 func (s *sandboxes) sync(flows ...string) []RunResult {

@@ -77,9 +77,10 @@ type Params struct {
 	DeliveryLimit time.Duration
 	// Actor is the OS user recorded for user actions (default: current user).
 	Actor string
-	// Workers is how many documents one flow handles at once (default 8):
-	// IFS is reached over a network, so one document at a time leaves most
-	// of its rate limit unused. Documents that share an order, an invoice
+	// Workers, when set, is how many documents one flow handles at once.
+	// Unset, a pool that waits on IFS is sized from IFS's measured answer
+	// time and its rate limit (ifsWorkers), and one that waits on Cleo
+	// holds cleoParallel calls. Documents that share an order, an invoice
 	// number or a partner's file sequence still go one after another.
 	Workers int
 }
@@ -119,9 +120,6 @@ func New(p Params) (*Engine, error) {
 	}
 	if p.Send997 != nil {
 		e.send97 = *p.Send997
-	}
-	if e.p.Workers <= 0 {
-		e.p.Workers = 8
 	}
 	if e.p.MaxAttempts <= 0 {
 		e.p.MaxAttempts = 5

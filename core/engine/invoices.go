@@ -125,10 +125,12 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	}
 	r.addTotal(len(left))
 	q.add(left...)
-	// Every file split from now on feeds the queue at once.
+	// Every file split from now on feeds the queue at once, while fewer
+	// than maxWaiting documents wait: beyond that the fetch waits for the
+	// judging, so a backlog of 50,000 files is not all in memory at once.
 	fctx := context.WithValue(ctx, splitHookKey{}, func(ds []store.Document) {
 		r.addTotal(len(ds))
-		q.add(ds...)
+		q.addWait(ds...)
 	})
 	fetched := make(chan error, 1)
 	acked := make(chan error, 1)
@@ -149,7 +151,7 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 		}
 		acked <- err
 	}()
-	workErr := q.run(ctx, e.p.Workers, func(ctx context.Context, d store.Document) error {
+	workErr := q.run(ctx, e.ifsWorkers(), func(ctx context.Context, d store.Document) error {
 		return e.handleInbound(ctx, r, cfg, d)
 	})
 	if workErr != nil {
@@ -304,7 +306,7 @@ func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error
 		}
 	}
 	byFile := func(it *item) string { return it.rf.ID }
-	if err := forEachByKey(ctx, e.p.Workers, toGet, byFile, func(ctx context.Context, it *item) error {
+	if err := forEachByKey(ctx, e.cleoWorkers(), toGet, byFile, func(ctx context.Context, it *item) error {
 		raw, err := e.download(ctx, it.rf.ID)
 		if err != nil {
 			if fatal(err) {
@@ -338,7 +340,7 @@ func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error
 			toAck = append(toAck, it)
 		}
 	}
-	return forEachByKey(ctx, e.p.Workers, toAck, byFile, func(ctx context.Context, it *item) error {
+	return forEachByKey(ctx, e.cleoWorkers(), toAck, byFile, func(ctx context.Context, it *item) error {
 		if err := e.p.Cleo.Ack(ctx, it.rf.ID); err != nil {
 			if fatal(err) {
 				return err

@@ -117,7 +117,9 @@ func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) er
 // it adds them to (nil: all): a flow that sends while it still builds
 // sends each document at most once per run, as a single round would.
 func (e *Engine) sendOutboundExcept(ctx context.Context, r *run, typ store.DocType, tried map[int64]bool) error {
-	all, err := e.st.Documents(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
+	// References only: after a backlog tens of thousands of 997s may wait,
+	// and sendOne reads each document when its turn comes.
+	all, err := e.st.DocumentRefs(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
 		Statuses: []store.Status{store.StatusBuilt, store.StatusSending}, Oldest: true, Limit: 1 << 30})
 	if err != nil {
 		return err
@@ -142,7 +144,7 @@ func (e *Engine) sendOutboundExcept(ctx context.Context, r *run, typ store.DocTy
 	r.addTotal(len(docs))
 	// One partner's files in order (an 850 replacement after its
 	// original), partners side by side.
-	return forEachByKey(ctx, e.p.Workers, docs, func(d store.Document) string { return d.Partner }, func(ctx context.Context, d store.Document) error {
+	return forEachByKey(ctx, e.cleoWorkers(), docs, func(d store.DocRef) string { return d.Partner }, func(ctx context.Context, d store.DocRef) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}
@@ -285,7 +287,7 @@ func (e *Engine) runPOs(ctx context.Context, r *run) error {
 			}
 		}
 	}()
-	err = forEachByKey(bctx, e.p.Workers, orders, func(po domain.PurchaseOrder) string { return po.OrderNo }, func(ctx context.Context, po domain.PurchaseOrder) error {
+	err = forEachByKey(bctx, e.ifsWorkers(), orders, func(po domain.PurchaseOrder) string { return po.OrderNo }, func(ctx context.Context, po domain.PurchaseOrder) error {
 		if err := e.halt(ctx); err != nil {
 			return err
 		}

@@ -2,8 +2,63 @@ package engine
 
 import (
 	"context"
+	"math"
 	"sync"
+	"time"
 )
+
+// Pacer is what an IFS port may tell about its pace: the rate limit it
+// keeps to (requests a minute, 0 for none) and the moving average of
+// IFS's answer time (0 before the first answer).
+type Pacer interface {
+	Pace() (perMinute float64, latency time.Duration)
+}
+
+// Pool sizes. cleoParallel is how many calls one flow keeps open to Cleo
+// at once (downloads, acknowledgements, sends, delivery questions): one
+// connection's worth, as Cleo's API serves a client. defaultWorkers is an
+// IFS pool's size before IFS has answered once, or when no limit is known.
+const (
+	cleoParallel   = 8
+	defaultWorkers = 8
+	minIFSWorkers  = 4
+	maxIFSWorkers  = 64
+)
+
+// ifsWorkers sizes a pool whose documents wait on IFS. By Little's law the
+// requests in flight that use a limit of r a second at an answer time of
+// t are r × t; a worker has at most one IFS request in flight and spends
+// part of its time on the store, so the pool is twice that plus two,
+// within [minIFSWorkers, maxIFSWorkers]. At 1,000 requests a minute that
+// is 4 workers at 25 ms, 7 at 150 ms and 36 at 1 s: a constant would
+// leave a slow tenant's limit mostly unused.
+func (e *Engine) ifsWorkers() int {
+	if e.p.Workers > 0 {
+		return e.p.Workers
+	}
+	p, ok := e.p.IFS.(Pacer)
+	if !ok {
+		return defaultWorkers
+	}
+	return workersFor(p.Pace())
+}
+
+// workersFor is ifsWorkers' arithmetic.
+func workersFor(perMinute float64, latency time.Duration) int {
+	if perMinute <= 0 || latency <= 0 {
+		return defaultWorkers
+	}
+	n := int(math.Ceil(2*perMinute/60*latency.Seconds())) + 2
+	return min(max(n, minIFSWorkers), maxIFSWorkers)
+}
+
+// cleoWorkers sizes a pool whose documents wait on Cleo.
+func (e *Engine) cleoWorkers() int {
+	if e.p.Workers > 0 {
+		return e.p.Workers
+	}
+	return cleoParallel
+}
 
 // forEachByKey runs fn for every item with up to workers goroutines. Items
 // with the same key run one after another, in their order (a partner's
@@ -85,6 +140,24 @@ func (q *keyedQueue[T]) add(items ...T) {
 	defer q.mu.Unlock()
 	q.waiting = append(q.waiting, in...)
 	q.cond.Broadcast()
+}
+
+// maxWaiting is how many items addWait lets wait before it blocks: twice
+// the window, so workers always have a window's worth to choose from.
+const maxWaiting = 2 * queueWindow
+
+// addWait queues items once fewer than maxWaiting wait (or the queue was
+// closed or cancelled). A producer that outruns the workers (Cleo files
+// split faster than IFS judges them) waits here rather than holding the
+// whole backlog in memory: the files stay at Cleo until there is room.
+// It must not be called from a worker of the same queue.
+func (q *keyedQueue[T]) addWait(items ...T) {
+	q.mu.Lock()
+	for !q.closed && len(q.waiting) >= maxWaiting {
+		q.cond.Wait()
+	}
+	q.mu.Unlock()
+	q.add(items...)
 }
 
 // close says no more items come; workers end when all are handled.

@@ -134,3 +134,38 @@ func Observe(o Observer, clock Clock) Middleware {
 		})
 	}
 }
+
+// Latency is an Observer that keeps a moving average of the time answers
+// take on the wire (network errors excluded: they say nothing about the
+// server's pace). The engine sizes the pools that wait on a server from it
+// and the server's rate limit (Little's law: requests in flight = rate ×
+// latency), so a slow tenant gets more documents in flight, not fewer
+// requests per second.
+type Latency struct {
+	avg atomic.Int64 // nanoseconds; 0 until the first answer
+}
+
+// latencyWeight is the weight of a new answer in the average (1/8): a
+// few slow answers move it, one does not.
+const latencyWeight = 8
+
+// Observe folds an answered attempt's time on the wire into the average.
+func (l *Latency) Observe(e Event) {
+	if e.Kind != EventResponse || e.Err != nil || e.Duration <= 0 {
+		return
+	}
+	d := int64(e.Duration)
+	for {
+		old := l.avg.Load()
+		next := d
+		if old > 0 {
+			next = old + (d-old)/latencyWeight
+		}
+		if l.avg.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// Mean is the moving average, 0 before the first answer.
+func (l *Latency) Mean() time.Duration { return time.Duration(l.avg.Load()) }

@@ -96,6 +96,8 @@ type Client struct {
 	// stateFilterRejected remembers that the tenant answered 400 to an
 	// Objstate filter, so later reads filter states on the client at once.
 	stateFilterRejected atomic.Bool
+	// latency is the moving average of IFS's answer times (Latency).
+	latency *httpx.Latency
 }
 
 // New checks cfg and builds a client. It does not contact IFS.
@@ -147,9 +149,10 @@ func New(cfg Config) (*Client, error) {
 	if clock == nil {
 		clock = httpx.SystemClock{}
 	}
+	latency := &httpx.Latency{}
 	hc, lim, err := httpx.New(httpx.Options{
 		TLS: cfg.TLS, RequestsPerMinute: cfg.RequestsPerMinute, Burst: cfg.Burst,
-		Retry: cfg.Retry, Logger: cfg.Logger, Observer: cfg.Observer, Clock: clock, Base: cfg.Transport,
+		Retry: cfg.Retry, Logger: cfg.Logger, Observer: httpx.Observers{cfg.Observer, latency}, Clock: clock, Base: cfg.Transport,
 	})
 	if err != nil {
 		return nil, &Error{Op: "configure IFS", Kind: domain.KindConfig, Message: err.Error(), Err: err}
@@ -157,7 +160,7 @@ func New(cfg Config) (*Client, error) {
 	lim.SetAdaptive(cfg.AdaptiveRate)
 	certs := &httpx.PeerCerts{Next: hc.Transport}
 	hc.Transport = certs
-	c := &Client{cfg: cfg, prof: prof, base: base, hc: hc, lim: lim, clock: clock, certs: certs}
+	c := &Client{cfg: cfg, prof: prof, base: base, hc: hc, lim: lim, clock: clock, certs: certs, latency: latency}
 	c.tokens = &tokenCache{
 		cc: clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL,
 			Scopes: cfg.Scopes, AuthStyle: oauth2.AuthStyleInParams},
@@ -171,6 +174,10 @@ func (c *Client) Profile() *Profile { return c.prof }
 
 // Limiter returns the client's rate limiter (for the status screen).
 func (c *Client) Limiter() *httpx.Limiter { return c.lim }
+
+// Latency is the moving average of the time IFS takes to answer, 0 before
+// the first answer.
+func (c *Client) Latency() time.Duration { return c.latency.Mean() }
 
 // tokenCache holds one client-credentials token and renews it before it
 // expires. Fetching goes through clientcredentials (no OAuth by hand) over

@@ -566,8 +566,17 @@ func runConformance(t *testing.T, newSB newSandbox) {
 		env := newSB(t, simOptions{})
 		env.SetFaults(t, ifssim.Faults{LatencyMS: 25})
 		c, _ := client(t, env, nil)
+		if c.Latency() != 0 {
+			t.Errorf("latency %v before any answer", c.Latency())
+		}
 		if _, err := c.Suppliers(ctx); err != nil {
 			t.Fatal(err)
+		}
+		// The engine sizes its pools from this: every answer took at
+		// least the 25 ms added (on the client's clock; a virtual one
+		// stands still).
+		if l := c.Latency(); !env.Virtual() && (l < 25*time.Millisecond || l > 5*time.Second) {
+			t.Errorf("measured latency %v, want at least 25 ms", l)
 		}
 		env.SetFaults(t, ifssim.Faults{LatencyMS: 2000})
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)

@@ -154,6 +154,25 @@ func (s *Store) DeliveriesIn(ctx context.Context, states ...DeliveryState) ([]De
 	return out, err
 }
 
+// DeliveriesAfter returns up to limit delivery records in the given
+// states whose document ID is above after, by document ID: a large set
+// is walked in bounded pages (the last ID of a page is the next after).
+func (s *Store) DeliveriesAfter(ctx context.Context, after int64, limit int, states ...DeliveryState) ([]Delivery, error) {
+	if len(states) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	args := []any{after}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	args = append(args, limit)
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE document_id > ? AND state IN (?` + strings.Repeat(", ?", len(states)-1) +
+		`) ORDER BY document_id LIMIT ?`
+	var out []Delivery
+	err := s.collectDeliveries(ctx, q, args, func(d Delivery) { out = append(out, d) })
+	return out, err
+}
+
 func (s *Store) collectDeliveries(ctx context.Context, q string, args []any, each func(Delivery)) error {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {

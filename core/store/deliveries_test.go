@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func TestDeliveriesLifecycleAndAudit(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	newPO := func(key string) int64 {
-		d := Document{Direction: Outbound, Type: Type850, BusinessKey: key, Status: StatusSent, CleoName: "850_" + key + ".edi"}
+		d := Document{Direction: Outbound, Type: Type850, BusinessKey: key, Status: StatusSent, CleoName: "850_" + key + ".edi", Partner: "p-" + key}
 		if err := s.InsertDocument(ctx, &d, SystemActor); err != nil {
 			t.Fatal(err)
 		}
@@ -48,6 +49,39 @@ func TestDeliveriesLifecycleAndAudit(t *testing.T) {
 	// Oldest hand-over first: c (08:59) before b (09:01).
 	if len(pending) != 2 || pending[0].DocumentID != c || pending[1].DocumentID != b || pending[1].Detail != "certificate expired" {
 		t.Fatalf("pending/failed: %+v", pending)
+	}
+	// Paged by document ID: a < b < c were inserted in that order; a is
+	// delivered now, so pending or failed are b then c, one per page.
+	var paged []int64
+	for after := int64(0); ; {
+		page, err := s.DeliveriesAfter(ctx, after, 1, DeliveryPending, DeliveryFailed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) != 1 {
+			t.Fatalf("a page of %d, limit 1", len(page))
+		}
+		paged, after = append(paged, page[0].DocumentID), page[0].DocumentID
+	}
+	if fmt.Sprint(paged) != fmt.Sprint([]int64{b, c}) {
+		t.Fatalf("paged %v, want [%d %d]", paged, b, c)
+	}
+	// The same documents as references, oldest first and newest first.
+	for _, oldest := range []bool{true, false} {
+		refs, err := s.DocumentRefs(ctx, DocumentQuery{Type: Type850, Statuses: []Status{StatusSent}, Oldest: oldest, Limit: 10})
+		want := []DocRef{{a, "p-P1"}, {b, "p-P2"}, {c, "p-P3"}}
+		if !oldest {
+			want = []DocRef{{c, "p-P3"}, {b, "p-P2"}, {a, "p-P1"}}
+		}
+		if err != nil || fmt.Sprint(refs) != fmt.Sprint(want) {
+			t.Fatalf("refs (oldest %v): %v %v, want %v", oldest, refs, err, want)
+		}
+	}
+	if page, err := s.DeliveriesAfter(ctx, 0, 10); err != nil || page != nil {
+		t.Fatalf("no states: %v %v", page, err)
 	}
 	counts, err := s.DeliveryCounts(ctx)
 	if err != nil {

@@ -631,6 +631,45 @@ func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Documen
 	return out, nil
 }
 
+// DocRef is a document's ID and partner: what a work list needs to order
+// a large set of documents without holding them (each is read when its
+// turn comes).
+type DocRef struct {
+	ID      int64
+	Partner string
+}
+
+// DocumentRefs lists the documents matching q as references, in q's order.
+func (s *Store) DocumentRefs(ctx context.Context, q DocumentQuery) ([]DocRef, error) {
+	where, args := q.where(s.d)
+	order := " ORDER BY created_at DESC, id DESC"
+	if q.Oldest {
+		order = " ORDER BY created_at, id"
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit, q.Offset)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, partner FROM documents`+where+order+` LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list document references: %w", err)
+	}
+	defer rows.Close()
+	var out []DocRef
+	for rows.Next() {
+		var r DocRef
+		if err := rows.Scan(&r.ID, &r.Partner); err != nil {
+			return nil, fmt.Errorf("list document references: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list document references: %w", err)
+	}
+	return out, nil
+}
+
 // CountDocuments counts documents matching q (Limit and Offset ignored).
 func (s *Store) CountDocuments(ctx context.Context, q DocumentQuery) (int, error) {
 	where, args := q.where(s.d)

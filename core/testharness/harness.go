@@ -91,6 +91,8 @@ type SandboxInfo struct {
 	} `json:"cleo"`
 	// Path is the info file itself (for `connect --sandbox`).
 	Path string `json:"-"`
+	// PID is the sandbox process (a benchmark reads its peak memory).
+	PID int `json:"-"`
 }
 
 // Command makes the command that runs the binary with args (exec.Command
@@ -130,7 +132,7 @@ func StartSandbox(t testing.TB, run Command, extra ...string) SandboxInfo {
 				!strings.HasPrefix(info.Cleo.URL, "http://127.0.0.1:") {
 				t.Fatalf("sandbox info file: %v %s", err, b)
 			}
-			info.Path = infoPath
+			info.Path, info.PID = infoPath, cmd.Process.Pid
 			return info
 		}
 		select {

@@ -56,6 +56,29 @@ func lexFilter(s string) ([]ftoken, error) {
 	return out, nil
 }
 
+// eqConjuncts returns the attr eq "value" comparisons of a filter that is
+// only such comparisons and others joined with and (attribute names in
+// lower case): every resource it matches has those values. A filter with
+// or or not, or one that does not lex, gives ok false.
+func eqConjuncts(expr string) (eq map[string]string, ok bool) {
+	toks, err := lexFilter(expr)
+	if err != nil || len(toks) == 0 {
+		return nil, false
+	}
+	for _, t := range toks {
+		if t.kind == "word" && (strings.EqualFold(t.text, "or") || strings.EqualFold(t.text, "not")) {
+			return nil, false
+		}
+	}
+	eq = map[string]string{}
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].kind == "word" && toks[i+1].kind == "word" && strings.EqualFold(toks[i+1].text, "eq") && toks[i+2].kind == "string" {
+			eq[strings.ToLower(toks[i].text)] = toks[i+2].text
+		}
+	}
+	return eq, len(eq) > 0
+}
+
 type fparser struct {
 	toks []ftoken
 	pos  int

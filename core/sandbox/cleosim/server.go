@@ -29,24 +29,30 @@ type Server struct {
 	cfg   Config
 	mux   *http.ServeMux
 
-	mu           sync.Mutex
-	rng          *rand.Rand // ids and seeded choices
-	frng         *rand.Rand // random faults
-	faults       Faults
-	conns        []*conn
-	connByID     map[string]*conn
-	actions      map[string]*conn // action id → its connection
-	files        map[string]*file
-	deleted      map[string]bool
-	tokens       map[string]*token
-	refresh      map[string]bool
-	failures     int
-	lockedUntil  time.Time
-	transfers    []*transfer
-	transactions []*transaction
-	pending      []*reply
-	controlSeq   int
-	stats        Stats
+	mu          sync.Mutex
+	rng         *rand.Rand // ids and seeded choices
+	frng        *rand.Rand // random faults
+	faults      Faults
+	conns       []*conn
+	connByID    map[string]*conn
+	actions     map[string]*conn // action id → its connection
+	files       map[string]*file
+	deleted     map[string]bool
+	tokens      map[string]*token
+	refresh     map[string]bool
+	failures    int
+	lockedUntil time.Time
+	transfers   []*transfer
+	// transfersByName and transferIDs index transfers (the log only
+	// grows): the connector asks about one file by name per delivery
+	// check, and a sandbox that scanned the whole log each time would
+	// make a large backlog slow for its own sake, not the connector's.
+	transfersByName map[string][]*transfer
+	transferIDs     map[string]*transfer
+	transactions    []*transaction
+	pending         []*reply
+	controlSeq      int
+	stats           Stats
 	// billedByMailbox is the order the unknown partner's seeded invoice
 	// bills: its supplier does not bill it again when its 850 arrives.
 	billedByMailbox string
@@ -81,6 +87,12 @@ type file struct {
 	docType    string
 	transferID string
 	externalID string
+	// res caches the file's listing entry while resKey (what it is built
+	// from) is unchanged: a list call builds no JSON for files it has
+	// shown before, so a backlog of 50,000 files is listed in pages
+	// without the sandbox's own cost growing with every page.
+	res    *resource
+	resKey string
 }
 
 type token struct {
@@ -109,11 +121,13 @@ type transfer struct {
 	// lateUntil is when a late transfer (Faults.LateTransfersS) reads
 	// Success; zero otherwise.
 	lateUntil time.Time
-	// res is the transfer as listed, built once per state (resKey): a
-	// list call used to rebuild every transfer's JSON, which made the
-	// sandbox, not the connector, the cost of draining a large backlog.
-	res    *resource
-	resKey string
+	// res is the transfer as listed, built once per state (the res*
+	// fields): a list call used to rebuild every transfer's JSON, which
+	// made the sandbox, not the connector, the cost of draining a large
+	// backlog.
+	res                *resource
+	resStatus, resText string
+	resEnd             time.Time
 }
 
 // transaction is one VLTracked record plus the designed direction/faStatus.
@@ -157,6 +171,7 @@ func (s *Server) reset() {
 	s.tokens = map[string]*token{}
 	s.refresh = map[string]bool{}
 	s.conns, s.transfers, s.transactions, s.pending = nil, nil, nil, nil
+	s.transfersByName, s.transferIDs = map[string][]*transfer{}, map[string]*transfer{}
 	s.failures, s.lockedUntil, s.controlSeq, s.stats = 0, time.Time{}, 0, Stats{}
 	s.billedByMailbox = ""
 	for i := range s.world.Suppliers {
@@ -630,6 +645,16 @@ func (s *Server) fileJSON(f *file) map[string]any {
 }
 
 func (s *Server) fileResource(f *file) resource {
+	key := f.folder + "|" + f.status + "|" + f.transferID + "|" + f.externalID + "|" + f.docType + "|" + f.name + "|" + f.conn.id + "|" + f.conn.alias
+	if f.res != nil && f.resKey == key {
+		return *f.res
+	}
+	r := s.buildFileResource(f)
+	f.res, f.resKey = &r, key
+	return r
+}
+
+func (s *Server) buildFileResource(f *file) resource {
 	m := s.fileJSON(f)
 	attrs := map[string]any{}
 	flatten("", m, attrs)
@@ -838,10 +863,18 @@ func (s *Server) addTransfer(f *file, direction, status, text string) *transfer 
 		tr.End = now
 	}
 	s.transfers = append(s.transfers, tr)
+	if s.transfersByName == nil {
+		s.transfersByName, s.transferIDs = map[string][]*transfer{}, map[string]*transfer{}
+	}
+	s.transfersByName[tr.Filename] = append(s.transfersByName[tr.Filename], tr)
+	s.transferIDs[tr.TransferID] = tr
 	return tr
 }
 
 func (s *Server) transferByID(id string) *transfer {
+	if t, ok := s.transferIDs[id]; ok {
+		return t
+	}
 	for _, t := range s.transfers {
 		if t.TransferID == id {
 			return t
@@ -988,15 +1021,31 @@ func transferJSON(t *transfer) (map[string]any, map[string]any) {
 
 func (s *Server) listTransfers(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now().UTC()
-	items := make([]resource, len(s.transfers))
-	for i, t := range s.transfers {
+	for _, t := range s.transfers {
 		if !t.lateUntil.IsZero() && !now.Before(t.lateUntil) && t.Status == "In Progress" {
 			// A late transfer completes when its time has come.
 			t.Status, t.ResultText, t.End, t.lateUntil = "Success", "Sent", t.lateUntil, time.Time{}
 		}
-		if key := t.Status + "|" + t.ResultText + "|" + t.End.String(); t.res == nil || t.resKey != key {
+	}
+	// A filter that requires one file name or transfer ID (and nothing
+	// joined with or/not) can only match transfers of that name or ID:
+	// only those are built and filtered. The answer is the same.
+	cands := s.transfers
+	if eq, ok := eqConjuncts(r.URL.Query().Get("filter")); ok {
+		if id, ok := eq["transferid"]; ok {
+			cands = nil
+			if t := s.transferIDs[id]; t != nil {
+				cands = []*transfer{t}
+			}
+		} else if name, ok := eq["filename"]; ok {
+			cands = s.transfersByName[name]
+		}
+	}
+	items := make([]resource, len(cands))
+	for i, t := range cands {
+		if t.res == nil || t.resStatus != t.Status || t.resText != t.ResultText || !t.resEnd.Equal(t.End) {
 			m, a := transferJSON(t)
-			t.res, t.resKey = &resource{json: m, attrs: a}, key
+			t.res, t.resStatus, t.resText, t.resEnd = &resource{json: m, attrs: a}, t.Status, t.ResultText, t.End
 		}
 		items[i] = *t.res
 	}

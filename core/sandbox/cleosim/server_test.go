@@ -450,6 +450,22 @@ func TestOutboxUploadAndActions(t *testing.T) {
 	if n, trs := r.list("/api/transfers?filter=" + q(`status eq "Receipt Pending"`)); n != 1 || trs[0]["filename"] != "stuck.edi" {
 		t.Fatalf("stuck AS2 transfer: %v", trs)
 	}
+	// A name or ID filter is answered from the sandbox's index; the same
+	// question put with not (no index) gives the same transfers.
+	_, all := r.list("/api/transfers")
+	for _, c := range []struct{ indexed, scanned string }{
+		{`filename eq "850_P1_1.edi"`, `not (filename ne "850_P1_1.edi")`},
+		{`filename eq "slow.edi" and direction eq "send"`, `not (filename ne "slow.edi") and direction eq "send"`},
+		{`filename eq "nothing.edi"`, `not (filename ne "nothing.edi")`},
+		{`transferId eq "` + all[0]["transferId"].(string) + `"`, `not (transferId ne "` + all[0]["transferId"].(string) + `")`},
+		{`transferId eq "T99999999"`, `not (transferId ne "T99999999")`},
+	} {
+		n1, a := r.list("/api/transfers?filter=" + q(c.indexed))
+		n2, b := r.list("/api/transfers?filter=" + q(c.scanned))
+		if n1 != n2 || fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s: %d %v; %s: %d %v", c.indexed, n1, a, c.scanned, n2, b)
+		}
+	}
 }
 
 func TestInboundFilesContentDeleteAck(t *testing.T) {
