@@ -92,7 +92,7 @@ CHAOS_SEED ?= 20261127
 test-process: build ## the clients against the real `ml-connector sandbox` process, and a bounded chaos run
 	MLC_PROCESS_TESTS=1 MLC_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m -run 'Process' ./core/ifs/ ./core/cleo/
 	MLC_CHAOS=1 MLC_CHAOS_ITER=$(CHAOS_ITER) MLC_CHAOS_SEED=$(CHAOS_SEED) MLC_CHAOS_BIN=$(CURDIR)/$(BIN) \
-	  $(GO) test -count=1 -timeout 15m -run '^TestChaos$$' ./core/engine/
+	  $(GO) test -count=1 -timeout 15m -run '^TestChaos(Drain)?$$' ./core/engine/
 
 # The Windows cross-compile (cgo, minutes) runs beside the Linux tests, and
 # its Wine tests run after them, so CI's wall time grows by little.
@@ -123,7 +123,7 @@ fuzz: ## each fuzz target for $(FUZZTIME)
 
 chaos: build ## the long crash-recovery run (SIGKILL many times; MLC_CHAOS_ITER, MLC_CHAOS_SEED)
 	MLC_CHAOS=1 MLC_CHAOS_ITER=$${MLC_CHAOS_ITER:-100} MLC_CHAOS_BIN=$(CURDIR)/$(BIN) \
-	  $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./core/engine/
+	  $(GO) test -count=1 -timeout 60m -run '^TestChaos(Drain)?$$' -v ./core/engine/
 
 package: ## Linux tarball via fyne package (tool pinned in go.mod)
 	cp FyneApp.toml $(PKG)/FyneApp.toml

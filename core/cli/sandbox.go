@@ -41,6 +41,9 @@ type sandboxOptions struct {
 	// EmptyInbox starts the Cleo sandbox without its seeded inbound files
 	// (a backlog is then injected through its control API).
 	EmptyInbox bool
+	// OrderCopies adds that many copies of the world's open orders
+	// (world.AddCopies, numbered XO00001…): a month-end's worth of orders.
+	OrderCopies int
 }
 
 // sandboxKind is one sandbox "ml-connector sandbox" can run. Each kind gets
@@ -173,6 +176,7 @@ func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
 	fs.StringVar(&f.lostMode, "lost-answer-mode", ifssim.LostGateway, `how an IFS answer is lost: "gateway" (HTML 502) or "reset" (connection reset)`)
 	fs.IntVar(&opt.LatencyMS, "latency-ms", 0, "milliseconds added to every IFS and Cleo sandbox call")
 	fs.BoolVar(&opt.EmptyInbox, "empty-inbox", false, "start the Cleo sandbox without its seeded inbound files (inject them through its control API)")
+	fs.IntVar(&opt.OrderCopies, "order-copies", 0, "add this many copies of the world's open orders, numbered XO00001… (load tests: many orders, a few invoices each)")
 	fs.IntVar(&f.tokenLifetimeS, "token-expiry-s", 0, "IFS tokens die after this many seconds while announcing --token-lifetime (0: they live as announced)")
 	fs.Float64Var(&f.editRate, "concurrent-edit-rate", 0,
 		"share (0..1) of IFS single-record GETs after which a \"concurrent user\" changes the record (the next PATCH gets 412)")
@@ -241,6 +245,10 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "sandbox: %v\n", err)
 		return ExitUsage
 	}
+	if opt.OrderCopies < 0 {
+		fmt.Fprintf(env.Stderr, "sandbox: --order-copies must not be negative (%d)\n", opt.OrderCopies)
+		return ExitUsage
+	}
 	if opt.Links, err = ifssim.ParseLinkForms(*flags.links); err != nil {
 		fmt.Fprintf(env.Stderr, "sandbox: --links: %v\n", err)
 		return ExitUsage
@@ -260,6 +268,7 @@ func runSandbox(ctx context.Context, env *Env, args []string) int {
 	defer stop()
 
 	w := world.New(opt.Seed)
+	w.AddCopies(opt.OrderCopies, "XO", world.OpenStates...)
 	info := map[string]any{}
 	var servers []*serve.Server
 	errc := make(chan error, len(sandboxKinds))

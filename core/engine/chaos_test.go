@@ -68,7 +68,15 @@ func envInt(name string, def int64) int64 {
 // MLC_CHAOS=1 enables it; MLC_CHAOS_ITER (default 25) and MLC_CHAOS_SEED
 // (default: time) shape it; MLC_CHAOS_BIN runs that binary (the cgo build)
 // instead of this test binary.
-func TestChaos(t *testing.T) {
+func TestChaos(t *testing.T) { runChaos(t, false) }
+
+// TestChaosDrain is the chaos test at full speed: a backlog of a few
+// hundred files waits at Cleo, and the invoices flow drains it with every
+// worker busy (no rate limit) while it is SIGKILLed again and again, some
+// IFS answers lost. The same invariants must hold after recovery.
+func TestChaosDrain(t *testing.T) { runChaos(t, true) }
+
+func runChaos(t *testing.T, drain bool) {
 	if os.Getenv("MLC_CHAOS") != "1" {
 		t.Skip("set MLC_CHAOS=1 to run the chaos test")
 	}
@@ -125,13 +133,46 @@ func TestChaos(t *testing.T) {
 			injected += feeder.file()
 		}
 	}
-	feed(40)
+	if drain {
+		feed(250) // about 600 invoices waiting
+	} else {
+		feed(40)
+	}
 	var orders []string
 	for _, po := range w.PurchaseOrders {
 		orders = append(orders, po.OrderNo)
 	}
 	kills, touches := 0, 0
+	var progress []string // drain: invoices posted/stored after each run
 	for it := 0; it < iters; it++ {
+		if drain {
+			// Killed at a random moment of the drain: every worker may be
+			// between an intent and its effect.
+			if rnd.Intn(3) == 0 {
+				sb.loseWrites(1 + rnd.Intn(3))
+			}
+			cmd := run(context.Background(), "sync", "--once", "--flow", "invoices", "--data-dir", dd, "--secrets-dir", sec)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(time.Duration(300+rnd.Intn(2500)) * time.Millisecond):
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				kills++
+			}
+			// How far the drain had got: the kills must fall inside it.
+			if st, err := store.Open(context.Background(), filepath.Join(dd, "ml-connector.db")); err == nil {
+				n, _ := st.CountDocuments(context.Background(), store.DocumentQuery{Type: store.Type810, Direction: store.Inbound})
+				p, _ := st.CountDocuments(context.Background(), store.DocumentQuery{Type: store.Type810, Statuses: []store.Status{store.StatusPosted}})
+				progress = append(progress, fmt.Sprintf("%d/%d", p, n))
+				st.Close()
+			}
+			continue
+		}
 		if it%3 == 0 {
 			feed(10)
 			// Buyers edit orders: new revisions to send.
@@ -176,6 +217,9 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Logf("chaos: %d files (%d cut off) with %d intact invoices injected, %d runs killed, %d PO edits", len(feeder.files), feeder.broken, injected, kills, touches)
+	if drain {
+		t.Logf("chaos drain: invoices posted/stored after each run: %v", progress)
+	}
 	// Recovery: let it finish, then let the suppliers answer every 850.
 	for i := 0; i < 6; i++ {
 		out, err := run(context.Background(), "sync", "--once", "--data-dir", dd, "--secrets-dir", sec).CombinedOutput()

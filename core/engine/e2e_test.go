@@ -93,7 +93,13 @@ func newSandboxes(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config) *sandbo
 // newSandboxesOn is newSandboxes on a given store (nil: a new SQLite file).
 func newSandboxesOn(t testing.TB, icfg ifssim.Config, ccfg cleosim.Config, st *store.Store) *sandboxes {
 	t.Helper()
-	w := world.New(1)
+	return newSandboxesWorld(t, world.New(1), icfg, ccfg, st)
+}
+
+// newSandboxesWorld is newSandboxesOn over a given world (a benchmark
+// adds orders to world.New(1) first).
+func newSandboxesWorld(t testing.TB, w *world.World, icfg ifssim.Config, ccfg cleosim.Config, st *store.Store) *sandboxes {
+	t.Helper()
 	if ccfg.SupplierDelay == 0 {
 		ccfg.SupplierDelay = -1 // suppliers answer only when told
 	}

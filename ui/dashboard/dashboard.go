@@ -130,6 +130,9 @@ type Screen struct {
 	chart    *BarChart
 	health   *widget.Label // the one line: flowing / needs attention / failing
 	progress map[string]*widget.ProgressBar
+	// started is when each running flow's progress was first seen: its
+	// rate is the documents done since then per minute.
+	started  map[string]time.Time
 	syncBtn  *widget.Button
 	pauseBtn *widget.Button
 }
@@ -145,7 +148,7 @@ func New(ctx context.Context, src Source, p Params) *Screen {
 	if p.Loc == nil {
 		p.Loc = time.Local
 	}
-	s := &Screen{ctx: ctx, src: src, p: p, progress: map[string]*widget.ProgressBar{}}
+	s := &Screen{ctx: ctx, src: src, p: p, progress: map[string]*widget.ProgressBar{}, started: map[string]time.Time{}}
 	s.load = uikit.NewLoader(ctx, p.Runner)
 	s.ExtendBaseWidget(s)
 	if src == nil {
@@ -239,7 +242,14 @@ func (s *Screen) Snapshot() Snapshot { return s.snap }
 
 // SetProgress shows (or, when running is false, hides) the progress of a flow's sync.
 // It is fed by run events and needs no engine round trip.
+// The bar reads "done / total" and, once a second has passed, the rate
+// so far ("· 452/min"): at month-end AP wants to know when it will end.
 func (s *Screen) SetProgress(flow string, running bool, done, total int) {
+	if !running {
+		delete(s.started, flow)
+	} else if _, ok := s.started[flow]; !ok {
+		s.started[flow] = s.p.Now()
+	}
 	for i := range s.snap.Flows {
 		f := &s.snap.Flows[i]
 		if f.Flow == flow {
@@ -247,11 +257,22 @@ func (s *Screen) SetProgress(flow string, running bool, done, total int) {
 		}
 	}
 	if b, ok := s.progress[flow]; ok {
-		setBar(b, running, done, total)
+		setBar(b, running, done, total, s.rate(flow, done))
 	}
 }
 
-func setBar(b *widget.ProgressBar, running bool, done, total int) {
+// rate is a running flow's documents per minute since it started, "" in
+// its first second or before anything is done.
+func (s *Screen) rate(flow string, done int) string {
+	t0, ok := s.started[flow]
+	elapsed := s.p.Now().Sub(t0)
+	if !ok || elapsed < time.Second || done <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f/min", float64(done)/elapsed.Minutes())
+}
+
+func setBar(b *widget.ProgressBar, running bool, done, total int, rate string) {
 	if !running {
 		b.Hide()
 		return
@@ -264,10 +285,14 @@ func setBar(b *widget.ProgressBar, running bool, done, total int) {
 		b.SetValue(0)
 	}
 	b.TextFormatter = func() string {
+		text := fmt.Sprintf("%d so far", done)
 		if total > 0 {
-			return fmt.Sprintf("%d / %d", done, total)
+			text = fmt.Sprintf("%d / %d", done, total)
 		}
-		return fmt.Sprintf("%d so far", done)
+		if rate != "" {
+			text += " · " + rate
+		}
+		return text
 	}
 	b.Show()
 	b.Refresh()
@@ -315,7 +340,7 @@ func (s *Screen) show(snap Snapshot) {
 		name := widget.NewLabel(f.Label)
 		name.Truncation = fyne.TextTruncateEllipsis
 		bar := widget.NewProgressBar()
-		setBar(bar, f.Running, f.Done, f.Total)
+		setBar(bar, f.Running, f.Done, f.Total, s.rate(f.Flow, f.Done))
 		s.progress[f.Flow] = bar
 		grid.Add(name)
 		grid.Add(last)

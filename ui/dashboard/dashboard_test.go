@@ -58,6 +58,38 @@ func TestProgressFromEventsWithoutReload(t *testing.T) {
 	}
 }
 
+// The bar shows the rate since the run started, worked out by hand: 240
+// documents in 2 minutes is 120/min; nothing in the first second.
+func TestProgressRate(t *testing.T) {
+	test.NewTempApp(t)
+	now := uifake.Epoch
+	run := uikit.NewManualRunner()
+	s := dashboard.New(context.Background(), uifake.NewDashboard(), dashboard.Params{Runner: run, Now: func() time.Time { return now }, Loc: time.UTC})
+	w := test.NewTempWindow(t, s)
+	w.Resize(uitest.Size)
+	s.Reload()
+	run.Drain()
+	s.SetProgress("invoices", true, 0, 400)
+	now = now.Add(500 * time.Millisecond)
+	s.SetProgress("invoices", true, 3, 400)
+	if m := test.RenderToMarkup(w.Canvas()); !strings.Contains(m, "3 / 400<") && !strings.Contains(m, "3 / 400\"") {
+		t.Errorf("a rate in the first second:\n%s", m)
+	}
+	now = uifake.Epoch.Add(2 * time.Minute)
+	s.SetProgress("invoices", true, 240, 400)
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "240 / 400 · 120/min") {
+		t.Error("no rate on the bar")
+	}
+	s.SetProgress("invoices", false, 400, 400)
+	now = now.Add(time.Hour)
+	s.SetProgress("invoices", true, 60, 0) // the next run starts afresh
+	now = now.Add(time.Minute)
+	s.SetProgress("invoices", true, 60, 0)
+	if !strings.Contains(test.RenderToMarkup(w.Canvas()), "60 so far · 60/min") {
+		t.Error("the next run's rate does not start afresh")
+	}
+}
+
 func TestErrorInPlaceAndEmpty(t *testing.T) {
 	test.NewTempApp(t)
 	src := &uifake.Dashboard{Err: errors.New("store closed")}

@@ -138,6 +138,33 @@ func ClonePO(po domain.PurchaseOrder) domain.PurchaseOrder {
 	return po
 }
 
+// OpenStates are the states of orders a supplier still delivers and bills.
+var OpenStates = []string{StateReleased, StateConfirmed, StateArrived, StateReceived}
+
+// AddCopies appends n copies of w's orders (with lines) in the given
+// states, taken in turn, numbered prefix00001 upwards: a load test's
+// month-end (many orders, a few invoices each) over the same suppliers,
+// parts and prices. The same world and arguments give the same orders.
+func (w *World) AddCopies(n int, prefix string, states ...string) {
+	var src []domain.PurchaseOrder
+	for _, po := range w.PurchaseOrders {
+		if slices.Contains(states, po.State) && len(po.Lines) > 0 {
+			src = append(src, po)
+		}
+	}
+	if len(src) == 0 {
+		return
+	}
+	for i := range n {
+		po := ClonePO(src[i%len(src)])
+		po.OrderNo = fmt.Sprintf("%s%05d", prefix, i+1)
+		for j := range po.Lines {
+			po.Lines[j].OrderNo = po.OrderNo
+		}
+		w.PurchaseOrders = append(w.PurchaseOrders, po)
+	}
+}
+
 // SupplierByID returns the supplier with IFS id id.
 func (w *World) SupplierByID(id string) (Supplier, bool) {
 	for _, s := range w.Suppliers {

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -133,5 +134,46 @@ func TestNewAtShiftsDates(t *testing.T) {
 		if !po.OrderDate.Equal(base.PurchaseOrders[i].OrderDate.Add(shift)) || po.OrderNo != base.PurchaseOrders[i].OrderNo {
 			t.Fatalf("%s: order date not shifted with today", po.OrderNo)
 		}
+	}
+}
+
+// AddCopies appends numbered copies of the orders in the given states,
+// in turn, with their lines renumbered to the new order; the same call on
+// the same world gives the same orders.
+func TestAddCopies(t *testing.T) {
+	w, w2 := New(1), New(1)
+	var released []string
+	for _, po := range w.PurchaseOrders {
+		if po.State == StateReleased && len(po.Lines) > 0 {
+			released = append(released, po.OrderNo)
+		}
+	}
+	before := len(w.PurchaseOrders)
+	n := len(released) + 2 // wraps round to the first released order
+	w.AddCopies(n, "XO", StateReleased)
+	w2.AddCopies(n, "XO", StateReleased)
+	if len(w.PurchaseOrders) != before+n {
+		t.Fatalf("%d orders, want %d", len(w.PurchaseOrders), before+n)
+	}
+	for i, po := range w.PurchaseOrders[before:] {
+		src, _ := w.PurchaseOrder(released[i%len(released)])
+		if want := fmt.Sprintf("XO%05d", i+1); po.OrderNo != want || po.State != StateReleased || po.SupplierID != src.SupplierID || len(po.Lines) != len(src.Lines) {
+			t.Fatalf("copy %d: %s %s %s, want %s of %s", i, po.OrderNo, po.State, po.SupplierID, want, src.OrderNo)
+		}
+		for j, l := range po.Lines {
+			if l.OrderNo != po.OrderNo || !l.Quantity.Equal(src.Lines[j].Quantity) || !l.UnitPrice.Equal(src.Lines[j].UnitPrice) {
+				t.Fatalf("copy %s line %d: %+v", po.OrderNo, j, l)
+			}
+		}
+		if src.Lines[0].OrderNo != src.OrderNo {
+			t.Fatalf("the copy changed its source %s", src.OrderNo)
+		}
+		if fmt.Sprint(w2.PurchaseOrders[before+i]) != fmt.Sprint(po) {
+			t.Fatalf("copy %d differs between two worlds of one seed", i)
+		}
+	}
+	w.AddCopies(3, "XX", "NoSuchState")
+	if len(w.PurchaseOrders) != before+n {
+		t.Fatal("copies of no order were added")
 	}
 }
