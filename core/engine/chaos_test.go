@@ -134,7 +134,10 @@ func runChaos(t *testing.T, drain bool) {
 		}
 	}
 	if drain {
-		feed(250) // about 600 invoices waiting
+		// About 600 invoices that post: each bills a twelfth of an order.
+		for range 600 {
+			injected += feeder.share(12)
+		}
 	} else {
 		feed(40)
 	}
@@ -426,6 +429,41 @@ func newFeeder(w *world.World, sb chaosSandbox, rnd *rand.Rand) *feeder {
 		}
 	}
 	return f
+}
+
+// share injects one file with one invoice for the next order in turn,
+// billing 1/parts of each of its lines (at least one unit): files that
+// post, for a drain. It returns 1.
+func (f *feeder) share(parts int64) int {
+	po := f.pos[f.n%len(f.pos)]
+	sup, _ := f.w.SupplierByID(po.SupplierID)
+	f.n++
+	inv := &x12.Invoice{Number: fmt.Sprintf("CD-%s-%05d", po.OrderNo, f.n), Date: x12.DateOf(f.w.Today), PONumber: po.OrderNo,
+		Type: "DI", Currency: po.Currency}
+	for _, l := range po.Lines {
+		q := l.Quantity.Div(money.FromInt(parts), 0)
+		if q.IsZero() {
+			q = money.FromInt(1)
+		}
+		uom := map[string]string{"PCS": "EA", "BOX": "BX", "M": "MR", "L": "LT", "H": "HR"}[strings.ToUpper(l.Unit)]
+		if uom == "" {
+			uom = strings.ToUpper(l.Unit)
+		}
+		inv.Lines = append(inv.Lines, x12.InvoiceLine{LineNumber: l.LineNo, Quantity: q, UOM: uom, UnitPrice: l.UnitPrice, BuyerPart: l.PartNo})
+	}
+	inv.Total = inv.ComputeTotal()
+	env := x12.Envelope{SenderQualifier: sup.Partner.ISAQualifier, SenderID: sup.Partner.ISAID, ReceiverQualifier: f.w.Us.Qualifier,
+		ReceiverID: f.w.Us.ID, InterchangeControl: int64(f.n), GroupControl: int64(f.n), SetControl: 1, Time: f.w.Today}
+	var b bytes.Buffer
+	if err := x12.Write810(&b, env, inv); err != nil {
+		panic(err)
+	}
+	name := fmt.Sprintf("810_drain_%05d.edi", f.n)
+	if err := f.sb.inject(sup.Partner.Alias, name, b.Bytes()); err != nil {
+		panic(err)
+	}
+	f.files[name] = true
+	return 1
 }
 
 // file injects one file of 1–4 invoices from one supplier and returns how
