@@ -177,6 +177,57 @@ func (r *REST) Delivery(ctx context.Context, partner domain.Partner, sent domain
 	return rep, nil
 }
 
+// SendLog is the transfer log's send records since a time, by file name
+// (REST.SendLog): many files' deliveries from one listing.
+type SendLog map[string][]TransferRecord
+
+// ErrSendLogTooLarge is SendLog's answer when more records match than the
+// caller would hold: asking file by file is then the cheaper way.
+var ErrSendLogTooLarge = errors.New("more transfer records than asked for")
+
+// SendLog reads, in one paged listing, the send records of the transfer
+// log that started at or after since (the log's yyyy/mm/dd hh:mm:ss, UTC),
+// up to max records. A run that handed hundreds of files over asks once,
+// not once per file. The log's time zone is not documented: a record
+// outside the window is only missing, and its file is then asked about
+// on its own (SendLog.Delivered says ok false).
+func (r *REST) SendLog(ctx context.Context, since time.Time, max int) (SendLog, error) {
+	op := "read the transfer log"
+	filter := fmt.Sprintf(`direction eq "send" and startDT ge %q`, since.UTC().Format("2006/01/02 15:04:05"))
+	log, n := SendLog{}, 0
+	err := r.list(ctx, op, r.paths.Transfers, "", filter, func(raw json.RawMessage) error {
+		var t TransferRecord
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return &Error{Op: op, Kind: domain.KindTransient, Message: "unreadable transfer record", Err: err}
+		}
+		if n++; n > max {
+			return ErrSendLogTooLarge
+		}
+		log[t.Filename] = append(log[t.Filename], t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return log, nil
+}
+
+// Delivered is Delivery's verdict on a file from the log when the log
+// shows it delivered (any completed send is final, DecideDelivery). A
+// file not shown delivered gives ok false: Delivery must ask, as it also
+// looks whether the file still waits in the outbox.
+func (l SendLog) Delivered(partner domain.Partner, name string) (rep domain.DeliveryReport, ok bool) {
+	var recs []TransferRecord
+	for _, t := range l[name] {
+		if partner.Alias != "" && t.Host != "" && !strings.EqualFold(t.Host, partner.Alias) {
+			continue // the same name towards another partner
+		}
+		recs = append(recs, t)
+	}
+	rep = DecideDelivery(recs)
+	return rep, rep.State == domain.DeliveryDelivered
+}
+
 // inOutbox reports whether the uploaded file still waits in the outbox.
 func (r *REST) inOutbox(ctx context.Context, id string) (bool, error) {
 	resp, err := r.do(ctx, "read file "+id, http.MethodGet, r.url(r.paths.File, id, nil), nil, "", http.StatusOK)

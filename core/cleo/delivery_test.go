@@ -3,6 +3,7 @@ package cleo_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -140,6 +141,40 @@ func TestRESTDeliveryFromTheTransferLog(t *testing.T) {
 	rep, err = r.Redeliver(ctx, p, res, bytes.NewReader(edi))
 	if err != nil || rep.State != domain.DeliveryPending || s.sim.Stats().Uploads != uploads {
 		t.Fatalf("stuck: %+v %v", rep, err)
+	}
+
+	// 6. The send log: one listing says the same as Delivery for every
+	// delivered file, and nothing for a file not delivered (Delivery must
+	// ask); a file sent before the window is not in it.
+	s.sim.SetFaults(cleosim.Faults{})
+	start := clock.Now()
+	clock.Advance(time.Minute)
+	var sent []domain.SendResult
+	var partners []domain.Partner
+	for i := 5; i < 9; i++ {
+		p, res, _ := send(i)
+		sent, partners = append(sent, res), append(partners, p)
+	}
+	log, err := r.SendLog(ctx, start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range sent {
+		want := delivery(partners[i], res)
+		got, ok := log.Delivered(partners[i], res.Name)
+		if !ok || got != want {
+			t.Errorf("%s from the log: %+v %v, from Delivery: %+v", res.Name, got, ok, want)
+		}
+	}
+	if _, ok := log.Delivered(p, res.Name); ok {
+		t.Error("the stuck file (sent before the window, never delivered) is delivered by the log")
+	}
+	other := domain.Partner{Alias: "SOMEONE_ELSE"}
+	if _, ok := log.Delivered(other, sent[0].Name); ok {
+		t.Error("a file sent to one partner is delivered to another")
+	}
+	if _, err := r.SendLog(ctx, start, 3); !errors.Is(err, cleo.ErrSendLogTooLarge) {
+		t.Errorf("four records, at most three: %v", err)
 	}
 }
 

@@ -156,6 +156,26 @@ func (a CleoTransport) Delivery(ctx context.Context, partnerID, alias string, se
 	return t.Delivery(ctx, domain.Partner{ID: partnerID, Alias: alias}, sent)
 }
 
+// DeliveredSince reads the transport's send log since a time (REST only);
+// other transports answer ErrUnsupported and are asked file by file.
+func (a CleoTransport) DeliveredSince(ctx context.Context, since time.Time, max int) (func(partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, bool), error) {
+	t, ok := a.T.(interface {
+		SendLog(ctx context.Context, since time.Time, max int) (cleo.SendLog, error)
+	})
+	if !ok {
+		return nil, unsupportedErr{errors.ErrUnsupported}
+	}
+	log, err := t.SendLog(ctx, since, max)
+	if err != nil {
+		return nil, err
+	}
+	return func(partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, bool) {
+		return log.Delivered(domain.Partner{ID: partnerID, Alias: alias}, sent.Name)
+	}, nil
+}
+
+var _ DeliveryLog = CleoTransport{}
+
 // Redeliver sends a file again when the transport confirms it did not go out.
 func (a CleoTransport) Redeliver(ctx context.Context, partnerID, alias string, sent domain.SendResult, content []byte) (domain.DeliveryReport, error) {
 	t, ok := a.T.(cleo.DeliveryTracker)

@@ -69,6 +69,8 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 	}
 	// A page of open deliveries at a time: after a backlog there may be
 	// tens of thousands, and each needs its document read.
+	var logged func(partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, bool)
+	logTried := false
 	for after := int64(0); ; {
 		open, err := e.st.DeliveriesAfter(ctx, after, trackPage, store.DeliveryPending, store.DeliveryStuck, store.DeliveryFailed)
 		if err != nil || len(open) == 0 {
@@ -86,6 +88,32 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 				items = append(items, item{d, dl})
 			}
 		}
+		// Many files: the network's send log is read once (from the
+		// earliest hand-over of this page, which holds the oldest
+		// documents) and answers for every file it shows delivered; the
+		// rest are asked about one by one. A large or unreadable log
+		// costs nothing but the attempt.
+		if !logTried && len(items) >= sendLogMin {
+			logTried = true
+			if dlog, ok := tracker.(DeliveryLog); ok {
+				since := items[0].dl.HandedAt
+				for _, it := range items {
+					if it.dl.HandedAt.Before(since) {
+						since = it.dl.HandedAt
+					}
+				}
+				var err error
+				if logged, err = dlog.DeliveredSince(ctx, since.Add(-sendLogSlack), sendLogMax); err != nil {
+					if fatal(err) {
+						return err
+					}
+					if !errors.Is(err, errors.ErrUnsupported) {
+						e.log.Info("delivery checks go file by file", "reason", err)
+					}
+					logged = nil
+				}
+			}
+		}
 		// Each file is one question to the network about that file alone,
 		// and its answer settles that document alone: files side by side,
 		// even a partner's (order matters when sending, not when asking).
@@ -93,7 +121,7 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 			if err := e.halt(ctx); err != nil {
 				return err
 			}
-			if err := e.trackOne(ctx, r, tracker, cfg, it.d, it.dl); err != nil {
+			if err := e.trackOne(ctx, r, tracker, logged, cfg, it.d, it.dl); err != nil {
 				if fatal(err) {
 					return err
 				}
@@ -108,14 +136,25 @@ func (e *Engine) trackDeliveries(ctx context.Context, r *run, typ store.DocType)
 }
 
 // trackPage is how many open deliveries trackDeliveries reads at once.
-const trackPage = 256
+// sendLogMin is the fewest files of a page for which the send log is read
+// instead of asking file by file (a listing of sendLogMax records at most,
+// from sendLogSlack before the earliest hand-over).
+const (
+	trackPage    = 256
+	sendLogMin   = 16
+	sendLogMax   = 2000
+	sendLogSlack = 15 * time.Minute
+)
 
 // deliveryReasons are the exception reasons delivery tracking owns.
 func deliveryReason(reason string) bool {
 	return reason == string(ReasonDeliveryFailed) || reason == string(ReasonDeliveryStuck)
 }
 
-func (e *Engine) trackOne(ctx context.Context, r *run, tracker Deliveries, cfg *config, d store.Document, dl store.Delivery) error {
+// trackOne settles one document's delivery; logged, when set, answers
+// from the network's send log for a file it shows delivered.
+func (e *Engine) trackOne(ctx context.Context, r *run, tracker Deliveries, logged func(string, string, domain.SendResult) (domain.DeliveryReport, bool),
+	cfg *config, d store.Document, dl store.Delivery) error {
 	now := e.clock.Now()
 	switch d.Status {
 	case store.StatusAcknowledged, store.StatusRejected:
@@ -129,9 +168,16 @@ func (e *Engine) trackOne(ctx context.Context, r *run, tracker Deliveries, cfg *
 	if p == nil {
 		return nil // the partner left Cleo; nothing to ask
 	}
-	rep, err := tracker.Delivery(ctx, p.ID, p.Alias, domain.SendResult{ID: d.CleoID, Name: d.CleoName})
-	if err != nil {
-		return err
+	sent := domain.SendResult{ID: d.CleoID, Name: d.CleoName}
+	rep, ok := domain.DeliveryReport{}, false
+	if logged != nil {
+		rep, ok = logged(p.ID, p.Alias, sent)
+	}
+	if !ok {
+		var err error
+		if rep, err = tracker.Delivery(ctx, p.ID, p.Alias, sent); err != nil {
+			return err
+		}
 	}
 	dl.TransferID, dl.NetworkStatus, dl.Detail, dl.CheckedAt = rep.TransferID, rep.Status, rep.Detail, now
 	inDeliveryException := d.Status == store.StatusException && deliveryReason(d.Reason)

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/httpx/httpxtest"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
@@ -234,4 +237,68 @@ func TestDeliveryOf997sWeSend(t *testing.T) {
 			t.Errorf("997 %s (%s): delivery %+v", a.BusinessKey, a.CleoName, dl)
 		}
 	}
+}
+
+// Many open deliveries are settled from one read of Cleo's send log: the
+// same verdicts and transfer IDs as asking file by file, in a few calls
+// instead of one or two per file.
+func TestTrackDeliveriesFromTheSendLog(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{EmptyInbox: true})
+	s.sync(FlowReference, FlowPOs)
+	ds, err := s.st.DeliveriesIn(s.ctx, store.DeliveryDelivered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) < sendLogMin {
+		t.Fatalf("%d 850s delivered, the test needs at least %d", len(ds), sendLogMin)
+	}
+	reopen := func() {
+		t.Helper()
+		for _, d := range ds {
+			d.State, d.TransferID, d.NetworkStatus, d.SettledAt = store.DeliveryPending, "", "", time.Time{}
+			if err := s.st.PutDelivery(s.ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(how string) {
+		t.Helper()
+		for _, d := range ds {
+			got, err := s.st.Delivery(s.ctx, d.DocumentID)
+			if err != nil || got.State != store.DeliveryDelivered || got.TransferID != d.TransferID || got.NetworkStatus != d.NetworkStatus {
+				t.Fatalf("%s: document %d: %+v %v, want delivered in %s (%s)", how, d.DocumentID, got, err, d.TransferID, d.NetworkStatus)
+			}
+		}
+	}
+
+	reopen()
+	before := s.csim.Stats().APICalls
+	if err := s.eng.trackDeliveries(s.ctx, &run{}, store.Type850); err != nil {
+		t.Fatal(err)
+	}
+	logCalls := s.csim.Stats().APICalls - before
+	check("from the send log")
+	if logCalls > 3 {
+		t.Errorf("%d files settled with %d Cleo calls, want one listing", len(ds), logCalls)
+	}
+
+	// Without the log (a transport that has none), file by file.
+	s.eng.p.Cleo = noSendLog{s.eng.p.Cleo.(CleoTransport)}
+	reopen()
+	before = s.csim.Stats().APICalls
+	if err := s.eng.trackDeliveries(s.ctx, &run{}, store.Type850); err != nil {
+		t.Fatal(err)
+	}
+	check("file by file")
+	if calls := s.csim.Stats().APICalls - before; calls < len(ds) {
+		t.Errorf("file by file: %d calls for %d files", calls, len(ds))
+	}
+	t.Logf("%d deliveries settled with %d Cleo calls from the send log, file by file with %d", len(ds), logCalls, s.csim.Stats().APICalls-before)
+}
+
+// noSendLog is a Cleo transport without a send log.
+type noSendLog struct{ CleoTransport }
+
+func (noSendLog) DeliveredSince(context.Context, time.Time, int) (func(string, string, domain.SendResult) (domain.DeliveryReport, bool), error) {
+	return nil, unsupportedErr{errors.ErrUnsupported}
 }

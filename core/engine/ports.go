@@ -101,6 +101,13 @@ type Deliveries interface {
 	Redeliver(ctx context.Context, partnerID, alias string, sent domain.SendResult, content []byte) (domain.DeliveryReport, error)
 }
 
+// DeliveryLog is a Deliveries that can read the network's log of sends
+// for many files at once. Delivered answers for a file the log shows
+// delivered; for any other file ok is false and Delivery is asked.
+type DeliveryLog interface {
+	DeliveredSince(ctx context.Context, since time.Time, max int) (Delivered func(partnerID, alias string, sent domain.SendResult) (domain.DeliveryReport, bool), err error)
+}
+
 // EDI reads and writes X12. core/x12 satisfies it through X12Codec.
 type EDI interface {
 	// Split reads every transaction set of a file. err is set only when
