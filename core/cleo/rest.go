@@ -363,7 +363,14 @@ type page struct {
 // client uses it) and advances by the number of resources actually
 // returned, until totalResults is reached. A page is never assumed full.
 func (r *REST) list(ctx context.Context, op, p, id, filter string, each func(json.RawMessage) error) error {
-	start := 0
+	_, err := r.listCounted(ctx, op, p, id, filter, each)
+	return err
+}
+
+// listCounted is list that also returns the server's totalResults as its
+// first page gave it: how many resources matched when the listing began.
+func (r *REST) listCounted(ctx context.Context, op, p, id, filter string, each func(json.RawMessage) error) (int, error) {
+	start, total := 0, -1
 	for {
 		q := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(r.cfg.PageSize)}}
 		if filter != "" {
@@ -371,25 +378,28 @@ func (r *REST) list(ctx context.Context, op, p, id, filter string, each func(jso
 		}
 		resp, err := r.do(ctx, op, http.MethodGet, r.url(p, id, q), nil, "", http.StatusOK)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var pg page
 		err = json.NewDecoder(resp.Body).Decode(&pg)
 		drain(resp)
 		if err != nil {
-			return &Error{Op: op, Kind: domain.KindTransient, Message: "unreadable page", Err: err}
+			return 0, &Error{Op: op, Kind: domain.KindTransient, Message: "unreadable page", Err: err}
+		}
+		if total < 0 {
+			total = pg.TotalResults
 		}
 		for _, raw := range pg.Resources {
 			if err := each(raw); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		start += len(pg.Resources)
 		if len(pg.Resources) == 0 || start >= pg.TotalResults {
-			return nil
+			return total, nil
 		}
 		if err := ctx.Err(); err != nil {
-			return wrapErr(op, err)
+			return 0, wrapErr(op, err)
 		}
 	}
 }
@@ -470,14 +480,38 @@ func (f remoteFile) remote() domain.RemoteFile {
 func (r *REST) Inbound(ctx context.Context) ([]domain.RemoteFile, error) {
 	var out []domain.RemoteFile
 	seen := map[string]bool{}
+	_, err := r.InboundEach(ctx, func(f domain.RemoteFile) error {
+		if !seen[f.ID] {
+			seen[f.ID] = true
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The design promises oldest first; sorting here keeps that true for a
+	// server that pages in another order, and across connections.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, nil
+}
+
+// InboundEach hands each waiting file to each as its page arrives, without
+// holding the listing: a backlog of 50,000 files is never in memory at
+// once. Files come in the server's order and, when the listing shifts
+// between pages (files acked meanwhile), a file may come twice; the caller
+// orders and de-duplicates what it keeps. total is how many files the
+// server said were waiting when the listing began (its totalResults, summed
+// over connections), exact where the stream may repeat. An error from each
+// stops the listing and is returned.
+func (r *REST) InboundEach(ctx context.Context, each func(domain.RemoteFile) error) (total int, err error) {
 	collect := func(raw json.RawMessage) error {
 		var f remoteFile
 		if err := json.Unmarshal(raw, &f); err != nil {
 			return &Error{Op: "list inbound", Kind: domain.KindTransient, Message: "unreadable file entry", Err: err}
 		}
-		if !seen[f.ID] && (f.Status == "" || f.Status == "available") {
-			seen[f.ID] = true
-			out = append(out, f.remote())
+		if f.Status == "" || f.Status == "available" {
+			return each(f.remote())
 		}
 		return nil
 	}
@@ -485,25 +519,19 @@ func (r *REST) Inbound(ctx context.Context) ([]domain.RemoteFile, error) {
 	case ListPerConnection:
 		ps, err := r.Partners(ctx)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		for _, p := range ps {
-			if err := r.list(ctx, "list inbound of "+p.Alias, r.paths.ConnectionInbox, p.ID, r.paths.ConnectionInboxFilter, collect); err != nil {
-				return nil, err
+			n, err := r.listCounted(ctx, "list inbound of "+p.Alias, r.paths.ConnectionInbox, p.ID, r.paths.ConnectionInboxFilter, collect)
+			if err != nil {
+				return 0, err
 			}
+			total += n
 		}
+		return total, nil
 	default:
-		if err := r.list(ctx, "list inbound", r.paths.Files, "", r.paths.InboundFilter, collect); err != nil {
-			return nil, err
-		}
+		return r.listCounted(ctx, "list inbound", r.paths.Files, "", r.paths.InboundFilter, collect)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Created.Equal(out[j].Created) {
-			return out[i].Created.Before(out[j].Created)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out, nil
 }
 
 // Open streams a file's content.

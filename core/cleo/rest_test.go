@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -347,4 +348,44 @@ func BenchmarkRESTInbound(b *testing.B) {
 	}
 	b.ReportMetric(float64(sim.Stats().APICalls-before)/float64(n), "requests/listing")
 	b.ReportMetric(500, "files/listing")
+}
+
+// TestRESTInboundEach: the streamed listing shows every waiting file of
+// every partner and says how many wait (the server's totalResults, summed
+// over connections), in both listing forms; an error from the callback
+// stops it.
+func TestRESTInboundEach(t *testing.T) {
+	for _, listing := range []cleo.InboundListing{cleo.ListFiles, cleo.ListPerConnection} {
+		t.Run(fmt.Sprint("listing=", listing), func(t *testing.T) {
+			s := newSim(t, cleosim.Config{EmptyInbox: true, SupplierDelay: -1})
+			r := s.client(t, func(c *cleo.RESTConfig) { c.Listing = listing })
+			sups := s.sim.World().Suppliers
+			t0 := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+			want := map[string]bool{}
+			// 7 files over two partners, pages of 3: 3 pages, or 2 + 1.
+			for i := range 7 {
+				f, err := s.sim.Inject(sups[i%2].Partner.Alias, fmt.Sprintf("in_%d.edi", i), []byte("ISA*x"), t0.Add(time.Duration(7-i)*time.Minute))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[f.ID] = true
+			}
+			got := map[string]bool{}
+			total, err := r.InboundEach(context.Background(), func(f domain.RemoteFile) error {
+				got[f.ID] = true
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 7 || !maps.Equal(got, want) {
+				t.Errorf("total %d, files %v; want 7, %v", total, got, want)
+			}
+			calls := 0
+			stop := errors.New("stop")
+			if _, err := r.InboundEach(context.Background(), func(domain.RemoteFile) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+				t.Errorf("callback error: %v after %d calls, want it returned after 1", err, calls)
+			}
+		})
+	}
 }

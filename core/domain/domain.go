@@ -207,6 +207,16 @@ type RemoteFile struct {
 	DocumentType string // "810", "997" … when the network knows it
 }
 
+// Before reports whether f is taken before g: files are taken oldest
+// first, by the network's created time and then by id, so that an invoice
+// is judged before the credit memo sent after it.
+func (f RemoteFile) Before(g RemoteFile) bool {
+	if !f.Created.Equal(g.Created) {
+		return f.Created.Before(g.Created)
+	}
+	return f.ID < g.ID
+}
+
 // SendResult describes an outbound delivery.
 type SendResult struct {
 	ID             string // the network's id for the file, when it gives one

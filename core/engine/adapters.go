@@ -116,6 +116,20 @@ func (a CleoTransport) Inbound(ctx context.Context) ([]domain.RemoteFile, error)
 	return a.T.Inbound(ctx)
 }
 
+// InboundEach streams the listing where the transport can (REST); other
+// transports answer ErrUnsupported and are listed whole with Inbound.
+func (a CleoTransport) InboundEach(ctx context.Context, each func(domain.RemoteFile) error) (int, error) {
+	t, ok := a.T.(interface {
+		InboundEach(ctx context.Context, each func(domain.RemoteFile) error) (int, error)
+	})
+	if !ok {
+		return 0, unsupportedErr{errors.ErrUnsupported}
+	}
+	return t.InboundEach(ctx, each)
+}
+
+var _ InboundStream = CleoTransport{}
+
 // Open streams a file.
 func (a CleoTransport) Open(ctx context.Context, id string) (io.ReadCloser, error) {
 	return a.T.Open(ctx, id)

@@ -98,6 +98,8 @@ type Engine struct {
 
 	flowMu   map[string]*sync.Mutex
 	draining atomic.Bool
+	// listWindow is listWindow; a test makes it small.
+	listWindow int
 
 	reconcileOnce sync.Once
 }
@@ -108,7 +110,7 @@ func New(p Params) (*Engine, error) {
 		return nil, errors.New("engine: Store, IFS, Cleo and EDI are required")
 	}
 	e := &Engine{p: p, st: p.Store, bus: p.Bus, clock: p.Clock, log: p.Logger, actor: p.Actor, send97: true,
-		flowMu: map[string]*sync.Mutex{}}
+		flowMu: map[string]*sync.Mutex{}, listWindow: listWindow}
 	if e.clock == nil {
 		e.clock = systemClock{}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/ml-connector/ifs-cleo/core/domain"
 	"github.com/ml-connector/ifs-cleo/core/events"
@@ -240,19 +241,7 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	listed := map[string]bool{}
-	list, err := e.p.Cleo.Inbound(ctx)
-	if err != nil {
-		return fmt.Errorf("list Cleo inbound: %w", err)
-	}
-	r.addTotal(len(list))
-	for _, rf := range list {
-		listed[rf.ID] = true
-	}
 	for _, f := range unacked {
-		if listed[f.RemoteID] {
-			continue // acked below
-		}
 		if err := e.p.Cleo.Ack(ctx, f.RemoteID); err != nil && domain.KindOf(err) != domain.KindNotFound {
 			if fatal(err) {
 				return err
@@ -263,24 +252,47 @@ func (e *Engine) fetchInbound(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	// In batches: the downloads of a batch run side by side (Cleo is a
-	// network away), then its files are stored and split one by one in the
-	// order Cleo listed them (an invoice before the credit memo that
-	// follows it), then acked side by side. A batch bounds the memory a
-	// large backlog can take.
-	const batch = 32
-	for lo := 0; lo < len(list); lo += batch {
-		if err := e.fetchBatch(ctx, list[lo:min(lo+batch, len(list))]); err != nil {
+	// A transport that streams its listing is fetched in windows of the
+	// oldest files; the others are listed whole.
+	if s, ok := e.p.Cleo.(InboundStream); ok {
+		if err := e.fetchWindows(ctx, r, s); !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	list, err := e.p.Cleo.Inbound(ctx)
+	if err != nil {
+		return fmt.Errorf("list Cleo inbound: %w", err)
+	}
+	r.addTotal(len(list)) // one document a file until it is split
+	for lo := 0; lo < len(list); lo += fetchBatchSize {
+		if _, err := e.fetchBatch(ctx, r, list[lo:min(lo+fetchBatchSize, len(list))]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// fetchBatch stores, splits and acks one batch of listed files.
-func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error {
+// fetchBatchSize is how many files are fetched together. The downloads of
+// a batch run side by side (Cleo is a network away), then its files are
+// stored and split one by one in the order Cleo listed them (an invoice
+// before the credit memo that follows it), then acked side by side. A
+// batch bounds the memory a large backlog can take.
+const fetchBatchSize = 32
+
+// fetchBatch stores, splits and acks one batch of listed files. It returns
+// the ids of files left for the next run: not downloaded, or not acked.
+// Each file was counted as one document in the run's progress total; it
+// is taken out here, and the documents it splits into are counted instead
+// (splitHookKey).
+func (e *Engine) fetchBatch(ctx context.Context, r *run, list []domain.RemoteFile) (left []string, err error) {
 	if err := e.halt(ctx); err != nil {
-		return err
+		return nil, err
+	}
+	var mu sync.Mutex
+	leave := func(id string) {
+		mu.Lock()
+		left = append(left, id)
+		mu.Unlock()
 	}
 	type item struct {
 		i   int
@@ -302,7 +314,7 @@ func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error
 			it.new = true
 			toGet = append(toGet, it)
 		default:
-			return err
+			return nil, err
 		}
 	}
 	byFile := func(it *item) string { return it.rf.ID }
@@ -313,15 +325,17 @@ func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error
 				return err
 			}
 			e.log.Warn("download failed; will retry next run", "file", it.rf.Name, "err", err)
+			leave(it.rf.ID)
 			return nil
 		}
 		it.raw = raw
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	var toAck []*item
 	for _, it := range items {
+		r.addTotal(-1)
 		if it.new {
 			if it.raw == nil {
 				continue // not downloaded: next run
@@ -329,27 +343,31 @@ func (e *Engine) fetchBatch(ctx context.Context, list []domain.RemoteFile) error
 			f, _, err := e.st.InsertInboundFile(ctx, store.InboundFile{RemoteID: it.rf.ID, Name: it.rf.Name,
 				Partner: firstNonEmpty(it.rf.PartnerAlias, it.rf.PartnerID), Raw: it.raw})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := e.splitFile(ctx, f); err != nil {
-				return err
+				return nil, err
 			}
 			it.f, it.raw = f, nil
 		}
 		if it.f.AckedAt.IsZero() {
 			toAck = append(toAck, it)
+		} else {
+			leave(it.rf.ID) // acked, yet still listed: nothing more this run
 		}
 	}
-	return forEachByKey(ctx, e.cleoWorkers(), toAck, byFile, func(ctx context.Context, it *item) error {
+	err = forEachByKey(ctx, e.cleoWorkers(), toAck, byFile, func(ctx context.Context, it *item) error {
 		if err := e.p.Cleo.Ack(ctx, it.rf.ID); err != nil {
 			if fatal(err) {
 				return err
 			}
 			e.log.Warn("ack failed; will retry next run", "file", it.rf.Name, "err", err)
+			leave(it.rf.ID)
 			return nil
 		}
 		return e.st.Update(ctx, func(tx *store.Tx) error { return tx.MarkInboundFileAcked(it.f.ID) })
 	})
+	return left, err
 }
 
 func (e *Engine) download(ctx context.Context, id string) ([]byte, error) {

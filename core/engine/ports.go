@@ -87,6 +87,16 @@ type Cleo interface {
 	TestConnection(ctx context.Context) domain.TestReport
 }
 
+// InboundStream is a Cleo port that can hand over its listing file by
+// file as pages arrive instead of all at once, so a run holds only the
+// oldest files of a large backlog (listWindow) and lists again for the
+// rest. Files come in any order and may repeat; total is how many the
+// network said were waiting. A port that cannot answers an error matching
+// errors.ErrUnsupported, and Inbound is used.
+type InboundStream interface {
+	InboundEach(ctx context.Context, each func(domain.RemoteFile) error) (total int, err error)
+}
+
 // Deliveries follows an outbound file after Send. A Cleo port whose
 // transport can tell (Cleo's transfer log; a file leaving an SFTP or
 // folder outbox) implements it and reports TracksDelivery true.
