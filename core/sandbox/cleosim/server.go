@@ -12,7 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +37,7 @@ type Server struct {
 	connByID    map[string]*conn
 	actions     map[string]*conn // action id → its connection
 	files       map[string]*file
+	byAge       []*file // files, oldest first then by id: kept sorted so a page of a 50,000-file listing does not sort them all
 	deleted     map[string]bool
 	tokens      map[string]*token
 	refresh     map[string]bool
@@ -167,6 +168,7 @@ func (s *Server) reset() {
 	s.connByID = map[string]*conn{}
 	s.actions = map[string]*conn{}
 	s.files = map[string]*file{}
+	s.byAge = nil
 	s.deleted = map[string]bool{}
 	s.tokens = map[string]*token{}
 	s.refresh = map[string]bool{}
@@ -666,18 +668,38 @@ func (s *Server) buildFileResource(f *file) resource {
 // sortedFiles returns the files keep accepts, oldest first, then by id.
 func (s *Server) sortedFiles(keep func(*file) bool) []*file {
 	var out []*file
-	for _, f := range s.files {
+	for _, f := range s.byAge {
 		if keep(f) {
 			out = append(out, f)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].created.Equal(out[j].created) {
-			return out[i].created.Before(out[j].created)
-		}
-		return out[i].id < out[j].id
-	})
 	return out
+}
+
+// older is the listing order: created, then id.
+func older(a, b *file) int {
+	if c := a.created.Compare(b.created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// putFile adds f to the files and to byAge at its place.
+func (s *Server) putFile(f *file) {
+	if old, ok := s.files[f.id]; ok {
+		s.dropFile(old)
+	}
+	s.files[f.id] = f
+	i, _ := slices.BinarySearchFunc(s.byAge, f, older)
+	s.byAge = slices.Insert(s.byAge, i, f)
+}
+
+// dropFile removes f from the files and from byAge.
+func (s *Server) dropFile(f *file) {
+	delete(s.files, f.id)
+	if i, ok := slices.BinarySearchFunc(s.byAge, f, older); ok {
+		s.byAge = slices.Delete(s.byAge, i, i+1)
+	}
 }
 
 func (s *Server) fileResources(fs []*file) []resource {
@@ -735,7 +757,7 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	delete(s.files, f.id)
+	s.dropFile(f)
 	s.deleted[f.id] = true
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -839,7 +861,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	f.docType = sniffDocType(content)
 	tr := s.addTransfer(f, "send", "In Progress", "Queued in outbox")
 	f.transferID = tr.TransferID
-	s.files[f.id] = f
+	s.putFile(f)
 	if run, _ := strconv.ParseBool(r.FormValue("run")); run {
 		s.runSend(c, now)
 	}

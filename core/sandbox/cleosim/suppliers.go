@@ -230,7 +230,7 @@ func (s *Server) inject(c *conn, name string, content []byte, created time.Time)
 	}
 	tr := s.addTransfer(f, "receive", "Success", "Received")
 	f.transferID = tr.TransferID
-	s.files[f.id] = f
+	s.putFile(f)
 	s.track(f, sets, "receive", created)
 	return f
 }
