@@ -146,6 +146,23 @@ func runChaos(t *testing.T, drain bool) {
 		orders = append(orders, po.OrderNo)
 	}
 	kills, touches := 0, 0
+	// runKilled starts a command and SIGKILLs it if it has not finished
+	// within the time given: a run stopped at a random moment.
+	runKilled := func(cmd *exec.Cmd, within time.Duration) {
+		t.Helper()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(within):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
 	var progress []string // drain: invoices posted/stored after each run
 	for it := 0; it < iters; it++ {
 		if drain {
@@ -154,19 +171,8 @@ func runChaos(t *testing.T, drain bool) {
 			if rnd.Intn(3) == 0 {
 				sb.loseWrites(1 + rnd.Intn(3))
 			}
-			cmd := run(context.Background(), "sync", "--once", "--flow", "invoices", "--data-dir", dd, "--secrets-dir", sec)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case <-done:
-			case <-time.After(time.Duration(300+rnd.Intn(2500)) * time.Millisecond):
-				cmd.Process.Signal(syscall.SIGKILL)
-				<-done
-				kills++
-			}
+			runKilled(run(context.Background(), "sync", "--once", "--flow", "invoices", "--data-dir", dd, "--secrets-dir", sec),
+				time.Duration(300+rnd.Intn(2500))*time.Millisecond)
 			// How far the drain had got: the kills must fall inside it.
 			if st, err := store.Open(context.Background(), filepath.Join(dd, "ml-connector.db")); err == nil {
 				n, _ := st.CountDocuments(context.Background(), store.DocumentQuery{Type: store.Type810, Direction: store.Inbound})
@@ -206,18 +212,7 @@ func runChaos(t *testing.T, drain bool) {
 		cmd := run(context.Background(), args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(time.Duration(20+rnd.Intn(1500)) * time.Millisecond):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-		}
+		runKilled(cmd, time.Duration(20+rnd.Intn(1500))*time.Millisecond)
 	}
 	t.Logf("chaos: %d files (%d cut off) with %d intact invoices injected, %d runs killed, %d PO edits", len(feeder.files), feeder.broken, injected, kills, touches)
 	if drain {

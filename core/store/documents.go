@@ -601,8 +601,10 @@ func (t *Tx) Documents(q DocumentQuery) ([]Document, error) {
 	return queryDocuments(context.Background(), t.tx, q)
 }
 
-func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Document, error) {
-	where, args := q.where(db.dialect())
+// query is the SELECT of cols for the documents matching q, in q's order
+// and page (newest first unless Oldest; 100 when Limit is unset).
+func (q DocumentQuery) query(d dialect, cols string) (string, []any) {
+	where, args := q.where(d)
 	order := " ORDER BY created_at DESC, id DESC"
 	if q.Oldest {
 		order = " ORDER BY created_at, id"
@@ -611,8 +613,12 @@ func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Documen
 	if limit <= 0 {
 		limit = 100
 	}
-	args = append(args, limit, q.Offset)
-	rows, err := db.QueryContext(ctx, `SELECT `+docColumns+` FROM documents`+where+order+` LIMIT ? OFFSET ?`, args...)
+	return `SELECT ` + cols + ` FROM documents` + where + order + ` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)
+}
+
+func queryDocuments(ctx context.Context, db querier, q DocumentQuery) ([]Document, error) {
+	sq, args := q.query(db.dialect(), docColumns)
+	rows, err := db.QueryContext(ctx, sq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}
@@ -641,17 +647,8 @@ type DocRef struct {
 
 // DocumentRefs lists the documents matching q as references, in q's order.
 func (s *Store) DocumentRefs(ctx context.Context, q DocumentQuery) ([]DocRef, error) {
-	where, args := q.where(s.d)
-	order := " ORDER BY created_at DESC, id DESC"
-	if q.Oldest {
-		order = " ORDER BY created_at, id"
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit, q.Offset)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, partner FROM documents`+where+order+` LIMIT ? OFFSET ?`, args...)
+	sq, args := q.query(s.d, "id, partner")
+	rows, err := s.r.QueryContext(ctx, sq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list document references: %w", err)
 	}
