@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -293,5 +294,58 @@ func TestBatchRollbackUndo(t *testing.T) {
 	}
 	if e.srv.st.undo != nil {
 		t.Error("undo log left open")
+	}
+}
+
+// TestInvoiceNumberIndex: the duplicate check and a filter by company,
+// supplier and number go through an index; it follows a PATCH that
+// renumbers an invoice and a change set that renumbers one and rolls back.
+func TestInvoiceNumberIndex(t *testing.T) {
+	e := newEnv(t, Config{})
+	find := func(no string) int {
+		t.Helper()
+		q := url.QueryEscape(fmt.Sprintf("Company eq 'MLC01' and Identity eq 'SUP1003' and InvoiceNo eq '%s'", no))
+		r := e.do("GET", invRoot+"ManSuppInvoiceSet?$filter="+q, "")
+		if r.status != 200 {
+			t.Fatalf("find %s: %d %s", no, r.status, r.body)
+		}
+		return len(r.values(t))
+	}
+	post := func(no string) result {
+		return e.do("POST", invRoot+"ManSuppInvoiceSet", fmt.Sprintf(`{"Company":"MLC01","InvoiceNo":"%s","Identity":"SUP1003"}`, no))
+	}
+	if r := post("N-1"); r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	if find("N-1") != 1 || find("N-2") != 0 {
+		t.Fatal("the created invoice is not found by its number alone")
+	}
+	// Renumbered by PATCH: found under the new number only, and the old
+	// number is free again while the new one is taken.
+	g := e.do("GET", invPath("220001"), "")
+	if r := e.do("PATCH", invPath("220001"), `{"InvoiceNo":"N-2"}`, "If-Match: "+g.header.Get("ETag")); r.status != 204 {
+		t.Fatalf("renumber: %d %s", r.status, r.body)
+	}
+	if find("N-1") != 0 || find("N-2") != 1 {
+		t.Errorf("after the PATCH: N-1 found %d times, N-2 %d, want 0 and 1", find("N-1"), find("N-2"))
+	}
+	if r := post("N-2"); r.status != 400 || !strings.Contains(r.body, "DUPLINVNO") {
+		t.Errorf("a second N-2: %d %s, want the duplicate refused", r.status, r.body)
+	}
+	// Renumbered inside a change set that then fails: rolled back, so it
+	// is found under N-2 again, not N-3.
+	g = e.do("GET", invPath("220001"), "")
+	body, ct := buildBatch([][]batchReq{{
+		{id: "1", method: "PATCH", url: "ManSuppInvoiceSet(Company='MLC01',InvoiceId=220001)", body: `{"InvoiceNo":"N-3"}`, ifMatch: g.header.Get("ETag")},
+		{id: "2", method: "POST", url: "ManSuppInvoiceSet", body: `{"Company":"MLC01","InvoiceNo":"N-4","Identity":"NOPE"}`},
+	}}, []bool{true})
+	if got := batchStatuses(t, e.do("POST", invRoot+"$batch", body, "Content-Type: "+ct)); !equalInts(got, []int{400}) {
+		t.Fatalf("failing change set: %v", got)
+	}
+	if find("N-2") != 1 || find("N-3") != 0 {
+		t.Errorf("after the rollback: N-2 found %d times, N-3 %d, want 1 and 0", find("N-2"), find("N-3"))
+	}
+	if r := post("N-1"); r.status != 201 {
+		t.Errorf("N-1 after renumbering: %d %s, want it free", r.status, r.body)
 	}
 }

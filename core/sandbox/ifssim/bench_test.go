@@ -104,3 +104,43 @@ func BenchmarkBatchInvoice(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
 }
+
+// BenchmarkFindInvoice is the client's duplicate check (company, supplier
+// and invoice number) on a store that already holds many invoices: what a
+// backlog drain asks once per invoice.
+func BenchmarkFindInvoice(b *testing.B) {
+	for _, n := range []int{2_000, 10_000} {
+		b.Run(fmt.Sprintf("invoices=%d", n), func(b *testing.B) {
+			s := New(world.New(1), Config{})
+			tok := benchToken(b, s)
+			send := func(method, path, body string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(method, path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, req)
+				return rec
+			}
+			for i := range n {
+				if i%1000 == 0 {
+					tok = benchToken(b, s) // a token lives a few minutes in the sandbox
+				}
+				if rec := send("POST", invSet, fmt.Sprintf(`{"Company":"MLC01","InvoiceNo":"F-%d","Identity":"SUP1001","NetCurrAmount":10}`, i)); rec.Code != 201 {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+			tok = benchToken(b, s)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				q := url.QueryEscape(fmt.Sprintf("Company eq 'MLC01' and Identity eq 'SUP1001' and InvoiceNo eq 'F-%d'", i*7919%n))
+				rec := send("GET", invSet+"?$filter="+q, "")
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), "F-") {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}

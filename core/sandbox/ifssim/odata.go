@@ -380,6 +380,62 @@ func (c *reqCtx) rows(t *target) []*row {
 	return out
 }
 
+// filtered is rows(t), narrowed through an index when the filter is a
+// conjunction that fixes indexed columns (Company eq 'X' and InvoiceNo eq
+// 'Y' …). The filter is still applied to what it returns.
+func (c *reqCtx) filtered(t *target, f expr) []*row {
+	if t.fk == nil && f != nil {
+		if cols := secondaryCols[t.et.table]; cols != nil {
+			eq := map[string]any{}
+			eqConjuncts(f, eq)
+			vals := map[string]any{}
+			for _, col := range cols {
+				if v, ok := eq[col]; ok {
+					vals[col] = v
+				}
+			}
+			if len(vals) == len(cols) {
+				if rows, ok := c.st.lookup(t.et.table, vals); ok {
+					var out []*row
+					for _, r := range rows {
+						if t.et.subset == nil || t.et.subset(r) {
+							out = append(out, r)
+						}
+					}
+					return out
+				}
+			}
+		}
+	}
+	return c.rows(t)
+}
+
+// eqConjuncts collects, from the and-ed terms of f, each "property eq
+// string literal" (either side), by property name.
+func eqConjuncts(f expr, into map[string]any) {
+	b, ok := f.(binExpr)
+	if !ok {
+		return
+	}
+	switch b.op {
+	case "and":
+		eqConjuncts(b.l, into)
+		eqConjuncts(b.r, into)
+	case "eq":
+		p, l := b.l, b.r
+		if _, ok := p.(propRef); !ok {
+			p, l = l, p
+		}
+		pr, ok1 := p.(propRef)
+		li, ok2 := l.(lit)
+		if ok1 && ok2 && li.typ == tString {
+			if s, ok := li.v.(string); ok {
+				into[pr.p.name] = s
+			}
+		}
+	}
+}
+
 func (c *reqCtx) find(et *entityType, keys map[string]any) *row {
 	all := c.st.tables[et.table]
 	if rows, ok := c.st.lookup(et.table, keys); ok {
@@ -509,7 +565,7 @@ func (c *reqCtx) getCollection(t *target) *response {
 		return errResp(err)
 	}
 	var rows []*row
-	for _, r := range c.rows(t) {
+	for _, r := range c.filtered(t, o.filter) {
 		if o.filter == nil || truthy(eval(o.filter, r)) {
 			rows = append(rows, r)
 		}
@@ -1076,6 +1132,7 @@ func (c *reqCtx) patch(t *target) *response {
 			return errResp(err)
 		}
 	}
+	c.st.reindex(t.et.table, r, backup.v)
 	c.st.touch(r)
 	c.s.logHistory(c.st, t.et, r, c.client, diffRows(t.et, backup, r))
 	if strings.Contains(c.r.Header.Get("Prefer"), "return=representation") {
