@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -381,30 +382,27 @@ func (c *reqCtx) rows(t *target) []*row {
 }
 
 // filtered is rows(t), narrowed through an index when the filter is a
-// conjunction that fixes indexed columns (Company eq 'X' and InvoiceNo eq
-// 'Y' …). The filter is still applied to what it returns.
+// conjunction that fixes key or indexed columns (OrderNo eq 'P1' and …,
+// Company eq 'X' and InvoiceNo eq 'Y' …). The filter is still applied to
+// what it returns.
 func (c *reqCtx) filtered(t *target, f expr) []*row {
 	if t.fk == nil && f != nil {
-		if cols := secondaryCols[t.et.table]; cols != nil {
-			eq := map[string]any{}
-			eqConjuncts(f, eq)
-			vals := map[string]any{}
-			for _, col := range cols {
-				if v, ok := eq[col]; ok {
-					vals[col] = v
+		eq := map[string]any{}
+		eqConjuncts(f, eq)
+		table := t.et.table
+		for col := range eq {
+			if !slices.Contains(c.st.keyCols[table], col) && !slices.Contains(secondaryCols[table], col) {
+				delete(eq, col)
+			}
+		}
+		if rows, ok := c.st.lookup(table, eq); ok {
+			var out []*row
+			for _, r := range rows {
+				if t.et.subset == nil || t.et.subset(r) {
+					out = append(out, r)
 				}
 			}
-			if len(vals) == len(cols) {
-				if rows, ok := c.st.lookup(t.et.table, vals); ok {
-					var out []*row
-					for _, r := range rows {
-						if t.et.subset == nil || t.et.subset(r) {
-							out = append(out, r)
-						}
-					}
-					return out
-				}
-			}
+			return out
 		}
 	}
 	return c.rows(t)
