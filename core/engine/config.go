@@ -114,11 +114,19 @@ func parsedPONumber(parsed json.RawMessage) string {
 // of one order cost one read. It lives as long as the config snapshot (one
 // run's processing step); the invoices of one order are judged by one
 // worker at a time (inboundClaim), so an entry is never used by two
-// invoices at once.
+// invoices at once. It holds at most max orders (poCacheMax when 0), so a
+// backlog over 5,000 orders does not keep every one for the whole run.
 type poCache struct {
-	mu sync.Mutex
-	m  map[string]domain.PurchaseOrder
+	mu  sync.Mutex
+	m   map[string]domain.PurchaseOrder
+	max int
 }
+
+// poCacheMax bounds the orders one run keeps: a few megabytes. When full,
+// an order chosen at random makes room. Unlike least-recently-used, random
+// replacement still hits on max of n orders when a backlog bills its
+// orders in turn (each order's invoices spread over the whole backlog).
+const poCacheMax = 4096
 
 func (c *poCache) get(no string) (domain.PurchaseOrder, bool) {
 	c.mu.Lock()
@@ -132,6 +140,16 @@ func (c *poCache) put(po domain.PurchaseOrder) {
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[string]domain.PurchaseOrder{}
+	}
+	limit := c.max
+	if limit <= 0 {
+		limit = poCacheMax
+	}
+	if _, ok := c.m[po.OrderNo]; !ok && len(c.m) >= limit {
+		for no := range c.m { // Go starts a map's iteration at random
+			delete(c.m, no)
+			break
+		}
 	}
 	c.m[po.OrderNo] = po
 }

@@ -227,3 +227,27 @@ func TestProgressEndsAtTotal(t *testing.T) {
 		t.Errorf("progress ended at %d/%d, want done = total = the %d documents handled", last.Done, last.Total, handled)
 	}
 }
+
+// TestPOCacheBounded: the run's order cache keeps at most max orders, the
+// one just put always among them, and an order put again takes no room.
+func TestPOCacheBounded(t *testing.T) {
+	c := poCache{max: 8}
+	for i := range 100 {
+		no := fmt.Sprintf("P%03d", i)
+		c.put(domain.PurchaseOrder{OrderNo: no})
+		c.put(domain.PurchaseOrder{OrderNo: no})
+		if _, ok := c.get(no); !ok {
+			t.Fatalf("%s not kept right after put", no)
+		}
+		if n := len(c.m); n != min(i+1, 8) {
+			t.Fatalf("after %d orders the cache holds %d, want %d", i+1, n, min(i+1, 8))
+		}
+	}
+	var d poCache
+	for i := range poCacheMax + 10 {
+		d.put(domain.PurchaseOrder{OrderNo: fmt.Sprint(i)})
+	}
+	if len(d.m) != poCacheMax {
+		t.Errorf("default bound: %d orders kept, want %d", len(d.m), poCacheMax)
+	}
+}
