@@ -517,19 +517,20 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, items []resource) 
 		}
 	}
 	count = min(count, s.cfg.MaxPageSize)
-	var matched []any
+	// Every item is matched (totalResults counts them all), but only the
+	// page is kept: a listing of 50,000 files no longer copies them all
+	// for each page of 100.
+	out, matched := []any{}, 0
 	for _, it := range items {
 		if f(it.attrs) {
-			matched = append(matched, it.json)
+			if matched >= start && len(out) < count {
+				out = append(out, it.json)
+			}
+			matched++
 		}
 	}
-	end := min(start+count, len(matched))
-	out := []any{}
-	if start < len(matched) {
-		out = matched[start:end]
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"totalResults": len(matched), "startIndex": start, "count": len(out), "resources": out,
+		"totalResults": matched, "startIndex": start, "count": len(out), "resources": out,
 	})
 }
 
