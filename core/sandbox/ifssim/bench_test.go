@@ -53,14 +53,7 @@ func BenchmarkFilteredOrders(b *testing.B) {
 func BenchmarkCreateInvoice(b *testing.B) {
 	s := New(world.New(1), Config{})
 	tok := benchToken(b, s)
-	send := func(method, path, body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		return rec
-	}
+	send := func(method, path, body string) *httptest.ResponseRecorder { return serve(s, tok, method, path, body) }
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -113,14 +106,7 @@ func BenchmarkFindInvoice(b *testing.B) {
 		b.Run(fmt.Sprintf("invoices=%d", n), func(b *testing.B) {
 			s := New(world.New(1), Config{})
 			tok := benchToken(b, s)
-			send := func(method, path, body string) *httptest.ResponseRecorder {
-				req := httptest.NewRequest(method, path, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				s.ServeHTTP(rec, req)
-				return rec
-			}
+			send := func(method, path, body string) *httptest.ResponseRecorder { return serve(s, tok, method, path, body) }
 			for i := range n {
 				if i%1000 == 0 {
 					tok = benchToken(b, s) // a token lives a few minutes in the sandbox
@@ -143,4 +129,14 @@ func BenchmarkFindInvoice(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 		})
 	}
+}
+
+// serve sends one JSON request to s with the bearer token tok.
+func serve(s *Server, tok, method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	return rec
 }
