@@ -117,49 +117,61 @@ func (e *Engine) sendOutbound(ctx context.Context, r *run, typ store.DocType) er
 // it adds them to (nil: all): a flow that sends while it still builds
 // sends each document at most once per run, as a single round would.
 func (e *Engine) sendOutboundExcept(ctx context.Context, r *run, typ store.DocType, tried map[int64]bool) error {
-	// References only: after a backlog tens of thousands of 997s may wait,
-	// and sendOne reads each document when its turn comes.
-	all, err := e.st.DocumentRefs(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
-		Statuses: []store.Status{store.StatusBuilt, store.StatusSending}, Oldest: true, Limit: 1 << 30})
-	if err != nil {
-		return err
-	}
-	docs := all
-	if tried != nil {
-		docs = docs[:0:0]
-		for _, d := range all {
-			if !tried[d.ID] {
-				tried[d.ID] = true
-				docs = append(docs, d)
-			}
-		}
-	}
-	if len(docs) == 0 {
-		return nil
-	}
-	cfg, err := e.loadConfig(ctx)
-	if err != nil {
-		return err
-	}
-	r.addTotal(len(docs))
-	// One partner's files in order (an 850 replacement after its
-	// original), partners side by side.
-	return forEachByKey(ctx, e.cleoWorkers(), docs, func(d store.DocRef) string { return d.Partner }, func(ctx context.Context, d store.DocRef) error {
-		if err := e.halt(ctx); err != nil {
+	var cfg *config
+	// References only, a page at a time: after a backlog tens of
+	// thousands of 997s may wait, and sendOne reads each document when its
+	// turn comes. Pages follow the id, the order documents were built in.
+	for after := int64(0); ; {
+		page, err := e.st.DocumentRefs(ctx, store.DocumentQuery{Direction: store.Outbound, Type: typ,
+			Statuses: []store.Status{store.StatusBuilt, store.StatusSending}, ByID: true, AfterID: after, Limit: sendPage})
+		if err != nil || len(page) == 0 {
 			return err
 		}
-		out, err := e.sendOne(ctx, cfg, d.ID)
-		if err != nil {
-			if fatal(err) {
+		after = page[len(page)-1].ID
+		docs := page
+		if tried != nil {
+			docs = docs[:0:0]
+			for _, d := range page {
+				if !tried[d.ID] {
+					tried[d.ID] = true
+					docs = append(docs, d)
+				}
+			}
+		}
+		if len(docs) == 0 {
+			continue
+		}
+		if cfg == nil {
+			if cfg, err = e.loadConfig(ctx); err != nil {
 				return err
 			}
-			e.log.Warn("send left for the next run", "document", d.ID, "err", err)
-			return nil
 		}
-		e.counted(r, out.Status)
-		return nil
-	})
+		r.addTotal(len(docs))
+		// One partner's files in order (an 850 replacement after its
+		// original), partners side by side.
+		err = forEachByKey(ctx, e.cleoWorkers(), docs, func(d store.DocRef) string { return d.Partner }, func(ctx context.Context, d store.DocRef) error {
+			if err := e.halt(ctx); err != nil {
+				return err
+			}
+			out, err := e.sendOne(ctx, cfg, d.ID)
+			if err != nil {
+				if fatal(err) {
+					return err
+				}
+				e.log.Warn("send left for the next run", "document", d.ID, "err", err)
+				return nil
+			}
+			e.counted(r, out.Status)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 }
+
+// sendPage is how many outbound documents are listed at a time for sending.
+const sendPage = 1024
 
 func (e *Engine) sendOne(ctx context.Context, cfg *config, id int64) (store.Document, error) {
 	d, err := e.st.Document(ctx, id)

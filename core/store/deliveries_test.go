@@ -80,6 +80,25 @@ func TestDeliveriesLifecycleAndAudit(t *testing.T) {
 			t.Fatalf("refs (oldest %v): %v %v, want %v", oldest, refs, err, want)
 		}
 	}
+	// Keyset pages by id: two, then one, then none.
+	var refPages []DocRef
+	for after, n := int64(0), 0; ; n++ {
+		refs, err := s.DocumentRefs(ctx, DocumentQuery{Type: Type850, Statuses: []Status{StatusSent}, ByID: true, AfterID: after, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refs) == 0 {
+			if n != 2 {
+				t.Fatalf("%d pages of 2 for 3 documents, want 2", n)
+			}
+			break
+		}
+		refPages = append(refPages, refs...)
+		after = refs[len(refs)-1].ID
+	}
+	if want := []DocRef{{a, "p-P1"}, {b, "p-P2"}, {c, "p-P3"}}; fmt.Sprint(refPages) != fmt.Sprint(want) {
+		t.Fatalf("paged by id: %v, want %v", refPages, want)
+	}
 	if page, err := s.DeliveriesAfter(ctx, 0, 10); err != nil || page != nil {
 		t.Fatalf("no states: %v %v", page, err)
 	}

@@ -488,8 +488,13 @@ type DocumentQuery struct {
 	RelatedID   int64
 	TestMode    *bool
 	Oldest      bool // oldest first
-	Limit       int  // 0: 100
-	Offset      int
+	// ByID orders by id, ascending (the order documents were stored in),
+	// and AfterID keeps only larger ids: keyset paging through a long work
+	// list, which an offset would make quadratic.
+	ByID    bool
+	AfterID int64
+	Limit   int // 0: 100
+	Offset  int
 }
 
 func (q DocumentQuery) where(d dialect) (string, []any) {
@@ -570,6 +575,9 @@ func (q DocumentQuery) where(d dialect) (string, []any) {
 	if q.TestMode != nil {
 		add("test_mode = ?", boolInt(*q.TestMode))
 	}
+	if q.AfterID > 0 {
+		add("id > ?", q.AfterID)
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}
@@ -606,7 +614,10 @@ func (t *Tx) Documents(q DocumentQuery) ([]Document, error) {
 func (q DocumentQuery) query(d dialect, cols string) (string, []any) {
 	where, args := q.where(d)
 	order := " ORDER BY created_at DESC, id DESC"
-	if q.Oldest {
+	switch {
+	case q.ByID:
+		order = " ORDER BY id"
+	case q.Oldest:
 		order = " ORDER BY created_at, id"
 	}
 	limit := q.Limit
