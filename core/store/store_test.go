@@ -67,6 +67,10 @@ func TestOpenCreatesPrivateFileAndMigrates(t *testing.T) {
 	if err := s.w.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
 		t.Fatalf("foreign_keys %d, %v", fk, err)
 	}
+	var cache int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil || cache != -32768 {
+		t.Fatalf("writer cache_size %d, %v; want -32768 (32 MiB)", cache, err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
