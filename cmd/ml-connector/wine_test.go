@@ -64,8 +64,27 @@ func newWinePrefix(t *testing.T) *winePrefix {
 		t.Fatal("wine64 is missing (apt-get install wine64)")
 	}
 	w := &winePrefix{t: t, wine: wine, dir: filepath.Join(t.TempDir(), "prefix"), dist: dist}
-	if out, err := w.cmd("wineboot", "-i").CombinedOutput(); err != nil {
-		t.Fatalf("wineboot: %v\n%s", err, out)
+	// Creating a prefix now and then fails under load before any of our
+	// code runs ("could not load kernel32.dll, status c0000135", exit 53,
+	// seen once on CI while the other Wine tests passed). That is Wine
+	// setting itself up, not the program under test, so a failed boot
+	// stops the prefix's wineserver, removes the half-made prefix and
+	// boots a new one, a few times.
+	for attempt := 1; ; attempt++ {
+		out, err := w.cmd("wineboot", "-i").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("wineboot (attempt %d): %v\n%s", attempt, err, out)
+		}
+		t.Logf("wineboot failed (attempt %d), making the prefix again: %v\n%s", attempt, err, strings.TrimSpace(string(out)))
+		_ = w.cmd("wineserver", "-k").Run()
+		_ = w.cmd("wineserver", "-w").Run()
+		if err := os.RemoveAll(w.dir); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(attempt) * time.Second)
 	}
 	shim, err := os.ReadFile(filepath.Join(dist, "bcryptprimitives.dll"))
 	if err != nil {
