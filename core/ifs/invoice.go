@@ -62,14 +62,19 @@ func (c *Client) SupplierInvoice(ctx context.Context, company string, invoiceID 
 	if etag != "" {
 		inv.ETag = etag
 	}
-	err = c.list(ctx, op, res.Projection, u+"/"+c.prof.InvoiceLines.Navigation, func(r Row) error {
+	// Without $orderby a collection comes in the server's order (OData
+	// Protocol §11.2.6.2), and a correction pairs lines and postings by
+	// position: ask for item and row order.
+	lines := withQuery(u+"/"+c.prof.InvoiceLines.Navigation, Query{OrderBy: []string{c.prof.InvoiceLines.Field("ItemId")}})
+	err = c.list(ctx, op, res.Projection, lines, func(r Row) error {
 		inv.Lines = append(inv.Lines, decodeInvoiceLine(c.prof, r))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s lines: %w", op, err)
 	}
-	err = c.list(ctx, op, res.Projection, u+"/"+c.prof.PostingProposal.Navigation, func(r Row) error {
+	posts := withQuery(u+"/"+c.prof.PostingProposal.Navigation, Query{OrderBy: []string{c.prof.PostingProposal.Field("RowNo")}})
+	err = c.list(ctx, op, res.Projection, posts, func(r Row) error {
 		inv.Postings = append(inv.Postings, decodePosting(c.prof, r))
 		return nil
 	})

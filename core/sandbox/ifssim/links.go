@@ -2,12 +2,9 @@ package ifssim
 
 import (
 	"fmt"
-	mrand "math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
 // LinkForms says which of the URL forms a real OData v4 server may legitimately
@@ -54,42 +51,18 @@ func AllLinkForms() []LinkForms {
 	return all
 }
 
-// SeedEnv is the environment variable that repeats a run's random choices.
-const SeedEnv = "ML_SANDBOX_SEED"
+// SeedEnv is the environment variable that repeats a run's random choices
+// (world.SeedEnv, shared with the Cleo sandbox).
+const SeedEnv = world.SeedEnv
 
-var (
-	runSeedOnce sync.Once
-	runSeed     uint64
-	instances   struct {
-		sync.Mutex
-		n uint64
-	}
-)
-
-// RunSeed is this process's seed for the choices a real server may vary:
-// $ML_SANDBOX_SEED when set, otherwise the clock. It is printed once to
-// stderr so a failing run can be repeated.
-func RunSeed() uint64 {
-	runSeedOnce.Do(func() {
-		if v, err := strconv.ParseUint(os.Getenv(SeedEnv), 10, 64); err == nil && v != 0 {
-			runSeed = v
-		} else {
-			runSeed = uint64(time.Now().UnixNano())%1_000_000_000 + 1
-		}
-		fmt.Fprintf(os.Stderr, "ifssim: payload link forms vary per run; %s=%d repeats this run\n", SeedEnv, runSeed)
-	})
-	return runSeed
-}
+// RunSeed is this process's seed for the choices a real server may vary;
+// see world.RunSeed.
+func RunSeed() uint64 { return world.RunSeed() }
 
 // randomLinkForms draws the forms of one sandbox instance from the run seed
 // and the instance's ordinal, so that the servers of one run differ.
 func randomLinkForms() LinkForms {
-	instances.Lock()
-	n := instances.n
-	instances.n++
-	instances.Unlock()
-	r := mrand.New(mrand.NewPCG(RunSeed(), n))
-	return AllLinkForms()[r.IntN(8)]
+	return AllLinkForms()[world.InstanceRand(0).IntN(8)]
 }
 
 // contextURL is the @odata.context of a response: the service's metadata

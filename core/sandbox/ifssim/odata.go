@@ -575,9 +575,9 @@ func (c *reqCtx) getCollection(t *target) *response {
 		return &response{status: 200, header: h, body: []byte(strconv.Itoa(len(rows)))}
 	}
 	order := o.orderby
-	if len(order) == 0 { // stable default: key order
+	if len(order) == 0 { // the instance's stable default: key order, ascending or descending
 		for _, k := range t.et.keys {
-			order = append(order, orderKey{p: t.et.prop(k)})
+			order = append(order, orderKey{p: t.et.prop(k), desc: *c.s.cfg.UnorderedDesc})
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool {

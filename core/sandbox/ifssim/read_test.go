@@ -3,12 +3,16 @@ package ifssim
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
 func TestTokenEndpoint(t *testing.T) {
@@ -356,5 +360,44 @@ func TestQueryOptionErrors(t *testing.T) {
 				t.Errorf("%d %s, want 400 %s", r.status, r.body, tt.code)
 			}
 		})
+	}
+}
+
+// Without $orderby the order is the server's (Protocol §11.2.6.2): an
+// instance answers in ascending or descending key order, drawn per run
+// when not configured, and keeps it across pages so paging never repeats
+// or drops a row. $orderby still decides when it is given.
+func TestUnorderedReadsKeepTheInstanceOrder(t *testing.T) {
+	for _, desc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("desc=%v", desc), func(t *testing.T) {
+			e := newEnv(t, Config{PageSize: 7, UnorderedDesc: &desc})
+			var got []string
+			e.readAll(poRoot+"PurchaseOrderSet?$select=OrderNo", func(_, v map[string]any) { got = append(got, v["OrderNo"].(string)) })
+			// World order numbers are P10001, P10002, … (world.go): key order is
+			// their string order.
+			want := make([]string, 0, len(e.srv.World().PurchaseOrders))
+			for _, po := range e.srv.World().PurchaseOrders {
+				want = append(want, po.OrderNo)
+			}
+			slices.Sort(want)
+			if desc {
+				slices.Reverse(want)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("unordered read gave %v, want %v", got, want)
+			}
+			var asked []string
+			e.readAll(poRoot+"PurchaseOrderSet?$select=OrderNo&$orderby=OrderNo", func(_, v map[string]any) { asked = append(asked, v["OrderNo"].(string)) })
+			if !slices.IsSorted(asked) || len(asked) != len(want) {
+				t.Fatalf("$orderby=OrderNo gave %v", asked)
+			}
+		})
+	}
+	seen := map[bool]bool{}
+	for range 40 {
+		seen[*New(world.New(1), Config{}).cfg.UnorderedDesc] = true
+	}
+	if len(seen) != 2 {
+		t.Fatalf("40 sandboxes all chose desc=%v: the default order does not vary", seen)
 	}
 }

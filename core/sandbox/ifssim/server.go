@@ -85,6 +85,10 @@ func New(w *world.World, cfg Config) *Server {
 		f := randomLinkForms()
 		cfg.Links = &f
 	}
+	if cfg.UnorderedDesc == nil {
+		desc := world.InstanceRand(0x0DE5).IntN(2) == 1
+		cfg.UnorderedDesc = &desc
+	}
 	s := &Server{world: w.Clone(), cfg: cfg, model: buildModel(cfg.Names)}
 	s.reset()
 	return s
