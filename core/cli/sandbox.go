@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ml-connector/ifs-cleo/core/sandbox/cleosim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/ifssim"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/serve"
 	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
@@ -25,6 +26,7 @@ type sandboxOptions struct {
 	RateLimit     int           // IFS requests a minute per client; 0 disables
 	TokenLifetime time.Duration // announced token lifetime
 	PageSize      int
+	CleoPageSize  int  // Cleo's page cap (0: drawn per run among cleosim.PageCaps)
 	LatencyMS     int  // added to every call of every sandbox (--latency-ms)
 	HistoryLog    bool // IFS history logging for purchase orders
 	// IFSFaults is the IFS sandbox's effective fault injection: --faults
@@ -155,6 +157,8 @@ func newSandboxFlags(env *Env) (*flag.FlagSet, *sandboxFlags) {
 	f.infoPath = fs.String("info", "", "write the URLs and credentials as JSON to this `file` once listening")
 	fs.DurationVar(&opt.TokenLifetime, "token-lifetime", 180*time.Second, "token lifetime (expires_in) announced by the IFS token endpoint")
 	fs.IntVar(&opt.PageSize, "page-size", 100, "IFS server-driven page size (rows before @odata.nextLink)")
+	fs.IntVar(&opt.CleoPageSize, "cleo-page-size", 0, "most resources a Cleo page holds, whatever count the client asks for (0: drawn per run from $"+
+		ifssim.SeedEnv+" among "+fmt.Sprint(cleosim.PageCaps)+"; Cleo's own client asks for 100)")
 	fs.BoolVar(&opt.HistoryLog, "history-log", true, "IFS writes History Log entries when purchase orders change")
 	fs.BoolVar(&opt.ObjstateFilter400, "objstate-filter-400", false,
 		"imitate the IFS tenant that answers 400 to every $filter touching Objstate (clients must filter states themselves)")

@@ -23,7 +23,7 @@ type cleoInfo struct {
 }
 
 func buildCleoSandbox(w *world.World, opt sandboxOptions) (http.Handler, func(string) any, error) {
-	cfg := cleosim.Config{EmptyInbox: opt.EmptyInbox}
+	cfg := cleosim.Config{EmptyInbox: opt.EmptyInbox, MaxPageSize: opt.CleoPageSize}
 	cfg.Faults.LatencyMS = opt.LatencyMS
 	s := cleosim.New(w, cfg)
 	info := func(root string) any {

@@ -62,7 +62,7 @@ func benchBacklog(b *testing.B, n int) {
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), "MLC_CHAOS_CHILD=1", "DBUS_SESSION_BUS_ADDRESS=disabled:")
 		return cmd
-	}, "--rate-limit", "0", "--empty-inbox", "--order-copies", strconv.Itoa(backlogOrders(n)))
+	}, "--rate-limit", "0", "--cleo-page-size", "100", "--empty-inbox", "--order-copies", strconv.Itoa(backlogOrders(n)))
 	// The sandbox's world (seed 1 and the same copies): which orders to bill.
 	w := world.New(1)
 	w.AddCopies(backlogOrders(n), "XO", world.OpenStates...)

@@ -33,7 +33,7 @@ import (
 func BenchmarkTeamRequests(b *testing.B) {
 	ctx := context.Background()
 	leaderStore, url, pw := teamStore(b)
-	s := newSandboxesOn(b, ifssim.Config{}, cleosim.Config{EmptyInbox: true}, leaderStore)
+	s := newSandboxesOn(b, ifssim.Config{}, cleosim.Config{EmptyInbox: true, MaxPageSize: 100}, leaderStore)
 	tol := func(i int) map[string]string {
 		return map[string]string{"price_pct": fmt.Sprint(1 + i%9), "qty_pct": "1", "absolute": "0.50"}
 	}

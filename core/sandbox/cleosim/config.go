@@ -53,6 +53,8 @@ package cleosim
 
 import (
 	"time"
+
+	"github.com/ml-connector/ifs-cleo/core/sandbox/world"
 )
 
 // Config shapes one sandbox run. The zero value is usable: New fills every
@@ -74,8 +76,11 @@ type Config struct {
 	// row (default 5; negative: never), for LockoutFor (default 15 min).
 	LockoutAfter int
 	LockoutFor   time.Duration
-	// MaxPageSize caps the count of a page (default 100); DefaultPageSize is
-	// used when the client sends no count (default 100).
+	// MaxPageSize caps the count of a page; DefaultPageSize is used when the
+	// client sends no count (default min(100, MaxPageSize)). Zero draws the
+	// cap per instance from world.RunSeed among PageCaps: a server may answer
+	// fewer resources than asked for (reference/cleo.md: "never assume a page
+	// is full"), so tests meet short pages as well as Cleo's 100.
 	MaxPageSize, DefaultPageSize int
 	// MaxUpload is the largest accepted upload in bytes (default 10 MiB);
 	// bigger answers 413.
@@ -152,6 +157,10 @@ type Faults struct {
 	SilentSuppliers bool `json:"silent_suppliers"`
 }
 
+// PageCaps are the page caps a sandbox draws from when Config.MaxPageSize
+// is zero: Cleo's own 100 twice as likely as each short cap.
+var PageCaps = []int{100, 100, 40, 9}
+
 func (c Config) withDefaults(seed int64) Config {
 	if c.Username == "" {
 		c.Username = "mlc-api"
@@ -169,7 +178,7 @@ func (c Config) withDefaults(seed int64) Config {
 		c.LockoutFor = 15 * time.Minute
 	}
 	if c.MaxPageSize <= 0 {
-		c.MaxPageSize = 100
+		c.MaxPageSize = PageCaps[world.InstanceRand(0xC1E0).IntN(len(PageCaps))]
 	}
 	if c.DefaultPageSize <= 0 {
 		c.DefaultPageSize = min(100, c.MaxPageSize)

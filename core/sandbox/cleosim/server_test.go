@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,11 @@ func (c *clock) add(d time.Duration) {
 
 func newRig(t *testing.T, cfg cleosim.Config) *rig {
 	t.Helper()
+	if cfg.MaxPageSize == 0 {
+		// These tests check the sandbox's own shapes on full pages;
+		// TestPageCapDrawnPerRun covers the cap drawn per run.
+		cfg.MaxPageSize = 100
+	}
 	sim := cleosim.New(world.New(7), cfg)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -851,5 +857,30 @@ func TestControlAPI(t *testing.T) {
 	}
 	if a := r.do("POST", "/_sandbox/reset", nil); a.status != 204 || len(r.sim.Inbox()) != 0 || len(r.sim.Sent()) != 0 {
 		t.Fatalf("reset: %d", a.status)
+	}
+}
+
+// A sandbox without a configured cap draws one per instance from the run
+// seed: a client meets short pages as well as Cleo's 100. Asked for 100,
+// a page holds min(cap, what is left); totalResults counts all.
+func TestPageCapDrawnPerRun(t *testing.T) {
+	seen := map[int]bool{}
+	for range 40 {
+		r := &rig{t: t, sim: cleosim.New(world.New(7), cleosim.Config{EmptyInbox: true})}
+		r.srv = httptest.NewServer(r.sim)
+		total, res := r.list("/api/connections?count=100")
+		r.srv.Close()
+		// world.New(7): one connection per supplier plus the unknown partner.
+		if want := len(r.sim.World().Suppliers) + 1; total != want {
+			t.Fatalf("totalResults %d, want %d", total, want)
+		}
+		capped := len(res)
+		if !slices.Contains(cleosim.PageCaps, capped) && capped != total {
+			t.Fatalf("a page of %d of %d connections: not one of the caps %v", capped, total, cleosim.PageCaps)
+		}
+		seen[capped] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("40 sandboxes all answered pages of %v: the cap does not vary", seen)
 	}
 }
