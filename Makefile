@@ -110,7 +110,7 @@ test-race: test-unit
 
 bench: deps ## benchmarks, compared against baselines measured in the same run (results in $(ARTIFACTS))
 	mkdir -p $(ARTIFACTS)
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./core/... ./ui/... | tee $(ARTIFACTS)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 150m ./core/... ./ui/... | tee $(ARTIFACTS)/bench.txt
 	@# X12 throughput against the zero-copy tokenizer ceiling and the npm parsers, as a markdown table.
 	$(GO) run ./core/x12/cmd/x12bench -size 100 -runs 3 -npm testdata/npm -out $(ARTIFACTS)/bench-x12.md
 	@cat $(ARTIFACTS)/bench-x12.md
