@@ -38,12 +38,12 @@ type Config struct {
 	// Now is the clock for tokens and the rate limit (default time.Now).
 	Now func() time.Time
 	// Links are the URL forms of the payloads (nil: drawn at random per
-	// instance from RunSeed, so tests meet every form a server may send).
+	// instance from world.RunSeed, so tests meet every form a server may send).
 	Links *LinkForms
 	// UnorderedDesc answers a collection read without $orderby in descending
 	// key order rather than ascending. OData leaves that order to the server
 	// (Protocol §11.2.6.2: $orderby is how a client asks for one), so nil
-	// draws it per instance from RunSeed and a client that needs an order
+	// draws it per instance from world.RunSeed and a client that needs an order
 	// must ask for it. Paging keeps the instance's order stable.
 	UnorderedDesc *bool
 	// ControlPrefix is the path of the control API (default "/_sandbox").

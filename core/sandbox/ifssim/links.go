@@ -55,10 +55,6 @@ func AllLinkForms() []LinkForms {
 // (world.SeedEnv, shared with the Cleo sandbox).
 const SeedEnv = world.SeedEnv
 
-// RunSeed is this process's seed for the choices a real server may vary;
-// see world.RunSeed.
-func RunSeed() uint64 { return world.RunSeed() }
-
 // randomLinkForms draws the forms of one sandbox instance from the run seed
 // and the instance's ordinal, so that the servers of one run differ.
 func randomLinkForms() LinkForms {
