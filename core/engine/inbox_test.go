@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,5 +251,82 @@ func TestPOCacheBounded(t *testing.T) {
 	}
 	if len(d.m) != poCacheMax {
 		t.Errorf("default bound: %d orders kept, want %d", len(d.m), poCacheMax)
+	}
+}
+
+// gatedInbox holds back the download of one file until the first document
+// goes out to Cleo, or until a deadline, and says which came first.
+type gatedInbox struct {
+	CleoTransport
+	gated    string
+	sentOnce sync.Once
+	sent     chan struct{}
+	late     atomic.Bool // the deadline passed with nothing sent
+}
+
+func (c *gatedInbox) Send(ctx context.Context, partnerID, name string, content []byte) (domain.SendResult, error) {
+	c.sentOnce.Do(func() { close(c.sent) })
+	return c.CleoTransport.Send(ctx, partnerID, name, content)
+}
+
+func (c *gatedInbox) Open(ctx context.Context, id string) (io.ReadCloser, error) {
+	if id == c.gated {
+		select {
+		case <-c.sent:
+		case <-time.After(15 * time.Second):
+			c.late.Store(true)
+		}
+	}
+	return c.CleoTransport.Open(ctx, id)
+}
+
+// TestAcksGoBackWhileFilesDownload: the 997 of a stored file goes to Cleo
+// while later files still download, not after the last one is stored. The
+// newest file's download waits for the first 997 to be sent; with the 997s
+// only at the end of the fetch it would wait out its deadline. Each of the
+// six invoices still posts once and gets one 997.
+func TestAcksGoBackWhileFilesDownload(t *testing.T) {
+	s := newSandboxes(t, ifssim.Config{}, cleosim.Config{EmptyInbox: true})
+	s.sync(FlowReference)
+	var pos []domain.PurchaseOrder
+	for _, po := range s.w.PurchaseOrders {
+		if po.State == world.StateConfirmed && len(po.Lines) > 0 {
+			pos = append(pos, po)
+		}
+	}
+	const n = 6
+	t0 := s.w.Today.Add(-time.Hour)
+	var newest string
+	for i := range n {
+		alias, raw, _ := poInvoiceFile(t, s.w, pos[i%len(pos)], fmt.Sprintf("G-%02d", i), 100, int64(700+i))
+		f, err := s.csim.Inject(alias, fmt.Sprintf("810_gated_%02d.edi", i), raw, t0.Add(time.Duration(i)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest = f.ID
+	}
+	inbox := &gatedInbox{CleoTransport: s.eng.p.Cleo.(CleoTransport), gated: newest, sent: make(chan struct{})}
+	s.eng.p.Cleo = inbox
+	s.eng.listWindow = 2 // three windows: the newest file is in the last
+	s.sync(FlowInvoices)
+	if inbox.late.Load() {
+		t.Error("no 997 went to Cleo while the last file waited 15 s to download: the 997s wait for the end of the fetch")
+	}
+	posted, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type810, Statuses: []store.Status{store.StatusPosted}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acks, err := s.st.Documents(s.ctx, store.DocumentQuery{Type: store.Type997, Direction: store.Outbound, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, d := range acks {
+		if d.Status == store.StatusSent || d.Status == store.StatusAcknowledged {
+			sent++
+		}
+	}
+	if len(posted) != n || len(acks) != n || sent != n {
+		t.Fatalf("%d invoices posted, %d 997s built, %d sent; want %d of each", len(posted), len(acks), sent, n)
 	}
 }

@@ -135,18 +135,25 @@ func (e *Engine) runInvoices(ctx context.Context, r *run) error {
 	})
 	fetched := make(chan error, 1)
 	acked := make(chan error, 1)
+	// The 997s are built with the split, in the store transaction of their
+	// file: they go back in rounds while later files download and earlier
+	// invoices are judged, never before their file is stored.
+	// A failed round ends the rounds but not the run: the invoices are
+	// still judged, and the error is the run's once they are.
+	finish997 := e.sendInRounds(ctx, r, store.Type997, func() {})
 	go func() {
 		err := e.fetchInbound(fctx, r)
 		q.close()
 		fetched <- err
 		if err != nil {
 			cancel()
+			_ = finish997() // the run failed; what is left goes next run
 			acked <- nil
 			return
 		}
-		// Everything is stored: the 997s go back while the last
+		// Everything is stored: the last 997s go back while the last
 		// invoices are still being judged.
-		err = e.sendOutbound(ctx, r, store.Type997)
+		err = finish997()
 		if err == nil {
 			err = e.trackDeliveries(ctx, r, store.Type997)
 		}
