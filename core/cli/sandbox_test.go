@@ -109,7 +109,7 @@ func TestSandboxCommand(t *testing.T) {
 	if resp.StatusCode != 200 || tok.AccessToken == "" {
 		t.Fatalf("token: %d", resp.StatusCode)
 	}
-	req, _ := http.NewRequest("GET", ifs["url"]+"/main/ifsapplications/projection/v1/PurchaseOrderHandling.svc/PurchaseOrderSet?$top=2", nil)
+	req, _ := http.NewRequest("GET", ifs["url"]+"/main/ifsapplications/projection/v1/PurchaseOrderHandling.svc/PurchaseOrderSet?$orderby=OrderNo&$top=2", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
