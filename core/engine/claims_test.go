@@ -171,8 +171,13 @@ func TestClaimQueueWindow(t *testing.T) {
 		// have started, so it may start only when k > n-queueWindow.
 		// Busy items run one at a time, each recording its start before
 		// the next begins; the free ones started before n are older too.
-		if need := n - queueWindow + 1; len(busy)+free < need {
-			t.Errorf("item %d started (at %d) after %d older items, want at least %d", n, i, len(busy)+free, need)
+		// A worker records its item just after taking it, so up to
+		// workers-1 items taken before n (the busy one running, a free
+		// one) may be recorded after it: that many are allowed for (CI
+		// once saw 11 recorded where 12 were taken, under -race).
+		const slack = 3 - 1
+		if need := n - queueWindow + 1; len(busy)+free+slack < need {
+			t.Errorf("item %d started (at %d) after %d older items, want at least %d", n, i, len(busy)+free, need-slack)
 		}
 		free++
 	}
